@@ -1,0 +1,36 @@
+# Quick start: `make demo` (plans a sprint in the seeded sandbox, offline) and `make test`.
+# Both bootstrap .venv from scratch when it is missing or pyproject.toml changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sprintpilot demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration and not contract"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy agents graphs tools service sandbox evals prompts
+
+bench: $(STAMP)
+	$(BIN)/python -m evals.bench_asana_read
+	$(BIN)/python -m evals.bench_planner
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

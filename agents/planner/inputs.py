@@ -1,0 +1,224 @@
+"""Read what the planner needs from Asana and map it onto tools.planning's plain models.
+
+Cost: one call per 100 tasks for the backlog and for each past sprint project, plus a handful of
+metadata calls (projects, users, the backlog project itself). No per-task reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.asana.models import Project, Task, User
+from tools.planning.models import BacklogItem, Person, SprintRecord
+
+SPRINT_NAME = re.compile(r"^\s*sprint\s+(\d+)\s*$", re.IGNORECASE)
+DEFAULT_SPRINT_DAYS = 14
+
+STORY_POINTS = "Story Points"
+BUSINESS_VALUE = "Business Value"
+EFFORT = "Effort"
+PRIORITY = "Priority"
+STATUS = "Status"
+SPRINT = "Sprint"
+PLANNING_FIELDS = (STORY_POINTS, BUSINESS_VALUE, EFFORT, PRIORITY, STATUS, SPRINT)
+
+
+class PastSprint(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    number: int
+    project: Project
+    record: SprintRecord
+
+
+class PlanningInputs(BaseModel):
+    """Everything the plan is computed from, already mapped (and kept for the evidence)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    workspace_gid: str
+    backlog: Project
+    items: list[BacklogItem]
+    tasks: dict[str, Task]
+    done_gids: set[str]
+    people: list[Person]
+    sprints: list[PastSprint]
+    missing_fields: list[str] = Field(default_factory=list)
+    bot_gid: str | None = None
+
+    @property
+    def next_sprint_number(self) -> int:
+        return max((s.number for s in self.sprints), default=0) + 1
+
+
+def _num(task: Task, name: str) -> float | None:
+    value = task.field(name)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(task: Task, name: str) -> str | None:
+    value = task.field(name)
+    return None if value is None else str(value)
+
+
+def to_backlog_item(task: Task) -> BacklogItem:
+    return BacklogItem(
+        gid=task.gid,
+        name=task.name or "",
+        points=_num(task, STORY_POINTS),
+        business_value=_num(task, BUSINESS_VALUE),
+        effort=_num(task, EFFORT),
+        priority=_text(task, PRIORITY),
+        status=_text(task, STATUS),
+        tags=sorted({(t.name or "").strip().lower() for t in task.tags if t.name}),
+        assignee_gid=task.assignee.gid if task.assignee else None,
+        depends_on=[d.gid for d in task.dependencies],
+        completed=bool(task.completed),
+        created_at=task.created_at,
+    )
+
+
+def _end_of(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time.max)
+
+
+def sprint_record(project: Project, tasks: list[Task]) -> SprintRecord:
+    """Committed = every task of the sprint project; completed = done by the sprint's end date."""
+    end = _end_of(project.due_on)
+    committed = completed = 0.0
+    done_items = carried = 0
+    for t in tasks:
+        pts = _num(t, STORY_POINTS) or 0.0
+        committed += pts
+        finished = bool(t.completed) and (
+            end is None or t.completed_at is None or t.completed_at.replace(tzinfo=None) <= end
+        )
+        if finished:
+            completed += pts
+            done_items += 1
+        else:
+            carried += 1
+    return SprintRecord(
+        name=project.name or project.gid,
+        start_on=project.start_on,
+        end_on=project.due_on,
+        committed_points=committed,
+        completed_points=completed,
+        completed_items=done_items,
+        carried_over_items=carried,
+    )
+
+
+def past_sprint_projects(projects: list[Project], exclude_gid: str) -> list[tuple[int, Project]]:
+    found = []
+    for p in projects:
+        m = SPRINT_NAME.match(p.name or "")
+        if m and p.gid != exclude_gid:
+            found.append((int(m.group(1)), p))
+    return sorted(found, key=lambda x: x[0])
+
+
+def people_from_history(
+    users: list[Any], sprint_tasks: list[Task], bot_gid: str | None, availability: dict[str, float]
+) -> list[Person]:
+    """Team members with the tags of work they finished (skill evidence) and their past points."""
+    tag_points: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    past: dict[str, float] = defaultdict(float)
+    for t in sprint_tasks:
+        if not (t.assignee and t.completed):
+            continue
+        pts = _num(t, STORY_POINTS) or 0.0
+        past[t.assignee.gid] += pts
+        for tag in t.tags:
+            if tag.name:
+                tag_points[t.assignee.gid][tag.name.strip().lower()] += pts or 1.0
+    people = []
+    for u in users:
+        if u.gid == bot_gid:
+            continue
+        hist = dict(tag_points.get(u.gid, {}))
+        skills = sorted(hist, key=lambda k: (-hist[k], k))[:3]
+        people.append(
+            Person(
+                gid=u.gid,
+                name=u.name or u.gid,
+                skills=skills,
+                tag_history=hist,
+                past_points=past.get(u.gid, 0.0),
+                availability_points=availability.get(u.gid) if availability else None,
+            )
+        )
+    return people
+
+
+def next_sprint_window(sprints: list[PastSprint], today: date) -> tuple[date, date]:
+    """Start the Monday after the last sprint (or after today), keep the last sprint's length."""
+    length = DEFAULT_SPRINT_DAYS
+    start_from = today
+    if sprints:
+        last = sprints[-1].project
+        if last.start_on and last.due_on and last.due_on >= last.start_on:
+            length = (last.due_on - last.start_on).days + 1
+        if last.due_on:
+            start_from = max(today, last.due_on + timedelta(days=1))
+    start = start_from + timedelta(days=(7 - start_from.weekday()) % 7)
+    return start, start + timedelta(days=length - 1)
+
+
+class PlannerReader(Protocol):
+    """The read calls the planner makes (the typed Asana client satisfies it)."""
+
+    def me(self) -> User: ...
+
+    def users(self, workspace_gid: str) -> list[User]: ...
+
+    def projects(self, workspace_gid: str, archived: bool | None = False) -> list[Project]: ...
+
+    def find_project(self, workspace_gid: str, name_or_gid: str) -> Project: ...
+
+    def project_tasks(self, project_gid: str) -> list[Task]: ...
+
+
+def read_planning_inputs(
+    asana: PlannerReader,
+    workspace_gid: str,
+    backlog_ref: str,
+    *,
+    availability: dict[str, float] | None = None,
+) -> PlanningInputs:
+    backlog = asana.find_project(workspace_gid, backlog_ref)
+    tasks = [t for t in asana.project_tasks(backlog.gid) if not t.parent and t.resource_subtype != "approval"]
+    present = {cf.name for t in tasks for cf in t.custom_fields if cf.name}
+    missing = [f for f in PLANNING_FIELDS if f not in present]
+    bot_gid = asana.me().gid
+    sprints: list[PastSprint] = []
+    sprint_tasks: list[Task] = []
+    for number, project in past_sprint_projects(asana.projects(workspace_gid, archived=None), backlog.gid):
+        ptasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
+        sprint_tasks.extend(ptasks)
+        sprints.append(PastSprint(number=number, project=project, record=sprint_record(project, ptasks)))
+    users = asana.users(workspace_gid)
+    people = people_from_history(users, sprint_tasks, bot_gid, availability or {})
+    items = [to_backlog_item(t) for t in tasks]
+    done = {t.gid for t in tasks if t.completed} | {t.gid for t in sprint_tasks if t.completed}
+    return PlanningInputs(
+        workspace_gid=workspace_gid,
+        backlog=backlog,
+        items=items,
+        tasks={t.gid: t for t in tasks},
+        done_gids=done,
+        people=people,
+        sprints=sprints,
+        missing_fields=missing,
+        bot_gid=bot_gid,
+    )

@@ -1,0 +1,231 @@
+"""Turn a computed sprint plan into the Proposal a human approves.
+
+Numbers come from the plan; the only language is the sprint goal/narrative from the language
+engine (offline templates by default) and the fixed markdown around it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from agents.planner.inputs import SPRINT, PlanningInputs
+from agents.planner.plan import SprintPlan
+from agents.proposal import Action, ActionKind, Proposal, Scope
+
+SECTIONS = (("To Do", "section_todo"), ("In Progress", "section_in_progress"), ("Done", "section_done"))
+SPRINT_REF = "sprint_project"
+HIGH_EFFORT = 8.0
+DEPENDENCY_HEAVY = 3
+LEFT_OUT_SHOWN = 8
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def risks_of(plan: SprintPlan, inputs: PlanningInputs) -> list[str]:
+    by_gid = {it.gid: it for it in inputs.items}
+    risks: list[str] = []
+    for gid in plan.chosen:
+        it = by_gid[gid]
+        if it.effort is not None and it.effort >= HIGH_EFFORT:
+            risks.append(f"high effort ({it.effort:g}): {it.name}")
+        open_deps = [d for d in it.depends_on if d not in inputs.done_gids]
+        if len(open_deps) >= DEPENDENCY_HEAVY:
+            risks.append(f"depends on {len(open_deps)} unfinished items: {it.name}")
+    v = plan.velocity
+    if v.recommended_capacity and plan.selection.total_points > (v.predicted_high or v.recommended_capacity):
+        risks.append("scope is above the high end of the historical velocity range")
+    if plan.assignment:
+        risks.extend(f.message for f in plan.assignment.flags if f.kind == "over_capacity")
+    return risks
+
+
+def left_out(plan: SprintPlan, inputs: PlanningInputs) -> list[tuple[str, str]]:
+    """Open items not chosen, best score first, with the reason they stayed out."""
+    chosen = set(plan.chosen)
+    by_gid = {it.gid: it for it in inputs.items}
+    rows = []
+    for gid, s in plan.scores.items():
+        if gid in chosen:
+            continue
+        if gid in plan.selection.excluded:
+            why = plan.selection.excluded[gid]
+        elif gid in plan.selection.over_capacity:
+            why = f"needs {plan.selection.over_capacity[gid]:g} points with its prerequisites"
+        else:
+            why = "lower score per point than what fits in the capacity"
+        rows.append((s.score, by_gid[gid].name, why))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [(name, why) for _, name, why in rows]
+
+
+def summary_markdown(
+    plan: SprintPlan,
+    inputs: PlanningInputs,
+    sprint_name: str,
+    window: tuple[date, date],
+    narrative: Any,
+    engine: str,
+    names: dict[str, str],
+) -> str:
+    v, cap, sel = plan.velocity, plan.capacity, plan.selection
+    by_gid = {it.gid: it for it in inputs.items}
+    lines = [
+        f"## {sprint_name} plan ({window[0].isoformat()} → {window[1].isoformat()})",
+        "",
+        f"**Sprint goal:** {narrative.sprint_goal}",
+        "",
+        narrative.narrative,
+        "",
+        f"- Scope: {len(sel.chosen)} items, {sel.total_points:g} points (capacity {cap.capacity:g}, "
+        f"source: {cap.source}).",
+        f"- Velocity of the last {len(v.completed)} sprints: "
+        + ", ".join(f"{c:g}" for c in v.completed)
+        + f" (mean {_fmt(v.mean)}, median {_fmt(v.median)}, stdev {_fmt(v.stdev)}); "
+        f"predicted {_fmt(v.predicted_low)}–{_fmt(v.predicted_high)} points.",
+        f"- Selection: {sel.status} ({sel.solver}, gap {sel.gap:.2%}), total score {sel.total_score:.2f}, "
+        f"formula `{plan.formula}`.",
+        "",
+        "| # | Task | Points | Score | Assignee |",
+        "|---|------|-------:|------:|----------|",
+    ]
+    assigned = plan.assignment.assignments if plan.assignment else {}
+    for i, gid in enumerate(sel.chosen, 1):
+        it = by_gid[gid]
+        who = names.get(assigned.get(gid, ""), "unassigned")
+        lines.append(f"| {i} | {it.name} | {it.points or 0:g} | {plan.scores[gid].score:.2f} | {who} |")
+    risks = [*narrative.risks] or risks_of(plan, inputs)
+    if risks:
+        lines += ["", "**Risks**", *[f"- {r}" for r in risks]]
+    out = left_out(plan, inputs)
+    if out:
+        lines += ["", f"**Left out** ({len(out)} open items; top {min(len(out), LEFT_OUT_SHOWN)} by score)"]
+        lines += [f"- {name}: {why}" for name, why in out[:LEFT_OUT_SHOWN]]
+    if plan.unestimated:
+        shown = ", ".join(by_gid[g].name for g in plan.unestimated[:5])
+        lines += ["", f"**Needs estimation:** {len(plan.unestimated)} items have no Story Points ({shown}…)"]
+    if cap.warnings:
+        lines += ["", *[f"_Note: {w}_" for w in cap.warnings]]
+    lines += ["", f"_Written by the {engine} engine; numbers computed by sprintpilot's planner._"]
+    return "\n".join(lines)
+
+
+def build_actions(
+    plan: SprintPlan,
+    inputs: PlanningInputs,
+    sprint_name: str,
+    window: tuple[date, date],
+    summary: str,
+) -> list[Action]:
+    backlog = inputs.backlog
+    actions: list[Action] = [
+        Action(
+            kind=ActionKind.CREATE_PROJECT,
+            ref=SPRINT_REF,
+            params={
+                "name": sprint_name,
+                "workspace_gid": inputs.workspace_gid,
+                "team_gid": backlog.team.gid if backlog.team else None,
+                "notes": f"Planned by sprintpilot from {backlog.name}.",
+                "start_on": window[0].isoformat(),
+                "due_on": window[1].isoformat(),
+            },
+            reason=f"new sprint project {sprint_name}",
+        )
+    ]
+    for name, ref in SECTIONS:
+        actions.append(
+            Action(
+                kind=ActionKind.CREATE_SECTION,
+                target=f"ref:{SPRINT_REF}",
+                ref=ref,
+                params={"name": name},
+                reason=f"{name} column of {sprint_name}",
+            )
+        )
+    assigned = plan.assignment.assignments if plan.assignment else {}
+    for gid in plan.chosen:
+        task = inputs.tasks[gid]
+        label = task.name or gid
+        actions.append(
+            Action(
+                kind=ActionKind.ADD_TO_PROJECT,
+                target=gid,
+                params={"project": f"ref:{SPRINT_REF}", "section": "ref:section_todo"},
+                reason=f"{label}: chosen for {sprint_name} (score {plan.scores[gid].score:.2f})",
+            )
+        )
+        current_sprint = task.field(SPRINT)
+        if current_sprint != sprint_name:
+            actions.append(
+                Action(
+                    kind=ActionKind.SET_CUSTOM_FIELD,
+                    target=gid,
+                    params={"field": SPRINT, "value": sprint_name, "project": backlog.gid},
+                    before={SPRINT: current_sprint},
+                    after={SPRINT: sprint_name},
+                    reason=f"{label}: Sprint field → {sprint_name}",
+                )
+            )
+        new_owner = assigned.get(gid)
+        current_owner = task.assignee.gid if task.assignee else None
+        if new_owner and new_owner != current_owner:
+            actions.append(
+                Action(
+                    kind=ActionKind.UPDATE_TASK,
+                    target=gid,
+                    params={"assignee": new_owner},
+                    before={"assignee": current_owner},
+                    after={"assignee": new_owner},
+                    reason=f"{label}: assign for balance and skill match",
+                )
+            )
+    actions.append(
+        Action(
+            kind=ActionKind.POST_STATUS_UPDATE,
+            target=f"ref:{SPRINT_REF}",
+            params={"title": f"{sprint_name} plan", "text": summary, "status_type": "on_track"},
+            reason="sprint plan summary (scope, velocity, risks, what was left out)",
+        )
+    )
+    return actions
+
+
+def evidence(plan: SprintPlan, inputs: PlanningInputs) -> dict[str, Any]:
+    return {
+        "formula": plan.formula,
+        "velocity": plan.velocity.model_dump(mode="json"),
+        "capacity": plan.capacity.model_dump(mode="json"),
+        "selection": plan.selection.model_dump(mode="json"),
+        "assignment": plan.assignment.model_dump(mode="json") if plan.assignment else None,
+        "scores": {g: round(s.score, 4) for g, s in plan.scores.items() if g in set(plan.chosen)},
+        "unestimated": plan.unestimated,
+        "missing_fields": inputs.missing_fields,
+        "backlog_items_read": len(inputs.items),
+        "past_sprints": [s.record.model_dump(mode="json") for s in inputs.sprints],
+    }
+
+
+def make_proposal(
+    plan: SprintPlan,
+    inputs: PlanningInputs,
+    sprint_name: str,
+    window: tuple[date, date],
+    narrative: Any,
+    engine: str,
+    names: dict[str, str],
+    prompts: list[Any],
+) -> Proposal:
+    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names)
+    return Proposal(
+        agent="planner",
+        scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.backlog.gid]),
+        title=f"Approve {sprint_name} backlog",
+        summary_markdown=summary,
+        evidence=evidence(plan, inputs),
+        actions=build_actions(plan, inputs, sprint_name, window, summary),
+        model=engine,
+        prompts=prompts,
+    )

@@ -1,0 +1,103 @@
+"""The planner as a registered specialist: args → read → compute → narrate → Proposal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.planner.inputs import next_sprint_window, read_planning_inputs
+from agents.planner.plan import compute_plan
+from agents.planner.proposal import left_out, make_proposal, risks_of
+from agents.proposal import Proposal
+from graphs.registry import Specialist
+
+if TYPE_CHECKING:
+    from graphs.context import RunContext
+
+PLANNER_NAME = "planner"
+PROMPT_ID = "planner_summary"
+
+
+class PlannerArgs(BaseModel):
+    """What a caller (CLI, chat, event, eval) may ask the planner for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: str = Field(default="Product Backlog", description="backlog project gid or name")
+    workspace: str | None = Field(default=None, description="workspace gid (default: the first allowed)")
+    capacity: float | None = Field(default=None, ge=0, description="points; overrides historical velocity")
+    availability: dict[str, float] = Field(default_factory=dict, description="person gid → points")
+    sprint_name: str | None = None
+    formula: str | None = None
+    include_blocked: bool = False
+
+
+def _workspace(args: PlannerArgs, ctx: RunContext) -> str:
+    if args.workspace:
+        return args.workspace
+    if ctx.allowed_workspace_gids:
+        return sorted(ctx.allowed_workspace_gids)[0]
+    workspaces = ctx.asana.workspaces()  # type: ignore[attr-defined]
+    if not workspaces:
+        raise ValueError("the Asana token sees no workspace")
+    return str(workspaces[0].gid)
+
+
+def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
+    args = PlannerArgs.model_validate(raw_args)
+    workspace = _workspace(args, ctx)
+    inputs = read_planning_inputs(ctx.asana, workspace, args.project, availability=args.availability)  # type: ignore[arg-type]
+    today = ctx.now().date()
+    plan = compute_plan(
+        inputs,
+        capacity_override=args.capacity,
+        formula=args.formula,
+        exclude_blocked=not args.include_blocked,
+        today=today,
+    )
+    sprint_name = args.sprint_name or f"Sprint {inputs.next_sprint_number}"
+    window = next_sprint_window(inputs.sprints, today)
+    names = {p.gid: p.name for p in inputs.people}
+    by_gid = {it.gid: it for it in inputs.items}
+    assigned = plan.assignment.assignments if plan.assignment else {}
+    variables = {
+        "sprint_name": sprint_name,
+        "team_name": inputs.backlog.team.name
+        if inputs.backlog.team and inputs.backlog.team.name
+        else "the team",
+        "capacity_points": round(plan.capacity.capacity, 1),
+        "velocity_p50": plan.velocity.median if plan.velocity.median is not None else 0,
+        "selected_points": plan.selection.total_points,
+        "selected_tasks": [
+            {
+                "name": by_gid[g].name,
+                "points": by_gid[g].points,
+                "assignee": names.get(assigned.get(g, ""), ""),
+                "score": round(plan.scores[g].score, 2),
+            }
+            for g in plan.chosen
+        ],
+        "left_out": [{"name": n, "reason": w} for n, w in left_out(plan, inputs)[:8]],
+        "risks": risks_of(plan, inputs),
+    }
+    narrative, engine, prompts = _narrate(ctx, variables)
+    return make_proposal(plan, inputs, sprint_name, window, narrative, engine, names, prompts)
+
+
+def _narrate(ctx: RunContext, variables: dict[str, Any]) -> tuple[Any, str, list[Any]]:
+    from tools.llm.engine import LanguageEngine
+    from tools.llm.schemas import PlanNarrative
+
+    engine = ctx.language or LanguageEngine()
+    narrative, label = engine.write(PROMPT_ID, variables, PlanNarrative)
+    return narrative, label, [engine.prompt_ref(PROMPT_ID)]
+
+
+def planner_specialist() -> Specialist:
+    return Specialist(
+        name=PLANNER_NAME,
+        description="Plan the next sprint from a backlog: score, fit velocity, respect dependencies, assign.",
+        run=run_planner,
+        keywords=("plan", "sprint", "backlog", "capacity"),
+    )

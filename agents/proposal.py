@@ -1,0 +1,128 @@
+"""The proposal contract: what an agent wants to change, and what a human decided about it.
+
+Every agent ends in a `Proposal`; nothing is written to Asana except through the gate and the
+apply node, which execute the proposal's `Action`s one by one. Everything here is plain pydantic
+so it survives checkpoints, the app DB and the HTTP API unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REF_PREFIX = "ref:"
+
+
+class ActionKind(StrEnum):
+    CREATE_PROJECT = "create_project"
+    CREATE_SECTION = "create_section"
+    ADD_TO_PROJECT = "add_to_project"
+    ADD_TO_SECTION = "add_to_section"
+    CREATE_TASK = "create_task"
+    CREATE_SUBTASK = "create_subtask"
+    UPDATE_TASK = "update_task"
+    SET_CUSTOM_FIELD = "set_custom_field"
+    ADD_DEPENDENCY = "add_dependency"
+    REMOVE_DEPENDENCY = "remove_dependency"
+    POST_COMMENT = "post_comment"
+    POST_STATUS_UPDATE = "post_status_update"
+    ATTACH_FILE = "attach_file"
+    CREATE_APPROVAL_TASK = "create_approval_task"
+
+
+class ApprovalClass(StrEnum):
+    AUTO = "auto"
+    NEEDS_APPROVAL = "needs_approval"
+    DENIED = "denied"
+
+
+class Action(BaseModel):
+    """One Asana write.
+
+    `target` is the gid the write acts on, or `ref:<name>` for a resource that an earlier action
+    of the same proposal creates (that action carries `ref=<name>`). Params may hold `ref:` values
+    too; the apply node resolves them from the ledger, so a resumed apply sees the same gids.
+    `before` is what the agent observed when it proposed (checked again at apply time), `after`
+    what the write will leave.
+    """
+
+    model_config = ConfigDict(use_enum_values=False)
+
+    kind: ActionKind
+    target: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str = ""
+    ref: str | None = None
+    approval_class: ApprovalClass | None = None
+    policy_note: str | None = None
+
+    def describe(self) -> str:
+        tgt = self.target or "-"
+        return f"{self.kind.value} {tgt}: {self.reason}".strip()
+
+
+class Scope(BaseModel):
+    workspace_gid: str
+    project_gids: list[str] = Field(default_factory=list)
+
+
+class PromptRef(BaseModel):
+    id: str
+    version: str
+    sha256: str
+
+
+class Proposal(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    agent: str
+    scope: Scope
+    title: str
+    summary_markdown: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    actions: list[Action] = Field(default_factory=list)
+    model: str = "offline"
+    prompts: list[PromptRef] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def digest(self) -> str:
+        """Hash of exactly what a human approves: the actions and their targets/params."""
+        payload = [a.model_dump(mode="json", exclude={"approval_class", "policy_note"}) for a in self.actions]
+        raw = json.dumps({"id": self.id, "actions": payload}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class DecisionType(StrEnum):
+    APPROVE = "approve"
+    EDIT = "edit"
+    REJECT = "reject"
+
+
+class EditedAction(BaseModel):
+    """HumanInTheLoopMiddleware's `edited_action`: `name` is the action kind, `args` its new args."""
+
+    name: str
+    args: dict[str, Any]
+
+
+class Decision(BaseModel):
+    type: DecisionType
+    edited_action: EditedAction | None = None
+    message: str | None = None
+
+
+def action_args(action: Action) -> dict[str, Any]:
+    """The `args` shown to a reviewer (and editable): target and params."""
+    return {"target": action.target, "params": action.params}
+
+
+def idempotency_key(thread_id: str, proposal_id: str, action_index: int) -> str:
+    raw = f"{thread_id}\x1f{proposal_id}\x1f{action_index}"
+    return hashlib.sha256(raw.encode()).hexdigest()

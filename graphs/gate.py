@@ -1,0 +1,138 @@
+"""The approval gate: one interrupt carrying a HumanInTheLoopMiddleware-shaped request.
+
+Everything before `interrupt()` is pure (it re-runs on resume). A refused answer is audited and
+the node routes back to itself, which raises a fresh interrupt that also shows the error; only a
+valid answer moves on to apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from agents.proposal import ApprovalClass, Proposal, action_args
+from graphs.context import RunContext, current_thread_id
+from graphs.decisions import AcceptedDecisions, InvalidDecision, validate_resume
+from graphs.policy import annotate, evaluate, with_tagged_comments
+from graphs.ports import AuditRecord
+from graphs.scope import ScopeChecker
+from graphs.state import RunState, Verdict, proposal_of, verdicts_of
+
+ALLOWED_DECISIONS = ["approve", "edit", "reject"]
+
+
+def approval_request(
+    proposal: Proposal, verdicts: list[Verdict], approval_task_gid: str | None, error: str | None = None
+) -> dict[str, Any]:
+    """The interrupt payload: HITL `action_requests`/`review_configs` plus what a reviewer needs."""
+    pending = [v for v in verdicts if v.approval_class == ApprovalClass.NEEDS_APPROVAL]
+    requests = []
+    for v in pending:
+        action = proposal.actions[v.index]
+        description = f"{action.reason} (policy: {v.note})" if action.reason else f"policy: {v.note}"
+        requests.append({"name": action.kind.value, "args": action_args(action), "description": description})
+    payload: dict[str, Any] = {
+        "action_requests": requests,
+        "review_configs": [
+            {
+                "action_name": proposal.actions[v.index].kind.value,
+                "allowed_decisions": list(ALLOWED_DECISIONS),
+            }
+            for v in pending
+        ],
+        "action_indices": [v.index for v in pending],
+        "proposal_id": proposal.id,
+        "agent": proposal.agent,
+        "title": proposal.title,
+        "summary_markdown": proposal.summary_markdown,
+        "approval_task_gid": approval_task_gid,
+        "digest": proposal.digest(),
+    }
+    if error:
+        payload["error"] = error
+    return payload
+
+
+def gate_node(state: RunState, runtime: Runtime[RunContext]) -> Command[Any]:
+    proposal = proposal_of(state)
+    verdicts = verdicts_of(state)
+    if not any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):
+        return Command(goto="apply")
+    invalid = state.get("invalid_decisions") or []
+    payload = approval_request(
+        proposal, verdicts, state.get("approval_task_gid"), invalid[-1] if invalid else None
+    )
+    answer = interrupt(payload)
+
+    # From here on the node runs once per answer: reads and audit rows are fine.
+    ctx = runtime.context
+    thread_id = current_thread_id()
+    scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+
+    def reevaluate(edited: Proposal) -> tuple[Proposal, list[Verdict]]:
+        tagged = with_tagged_comments(edited, ctx.policy)
+        new_verdicts = evaluate(tagged, ctx.policy, scope)
+        return annotate(tagged, new_verdicts), new_verdicts
+
+    try:
+        accepted = validate_resume(
+            answer, proposal=proposal, verdicts=verdicts, digest=payload["digest"], reevaluate=reevaluate
+        )
+    except InvalidDecision as err:
+        who = answer.get("decided_by") if isinstance(answer, dict) else None
+        ctx.audit.append(
+            AuditRecord(
+                actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
+                event="decision.invalid",
+                outcome="denied",
+                thread_id=thread_id,
+                proposal_id=proposal.id,
+                reason=str(err),
+            )
+        )
+        return Command(goto="gate", update={"invalid_decisions": [str(err)]})
+    _record(ctx, thread_id, proposal, accepted, state.get("approval_task_gid"))
+    return Command(
+        goto="apply",
+        update={
+            "proposal": accepted.proposal.model_dump(mode="json"),
+            "verdicts": [v.model_dump() for v in accepted.verdicts],
+            "decisions": {str(i): d.model_dump(mode="json") for i, d in accepted.by_index.items()},
+            "decided_by": accepted.decided_by,
+        },
+    )
+
+
+def _record(
+    ctx: RunContext,
+    thread_id: str,
+    proposal: Proposal,
+    accepted: AcceptedDecisions,
+    approval_task_gid: str | None,
+) -> None:
+    for index, decision in accepted.by_index.items():
+        action = accepted.proposal.actions[index]
+        ctx.audit.append(
+            AuditRecord(
+                actor=f"human:{accepted.decided_by}",
+                event=f"decision.{decision.type.value}",
+                outcome="ok",
+                thread_id=thread_id,
+                proposal_id=proposal.id,
+                action_index=index,
+                target=action.target,
+                before=proposal.actions[index].model_dump(mode="json") if decision.type == "edit" else None,
+                after=action.model_dump(mode="json") if decision.type == "edit" else None,
+                reason=decision.message,
+                details={"digest": proposal.digest()},
+            )
+        )
+    ctx.repo.save_decisions(proposal.id, list(accepted.by_index.values()), accepted.decided_by)
+    types = {d.type.value for d in accepted.by_index.values()}
+    status = (
+        "rejected" if types == {"reject"} else "approved" if "reject" not in types else "partially_approved"
+    )
+    ctx.repo.set_proposal_status(proposal.id, status, approval_task_gid)
+    ctx.repo.set_run_status(thread_id, "applying")

@@ -1,0 +1,36 @@
+"""The configurable approval policy (per workspace; defaults follow the architecture card)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.proposal import ActionKind
+
+DEFAULT_AUTO_KINDS = frozenset(
+    {
+        ActionKind.POST_COMMENT,
+        ActionKind.POST_STATUS_UPDATE,
+        ActionKind.ATTACH_FILE,
+        ActionKind.CREATE_APPROVAL_TASK,
+    }
+)
+
+# Fields that only carry the AI's own suggestions; writing them changes no commitment.
+DEFAULT_AUTO_FIELDS = frozenset(
+    {"AI Priority Score", "Estimated Story Points", "Risk Score", "AI Suggestion", "Impediments"}
+)
+
+
+class PolicyConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    auto_kinds: frozenset[ActionKind] = DEFAULT_AUTO_KINDS
+    auto_custom_fields: frozenset[str] = DEFAULT_AUTO_FIELDS
+    # Kinds this workspace never allows (e.g. {"create_project"} for a read-mostly team).
+    denied_kinds: frozenset[ActionKind] = frozenset()
+    comment_tag: str = "[AI Proposal]"
+    max_actions: int = Field(default=500, ge=1)
+
+    def is_auto_field(self, name: str) -> bool:
+        folded = name.strip().casefold()
+        return any(folded == f.casefold() for f in self.auto_custom_fields)

@@ -1,0 +1,94 @@
+"""What the graphs need from the outside world, as protocols.
+
+The composition root (service/) passes concrete implementations (SQLAlchemy-backed journal and
+audit log, the typed Asana client) through the graph's runtime context; tests pass in-memory
+ones. Keeping these narrow is what lets graphs/ stay free of service/ imports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from agents.proposal import Decision, Proposal
+
+
+class LedgerStatus(StrEnum):
+    PENDING = "pending"  # recorded before the Asana call; the call may or may not have happened
+    DONE = "done"
+    CONFLICT = "conflict"  # stale check failed: Asana changed since the proposal; not written
+    REJECTED = "rejected"  # a human rejected this action
+    FAILED = "failed"  # a non-retryable error from Asana
+    DENIED = "denied"  # policy refused it
+
+
+class LedgerEntry(BaseModel):
+    key: str
+    thread_id: str
+    proposal_id: str
+    action_index: int
+    kind: str
+    target: str | None = None
+    status: LedgerStatus
+    result: dict[str, Any] | None = None
+    attempts: int = 0
+    updated_at: datetime | None = None
+
+
+class AuditRecord(BaseModel):
+    """One audited event (NIST AU-3: what, when, where, who, outcome)."""
+
+    actor: str  # "agent:planner", "human:<user>", "system"
+    event: str  # e.g. "proposal.created", "decision.approve", "action.applied", "action.conflict"
+    outcome: str  # "ok", "conflict", "rejected", "failed", "denied"
+    thread_id: str | None = None
+    proposal_id: str | None = None
+    action_index: int | None = None
+    idempotency_key: str | None = None
+    target: str | None = None
+    before: Any = None
+    after: Any = None
+    reason: str | None = None
+    model: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApplyJournal(Protocol):
+    """Action ledger + audit log; `begin`/`finish` each commit in one transaction with their audit row."""
+
+    def get(self, key: str) -> LedgerEntry | None: ...
+
+    def begin(self, entry: LedgerEntry) -> LedgerEntry:
+        """Insert `entry` as PENDING unless the key exists; return the stored entry (attempts +1)."""
+        ...
+
+    def finish(
+        self, key: str, status: LedgerStatus, result: dict[str, Any] | None, audit: AuditRecord
+    ) -> None:
+        """Record the outcome of one action and its audit row atomically."""
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, record: AuditRecord) -> str:
+        """Append one row to the hash-chained log; returns the row's hash."""
+        ...
+
+
+class ProposalRepository(Protocol):
+    """Runs, proposals and decisions as the CLI/API list them."""
+
+    def record_run(self, thread_id: str, agent: str, trigger: str, request: dict[str, Any]) -> None: ...
+
+    def set_run_status(self, thread_id: str, status: str, detail: str | None = None) -> None: ...
+
+    def save_proposal(self, thread_id: str, proposal: Proposal, status: str) -> None: ...
+
+    def set_proposal_status(
+        self, proposal_id: str, status: str, approval_task_gid: str | None = None
+    ) -> None: ...
+
+    def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None: ...

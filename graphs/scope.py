@@ -1,0 +1,71 @@
+"""Is a gid inside the run's allowed workspaces/projects? (reads only, cached per run)
+
+The check is done in code against what Asana says about the object, never against anything a
+model or task text claims, so an injected gid from another team or workspace is denied before a
+human is even asked.
+"""
+
+from __future__ import annotations
+
+from graphs.asana_port import AsanaPort
+from tools.asana.errors import Forbidden, NotFound
+from tools.asana.models import Task
+
+_PARENT_DEPTH = 3  # subtasks without their own project memberships inherit the parent's scope
+
+
+class OutOfScope(Exception):
+    pass
+
+
+class ScopeChecker:
+    def __init__(self, asana: AsanaPort, workspaces: frozenset[str], projects: frozenset[str]) -> None:
+        self._asana = asana
+        self.workspaces = workspaces
+        self.projects = projects
+        self._workspace_projects: set[str] | None = None
+        self._tasks: dict[str, Task] = {}
+
+    def workspace(self, gid: str | None) -> None:
+        if gid is None or gid not in self.workspaces:
+            raise OutOfScope(f"workspace {gid} is not one of the allowed workspaces")
+
+    def _allowed_projects(self) -> set[str]:
+        if self.projects:
+            return set(self.projects)
+        if self._workspace_projects is None:
+            found: set[str] = set()
+            for ws in sorted(self.workspaces):
+                found.update(p.gid for p in self._asana.projects(ws))
+            self._workspace_projects = found
+        return self._workspace_projects
+
+    def project(self, gid: str) -> None:
+        if gid not in self._allowed_projects():
+            raise OutOfScope(f"project {gid} is outside the allowed projects")
+
+    def _task(self, gid: str) -> Task:
+        if gid not in self._tasks:
+            try:
+                self._tasks[gid] = self._asana.task(gid)
+            except (NotFound, Forbidden) as err:
+                raise OutOfScope(f"task {gid} cannot be read ({err.status})") from None
+        return self._tasks[gid]
+
+    def task(self, gid: str) -> None:
+        allowed = self._allowed_projects()
+        current = gid
+        for _ in range(_PARENT_DEPTH + 1):
+            task = self._task(current)
+            member_of = {m.project.gid for m in task.memberships if m.project} | {
+                p.gid for p in task.projects
+            }
+            if member_of & allowed:
+                return
+            if member_of or task.parent is None:
+                break
+            current = task.parent.gid
+        raise OutOfScope(f"task {gid} is not in an allowed project")
+
+    def cached_task(self, gid: str) -> Task | None:
+        return self._tasks.get(gid)

@@ -1,0 +1,1 @@
+"""API semantics of the sandbox: validation, system stories and events for each change."""

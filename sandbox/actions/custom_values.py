@@ -1,0 +1,111 @@
+"""Validation of `custom_fields: {gid: value}` writes, as strict as Asana's (400 on misuse)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+from sandbox.errors import bad_request
+from sandbox.records import CustomField, Task
+from sandbox.store import Store
+
+TEXT_LIMIT = 1024
+
+
+def fields_available(store: Store, task: Task) -> set[str]:
+    """Custom fields a task may hold: the settings of all its projects."""
+    out: set[str] = set()
+    for m in task.memberships:
+        project = store.projects.get(m["project"])
+        if project is not None:
+            out.update(store.field_settings[s].custom_field for s in project.custom_field_settings)
+    return out
+
+
+def validate_values(store: Store, task: Task, values: Any) -> dict[str, Any]:
+    """Raw stored values for a write; raises 400 for any invalid entry (nothing is applied)."""
+    if not isinstance(values, dict):
+        raise bad_request("custom_fields: Value is not an object")
+    available = fields_available(store, task)
+    out: dict[str, Any] = {}
+    for cf_gid, value in values.items():
+        cf = store.custom_fields.get(str(cf_gid))
+        if cf is None:
+            raise bad_request(f"custom_fields: Unknown custom field: {cf_gid}")
+        if cf.workspace != task.workspace:
+            raise bad_request(f"custom_fields: Custom field {cf_gid} is not in the task's workspace")
+        if cf.gid not in available and cf.gid not in task.custom_fields:
+            raise bad_request(
+                f"custom_fields: Custom field {cf_gid} is not on given object; add it to one "
+                "of the task's projects first"
+            )
+        out[cf.gid] = raw_value(store, cf, value)
+    return out
+
+
+def raw_value(store: Store, cf: CustomField, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = cf.resource_subtype
+    where = f"custom_fields.{cf.gid}"
+    if kind == "text":
+        if not isinstance(value, str):
+            raise bad_request(f"{where}: Text custom field value must be a string")
+        if len(value) > TEXT_LIMIT:
+            raise bad_request(f"{where}: Text value longer than {TEXT_LIMIT} characters")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise bad_request(f"{where}: Number custom field value must be a number")
+        return round(float(value), cf.precision)
+    if kind == "enum":
+        if not isinstance(value, str):
+            raise bad_request(f"{where}: Enum custom field value must be an enum option gid")
+        _check_option(store, cf, value, where)
+        return value
+    if kind == "multi_enum":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad_request(f"{where}: Multi-enum custom field value must be a list of enum option gids")
+        for v in value:
+            _check_option(store, cf, v, where)
+        return list(dict.fromkeys(value))
+    if kind == "date":
+        if not isinstance(value, dict) or not ({"date", "date_time"} & set(value)):
+            raise bad_request(
+                f'{where}: Date custom field value must be an object like {{"date": "YYYY-MM-DD"}}'
+            )
+        return _date_value(value, where)
+    if kind == "people":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad_request(f"{where}: People custom field value must be a list of user gids")
+        for v in value:
+            user = store.users.get(v)
+            if user is None or cf.workspace not in user.workspaces:
+                raise bad_request(f"{where}: Not a recognized user in this workspace: {v}")
+        return list(dict.fromkeys(value))
+    raise bad_request(f"{where}: Unsupported custom field type {kind}")
+
+
+def _check_option(store: Store, cf: CustomField, gid: str, where: str) -> None:
+    option = store.enum_options.get(gid)
+    if option is None or option.custom_field != cf.gid:
+        raise bad_request(f"{where}: enum option {gid} is not an option of custom field {cf.name!r}")
+    if not option.enabled:
+        raise bad_request(f"{where}: enum option {gid} is disabled")
+
+
+def _date_value(value: dict[str, Any], where: str) -> dict[str, Any]:
+    day, stamp = value.get("date"), value.get("date_time")
+    try:
+        if stamp is not None:
+            parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+            return {"date": parsed.date().isoformat(), "date_time": str(stamp)}
+        if day is not None:
+            date.fromisoformat(str(day))
+            return {"date": str(day), "date_time": None}
+    except ValueError:
+        raise bad_request(f"{where}: Invalid date") from None
+    return {"date": None, "date_time": None}

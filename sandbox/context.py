@@ -1,0 +1,207 @@
+"""Per-request context: auth, parsed body and opt_fields, access checks, responses, pagination."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.responses import Response
+
+from sandbox.errors import ApiError, bad_request, forbidden
+from sandbox.optfields import FieldTree, options_fields, parse_opt_fields
+from sandbox.records import Record, User
+from sandbox.serialize import Renderer
+from sandbox.store import Store
+
+API_PREFIX = "/api/1.0"
+JSON_TYPE = "application/json; charset=utf-8"
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(payload, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON_TYPE
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+@dataclass
+class Ctx:
+    request: Request
+    store: Store
+    user: User
+    token: str
+    body: dict[str, Any] | None
+    tree: FieldTree | None
+    renderer: Renderer
+
+    @property
+    def lock(self) -> Any:
+        return self.store.lock
+
+    @property
+    def services(self) -> Any:
+        return self.request.app.state.sandbox
+
+    # ---- input ---------------------------------------------------------------------------
+    def data(self, required: bool = True) -> dict[str, Any]:
+        body = self.body or {}
+        data = body.get("data")
+        if data is None:
+            if required:
+                raise bad_request("data: Missing input")
+            return {}
+        if not isinstance(data, dict):
+            raise bad_request("data: Value is not an object")
+        return data
+
+    def query(self, name: str) -> str | None:
+        value = self.request.query_params.get(name)
+        return value if value not in (None, "") else None
+
+    def resolve_user(self, value: Any, field: str) -> str | None:
+        """`"me"`, a user gid, an email or null -> user gid (400 when unknown)."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise bad_request(f"{field}: Not a valid user reference")
+        if value == "me":
+            return self.user.gid
+        if value in self.store.users:
+            return value
+        for user in self.store.users.values():
+            if user.email and user.email == value:
+                return user.gid
+        raise bad_request(f"{field}: Not a recognized ID: {value}")
+
+    # ---- access --------------------------------------------------------------------------
+    def need(self, gid: str, *resource_types: str, field: str | None = None) -> Any:
+        """The record, 404 if unknown (400 when it came from a body field), 403 if not visible."""
+        if gid == "me" and "user" in resource_types:
+            return self.user
+        record = self.store.index.get(gid)
+        if record is None or (resource_types and record.resource_type not in resource_types):
+            if field is not None:
+                raise bad_request(f"{field}: Not a recognized ID: {gid}")
+            raise ApiError(
+                404,
+                "Unknown object: The object you are looking for does not exist or you do "
+                "not have access to it.",
+            )
+        self.check_access(record)
+        return record
+
+    def check_access(self, record: Record) -> None:
+        workspace = self.store.workspace_of(record)
+        if workspace is not None and workspace not in self.user.workspaces:
+            raise forbidden()
+
+    def need_workspace(self, gid: str | None, field: str = "workspace") -> str:
+        if gid is None:
+            raise bad_request(f"{field}: Missing input")
+        self.need(gid, "workspace", field=field)
+        return gid
+
+    # ---- output --------------------------------------------------------------------------
+    def render(self, record: Record, full: bool = True) -> dict[str, Any]:
+        return self.renderer.render(record, self.tree, full=full)
+
+    def one(self, record: Record, status: int = 200) -> Response:
+        headers = None
+        if status == 201:
+            headers = {
+                "Location": f"{self.renderer.root_url}{API_PREFIX}/{record.resource_type}s/{record.gid}"
+            }
+        return json_response({"data": self.render(record)}, status, headers)
+
+    def empty(self) -> Response:
+        return json_response({"data": {}})
+
+    def page(self, records: Sequence[Record]) -> Response:
+        """A list response with Asana pagination (`limit` 1..100, opaque `offset`)."""
+        params = self.request.query_params
+        raw_limit = params.get("limit")
+        start = 0
+        if params.get("offset"):
+            start = self._decode_offset(params["offset"])
+        if raw_limit is None or raw_limit == "":
+            chunk = records[start:]
+            return json_response({"data": [self.renderer.render(r, self.tree, full=False) for r in chunk]})
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise bad_request("limit: Not a valid integer") from None
+        if not 1 <= limit <= 100:
+            raise bad_request("limit: Must be between 1 and 100")
+        chunk = records[start : start + limit]
+        data = [self.renderer.render(r, self.tree, full=False) for r in chunk]
+        end = start + limit
+        next_page = None
+        if end < len(records):
+            token = self._encode_offset(end)
+            query = [(k, v) for k, v in params.multi_items() if k not in ("offset", "body")]
+            query.append(("offset", token))
+            path = self.request.url.path.removeprefix(API_PREFIX) + "?" + urlencode(query)
+            next_page = {"offset": token, "path": path, "uri": f"{self.renderer.root_url}{API_PREFIX}{path}"}
+        return json_response({"data": data, "next_page": next_page})
+
+    def _fingerprint(self) -> str:
+        return hashlib.sha256(self.request.url.path.encode()).hexdigest()[:8]
+
+    def _encode_offset(self, position: int) -> str:
+        raw = f"{position}:{self._fingerprint()}".encode()
+        return "ey" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _decode_offset(self, token: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode(token[2:] + "=" * (-len(token[2:]) % 4)).decode()
+            position, fingerprint = raw.split(":")
+            if not hmac.compare_digest(fingerprint, self._fingerprint()) or not token.startswith("ey"):
+                raise ValueError
+            return int(position)
+        except (ValueError, UnicodeDecodeError):
+            raise bad_request("offset: Your pagination token is invalid or has expired.") from None
+
+
+async def build_ctx(request: Request) -> Ctx:
+    """FastAPI dependency: authenticate, parse the JSON body and `opt_fields`."""
+    services = request.app.state.sandbox
+    store: Store = services.store
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "Not Authorized")
+    user = store.user_for_token(token)
+    if user is None:
+        raise ApiError(401, "Not Authorized")
+    body: dict[str, Any] | None = None
+    content_type = request.headers.get("content-type", "")
+    if request.method in _WRITE_METHODS and not content_type.startswith("multipart/"):
+        raw = await request.body()
+        if raw.strip():
+            try:
+                parsed = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                raise bad_request("Could not parse request data, invalid JSON") from None
+            if not isinstance(parsed, dict):
+                raise bad_request("Request data must be a JSON object")
+            body = parsed
+    raw_fields: str | list[str] | None = request.query_params.get("opt_fields")
+    if raw_fields is None:
+        raw_fields = options_fields(body)
+    tree = parse_opt_fields(raw_fields)
+    renderer = Renderer(store, str(request.base_url), services.sign_download)
+    return Ctx(request=request, store=store, user=user, token=token, body=body, tree=tree, renderer=renderer)

@@ -1,0 +1,1 @@
+"""FastAPI routers of the sandbox, one module per Asana resource."""

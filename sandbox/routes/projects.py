@@ -1,0 +1,299 @@
+"""Project endpoints: CRUD, members, sections, custom field settings, task counts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from sandbox.actions.tasks import gid_list
+from sandbox.context import Ctx, build_ctx, json_response
+from sandbox.errors import bad_request
+from sandbox.events import change, emit
+from sandbox.records import Project, Record
+
+router = APIRouter()
+
+_PROJECT_WRITABLE = (
+    "name",
+    "notes",
+    "color",
+    "archived",
+    "public",
+    "due_on",
+    "start_on",
+    "default_view",
+    "completed",
+)
+
+
+def _list_projects(ctx: Ctx, workspace: str | None, team: str | None) -> Response:
+    projects = list(ctx.store.projects.values())
+    if workspace:
+        ctx.need_workspace(workspace)
+        projects = [p for p in projects if p.workspace == workspace]
+    else:
+        projects = [p for p in projects if p.workspace in ctx.user.workspaces]
+    if team:
+        ctx.need(team, "team", field="team")
+        projects = [p for p in projects if p.team == team]
+    archived = ctx.query("archived")
+    if archived is not None:
+        projects = [p for p in projects if p.archived == (archived == "true")]
+    records: list[Record] = list(projects)
+    return ctx.page(records)
+
+
+@router.get("/projects")
+def get_projects(ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        return _list_projects(ctx, ctx.query("workspace"), ctx.query("team"))
+
+
+@router.get("/workspaces/{workspace_gid}/projects")
+def get_projects_for_workspace(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        ctx.need(workspace_gid, "workspace")
+        return _list_projects(ctx, workspace_gid, None)
+
+
+@router.get("/teams/{team_gid}/projects")
+def get_projects_for_team(team_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        team = ctx.need(team_gid, "team")
+        return _list_projects(ctx, team.workspace, team_gid)
+
+
+def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Response:
+    data = ctx.data()
+    workspace = workspace or data.get("workspace")
+    team = team or data.get("team")
+    if team:
+        team_record = ctx.need(str(team), "team", field="team")
+        workspace = workspace or team_record.workspace
+    if not workspace:
+        raise bad_request("workspace: Missing input")
+    ctx.need_workspace(str(workspace))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise bad_request("name: Missing input")
+    owner = ctx.resolve_user(data.get("owner", "me"), "owner")
+    project = ctx.store.add_project(
+        str(workspace),
+        name,
+        team=str(team) if team else None,
+        owner=owner,
+        notes=str(data.get("notes") or ""),
+        color=data.get("color"),
+        start_on=data.get("start_on"),
+        due_on=data.get("due_on"),
+        public=bool(data.get("public", True)),
+        default_view=str(data.get("default_view") or "list"),
+        members=[ctx.user.gid],
+    )
+    # Asana gives every new project one section, so tasks always have a section membership.
+    ctx.store.add_section(project.gid, "Untitled section")
+    emit(ctx.store, project, "added", user=ctx.user.gid, parent=ctx.store.workspaces[project.workspace])
+    return ctx.one(project, 201)
+
+
+@router.post("/projects")
+def create_project(ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        return _create_project(ctx, None, None)
+
+
+@router.post("/workspaces/{workspace_gid}/projects")
+def create_project_for_workspace(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        return _create_project(ctx, workspace_gid, None)
+
+
+@router.post("/teams/{team_gid}/projects")
+def create_project_for_team(team_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        return _create_project(ctx, None, team_gid)
+
+
+@router.get("/projects/{project_gid}")
+def get_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        return ctx.one(ctx.need(project_gid, "project"))
+
+
+@router.put("/projects/{project_gid}")
+def update_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        if "owner" in data:
+            project.owner = ctx.resolve_user(data["owner"], "owner")
+        for key in _PROJECT_WRITABLE:
+            if key in data and getattr(project, key) != data[key]:
+                setattr(project, key, data[key])
+                emit(ctx.store, project, "changed", user=ctx.user.gid, change=change(key))
+        if data.get("completed") is True and project.completed_at is None:
+            project.completed_at = ctx.store.now()
+        project.modified_at = ctx.store.now()
+        return ctx.one(project)
+
+
+@router.delete("/projects/{project_gid}")
+def delete_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        for task_gid in ctx.store.project_tasks(project_gid):
+            ctx.store.remove_task_from_project(task_gid, project_gid)
+        for section_gid in project.sections:
+            ctx.store.remove(section_gid)
+        for setting_gid in project.custom_field_settings:
+            ctx.store.remove(setting_gid)
+        for portfolio in ctx.store.portfolios.values():
+            if project_gid in portfolio.items:
+                portfolio.items.remove(project_gid)
+        emit(ctx.store, project, "deleted", user=ctx.user.gid)
+        ctx.store.remove(project_gid)
+        return ctx.empty()
+
+
+def _members(ctx: Ctx, project_gid: str, remove: bool) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        if "members" not in data:
+            raise bad_request("members: Missing input")
+        users = [ctx.resolve_user(u, "members") or "" for u in gid_list(data["members"], "members")]
+        for user in users:
+            if remove and user in project.members:
+                project.members.remove(user)
+            elif not remove and user not in project.members:  # membership never duplicates
+                project.members.append(user)
+        return ctx.one(project)
+
+
+@router.post("/projects/{project_gid}/addMembers")
+def add_members(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    return _members(ctx, project_gid, remove=False)
+
+
+@router.post("/projects/{project_gid}/removeMembers")
+def remove_members(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    return _members(ctx, project_gid, remove=True)
+
+
+@router.post("/projects/{project_gid}/addFollowers")
+def add_project_followers(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        for user in gid_list(data.get("followers"), "followers"):
+            gid = ctx.resolve_user(user, "followers")
+            if gid and gid not in project.members:
+                project.members.append(gid)
+        return ctx.one(project)
+
+
+@router.get("/projects/{project_gid}/project_memberships")
+def get_project_memberships(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        users: list[Record] = [ctx.store.users[u] for u in project.members if u in ctx.store.users]
+        return ctx.page(users)
+
+
+@router.get("/projects/{project_gid}/sections")
+def get_sections(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        return ctx.page([ctx.store.sections[s] for s in project.sections])
+
+
+@router.post("/projects/{project_gid}/sections")
+def create_section(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise bad_request("name: Missing input")
+        index = None
+        for key, shift in (("insert_before", 0), ("insert_after", 1)):
+            anchor = data.get(key)
+            if anchor is not None:
+                if anchor not in project.sections:
+                    raise bad_request(f"{key}: Section is not in this project")
+                index = project.sections.index(anchor) + shift
+        section = ctx.store.add_section(project_gid, name, index=index)
+        emit(ctx.store, section, "added", user=ctx.user.gid, parent=project)
+        return ctx.one(section, 201)
+
+
+@router.post("/projects/{project_gid}/sections/insert")
+def insert_section(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        section = ctx.need(str(data.get("section")), "section", field="section")
+        anchor = data.get("before_section") or data.get("after_section")
+        if anchor not in project.sections or section.gid not in project.sections:
+            raise bad_request("section: Sections must belong to the project")
+        project.sections.remove(section.gid)
+        index = project.sections.index(anchor) + (0 if data.get("before_section") else 1)
+        project.sections.insert(index, section.gid)
+        return ctx.empty()
+
+
+@router.get("/projects/{project_gid}/custom_field_settings")
+def get_custom_field_settings(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        return ctx.page([ctx.store.field_settings[s] for s in project.custom_field_settings])
+
+
+@router.post("/projects/{project_gid}/addCustomFieldSetting")
+def add_custom_field_setting(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        data = ctx.data()
+        if not data.get("custom_field"):
+            raise bad_request("custom_field: Missing input")
+        cf = ctx.need(str(data["custom_field"]), "custom_field", field="custom_field")
+        if cf.workspace != project.workspace:
+            raise bad_request("custom_field: The custom field is in another workspace")
+        if any(ctx.store.field_settings[s].custom_field == cf.gid for s in project.custom_field_settings):
+            raise bad_request("custom_field: This custom field is already on the project")
+        setting = ctx.store.add_field_setting(
+            project.gid, cf.gid, is_important=bool(data.get("is_important"))
+        )
+        return ctx.one(setting)
+
+
+@router.post("/projects/{project_gid}/removeCustomFieldSetting")
+def remove_custom_field_setting(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        project: Project = ctx.need(project_gid, "project")
+        cf_gid = str(ctx.data().get("custom_field") or "")
+        for setting_gid in list(project.custom_field_settings):
+            if ctx.store.field_settings[setting_gid].custom_field == cf_gid:
+                project.custom_field_settings.remove(setting_gid)
+                ctx.store.remove(setting_gid)
+                return ctx.empty()
+        raise bad_request("custom_field: This custom field is not on the project")
+
+
+@router.get("/projects/{project_gid}/task_counts")
+def get_task_counts(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    with ctx.lock:
+        ctx.need(project_gid, "project")
+        tasks = [ctx.store.tasks[g] for g in ctx.store.project_tasks(project_gid)]
+        milestones = [t for t in tasks if t.resource_subtype == "milestone"]
+        counts = {
+            "num_tasks": len(tasks),
+            "num_completed_tasks": sum(t.completed for t in tasks),
+            "num_incomplete_tasks": sum(not t.completed for t in tasks),
+            "num_milestones": len(milestones),
+            "num_completed_milestones": sum(t.completed for t in milestones),
+            "num_incomplete_milestones": sum(not t.completed for t in milestones),
+        }
+        if ctx.tree is not None:
+            counts = {k: v for k, v in counts.items() if k in ctx.tree}
+        return json_response({"data": counts})

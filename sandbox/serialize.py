@@ -1,0 +1,744 @@
+"""Turn store records into Asana JSON, honouring `opt_fields`.
+
+Each resource type has a table of field resolvers plus a compact and a full default field list.
+Without `opt_fields` list endpoints return the compact form and single-object endpoints the full
+form; with `opt_fields` only `gid` plus the requested (dotted) paths are returned. A nested
+resource requested without sub-fields comes back as `{gid, resource_type}`, as Asana does.
+Resolvers return plain values, `Ref`s (other records by gid) or `Embedded` pseudo-objects
+(memberships, custom-field values), which the renderer expands recursively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.optfields import FieldTree
+from sandbox.records import (
+    Attachment,
+    CustomField,
+    Event,
+    Project,
+    Record,
+    Story,
+    Task,
+    Webhook,
+)
+from sandbox.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    gid: str
+    resource_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    kind: str
+    value: Any
+
+
+Resolver = Callable[["Renderer", Any], Any]
+
+
+@dataclass
+class Spec:
+    fields: dict[str, Resolver]
+    compact: tuple[str, ...]
+    full: tuple[str, ...]
+
+
+def _attr(name: str) -> Resolver:
+    return lambda _r, obj: getattr(obj, name)
+
+
+def _ref(name: str, rtype: str) -> Resolver:
+    def resolve(_r: Renderer, obj: Any) -> Ref | None:
+        gid = getattr(obj, name)
+        return Ref(gid, rtype) if gid else None
+
+    return resolve
+
+
+def _refs(name: str, rtype: str) -> Resolver:
+    return lambda _r, obj: [Ref(g, rtype) for g in getattr(obj, name)]
+
+
+def _const(value: Any) -> Resolver:
+    return lambda _r, _obj: value
+
+
+def _rtype(_r: Renderer, obj: Any) -> str:
+    return str(obj.resource_type)
+
+
+# ---- custom field values --------------------------------------------------------------------
+def format_number(value: float | None, precision: int) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.{precision}f}"
+
+
+def display_value(store: Store, cf: CustomField, raw: Any) -> str | None:
+    if raw is None or raw == []:
+        return None
+    kind = cf.resource_subtype
+    if kind == "number":
+        return format_number(raw, cf.precision)
+    if kind == "enum":
+        opt = store.enum_options.get(raw)
+        return opt.name if opt else None
+    if kind == "multi_enum":
+        return ", ".join(store.enum_options[g].name for g in raw if g in store.enum_options)
+    if kind == "date":
+        return raw.get("date_time") or raw.get("date")
+    if kind == "people":
+        return ", ".join(store.users[g].name for g in raw if g in store.users)
+    return str(raw)
+
+
+def _cf_value(kind: str) -> Resolver:
+    def resolve(r: Renderer, entry: tuple[CustomField, Any]) -> Any:
+        cf, raw = entry
+        if cf.resource_subtype != kind:
+            return _ABSENT
+        if kind == "enum":
+            return Ref(raw, "enum_option") if raw else None
+        if kind == "multi_enum":
+            return [Ref(g, "enum_option") for g in raw or []]
+        if kind == "people":
+            return [Ref(g, "user") for g in raw or []]
+        if kind == "date":
+            return dict(raw) if raw else None
+        if kind == "number":
+            return raw
+        return raw
+
+    return resolve
+
+
+_ABSENT = object()
+
+
+def _cf_entry_fields() -> dict[str, Resolver]:
+    def cf(_r: Renderer, entry: tuple[CustomField, Any]) -> CustomField:
+        return entry[0]
+
+    return {
+        "name": lambda r, e: cf(r, e).name,
+        "resource_type": _const("custom_field"),
+        "resource_subtype": lambda r, e: cf(r, e).resource_subtype,
+        "type": lambda r, e: cf(r, e).resource_subtype,
+        "enabled": _const(True),
+        "description": lambda r, e: cf(r, e).description,
+        "precision": lambda r, e: cf(r, e).precision if cf(r, e).resource_subtype == "number" else _ABSENT,
+        "format": lambda r, e: cf(r, e).format,
+        "is_formula_field": _const(False),
+        "is_value_read_only": _const(False),
+        "created_by": lambda r, e: Ref(str(cf(r, e).created_by), "user") if cf(r, e).created_by else None,
+        "enum_options": lambda r, e: (
+            [Ref(g, "enum_option") for g in cf(r, e).enum_options]
+            if cf(r, e).resource_subtype in ("enum", "multi_enum")
+            else _ABSENT
+        ),
+        "display_value": lambda r, e: display_value(r.store, e[0], e[1]),
+        "text_value": _cf_value("text"),
+        "number_value": _cf_value("number"),
+        "enum_value": _cf_value("enum"),
+        "multi_enum_values": _cf_value("multi_enum"),
+        "date_value": _cf_value("date"),
+        "people_value": _cf_value("people"),
+    }
+
+
+CF_ENTRY_DEFAULT = (
+    "name",
+    "resource_type",
+    "resource_subtype",
+    "type",
+    "enabled",
+    "precision",
+    "enum_options",
+    "enum_value",
+    "multi_enum_values",
+    "number_value",
+    "text_value",
+    "date_value",
+    "people_value",
+    "display_value",
+    "is_formula_field",
+    "created_by",
+)
+
+
+# ---- per resource resolvers -----------------------------------------------------------------
+def _task_custom_fields(r: Renderer, task: Task) -> list[Embedded]:
+    store = r.store
+    seen: list[str] = []
+    for m in task.memberships:
+        project = store.projects.get(m["project"])
+        if project is None:
+            continue
+        for setting_gid in project.custom_field_settings:
+            cf_gid = store.field_settings[setting_gid].custom_field
+            if cf_gid not in seen:
+                seen.append(cf_gid)
+    for cf_gid in task.custom_fields:
+        if cf_gid not in seen:
+            seen.append(cf_gid)
+    return [
+        Embedded("custom_field_value", (store.custom_fields[g], task.custom_fields.get(g)))
+        for g in seen
+        if g in store.custom_fields
+    ]
+
+
+def _task_projects(_r: Renderer, task: Task) -> list[Ref]:
+    return [Ref(m["project"], "project") for m in task.memberships]
+
+
+def _task_memberships(_r: Renderer, task: Task) -> list[Embedded]:
+    return [Embedded("membership", m) for m in task.memberships]
+
+
+def _permalink(_r: Renderer, task: Task) -> str:
+    project = task.memberships[0]["project"] if task.memberships else "0"
+    return f"https://app.asana.com/0/{project}/{task.gid}"
+
+
+def _num_subtasks(_r: Renderer, task: Task) -> int:
+    return len(task.subtasks)
+
+
+TASK_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "resource_subtype": _attr("resource_subtype"),
+    "approval_status": lambda _r, t: t.approval_status if t.resource_subtype == "approval" else _ABSENT,
+    "assignee": _ref("assignee", "user"),
+    "assigned_by": _ref("assigned_by", "user"),
+    "assignee_status": lambda _r, t: "upcoming" if t.assignee else "inbox",
+    "assignee_section": _const(None),
+    "completed": _attr("completed"),
+    "completed_at": _attr("completed_at"),
+    "completed_by": _ref("completed_by", "user"),
+    "created_at": _attr("created_at"),
+    "created_by": _ref("created_by", "user"),
+    "modified_at": _attr("modified_at"),
+    "due_on": _attr("due_on"),
+    "due_at": _attr("due_at"),
+    "start_on": _attr("start_on"),
+    "start_at": _attr("start_at"),
+    "notes": _attr("notes"),
+    "html_notes": lambda _r, t: (
+        t.html_notes if t.html_notes is not None else f"<body>{_escape(t.notes)}</body>"
+    ),
+    "parent": _ref("parent", "task"),
+    "projects": _task_projects,
+    "memberships": _task_memberships,
+    "tags": _refs("tags", "tag"),
+    "followers": _refs("followers", "user"),
+    "dependencies": _refs("dependencies", "task"),
+    "dependents": _refs("dependents", "task"),
+    "custom_fields": _task_custom_fields,
+    "workspace": _ref("workspace", "workspace"),
+    "num_subtasks": _num_subtasks,
+    "num_likes": _const(0),
+    "num_hearts": _const(0),
+    "liked": _const(False),
+    "likes": _const([]),
+    "hearted": _const(False),
+    "hearts": _const([]),
+    "is_rendered_as_separator": _const(False),
+    "actual_time_minutes": _const(None),
+    "external": _attr("external"),
+    "permalink_url": _permalink,
+}
+TASK_FULL = (
+    "resource_type",
+    "name",
+    "resource_subtype",
+    "approval_status",
+    "assignee",
+    "assignee_status",
+    "completed",
+    "completed_at",
+    "completed_by",
+    "created_at",
+    "created_by",
+    "modified_at",
+    "due_on",
+    "due_at",
+    "start_on",
+    "start_at",
+    "notes",
+    "parent",
+    "projects",
+    "memberships",
+    "tags",
+    "followers",
+    "custom_fields",
+    "workspace",
+    "num_subtasks",
+    "num_likes",
+    "liked",
+    "likes",
+    "hearted",
+    "hearts",
+    "num_hearts",
+    "actual_time_minutes",
+    "permalink_url",
+)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _story_text(_r: Renderer, story: Story) -> str:
+    return story.text
+
+
+STORY_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "created_at": _attr("created_at"),
+    "created_by": _ref("created_by", "user"),
+    "type": _attr("type"),
+    "resource_subtype": _attr("resource_subtype"),
+    "text": _story_text,
+    "html_text": lambda _r, s: s.html_text if s.html_text is not None else f"<body>{_escape(s.text)}</body>",
+    "is_pinned": _attr("is_pinned"),
+    "is_edited": _const(False),
+    "is_editable": lambda _r, s: s.type == "comment",
+    "source": _attr("source"),
+    "target": _ref("target", "task"),
+    "num_likes": _const(0),
+    "liked": _const(False),
+    "likes": _const([]),
+    "hearted": _const(False),
+    "hearts": _const([]),
+    "num_hearts": _const(0),
+    "previews": _const([]),
+    "sticker_name": _const(None),
+}
+STORY_COMPACT = ("created_at", "created_by", "resource_type", "text", "type", "resource_subtype")
+STORY_FULL = (
+    "created_at",
+    "created_by",
+    "resource_type",
+    "text",
+    "type",
+    "resource_subtype",
+    "is_pinned",
+    "is_edited",
+    "source",
+    "target",
+    "num_likes",
+    "liked",
+    "likes",
+)
+
+
+def _project_task_count(r: Renderer, project: Project) -> int:
+    return len(r.store.project_tasks(project.gid))
+
+
+PROJECT_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "archived": _attr("archived"),
+    "color": _attr("color"),
+    "completed": _attr("completed"),
+    "completed_at": _attr("completed_at"),
+    "created_at": _attr("created_at"),
+    "modified_at": _attr("modified_at"),
+    "current_status_update": _ref("current_status_update", "status_update"),
+    "custom_field_settings": lambda _r, p: [Ref(g, "custom_field_setting") for g in p.custom_field_settings],
+    "custom_fields": _const([]),
+    "default_view": _attr("default_view"),
+    "due_on": _attr("due_on"),
+    "due_date": _attr("due_on"),
+    "start_on": _attr("start_on"),
+    "notes": _attr("notes"),
+    "html_notes": lambda _r, p: f"<body>{_escape(p.notes)}</body>",
+    "public": _attr("public"),
+    "privacy_setting": lambda _r, p: "public_to_workspace" if p.public else "private",
+    "members": _refs("members", "user"),
+    "followers": _refs("members", "user"),
+    "owner": _ref("owner", "user"),
+    "team": _ref("team", "team"),
+    "workspace": _ref("workspace", "workspace"),
+    "permalink_url": lambda _r, p: f"https://app.asana.com/0/{p.gid}/{p.gid}",
+    "icon": _const("list"),
+    "num_tasks": _project_task_count,
+}
+PROJECT_FULL = (
+    "resource_type",
+    "name",
+    "archived",
+    "color",
+    "completed",
+    "completed_at",
+    "created_at",
+    "modified_at",
+    "current_status_update",
+    "custom_field_settings",
+    "custom_fields",
+    "default_view",
+    "due_on",
+    "due_date",
+    "start_on",
+    "notes",
+    "public",
+    "privacy_setting",
+    "members",
+    "followers",
+    "owner",
+    "team",
+    "workspace",
+    "permalink_url",
+    "icon",
+)
+
+SECTION_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "created_at": _attr("created_at"),
+    "project": _ref("project", "project"),
+    "projects": lambda _r, s: [Ref(s.project, "project")],
+}
+
+USER_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "email": _attr("email"),
+    "photo": _const(None),
+    "workspaces": _refs("workspaces", "workspace"),
+    "custom_fields": _const([]),
+}
+
+WORKSPACE_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "is_organization": _attr("is_organization"),
+    "email_domains": _attr("email_domains"),
+}
+
+TEAM_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "description": _attr("description"),
+    "html_description": lambda _r, t: f"<body>{_escape(t.description)}</body>",
+    "organization": _ref("workspace", "workspace"),
+    "permalink_url": lambda _r, t: f"https://app.asana.com/0/{t.gid}",
+    "visibility": _const("members"),
+}
+
+ENUM_OPTION_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "enabled": _attr("enabled"),
+    "color": _attr("color"),
+}
+
+CUSTOM_FIELD_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "resource_subtype": _attr("resource_subtype"),
+    "type": _attr("resource_subtype"),
+    "description": _attr("description"),
+    "precision": lambda _r, c: c.precision if c.resource_subtype == "number" else _ABSENT,
+    "format": _attr("format"),
+    "enabled": _const(True),
+    "enum_options": lambda _r, c: (
+        [Ref(g, "enum_option") for g in c.enum_options]
+        if c.resource_subtype in ("enum", "multi_enum")
+        else _ABSENT
+    ),
+    "created_by": _ref("created_by", "user"),
+    "is_global_to_workspace": _attr("is_global_to_workspace"),
+    "has_notifications_enabled": _const(True),
+    "is_formula_field": _const(False),
+    "is_value_read_only": _const(False),
+}
+
+FIELD_SETTING_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "is_important": _attr("is_important"),
+    "custom_field": lambda r, s: Embedded("custom_field_full", r.store.custom_fields[s.custom_field]),
+    "parent": lambda r, s: Ref(s.parent, r.store.index[s.parent].resource_type),
+    "project": lambda r, s: Ref(s.parent, "project") if s.parent in r.store.projects else _ABSENT,
+}
+
+TAG_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "color": _attr("color"),
+    "notes": _attr("notes"),
+    "created_at": _attr("created_at"),
+    "followers": _const([]),
+    "workspace": _ref("workspace", "workspace"),
+    "permalink_url": lambda _r, t: f"https://app.asana.com/0/{t.gid}/list",
+}
+
+PORTFOLIO_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "color": _attr("color"),
+    "created_at": _attr("created_at"),
+    "created_by": _ref("owner", "user"),
+    "owner": _ref("owner", "user"),
+    "members": _refs("members", "user"),
+    "start_on": _attr("start_on"),
+    "due_on": _attr("due_on"),
+    "public": _attr("public"),
+    "workspace": _ref("workspace", "workspace"),
+    "custom_field_settings": lambda _r, p: [Ref(g, "custom_field_setting") for g in p.custom_field_settings],
+    "current_status_update": _ref("current_status_update", "status_update"),
+    "permalink_url": lambda _r, p: f"https://app.asana.com/0/portfolio/{p.gid}/list",
+}
+
+STATUS_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "title": _attr("title"),
+    "text": _attr("text"),
+    "html_text": lambda _r, s: s.html_text if s.html_text is not None else f"<body>{_escape(s.text)}</body>",
+    "status_type": _attr("status_type"),
+    "resource_subtype": _attr("resource_subtype"),
+    "author": _ref("author", "user"),
+    "created_by": _ref("created_by", "user"),
+    "created_at": _attr("created_at"),
+    "modified_at": _attr("modified_at"),
+    "parent": lambda r, s: (
+        Ref(s.parent, r.store.index[s.parent].resource_type) if s.parent in r.store.index else None
+    ),
+    "hearted": _const(False),
+    "num_hearts": _const(0),
+    "liked": _const(False),
+    "num_likes": _const(0),
+}
+
+
+def _download_url(r: Renderer, a: Attachment) -> str:
+    return f"{r.root_url}/__sandbox/attachments/{a.gid}/content?sig={r.download_sig(a.gid)}"
+
+
+ATTACHMENT_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "resource_subtype": _const("asana"),
+    "created_at": _attr("created_at"),
+    "download_url": _download_url,
+    "view_url": _download_url,
+    "permanent_url": lambda _r, a: f"https://app.asana.com/app/asana/-/get_asset?asset_id={a.gid}",
+    "host": _const("asana"),
+    "size": lambda _r, a: a.size,
+    "parent": _ref("parent", "task"),
+    "connected_to_app": _const(False),
+}
+
+
+def _webhook_resource(r: Renderer, w: Webhook) -> Any:
+    record = r.store.index.get(w.resource)
+    if record is None:
+        return {"gid": w.resource, "resource_type": None}
+    return Ref(w.resource, record.resource_type)
+
+
+WEBHOOK_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "active": _attr("active"),
+    "resource": _webhook_resource,
+    "target": _attr("target"),
+    "created_at": _attr("created_at"),
+    "filters": _attr("filters"),
+    "last_success_at": _attr("last_success_at"),
+    "last_failure_at": _attr("last_failure_at"),
+    "last_failure_content": _attr("last_failure_content"),
+    "delivery_retry_count": _attr("delivery_retry_count"),
+    "next_attempt_after": _attr("next_attempt_after"),
+    "failure_deletion_timestamp": _attr("failure_deletion_timestamp"),
+}
+
+
+def _membership_fields() -> dict[str, Resolver]:
+    return {
+        "project": lambda _r, m: Ref(m["project"], "project"),
+        "section": lambda _r, m: Ref(m["section"], "section") if m.get("section") else None,
+    }
+
+
+SPECS: dict[str, Spec] = {
+    "task": Spec(TASK_FIELDS, ("name", "resource_type", "resource_subtype"), TASK_FULL),
+    "story": Spec(STORY_FIELDS, STORY_COMPACT, STORY_FULL),
+    "project": Spec(PROJECT_FIELDS, ("name", "resource_type"), PROJECT_FULL),
+    "section": Spec(
+        SECTION_FIELDS,
+        ("name", "resource_type"),
+        ("name", "resource_type", "created_at", "project", "projects"),
+    ),
+    "user": Spec(
+        USER_FIELDS, ("name", "resource_type"), ("name", "resource_type", "email", "photo", "workspaces")
+    ),
+    "workspace": Spec(
+        WORKSPACE_FIELDS,
+        ("name", "resource_type"),
+        ("name", "resource_type", "is_organization", "email_domains"),
+    ),
+    "team": Spec(
+        TEAM_FIELDS,
+        ("name", "resource_type"),
+        (
+            "name",
+            "resource_type",
+            "description",
+            "html_description",
+            "organization",
+            "permalink_url",
+            "visibility",
+        ),
+    ),
+    "enum_option": Spec(
+        ENUM_OPTION_FIELDS,
+        ("name", "resource_type", "enabled", "color"),
+        ("name", "resource_type", "enabled", "color"),
+    ),
+    "custom_field": Spec(
+        CUSTOM_FIELD_FIELDS,
+        (
+            "name",
+            "resource_type",
+            "resource_subtype",
+            "type",
+            "enum_options",
+            "precision",
+            "enabled",
+            "format",
+            "is_formula_field",
+        ),
+        tuple(CUSTOM_FIELD_FIELDS),
+    ),
+    "custom_field_full": Spec(CUSTOM_FIELD_FIELDS, tuple(CUSTOM_FIELD_FIELDS), tuple(CUSTOM_FIELD_FIELDS)),
+    "custom_field_setting": Spec(
+        FIELD_SETTING_FIELDS,
+        ("resource_type", "is_important", "custom_field", "parent", "project"),
+        tuple(FIELD_SETTING_FIELDS),
+    ),
+    "custom_field_value": Spec(_cf_entry_fields(), CF_ENTRY_DEFAULT, CF_ENTRY_DEFAULT),
+    "membership": Spec(_membership_fields(), ("project", "section"), ("project", "section")),
+    "tag": Spec(TAG_FIELDS, ("name", "resource_type"), tuple(TAG_FIELDS)),
+    "portfolio": Spec(PORTFOLIO_FIELDS, ("name", "resource_type"), tuple(PORTFOLIO_FIELDS)),
+    "status_update": Spec(
+        STATUS_FIELDS, ("title", "resource_type", "resource_subtype"), tuple(STATUS_FIELDS)
+    ),
+    "attachment": Spec(
+        ATTACHMENT_FIELDS, ("name", "resource_type", "resource_subtype"), tuple(ATTACHMENT_FIELDS)
+    ),
+    "webhook": Spec(WEBHOOK_FIELDS, ("resource_type", "active", "resource", "target"), tuple(WEBHOOK_FIELDS)),
+}
+# Embedded objects have no gid of their own (membership) or borrow the custom field's.
+_NO_GID = {"membership"}
+
+
+class Renderer:
+    """Renders records for one request (knows the store and the public root URL)."""
+
+    store: Store
+    root_url: str
+
+    def __init__(self, store: Store, root_url: str = "", sign: Callable[[str], str] | None = None) -> None:
+        self.store = store
+        self.root_url = root_url.rstrip("/")
+        self._sign = sign
+
+    def download_sig(self, gid: str) -> str:
+        return self._sign(gid) if self._sign else ""
+
+    def render(self, record: Record, tree: FieldTree | None, *, full: bool) -> dict[str, Any]:
+        return self._object(record.resource_type, record.gid, record, tree, full)
+
+    def _object(
+        self, kind: str, gid: str | None, obj: Any, tree: FieldTree | None, full: bool
+    ) -> dict[str, Any]:
+        spec = SPECS[kind]
+        out: dict[str, Any] = {} if gid is None else {"gid": gid}
+        names = tree.keys() if tree is not None else (spec.full if full else spec.compact)
+        fields = spec.fields
+        for name in names:
+            resolver = fields.get(name)
+            if resolver is None:
+                if isinstance(obj, Story) and name in obj.fields:
+                    value: Any = self._story_field(obj.fields[name])
+                else:
+                    continue
+            else:
+                value = resolver(self, obj)
+                if value is _ABSENT:
+                    continue
+            sub = tree.get(name) if tree is not None else None
+            out[name] = self._value(value, sub or None, explicit=tree is not None)
+        if tree is None and isinstance(obj, Story) and full:
+            for name, raw in obj.fields.items():
+                out[name] = self._value(self._story_field(raw), None, explicit=False)
+        return out
+
+    def _story_field(self, raw: Any) -> Any:
+        if isinstance(raw, dict) and set(raw) == {"gid", "resource_type"}:
+            return Ref(raw["gid"], raw["resource_type"])
+        if isinstance(raw, list):
+            return [self._story_field(v) for v in raw]
+        return raw
+
+    def _value(self, value: Any, sub: FieldTree | None, explicit: bool) -> Any:
+        if isinstance(value, Ref):
+            return self._ref(value, sub, explicit)
+        if isinstance(value, Embedded):
+            return self._embedded(value, sub)
+        if isinstance(value, list):
+            return [self._value(v, sub, explicit) for v in value]
+        return value
+
+    def _ref(self, ref: Ref, sub: FieldTree | None, explicit: bool) -> dict[str, Any]:
+        record = self.store.index.get(ref.gid)
+        if record is None:
+            return {"gid": ref.gid, "resource_type": ref.resource_type}
+        if sub:
+            return self._object(record.resource_type, record.gid, record, sub, False)
+        if explicit:
+            return {"gid": ref.gid, "resource_type": record.resource_type}
+        return self._object(record.resource_type, record.gid, record, None, False)
+
+    def _embedded(self, value: Embedded, sub: FieldTree | None) -> dict[str, Any]:
+        if value.kind == "custom_field_value":
+            gid: str | None = value.value[0].gid
+        elif value.kind == "custom_field_full":
+            gid = value.value.gid
+        else:
+            gid = None
+        return self._object(value.kind, gid, value.value, sub, False)
+
+
+def event_json(store: Store, event: Event) -> dict[str, Any]:
+    """Event payload as webhooks and the events API send it (compact refs only)."""
+    return (
+        {
+            "user": {"gid": event.user, "resource_type": "user"} if event.user else None,
+            "created_at": event.created_at,
+            "action": event.action,
+            "resource": dict(event.resource),
+            "parent": dict(event.parent) if event.parent else None,
+            "change": dict(event.change) if event.change else None,
+            "type": event.resource.get("resource_type"),
+        }
+        if event.change
+        else {
+            "user": {"gid": event.user, "resource_type": "user"} if event.user else None,
+            "created_at": event.created_at,
+            "action": event.action,
+            "resource": dict(event.resource),
+            "parent": dict(event.parent) if event.parent else None,
+            "type": event.resource.get("resource_type"),
+        }
+    )

@@ -1,0 +1,171 @@
+"""Approval surfaces shared by the CLI (and later the HTTP API and chat).
+
+All of them end in `graphs.runner.resume_run` on the proposal's thread, so the graph's gate
+validates every answer the same way (digest, count, re-validated edits) whatever the surface.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agents.proposal import Decision, DecisionType, EditedAction
+from graphs.runner import RunOutcome, pending_interrupt, resume_run
+from service.db.proposals import ProposalRecord
+from service.runtime import Runtime
+
+
+class ApprovalError(RuntimeError):
+    """A decision that cannot be made (unknown proposal, nothing pending, bad edit)."""
+
+
+# Asana's approval_status values and the decision each one means for every pending action.
+ASANA_STATUS_DECISION = {
+    "approved": DecisionType.APPROVE,
+    "rejected": DecisionType.REJECT,
+    "changes_requested": DecisionType.REJECT,
+}
+
+
+@dataclass
+class PendingApproval:
+    proposal: ProposalRecord
+    request: dict[str, Any]
+
+
+def find_proposal(rt: Runtime, ref: str) -> ProposalRecord:
+    """A proposal by id or unique id prefix (what `approvals list` shows)."""
+    exact = rt.repo.get_proposal(ref)
+    if exact is not None:
+        return exact
+    matches = [p for p in rt.repo.list_proposals(limit=10_000) if p.id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ApprovalError(f"no proposal {ref!r}; see `sprintpilot approvals list`")
+    raise ApprovalError(f"{len(matches)} proposals start with {ref!r}; give more characters")
+
+
+def pending_request(rt: Runtime, proposal: ProposalRecord) -> dict[str, Any]:
+    request = pending_interrupt(rt.graph, proposal.thread_id)
+    if request is None or request.get("proposal_id") != proposal.id:
+        raise ApprovalError(
+            f"proposal {proposal.id[:12]} is not waiting for approval (status {proposal.status})"
+        )
+    return request
+
+
+def pending(rt: Runtime) -> list[PendingApproval]:
+    out = []
+    for p in rt.repo.pending_approvals():
+        request = pending_interrupt(rt.graph, p.thread_id)
+        if request is not None and request.get("proposal_id") == p.id:
+            out.append(PendingApproval(p, request))
+    return out
+
+
+def build_decisions(
+    request: dict[str, Any],
+    *,
+    reject_all: bool = False,
+    reject: dict[int, str] | None = None,
+    edits: dict[int, str] | None = None,
+    message: str | None = None,
+) -> list[Decision]:
+    """One decision per action request (numbered from 1 as `approvals show` prints them).
+
+    `edits` maps a number to JSON with `params` (merged over the proposed params) and/or `target`.
+    """
+    requests = request.get("action_requests") or []
+    count = len(requests)
+    for n in [*(reject or {}), *(edits or {})]:
+        if not 1 <= n <= count:
+            raise ApprovalError(f"action number {n} is out of range 1..{count}")
+    decisions: list[Decision] = []
+    for n, req in enumerate(requests, 1):
+        if reject_all:
+            decisions.append(Decision(type=DecisionType.REJECT, message=message or "rejected"))
+        elif reject and n in reject:
+            decisions.append(Decision(type=DecisionType.REJECT, message=reject[n] or message or "rejected"))
+        elif edits and n in edits:
+            decisions.append(Decision(type=DecisionType.EDIT, edited_action=_edited(req, edits[n], n)))
+        else:
+            decisions.append(Decision(type=DecisionType.APPROVE))
+    return decisions
+
+
+def _edited(req: dict[str, Any], raw: str, n: int) -> EditedAction:
+    try:
+        change = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ApprovalError(f"edit for action {n} is not valid JSON: {err.msg}") from None
+    if not isinstance(change, dict) or not set(change) <= {"params", "target"}:
+        raise ApprovalError(f'edit for action {n} must be an object like {{"params": {{...}}}}')
+    args = dict(req.get("args") or {})
+    params = dict(args.get("params") or {})
+    params.update(change.get("params") or {})
+    args["params"] = params
+    if "target" in change:
+        args["target"] = change["target"]
+    return EditedAction(name=req["name"], args=args)
+
+
+def decide(
+    rt: Runtime,
+    proposal: ProposalRecord,
+    decisions: list[Decision],
+    decided_by: str,
+    digest: str | None = None,
+) -> RunOutcome:
+    request = pending_request(rt, proposal)
+    ctx = rt.context(actor=decided_by)
+    return resume_run(
+        rt.graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
+    )
+
+
+def proposal_workspace(proposal: ProposalRecord) -> str:
+    return proposal.proposal.scope.workspace_gid
+
+
+@dataclass
+class SyncResult:
+    proposal_id: str
+    approval_task_gid: str
+    asana_status: str
+    outcome: RunOutcome | None
+
+
+def sync_from_asana(rt: Runtime) -> list[SyncResult]:
+    """Read each pending proposal's approval task in Asana and resume the threads decided there."""
+    results = []
+    for item in pending(rt):
+        gid = item.request.get("approval_task_gid") or item.proposal.approval_task_gid
+        if not gid:
+            continue
+        task = rt.asana.task(gid)
+        status = task.approval_status or "pending"
+        decision_type = ASANA_STATUS_DECISION.get(status)
+        if decision_type is None:
+            results.append(SyncResult(item.proposal.id, gid, status, None))
+            continue
+        who = task.assignee.gid if task.assignee else "unknown"
+        message = None
+        if decision_type is DecisionType.REJECT:
+            message = _latest_human_comment(rt, gid) or f"{status.replace('_', ' ')} in Asana"
+        n = len(item.request.get("action_requests") or [])
+        decisions = [Decision(type=decision_type, message=message) for _ in range(n)]
+        outcome = decide(rt, item.proposal, decisions, f"asana:{who}", item.request.get("digest"))
+        results.append(SyncResult(item.proposal.id, gid, status, outcome))
+    return results
+
+
+def _latest_human_comment(rt: Runtime, task_gid: str) -> str | None:
+    bot = rt.asana.me().gid
+    comments = [
+        s
+        for s in rt.asana.stories(task_gid)
+        if s.type == "comment" and s.created_by is not None and s.created_by.gid != bot
+    ]
+    return comments[-1].text if comments else None

@@ -1,0 +1,1 @@
+"""The `sprintpilot` command line."""

@@ -1,0 +1,391 @@
+"""`sprintpilot` — plan sprints, review proposals and approve them, audit what was written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from service.cli import render
+from service.cli.errors import friendly
+from service.cli.render import console
+
+app = typer.Typer(
+    name="sprintpilot",
+    help="AI agents for Asana-driven agile teams. Every change is a proposal that a human approves.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+approvals_app = typer.Typer(
+    help="Review, approve, edit or reject proposals waiting at the gate.", no_args_is_help=True
+)
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+db_app = typer.Typer(help="The app database (runs, proposals, ledger, audit).", no_args_is_help=True)
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+
+
+class _NoTraceback(logging.Formatter):
+    """Users get one line per problem; SPRINTPILOT_DEBUG=1 brings tracebacks back."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's API
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = ""
+        text = super().format(record)
+        return text.rstrip()
+
+
+@app.callback()
+def _main() -> None:
+    handler = logging.StreamHandler()
+    debug = os.environ.get("SPRINTPILOT_DEBUG", "") not in {"", "0", "false"}
+    handler.setFormatter(
+        logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        if debug
+        else _NoTraceback("%(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where the embedded DB and sandbox state live.", show_default=False),
+]
+
+
+def _settings(data_dir: Path | None = None, **overrides: Any) -> Any:
+    from service.settings import load_settings
+
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return load_settings(**overrides)
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=str, sort_keys=True))
+
+
+@app.command()
+@friendly
+def plan(
+    project: Annotated[str, typer.Option(help="Backlog project: gid or name.")] = "Product Backlog",
+    capacity: Annotated[float | None, typer.Option(help="Points; overrides the historical velocity.")] = None,
+    sprint_name: Annotated[
+        str | None, typer.Option(help="Name of the new sprint (default: next number).")
+    ] = None,
+    formula: Annotated[
+        str | None,
+        typer.Option(help="Score formula over business_value, effort, points, priority_rank, age_days."),
+    ] = None,
+    include_blocked: Annotated[bool, typer.Option(help="Allow items whose Status is Blocked.")] = False,
+    workspace: Annotated[str | None, typer.Option(help="Workspace gid (default: the first allowed).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Plan the next sprint from a backlog and put the proposal up for approval."""
+    from agents.planner import PlannerArgs
+    from graphs.runner import start_run
+    from service.runtime import open_runtime
+
+    args = PlannerArgs(
+        project=project,
+        capacity=capacity,
+        sprint_name=sprint_name,
+        formula=formula,
+        include_blocked=include_blocked,
+        workspace=workspace,
+    )
+    with open_runtime(_settings(data_dir)) as rt:
+        ws = workspace or rt.allowed_workspaces()[0]
+        ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, project))
+        thread_id = uuid.uuid4().hex
+        with console.status("planning: reading the backlog and sprint history, solving…"):
+            outcome = start_run(
+                rt.graph,
+                ctx,
+                thread_id,
+                {"agent": "planner", "args": args.model_dump(exclude_none=True), "trigger": "cli"},
+            )
+        if as_json:
+            _print_json(
+                {
+                    "thread_id": thread_id,
+                    "status": outcome.status,
+                    "approval_request": outcome.interrupt,
+                    "report": outcome.report,
+                    "asana_calls": asdict(rt.asana.calls.snapshot()),
+                }
+            )
+            if outcome.status == "error":
+                raise typer.Exit(1)
+            return
+        if outcome.status == "error":
+            render.show_report(outcome.report)
+            raise typer.Exit(1)
+        if outcome.interrupt:
+            render.show_request(outcome.interrupt, limit=15)
+            pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
+            console.print(
+                f"\nApprove in Asana (approval task) then run [bold]sprintpilot approvals sync[/], "
+                f"or here: [bold]sprintpilot approvals approve {pid}[/]"
+            )
+        else:
+            render.show_report(outcome.report)
+
+
+@approvals_app.command("list")
+@friendly
+def approvals_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include decided proposals.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Proposals waiting for a decision (or all of them with --all)."""
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        records = rt.repo.list_proposals() if all_ else rt.repo.pending_approvals()
+        if as_json:
+            _print_json([r.model_dump(mode="json", exclude={"proposal"}) for r in records])
+            return
+        if not records:
+            console.print("No proposals waiting for approval." if not all_ else "No proposals yet.")
+            return
+        console.print(render.proposals_table(records))
+
+
+@approvals_app.command("show")
+@friendly
+def approvals_show(
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id or a unique prefix.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """One proposal: summary, every action waiting for approval (numbered), decisions so far."""
+    from graphs.runner import pending_interrupt
+    from service.approvals import find_proposal
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        record = find_proposal(rt, proposal_id)
+        request = pending_interrupt(rt.graph, record.thread_id)
+        detail = rt.repo.get_proposal(record.id)
+        if as_json:
+            _print_json(
+                {
+                    "proposal": record.model_dump(mode="json"),
+                    "pending_request": request,
+                    "decisions": [d.model_dump(mode="json") for d in (detail.decisions if detail else [])],
+                }
+            )
+            return
+        if request:
+            render.show_request(request)
+        else:
+            console.print(f"[bold]{record.title}[/] — status [bold]{record.status}[/] (nothing pending)")
+            console.print(render.Markdown(record.proposal.summary_markdown))
+        if detail and detail.decisions:
+            console.print(f"{len(detail.decisions)} decisions recorded.")
+
+
+def _parse_numbered(values: list[str], sep: str, what: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for raw in values:
+        num, _, rest = raw.partition(sep)
+        if not num.strip().isdigit():
+            raise ValueError(f"{what} must look like N{sep}..., got {raw!r}")
+        out[int(num)] = rest
+    return out
+
+
+@approvals_app.command("approve")
+@friendly
+def approvals_approve(
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id or a unique prefix.")],
+    reject_action: Annotated[
+        list[str], typer.Option("--reject-action", help="N or N:reason — reject action N, approve the rest.")
+    ] = [],  # noqa: B006 - typer needs a literal default
+    edit: Annotated[
+        list[str], typer.Option("--edit", help='N=JSON, e.g. 3=\'{"params": {"assignee": "123"}}\'.')
+    ] = [],  # noqa: B006
+    as_user: Annotated[str, typer.Option("--as", help="Who decides (recorded in the audit log).")] = "cli",
+    data_dir: DataDir = None,
+) -> None:
+    """Approve a proposal (optionally rejecting or editing single actions) and apply it."""
+    from service.approvals import build_decisions, decide, find_proposal, pending_request
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        record = find_proposal(rt, proposal_id)
+        request = pending_request(rt, record)
+        decisions = build_decisions(
+            request,
+            reject=_parse_numbered(reject_action, ":", "--reject-action"),
+            edits=_parse_numbered(edit, "=", "--edit"),
+        )
+        with console.status("applying approved actions to Asana…"):
+            outcome = decide(rt, record, decisions, f"cli:{as_user}", request.get("digest"))
+        _after_decision(outcome)
+
+
+@approvals_app.command("reject")
+@friendly
+def approvals_reject(
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id or a unique prefix.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")] = "rejected",
+    as_user: Annotated[str, typer.Option("--as", help="Who decides.")] = "cli",
+    data_dir: DataDir = None,
+) -> None:
+    """Reject every action of a proposal; nothing is written to Asana."""
+    from service.approvals import build_decisions, decide, find_proposal, pending_request
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        record = find_proposal(rt, proposal_id)
+        request = pending_request(rt, record)
+        decisions = build_decisions(request, reject_all=True, message=reason)
+        outcome = decide(rt, record, decisions, f"cli:{as_user}", request.get("digest"))
+        _after_decision(outcome)
+
+
+def _after_decision(outcome: Any) -> None:
+    if outcome.status == "awaiting_approval":
+        console.print(f"[yellow]decision refused:[/] {outcome.invalid_decision}")
+        raise SystemExit(1)
+    render.show_report(outcome.report)
+
+
+@approvals_app.command("sync")
+@friendly
+def approvals_sync(data_dir: DataDir = None) -> None:
+    """Read approval tasks in Asana; resume every proposal approved, rejected or sent back there."""
+    from service.approvals import sync_from_asana
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        with console.status("reading approval tasks in Asana…"):
+            results = sync_from_asana(rt)
+        if not results:
+            console.print("No pending proposals with an approval task.")
+        for r in results:
+            console.print(
+                f"proposal {r.proposal_id[:12]} — approval task {r.approval_task_gid}: {r.asana_status}"
+            )
+            if r.outcome is not None:
+                render.show_report(r.outcome.report)
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Recompute the audit log's hash chain; name the first tampered row if any."""
+    from service.db.audit_verify import verify_chain
+    from service.db.engine import make_engine
+    from service.db.migrate import migrate
+
+    settings = _settings(data_dir)
+    migrate(settings)
+    engine = make_engine(settings)
+    try:
+        result = verify_chain(engine)
+    finally:
+        engine.dispose()
+    if result.ok:
+        console.print(
+            f"[green]audit log OK[/]: {result.rows_checked} rows, head {str(result.head_hash)[:16]}…"
+        )
+        return
+    console.print(f"[bold red]audit log TAMPERED[/] at row {result.first_bad_id}: {result.reason}")
+    raise typer.Exit(2)
+
+
+@audit_app.command("show")
+@friendly
+def audit_show(
+    limit: Annotated[int, typer.Option(min=1, help="How many rows, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """The newest audit rows."""
+    from service.db.audit import SqlAuditLog
+    from service.db.engine import make_engine
+    from service.db.migrate import migrate
+
+    settings = _settings(data_dir)
+    migrate(settings)
+    engine = make_engine(settings)
+    try:
+        rows = SqlAuditLog(engine).rows(limit=limit)
+    finally:
+        engine.dispose()
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = render.Table(title=f"Audit log (newest {len(rows)})")
+    for col in ("id", "time (UTC)", "actor", "event", "outcome", "target"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r.id), r.ts_utc.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.event, r.outcome, r.target or "-"
+        )
+    console.print(table)
+
+
+@db_app.command("migrate")
+@friendly
+def db_migrate(data_dir: DataDir = None) -> None:
+    """Create or upgrade the app database schema (idempotent)."""
+    from service.db.migrate import migrate
+    from service.settings import redact_url
+
+    settings = _settings(data_dir)
+    rev = migrate(settings)
+    console.print(f"database {redact_url(settings.db_url)} at revision {rev}")
+
+
+@app.command()
+@friendly
+def config(data_dir: DataDir = None) -> None:
+    """Show the effective settings (secrets masked)."""
+    _print_json(_settings(data_dir).redacted())
+
+
+@app.command()
+@friendly
+def demo(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the demo's DB and sandbox here (default: a fresh temp dir).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic team workspace.")] = 7,
+) -> None:
+    """Plan a sprint in the seeded sandbox, approve it through Asana, apply it, verify the audit log."""
+    from service.demo import run_demo
+
+    run_demo(data_dir=data_dir, seed=seed)
+
+
+def _mount_sandbox() -> None:
+    from sandbox.cli import run_sandbox
+
+    app.command(
+        name="sandbox",
+        help="Run the local Asana sandbox on 127.0.0.1 and print its base URL and token.",
+    )(run_sandbox)
+
+
+_mount_sandbox()
+
+
+if __name__ == "__main__":
+    app()

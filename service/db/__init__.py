@@ -1,0 +1,40 @@
+"""The app database: schema, migrations, the audit chain, the action ledger and proposal storage."""
+
+from service.db.audit import GENESIS_HASH, AuditEntry, SqlAuditLog, append_audit, canonical_json
+from service.db.audit_verify import VerifyResult, verify_chain
+from service.db.engine import make_engine, read_session, write_session
+from service.db.journal import SqlApplyJournal
+from service.db.migrate import current_revision, head_revision, migrate
+from service.db.models import ProposalStatus
+from service.db.proposals import (
+    DecisionConflictError,
+    DecisionRecord,
+    ProposalDetail,
+    ProposalRecord,
+    RunRecord,
+    SqlProposalRepository,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "DecisionConflictError",
+    "DecisionRecord",
+    "ProposalDetail",
+    "ProposalRecord",
+    "ProposalStatus",
+    "RunRecord",
+    "SqlApplyJournal",
+    "SqlAuditLog",
+    "SqlProposalRepository",
+    "VerifyResult",
+    "append_audit",
+    "canonical_json",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "migrate",
+    "read_session",
+    "verify_chain",
+    "write_session",
+]

@@ -1,0 +1,111 @@
+"""Engine construction and transaction helpers shared by the repositories.
+
+SQLite: WAL (readers don't block the writer), foreign keys on, a busy timeout, and write
+transactions opened with `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing
+when a deferred read transaction tries to upgrade. Postgres: psycopg 3, pre-ping, small pool,
+no server-side prepared statements (safe behind pgbouncer in transaction mode).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from service.settings import Settings, is_postgres, sqlalchemy_url, sqlite_path
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+_IMMEDIATE = "sprintpilot_begin_immediate"
+
+
+def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engine:
+    """An engine for the app database; creates the SQLite file's folder if needed."""
+    url = sqlalchemy_url(settings_or_url)
+    if is_postgres(url):
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            connect_args={"prepare_threshold": None, "application_name": "sprintpilot"},
+        )
+    else:
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+    _guard_fork(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        assert isinstance(dbapi_conn, sqlite3.Connection)
+        # Take transaction control away from pysqlite so we decide how BEGIN is issued.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _guard_fork(engine: Engine) -> None:
+    """Never reuse a pooled connection in a forked child (Celery prefork): invalidate it instead."""
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _check_pid(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            # Dropping the reference (not closing) leaves the parent's socket untouched.
+            cast(Any, record).dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("connection belongs to another process")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine view to use for write transactions (BEGIN IMMEDIATE on SQLite)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_IMMEDIATE: True})
+    return engine
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: commits on success, rolls back on any error."""
+    with Session(writer(engine), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def dialect_insert(session: Session) -> Any:
+    """The backend's own INSERT construct, which offers ON CONFLICT on both Postgres and SQLite."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

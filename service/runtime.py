@@ -1,0 +1,151 @@
+"""Composition root: settings → DB, Asana client, checkpointer, compiled supervisor graph.
+
+Everything with a connection or a thread is created here (never at import time, never inside
+graphs/ or agents/), and torn down when the `open_runtime` block ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from graphs.context import RunContext
+from graphs.registry import SpecialistRegistry
+from graphs.supervisor import build_supervisor_graph
+from service.checkpoint import open_checkpointer
+from service.db.audit import SqlAuditLog
+from service.db.engine import make_engine
+from service.db.journal import SqlApplyJournal
+from service.db.migrate import migrate
+from service.db.proposals import SqlProposalRepository
+from service.embedded import EmbeddedSandbox
+from service.settings import Settings
+from tools.asana.client import AsanaClient
+from tools.llm.engine import LanguageEngine
+from tools.llm.factory import make_chat_model
+
+
+class ConfigError(RuntimeError):
+    """Settings that cannot work (e.g. a real Asana URL without a token)."""
+
+
+def default_registry() -> SpecialistRegistry:
+    """Every specialist that exists; the supervisor can only route to these."""
+    from agents.planner import planner_specialist
+
+    return SpecialistRegistry([planner_specialist()])
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    repo: SqlProposalRepository
+    journal: SqlApplyJournal
+    audit: SqlAuditLog
+    asana: AsanaClient
+    registry: SpecialistRegistry
+    graph: Any
+    sandbox: EmbeddedSandbox | None = None
+    language: LanguageEngine | None = None
+    _workspaces: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def engine_label(self) -> str:
+        return self.settings.model
+
+    def allowed_workspaces(self) -> list[str]:
+        if self.settings.allowed_workspaces:
+            return list(self.settings.allowed_workspaces)
+        if self._workspaces is None:
+            self._workspaces = [w.gid for w in self.asana.workspaces()]
+        return self._workspaces
+
+    def resolve_user(self, workspace_gid: str, ref: str) -> str | None:
+        """A user gid from a gid or an email."""
+        if ref.isdigit():
+            return ref
+        for user in self.asana.users(workspace_gid):
+            if (user.email or "").casefold() == ref.casefold() or (user.name or "") == ref:
+                return user.gid
+        return None
+
+    def approver_for(self, workspace_gid: str, project_ref: str | None) -> str | None:
+        """The configured approver, else the owner of the project the run is about."""
+        if self.settings.approver:
+            return self.resolve_user(workspace_gid, self.settings.approver)
+        if project_ref:
+            try:
+                project = self.asana.find_project(workspace_gid, project_ref)
+            except Exception:  # noqa: BLE001 - the specialist reports a bad project itself
+                return None
+            return project.owner.gid if project.owner else None
+        return None
+
+    def context(
+        self, *, actor: str = "sprintpilot", approver_gid: str | None = None, **extra: Any
+    ) -> RunContext:
+        workspaces = self.allowed_workspaces()
+        return RunContext(
+            asana=self.asana,
+            journal=self.journal,
+            repo=self.repo,
+            audit=self.audit,
+            registry=self.registry,
+            language=self.language,
+            policy=self.settings.approval_policy.to_policy_config(workspaces[0] if workspaces else None),
+            allowed_workspace_gids=frozenset(workspaces),
+            allowed_project_gids=frozenset(self.settings.allowed_projects),
+            approver_gid=approver_gid,
+            approval_due_hours=float(self.settings.approval_due_hours),
+            actor=actor,
+            **extra,
+        )
+
+
+def _asana_target(settings: Settings, stack: ExitStack) -> tuple[str, str, EmbeddedSandbox | None]:
+    if settings.asana_base_url is None:
+        sandbox = stack.enter_context(EmbeddedSandbox(settings.data_dir))
+        return sandbox.base_url, sandbox.token, sandbox
+    if settings.asana_token is None:
+        raise ConfigError("SPRINTPILOT_ASANA_BASE_URL is set but SPRINTPILOT_ASANA_TOKEN is not")
+    return settings.asana_base_url, settings.asana_token.get_secret_value(), None
+
+
+def _language(settings: Settings) -> LanguageEngine:
+    """The configured model (labelled with its name), or the offline engine."""
+    key = settings.model_api_key.get_secret_value() if settings.model_api_key else None
+    model = make_chat_model(settings.model, api_key=key, base_url=settings.model_base_url)
+    return LanguageEngine(model, model_name=settings.model) if model is not None else LanguageEngine()
+
+
+@contextmanager
+def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = None) -> Iterator[Runtime]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings)
+    engine = make_engine(settings)
+    with ExitStack() as stack:
+        stack.callback(engine.dispose)
+        base_url, token, sandbox = _asana_target(settings, stack)
+        asana = AsanaClient(base_url, token)
+        stack.callback(asana.close)
+        reg = registry or default_registry()
+        language = _language(settings)
+        saver = stack.enter_context(open_checkpointer(settings))
+        graph = build_supervisor_graph(reg).compile(checkpointer=saver)
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            repo=SqlProposalRepository(engine),
+            journal=SqlApplyJournal(engine),
+            audit=SqlAuditLog(engine),
+            asana=asana,
+            registry=reg,
+            graph=graph,
+            sandbox=sandbox,
+            language=language,
+        )

@@ -1,0 +1,269 @@
+"""Runtime configuration, read from `SPRINTPILOT_*` environment variables (and an optional `.env`).
+
+Nothing here runs at import time: callers build a `Settings` with `load_settings()` at their
+composition root, so tests and CLI flags can override any field without touching the process
+environment. Secrets are `SecretStr`, and URLs that may carry passwords are kept out of `repr`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from agents.proposal import ActionKind, ApprovalClass
+
+if TYPE_CHECKING:
+    from graphs.policy_config import PolicyConfig
+
+APP_NAME = "sprintpilot"
+
+# ARCHITECTURE §3 Policy: comments, AI-suggestion fields and summaries are low-risk and applied
+# without a human; anything that moves, assigns, reschedules, completes or links work waits for one.
+DEFAULT_ACTION_CLASSES: dict[ActionKind, ApprovalClass] = {
+    ActionKind.POST_COMMENT: ApprovalClass.AUTO,
+    ActionKind.POST_STATUS_UPDATE: ApprovalClass.AUTO,
+    # The approval task is how a human is asked; gating it on approval would deadlock the gate.
+    ActionKind.CREATE_APPROVAL_TASK: ApprovalClass.AUTO,
+    # Attachments are report artefacts (burndown charts on stand-up/status updates).
+    ActionKind.ATTACH_FILE: ApprovalClass.AUTO,
+    # Only the AI-suggestion fields below are auto; other custom fields (e.g. Sprint) need approval.
+    ActionKind.SET_CUSTOM_FIELD: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.CREATE_PROJECT: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.CREATE_SECTION: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.ADD_TO_PROJECT: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.ADD_TO_SECTION: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.CREATE_TASK: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.CREATE_SUBTASK: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.UPDATE_TASK: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.ADD_DEPENDENCY: ApprovalClass.NEEDS_APPROVAL,
+    ActionKind.REMOVE_DEPENDENCY: ApprovalClass.NEEDS_APPROVAL,
+}
+
+DEFAULT_AUTO_CUSTOM_FIELDS: tuple[str, ...] = (
+    "AI Priority Score",
+    "Estimated Story Points",
+    "Risk Score",
+    "AI Suggestion",
+    "Impediments",
+)
+
+
+class ApprovalPolicy(BaseModel):
+    """Approval class per action kind, with optional per-workspace overrides.
+
+    A partial `kinds` mapping (e.g. from `SPRINTPILOT_APPROVAL_POLICY='{"kinds":{"post_comment":
+    "needs_approval"}}'`) is merged over the defaults, so overriding one kind never un-gates others.
+    """
+
+    kinds: dict[ActionKind, ApprovalClass] = Field(default_factory=lambda: dict(DEFAULT_ACTION_CLASSES))
+    auto_custom_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_AUTO_CUSTOM_FIELDS))
+    workspaces: dict[str, dict[ActionKind, ApprovalClass]] = Field(default_factory=dict)
+
+    @field_validator("kinds", mode="after")
+    @classmethod
+    def _merge_defaults(cls, value: dict[ActionKind, ApprovalClass]) -> dict[ActionKind, ApprovalClass]:
+        return {**DEFAULT_ACTION_CLASSES, **value}
+
+    def class_for(
+        self,
+        kind: ActionKind | str,
+        *,
+        workspace_gid: str | None = None,
+        custom_field_name: str | None = None,
+    ) -> ApprovalClass:
+        """The approval class of one action; unknown kinds are denied (fail closed)."""
+        try:
+            kind = ActionKind(kind)
+        except ValueError:
+            return ApprovalClass.DENIED
+        overrides = self.workspaces.get(workspace_gid or "", {})
+        if kind in overrides:
+            return overrides[kind]
+        base = self.kinds.get(kind, ApprovalClass.NEEDS_APPROVAL)
+        if (
+            kind is ActionKind.SET_CUSTOM_FIELD
+            and base is ApprovalClass.NEEDS_APPROVAL
+            and custom_field_name is not None
+            and custom_field_name.casefold() in {n.casefold() for n in self.auto_custom_fields}
+        ):
+            return ApprovalClass.AUTO
+        return base
+
+    def to_policy_config(self, workspace_gid: str | None = None) -> PolicyConfig:
+        """The graphs' policy input for one workspace (its overrides applied)."""
+        # Imported here so settings stay importable without loading graph code.
+        from graphs.policy_config import PolicyConfig
+
+        classes = {**self.kinds, **self.workspaces.get(workspace_gid or "", {})}
+        return PolicyConfig(
+            auto_kinds=frozenset(k for k, c in classes.items() if c is ApprovalClass.AUTO),
+            denied_kinds=frozenset(k for k, c in classes.items() if c is ApprovalClass.DENIED),
+            auto_custom_fields=frozenset(self.auto_custom_fields),
+        )
+
+
+_POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
+
+
+def _default_data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SPRINTPILOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Asana: no base URL means "use the in-process sandbox".
+    asana_base_url: str | None = None
+    asana_token: SecretStr | None = None
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # None is resolved to a SQLite file under data_dir; kept out of repr since it may hold a password.
+    database_url: str | None = Field(default=None, repr=False)
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", repr=False)
+    checkpoint_pool_max_size: int = Field(default=4, ge=1, le=64)
+
+    model: str = "offline"
+    model_api_key: SecretStr | None = None
+    model_base_url: str | None = None
+
+    allowed_workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allowed_projects: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    approval_policy: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    approver: str | None = None
+    approval_due_hours: int = Field(default=24, ge=1)
+
+    api_token: SecretStr | None = None
+    timezone: str = "UTC"
+
+    @field_validator("allowed_workspaces", "allowed_projects", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        # Accept both JSON lists and the friendlier "gid1,gid2" form in the environment.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown timezone {value!r}") from err
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        if value == "offline" or value == "openai-compatible":
+            return value
+        provider, _, name = value.partition(":")
+        if provider in {"openai", "openai-compatible"} and name:
+            return value
+        raise ValueError("model must be 'offline', 'openai:<model>' or 'openai-compatible[:<model>]'")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme in _POSTGRES_SCHEMES or scheme == "sqlite" or scheme.startswith("sqlite+"):
+            return value
+        raise ValueError(f"unsupported database URL scheme {scheme!r} (use sqlite:/// or postgresql://)")
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'sprintpilot.db'}"
+        if self.model.startswith("openai-compatible") and not self.model_base_url:
+            raise ValueError("model 'openai-compatible' needs model_base_url")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """`database_url` after defaulting (never None once validated)."""
+        assert self.database_url is not None
+        return self.database_url
+
+    def redacted(self) -> dict[str, Any]:
+        """A log-safe view: secrets masked, passwords stripped from URLs."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = redact_url(self.db_url)
+        data["redis_url"] = redact_url(self.redis_url)
+        for key in ("asana_token", "model_api_key", "api_token"):
+            data[key] = "**********" if getattr(self, key) is not None else None
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and `.env`), with keyword overrides taking precedence."""
+    return Settings(**overrides)
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _url_of(settings_or_url: Settings | str) -> str:
+    return settings_or_url if isinstance(settings_or_url, str) else settings_or_url.db_url
+
+
+def is_postgres(settings_or_url: Settings | str) -> bool:
+    return urlsplit(_url_of(settings_or_url)).scheme in _POSTGRES_SCHEMES
+
+
+def _with_scheme(url: str, scheme: str) -> str:
+    return scheme + url[url.index("://") :]
+
+
+def sqlalchemy_url(settings_or_url: Settings | str) -> str:
+    """The URL for SQLAlchemy: Postgres always through the psycopg 3 driver."""
+    url = _url_of(settings_or_url)
+    return _with_scheme(url, "postgresql+psycopg") if is_postgres(url) else url
+
+
+def psycopg_url(settings_or_url: Settings | str) -> str:
+    """A plain libpq URL (`postgresql://`) for psycopg and langgraph's PostgresSaver."""
+    url = _url_of(settings_or_url)
+    if not is_postgres(url):
+        raise ValueError("psycopg_url() needs a Postgres database URL")
+    return _with_scheme(url, "postgresql")
+
+
+def sqlite_path(settings_or_url: Settings | str) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    url = _url_of(settings_or_url)
+    if is_postgres(url):
+        raise ValueError("sqlite_path() needs a SQLite database URL")
+    path = url.split("://", 1)[1]
+    # sqlite:///rel.db -> "/rel.db" after the scheme; sqlite:////abs.db -> "//abs.db".
+    path = path[1:] if path.startswith("/") else path
+    path = path.split("?", 1)[0]
+    if path in ("", ":memory:"):
+        return None
+    return Path(path)

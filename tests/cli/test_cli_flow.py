@@ -1,0 +1,134 @@
+"""The CLI as a user drives it: plan → approvals list/show → approve/reject → audit verify.
+
+Embedded default (SQLite + the in-process sandbox persisted under --data-dir), separate
+invocations like separate shell commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("SPRINTPILOT_ASANA_BASE_URL", "SPRINTPILOT_DATABASE_URL", "SPRINTPILOT_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def cli(*args: str, data_dir: Path) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "--data-dir", str(data_dir)], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def plan_json(data_dir: Path, *extra: str) -> dict:
+    code, out = cli("plan", "--json", *extra, data_dir=data_dir)
+    assert code == 0, out
+    return json.loads(out)
+
+
+def test_plan_then_approve_applies_and_audits(tmp_path: Path) -> None:
+    planned = plan_json(tmp_path)
+    assert planned["status"] == "awaiting_approval"
+    request = planned["approval_request"]
+    pid = request["proposal_id"]
+    assert request["approval_task_gid"]
+    kinds = {r["name"] for r in request["action_requests"]}
+    assert {"create_project", "create_section", "add_to_project", "set_custom_field"} <= kinds
+
+    code, out = cli("approvals", "list", data_dir=tmp_path)
+    assert code == 0 and pid[:12] in out
+
+    code, out = cli("approvals", "show", pid[:10], data_dir=tmp_path)
+    assert code == 0 and "Actions waiting for approval" in out
+
+    code, out = cli("approvals", "approve", pid[:12], "--as", "alice", data_dir=tmp_path)
+    assert code == 0, out
+    assert "run applied" in out
+
+    code, out = cli("approvals", "list", data_dir=tmp_path)
+    assert "No proposals waiting" in out
+    code, out = cli("audit", "verify", data_dir=tmp_path)
+    assert code == 0 and "audit log OK" in out
+    code, out = cli("audit", "show", "--json", "--limit", "500", data_dir=tmp_path)
+    rows = json.loads(out)
+    assert any(r["event"] == "decision.approve" and r["actor"] == "human:cli:alice" for r in rows)
+
+
+def test_reject_writes_nothing_more(tmp_path: Path) -> None:
+    pid = plan_json(tmp_path)["approval_request"]["proposal_id"]
+    code, out = cli("approvals", "reject", pid, "--reason", "not now", data_dir=tmp_path)
+    assert code == 0, out
+    code, out = cli("approvals", "show", pid, "--json", data_dir=tmp_path)
+    shown = json.loads(out)
+    assert shown["pending_request"] is None
+    assert shown["proposal"]["status"] == "rejected"
+    assert {d["type"] for d in shown["decisions"]} == {"reject"}
+
+
+def test_partial_approval_with_rejected_and_edited_actions(tmp_path: Path) -> None:
+    request = plan_json(tmp_path)["approval_request"]
+    reqs = request["action_requests"]
+    assign_n = next(i for i, r in enumerate(reqs, 1) if r["name"] == "update_task")
+    field_n = next(i for i, r in enumerate(reqs, 1) if r["name"] == "set_custom_field")
+    people = {r["args"]["params"]["assignee"] for r in reqs if r["name"] == "update_task"}
+    other = sorted(people - {reqs[assign_n - 1]["args"]["params"]["assignee"]})[0]
+    edit = json.dumps({"params": {"assignee": other}})
+    code, out = cli(
+        "approvals",
+        "approve",
+        request["proposal_id"],
+        "--reject-action",
+        f"{field_n}:keep sprint field",
+        "--edit",
+        f"{assign_n}={edit}",
+        data_dir=tmp_path,
+    )
+    assert code == 0, out
+    code, out = cli("approvals", "show", request["proposal_id"], "--json", data_dir=tmp_path)
+    shown = json.loads(out)
+    assert shown["proposal"]["status"] == "partially_applied"
+    types = sorted(d["type"] for d in shown["decisions"])
+    assert "edit" in types and "reject" in types
+
+
+def test_edit_that_leaves_scope_is_refused(tmp_path: Path) -> None:
+    request = plan_json(tmp_path)["approval_request"]
+    n = next(i for i, r in enumerate(request["action_requests"], 1) if r["name"] == "add_to_project")
+    edit = json.dumps({"target": "999999999999"})
+    code, out = cli(
+        "approvals", "approve", request["proposal_id"], "--edit", f"{n}={edit}", data_dir=tmp_path
+    )
+    assert code != 0
+    assert "refused" in out or "denied" in out
+    code, out = cli("approvals", "list", data_dir=tmp_path)
+    assert request["proposal_id"][:12] in out  # still waiting, nothing applied
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "--project", "No Such Backlog"), "no project named"),
+        (("plan", "--formula", "__import__('os').system('true')"), "error"),
+        (("plan", "--capacity", "-3"), "error"),
+        (("approvals", "approve", "deadbeef"), "no proposal"),
+        (("approvals", "approve", "1", "--edit", "x=1"), "error"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_not_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = runner.invoke(app, [*args, "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    text = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "Traceback" not in text
+    flat = " ".join(text.split())  # rich wraps long lines
+    assert re.search(message, flat, re.IGNORECASE), text

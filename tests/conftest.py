@@ -1,0 +1,59 @@
+"""Shared fixtures: real services for integration tests.
+
+Under CI (CI=true) a missing service fails the test instead of skipping it, so a green CI
+always means the integration tier really ran.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+PG_ADMIN_URL = os.environ.get("SPRINTPILOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SPRINTPILOT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _missing(service: str, err: Exception) -> None:
+    msg = f"{service} is not reachable ({err}); start it (see .ci/run)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            conn.execute("select 1")
+    except Exception as err:  # noqa: BLE001 - any failure means "not available"
+        _missing("PostgreSQL", err)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty Postgres database for one test (psycopg URL form), dropped afterwards."""
+    name = f"sp_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as err:  # noqa: BLE001
+        _missing("Redis", err)
+    return REDIS_URL

@@ -1,0 +1,397 @@
+"""In-memory fakes of the graph's ports and a small fake Asana for the graph unit tests.
+
+FakeAsana keeps just enough Asana state (tasks, projects, sections, stories, custom fields) for
+the executor, the scope checks, the stale checks and the crash probes; it counts writes and can
+simulate a process crash right before or right after the n-th write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from agents.proposal import Decision, Proposal
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
+from tools.asana.errors import NotFound
+from tools.asana.field_map import FieldMap
+from tools.asana.models import (
+    Attachment,
+    CustomField,
+    CustomFieldSetting,
+    CustomFieldValue,
+    EnumOption,
+    Membership,
+    Project,
+    Ref,
+    Section,
+    StatusUpdate,
+    Story,
+    Task,
+)
+
+WORKSPACE = "1000"
+OTHER_WORKSPACE = "9000"
+PROJECT = "2000"
+OTHER_PROJECT = "9100"  # exists, but outside the allowed scope
+APPROVER = "3000"
+
+
+class SimulatedCrash(Exception):
+    """Stands in for the process dying (not an AsanaError, so nothing catches it)."""
+
+
+class FakeAsana:
+    def __init__(self) -> None:
+        self._ids = itertools.count(50_000)
+        self.projects_by_gid: dict[str, Project] = {}
+        self.project_workspace: dict[str, str] = {}
+        self.sections_by_project: dict[str, list[Section]] = {}
+        self.tasks: dict[str, Task] = {}
+        self.story_log: dict[str, list[Story]] = {}
+        self.status_log: dict[str, list[StatusUpdate]] = {}
+        self.attachment_log: dict[str, list[Attachment]] = {}
+        self.settings: dict[str, list[CustomFieldSetting]] = {}
+        self.writes: list[tuple[str, tuple[Any, ...]]] = []
+        self.reads = 0
+        self.crash_before_write: int | None = None  # 1-based index of the write that never happens
+        self.crash_after_write: int | None = None  # 1-based index of the write after which we "die"
+        self.fail_on: dict[str, Exception] = {}  # method -> error raised instead of writing
+
+    # --- seeding ------------------------------------------------------------------------------
+
+    def gid(self) -> str:
+        return str(next(self._ids))
+
+    def add_project(self, gid: str, name: str, workspace: str = WORKSPACE) -> None:
+        self.projects_by_gid[gid] = Project(gid=gid, name=name, notes="", workspace=Ref(gid=workspace))
+        self.project_workspace[gid] = workspace
+        self.sections_by_project[gid] = []
+        self.settings[gid] = [
+            CustomFieldSetting(gid=self.gid(), project=Ref(gid=gid), custom_field=cf) for cf in _FIELDS
+        ]
+
+    def add_task(self, gid: str, name: str, project: str = PROJECT, **fields: Any) -> Task:
+        values = fields.pop("custom", {})
+        task = Task(
+            gid=gid,
+            name=name,
+            notes="",
+            completed=False,
+            memberships=[Membership(project=Ref(gid=project))],
+            **fields,
+        )
+        task.custom_fields = [_value(cf, values.get(cf.name)) for cf in _FIELDS]
+        self.tasks[gid] = task
+        return task
+
+    # --- write bookkeeping --------------------------------------------------------------------
+
+    def _write(self, method: str, *args: Any) -> None:
+        if method in self.fail_on:
+            raise self.fail_on[method]
+        n = len(self.writes) + 1
+        if self.crash_before_write == n:
+            self.crash_before_write = None
+            raise SimulatedCrash(f"crash before write {n} ({method})")
+        self.writes.append((method, args))
+
+    def _after(self) -> None:
+        if self.crash_after_write == len(self.writes):
+            self.crash_after_write = None
+            raise SimulatedCrash(f"crash after write {len(self.writes)}")
+
+    def writes_of(self, method: str) -> list[tuple[Any, ...]]:
+        return [args for m, args in self.writes if m == method]
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def task(self, gid: str) -> Task:
+        self.reads += 1
+        if gid not in self.tasks:
+            raise NotFound(404, "task not found", "GET", f"/tasks/{gid}")
+        return self.tasks[gid].model_copy(deep=True)
+
+    def field_map(self, project_gid: str) -> FieldMap:
+        return FieldMap(project_gid, self.settings[project_gid])
+
+    def projects(self, workspace_gid: str) -> list[Project]:
+        return [p for g, p in self.projects_by_gid.items() if self.project_workspace[g] == workspace_gid]
+
+    def sections(self, project_gid: str) -> list[Section]:
+        return list(self.sections_by_project.get(project_gid, []))
+
+    def project_tasks(self, project_gid: str) -> list[Task]:
+        return [
+            t
+            for t in self.tasks.values()
+            if any(m.project and m.project.gid == project_gid for m in t.memberships)
+        ]
+
+    def subtasks(self, task_gid: str) -> list[Task]:
+        return [t for t in self.tasks.values() if t.parent and t.parent.gid == task_gid]
+
+    def stories(self, task_gid: str) -> list[Story]:
+        return list(self.story_log.get(task_gid, []))
+
+    def status_updates(self, parent_gid: str) -> list[StatusUpdate]:
+        return list(self.status_log.get(parent_gid, []))
+
+    def attachments(self, parent_gid: str) -> list[Attachment]:
+        return list(self.attachment_log.get(parent_gid, []))
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def create_project(
+        self,
+        workspace_gid: str,
+        name: str,
+        *,
+        team_gid: str | None = None,
+        notes: str = "",
+        start_on: date | None = None,
+        due_on: date | None = None,
+        owner_gid: str | None = None,
+    ) -> Project:
+        self._write("create_project", workspace_gid, name)
+        gid = self.gid()
+        self.add_project(gid, name, workspace_gid)
+        self.projects_by_gid[gid].notes = notes
+        self._after()
+        return self.projects_by_gid[gid]
+
+    def create_section(self, project_gid: str, name: str) -> Section:
+        self._write("create_section", project_gid, name)
+        section = Section(gid=self.gid(), name=name, project=Ref(gid=project_gid))
+        self.sections_by_project.setdefault(project_gid, []).append(section)
+        self._after()
+        return section
+
+    def add_task_to_project(self, task_gid: str, project_gid: str, section_gid: str | None = None) -> None:
+        self._write("add_task_to_project", task_gid, project_gid, section_gid)
+        task = self.tasks[task_gid]
+        task.memberships = [m for m in task.memberships if not (m.project and m.project.gid == project_gid)]
+        section = Ref(gid=section_gid) if section_gid else None
+        task.memberships.append(Membership(project=Ref(gid=project_gid), section=section))
+        self._after()
+
+    def add_task_to_section(self, section_gid: str, task_gid: str) -> None:
+        self._write("add_task_to_section", section_gid, task_gid)
+        project = next(
+            p for p, secs in self.sections_by_project.items() if any(s.gid == section_gid for s in secs)
+        )
+        task = self.tasks[task_gid]
+        task.memberships = [m for m in task.memberships if not (m.project and m.project.gid == project)]
+        task.memberships.append(Membership(project=Ref(gid=project), section=Ref(gid=section_gid)))
+        self._after()
+
+    def create_task(
+        self,
+        *,
+        name: str,
+        workspace_gid: str | None = None,
+        projects: Iterable[str] | None = None,
+        notes: str = "",
+        assignee: str | None = None,
+        due_on: date | None = None,
+        due_at: datetime | None = None,
+        resource_subtype: str | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+        parent_gid: str | None = None,
+    ) -> Task:
+        self._write("create_task", name)
+        gid = self.gid()
+        task = Task(
+            gid=gid,
+            name=name,
+            notes=notes,
+            completed=False,
+            assignee=Ref(gid=assignee) if assignee else None,
+            due_on=due_on,
+            due_at=due_at,
+            resource_subtype=resource_subtype or "default_task",
+            approval_status="pending" if resource_subtype == "approval" else None,
+            memberships=[Membership(project=Ref(gid=p)) for p in projects or []],
+            parent=Ref(gid=parent_gid) if parent_gid else None,
+        )
+        task.custom_fields = [_value(cf, None) for cf in _FIELDS]
+        for cf_gid, encoded in (custom_fields or {}).items():
+            _set_value(task, cf_gid, encoded)
+        self.tasks[gid] = task
+        self._after()
+        return task
+
+    def update_task(self, task_gid: str, fields: Mapping[str, Any]) -> Task:
+        self._write("update_task", task_gid, dict(fields))
+        task = self.tasks[task_gid]
+        for key, value in fields.items():
+            if key == "custom_fields":
+                for cf_gid, encoded in value.items():
+                    _set_value(task, cf_gid, encoded)
+            elif key == "assignee":
+                task.assignee = Ref(gid=value) if value else None
+            else:
+                setattr(task, key, value)
+        self._after()
+        return task
+
+    def add_dependencies(self, task_gid: str, gids: Iterable[str]) -> None:
+        gids = list(gids)
+        self._write("add_dependencies", task_gid, gids)
+        task = self.tasks[task_gid]
+        have = set(task.dependency_gids)
+        task.dependencies += [Ref(gid=g) for g in gids if g not in have]
+        self._after()
+
+    def remove_dependencies(self, task_gid: str, gids: Iterable[str]) -> None:
+        gids = list(gids)
+        self._write("remove_dependencies", task_gid, gids)
+        task = self.tasks[task_gid]
+        task.dependencies = [d for d in task.dependencies if d.gid not in gids]
+        self._after()
+
+    def add_comment(self, task_gid: str, text: str) -> Story:
+        self._write("add_comment", task_gid, text)
+        if task_gid not in self.tasks:
+            raise NotFound(404, "task not found", "POST", f"/tasks/{task_gid}/stories")
+        story = Story(gid=self.gid(), type="comment", text=text, target=Ref(gid=task_gid))
+        self.story_log.setdefault(task_gid, []).append(story)
+        self._after()
+        return story
+
+    def create_status_update(
+        self, parent_gid: str, *, title: str, text: str, status_type: str
+    ) -> StatusUpdate:
+        self._write("create_status_update", parent_gid, title)
+        update = StatusUpdate(
+            gid=self.gid(), title=title, text=text, status_type=status_type, parent=Ref(gid=parent_gid)
+        )
+        self.status_log.setdefault(parent_gid, []).append(update)
+        self._after()
+        return update
+
+    def upload_attachment(self, parent_gid: str, filename: str, data: bytes, content_type: str) -> Attachment:
+        self._write("upload_attachment", parent_gid, filename)
+        attachment = Attachment(gid=self.gid(), name=filename, size=len(data), parent=Ref(gid=parent_gid))
+        self.attachment_log.setdefault(parent_gid, []).append(attachment)
+        self._after()
+        return attachment
+
+
+_PRIORITY_OPTIONS = [EnumOption(gid="7001", name="Low"), EnumOption(gid="7002", name="High")]
+_FIELDS = [
+    CustomField(gid="6001", name="AI Priority Score", resource_subtype="number", precision=0),
+    CustomField(gid="6002", name="Story Points", resource_subtype="number", precision=0),
+    CustomField(gid="6003", name="Priority", resource_subtype="enum", enum_options=_PRIORITY_OPTIONS),
+    CustomField(gid="6004", name="AI Suggestion", resource_subtype="text"),
+]
+
+
+def _value(cf: CustomField, value: Any) -> CustomFieldValue:
+    entry = CustomFieldValue(**cf.model_dump())
+    if value is not None:
+        _assign(entry, cf, value)
+    return entry
+
+
+def _assign(entry: CustomFieldValue, cf: CustomField, value: Any) -> None:
+    if cf.kind == "number":
+        entry.number_value = value
+    elif cf.kind == "enum":
+        entry.enum_value = next((o for o in cf.enum_options if value in (o.gid, o.name)), None)
+    else:
+        entry.text_value = value
+
+
+def _set_value(task: Task, cf_gid: str, encoded: Any) -> None:
+    for entry in task.custom_fields:
+        if entry.gid == cf_gid:
+            cf = next(f for f in _FIELDS if f.gid == cf_gid)
+            _assign(entry, cf, encoded)
+
+
+# --- ports ------------------------------------------------------------------------------------
+
+
+class MemoryAudit:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+        self._head = "0" * 64
+
+    def append(self, record: AuditRecord) -> str:
+        raw = json.dumps(record.model_dump(mode="json"), sort_keys=True)
+        self._head = hashlib.sha256((self._head + raw).encode()).hexdigest()
+        self.records.append(record)
+        return self._head
+
+    def events(self, event: str | None = None) -> list[AuditRecord]:
+        return [r for r in self.records if event is None or r.event == event]
+
+
+class MemoryJournal:
+    def __init__(self, audit: MemoryAudit) -> None:
+        self.entries: dict[str, LedgerEntry] = {}
+        self.audit = audit
+
+    def get(self, key: str) -> LedgerEntry | None:
+        entry = self.entries.get(key)
+        return entry.model_copy() if entry else None
+
+    def begin(self, entry: LedgerEntry) -> LedgerEntry:
+        stored = self.entries.get(entry.key)
+        if stored is None:
+            stored = entry.model_copy(update={"status": LedgerStatus.PENDING, "attempts": 1})
+        else:
+            stored = stored.model_copy(update={"attempts": stored.attempts + 1})
+        self.entries[entry.key] = stored
+        return stored.model_copy()
+
+    def finish(
+        self, key: str, status: LedgerStatus, result: dict[str, Any] | None, audit: AuditRecord
+    ) -> None:
+        entry = self.entries[key]
+        self.entries[key] = entry.model_copy(update={"status": status, "result": result})
+        self.audit.append(audit)
+
+    def by_status(self, status: LedgerStatus) -> list[LedgerEntry]:
+        return [e for e in self.entries.values() if e.status == status]
+
+
+class MemoryRepo:
+    def __init__(self) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.proposals: dict[str, dict[str, Any]] = {}
+        self.decisions: dict[str, tuple[list[Decision], str]] = {}
+
+    def record_run(self, thread_id: str, agent: str, trigger: str, request: dict[str, Any]) -> None:
+        self.runs[thread_id] = {
+            "agent": agent,
+            "trigger": trigger,
+            "request": request,
+            "status": "started",
+            "detail": None,
+        }
+
+    def set_run_status(self, thread_id: str, status: str, detail: str | None = None) -> None:
+        self.runs[thread_id].update(status=status, detail=detail)
+
+    def save_proposal(self, thread_id: str, proposal: Proposal, status: str) -> None:
+        self.proposals[proposal.id] = {
+            "thread_id": thread_id,
+            "proposal": proposal,
+            "status": status,
+            "approval_task_gid": None,
+        }
+
+    def set_proposal_status(
+        self, proposal_id: str, status: str, approval_task_gid: str | None = None
+    ) -> None:
+        self.proposals[proposal_id]["status"] = status
+        if approval_task_gid is not None:
+            self.proposals[proposal_id]["approval_task_gid"] = approval_task_gid
+
+    def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
+        self.decisions[proposal_id] = (list(decisions), decided_by)

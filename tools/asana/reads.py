@@ -1,0 +1,302 @@
+"""Read operations. Each returns pydantic models and costs one request per 100 items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import asana
+
+from tools.asana import fields as F
+from tools.asana.core import ClientCore
+from tools.asana.errors import AmbiguousName, NotFound
+from tools.asana.field_map import FieldMap
+from tools.asana.fields import TaskView
+from tools.asana.models import (
+    Attachment,
+    CustomField,
+    CustomFieldSetting,
+    Portfolio,
+    Project,
+    Section,
+    StatusUpdate,
+    Story,
+    Tag,
+    Task,
+    TaskCounts,
+    Team,
+    User,
+    Workspace,
+)
+
+
+def _since(value: str | dt.datetime | dt.date | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+class ReadOps(ClientCore):
+    # --- workspace ----------------------------------------------------------------------------
+
+    def me(self) -> User:
+        api = self.api(asana.UsersApi)
+        data = self._one(
+            "GET /users/{gid}", lambda kw: api.get_user("me", {"opt_fields": F.ME}, **kw), gid="me"
+        )
+        return User.model_validate(data)
+
+    def workspaces(self) -> list[Workspace]:
+        api = self.api(asana.WorkspacesApi)
+        rows = self._pages("GET /workspaces", lambda o, kw: api.get_workspaces(o, **kw), F.WORKSPACE)
+        return [Workspace.model_validate(r) for r in rows]
+
+    def users(self, workspace_gid: str) -> list[User]:
+        api = self.api(asana.UsersApi)
+        rows = self._pages(
+            "GET /workspaces/{gid}/users",
+            lambda o, kw: api.get_users_for_workspace(workspace_gid, o, **kw),
+            F.USER,
+            gid=workspace_gid,
+        )
+        return [User.model_validate(r) for r in rows]
+
+    def teams(self, workspace_gid: str) -> list[Team]:
+        api = self.api(asana.TeamsApi)
+        rows = self._pages(
+            "GET /workspaces/{gid}/teams",
+            lambda o, kw: api.get_teams_for_workspace(workspace_gid, o, **kw),
+            F.TEAM,
+            gid=workspace_gid,
+        )
+        return [Team.model_validate(r) for r in rows]
+
+    def tags(self, workspace_gid: str) -> list[Tag]:
+        api = self.api(asana.TagsApi)
+        rows = self._pages(
+            "GET /workspaces/{gid}/tags",
+            lambda o, kw: api.get_tags_for_workspace(workspace_gid, o, **kw),
+            F.TAG,
+            gid=workspace_gid,
+        )
+        return [Tag.model_validate(r) for r in rows]
+
+    def custom_fields(self, workspace_gid: str) -> list[CustomField]:
+        api = self.api(asana.CustomFieldsApi)
+        rows = self._pages(
+            "GET /workspaces/{gid}/custom_fields",
+            lambda o, kw: api.get_custom_fields_for_workspace(workspace_gid, o, **kw),
+            F.CUSTOM_FIELD,
+            gid=workspace_gid,
+        )
+        return [CustomField.model_validate(r) for r in rows]
+
+    # --- projects -----------------------------------------------------------------------------
+
+    def projects(self, workspace_gid: str, archived: bool | None = False) -> list[Project]:
+        """Projects of a workspace; archived=None lists archived and active ones alike."""
+        api = self.api(asana.ProjectsApi)
+        query = {} if archived is None else {"archived": archived}
+        rows = self._pages(
+            "GET /workspaces/{gid}/projects",
+            lambda o, kw: api.get_projects_for_workspace(workspace_gid, o, **kw),
+            F.PROJECT,
+            query,
+            gid=workspace_gid,
+        )
+        return [Project.model_validate(r) for r in rows]
+
+    def project(self, gid: str) -> Project:
+        api = self.api(asana.ProjectsApi)
+        data = self._one(
+            "GET /projects/{gid}", lambda kw: api.get_project(gid, {"opt_fields": F.PROJECT}, **kw), gid=gid
+        )
+        return Project.model_validate(data)
+
+    def find_project(self, workspace_gid: str, name_or_gid: str) -> Project:
+        """A project by gid or by name (exact, then case-insensitive; active before archived)."""
+        wanted = name_or_gid.strip()
+        if wanted.isdigit():
+            return self.project(wanted)
+        candidates = self.projects(workspace_gid, archived=None)
+        for same in (
+            lambda p: p.name == wanted,
+            lambda p: (p.name or "").casefold() == wanted.casefold(),
+        ):
+            hits = [p for p in candidates if same(p)]
+            active = [p for p in hits if not p.archived]
+            chosen = active or hits
+            if len(chosen) == 1:
+                return chosen[0]
+            if len(chosen) > 1:
+                gids = ", ".join(p.gid for p in chosen)
+                raise AmbiguousName(0, f"{len(chosen)} projects are named {wanted!r}: {gids}; use a gid")
+        names = [p.name for p in candidates if p.name]
+        close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
+        hint = f"; close names: {', '.join(repr(n) for n in close)}" if close else ""
+        raise NotFound(
+            404,
+            f"no project named {wanted!r} in workspace {workspace_gid}{hint}",
+            "GET",
+            f"/workspaces/{workspace_gid}/projects",
+        )
+
+    def sections(self, project_gid: str) -> list[Section]:
+        api = self.api(asana.SectionsApi)
+        rows = self._pages(
+            "GET /projects/{gid}/sections",
+            lambda o, kw: api.get_sections_for_project(project_gid, o, **kw),
+            F.SECTION,
+            gid=project_gid,
+        )
+        return [Section.model_validate(r) for r in rows]
+
+    def custom_field_settings(self, project_gid: str) -> list[CustomFieldSetting]:
+        api = self.api(asana.CustomFieldSettingsApi)
+        rows = self._pages(
+            "GET /projects/{gid}/custom_field_settings",
+            lambda o, kw: api.get_custom_field_settings_for_project(project_gid, o, **kw),
+            F.CUSTOM_FIELD_SETTING,
+            gid=project_gid,
+        )
+        return [CustomFieldSetting.model_validate(r) for r in rows]
+
+    def field_map(self, project_gid: str, *, refresh: bool = False) -> FieldMap:
+        """Custom fields of a project by name; fetched once per client unless `refresh`."""
+        with self._lock:
+            cached = None if refresh else self._field_maps.get(project_gid)
+        if cached is not None:
+            return cached
+        fmap = FieldMap(project_gid, self.custom_field_settings(project_gid))
+        with self._lock:
+            self._field_maps[project_gid] = fmap
+        return fmap
+
+    def task_counts(self, project_gid: str) -> TaskCounts:
+        api = self.api(asana.ProjectsApi)
+        data = self._one(
+            "GET /projects/{gid}/task_counts",
+            lambda kw: api.get_task_counts_for_project(project_gid, {"opt_fields": F.TASK_COUNTS}, **kw),
+            gid=project_gid,
+        )
+        return TaskCounts.model_validate(data)
+
+    # --- tasks --------------------------------------------------------------------------------
+
+    def project_tasks(
+        self,
+        project_gid: str,
+        view: TaskView = TaskView.PLANNING,
+        completed_since: str | dt.datetime | dt.date | None = None,
+    ) -> list[Task]:
+        """Every task of a project with the view's fields: one request per 100 tasks.
+
+        `completed_since="now"` keeps only incomplete tasks; a date/time keeps incomplete tasks
+        plus those completed since then.
+        """
+        api = self.api(asana.TasksApi)
+        since = _since(completed_since)
+        rows = self._pages(
+            "GET /projects/{gid}/tasks",
+            lambda o, kw: api.get_tasks_for_project(project_gid, o, **kw),
+            view.opt_fields,
+            {"completed_since": since} if since else None,
+            gid=project_gid,
+        )
+        return [Task.model_validate(r) for r in rows]
+
+    def section_tasks(self, section_gid: str, view: TaskView = TaskView.PLANNING) -> list[Task]:
+        api = self.api(asana.TasksApi)
+        rows = self._pages(
+            "GET /sections/{gid}/tasks",
+            lambda o, kw: api.get_tasks_for_section(section_gid, o, **kw),
+            view.opt_fields,
+            gid=section_gid,
+        )
+        return [Task.model_validate(r) for r in rows]
+
+    def task(self, gid: str, view: TaskView = TaskView.DETAIL) -> Task:
+        api = self.api(asana.TasksApi)
+        data = self._one(
+            "GET /tasks/{gid}", lambda kw: api.get_task(gid, {"opt_fields": view.opt_fields}, **kw), gid=gid
+        )
+        return Task.model_validate(data)
+
+    def subtasks(self, task_gid: str, view: TaskView = TaskView.PLANNING) -> list[Task]:
+        api = self.api(asana.TasksApi)
+        rows = self._pages(
+            "GET /tasks/{gid}/subtasks",
+            lambda o, kw: api.get_subtasks_for_task(task_gid, o, **kw),
+            view.opt_fields,
+            gid=task_gid,
+        )
+        return [Task.model_validate(r) for r in rows]
+
+    def stories(self, task_gid: str) -> list[Story]:
+        """Comments and system stories of a task, oldest first."""
+        api = self.api(asana.StoriesApi)
+        rows = self._pages(
+            "GET /tasks/{gid}/stories",
+            lambda o, kw: api.get_stories_for_task(task_gid, o, **kw),
+            F.STORY,
+            gid=task_gid,
+        )
+        return [Story.model_validate(r) for r in rows]
+
+    def stories_many(self, task_gids: Iterable[str], *, max_workers: int = 8) -> dict[str, list[Story]]:
+        """Stories of many tasks, fetched in parallel (still ≤ the client's read cap in flight)."""
+        gids = list(dict.fromkeys(task_gids))
+        workers = max(1, min(max_workers, self.limits.max_reads, len(gids) or 1))
+        with ThreadPoolExecutor(workers, thread_name_prefix="asana-stories") as pool:
+            return dict(zip(gids, pool.map(self.stories, gids), strict=True))
+
+    # --- status, portfolios, attachments ------------------------------------------------------
+
+    def status_updates(self, parent_gid: str) -> list[StatusUpdate]:
+        api = self.api(asana.StatusUpdatesApi)
+        rows = self._pages(
+            "GET /status_updates",
+            lambda o, kw: api.get_statuses_for_object(parent_gid, o, **kw),
+            F.STATUS_UPDATE,
+        )
+        return [StatusUpdate.model_validate(r) for r in rows]
+
+    def portfolios(self, workspace_gid: str, owner_gid: str = "me") -> list[Portfolio]:
+        api = self.api(asana.PortfoliosApi)
+        rows = self._pages(
+            "GET /portfolios",
+            lambda o, kw: api.get_portfolios(workspace_gid, o, **kw),
+            F.PORTFOLIO,
+            {"owner": owner_gid},
+        )
+        return [Portfolio.model_validate(r) for r in rows]
+
+    def portfolio(self, gid: str) -> Portfolio:
+        api = self.api(asana.PortfoliosApi)
+        data = self._one(
+            "GET /portfolios/{gid}",
+            lambda kw: api.get_portfolio(gid, {"opt_fields": F.PORTFOLIO}, **kw),
+            gid=gid,
+        )
+        return Portfolio.model_validate(data)
+
+    def portfolio_items(self, portfolio_gid: str) -> list[Project]:
+        api = self.api(asana.PortfoliosApi)
+        rows = self._pages(
+            "GET /portfolios/{gid}/items",
+            lambda o, kw: api.get_items_for_portfolio(portfolio_gid, o, **kw),
+            F.PORTFOLIO_ITEM,
+            gid=portfolio_gid,
+        )
+        return [Project.model_validate(r) for r in rows]
+
+    def attachments(self, parent_gid: str) -> list[Attachment]:
+        api = self.api(asana.AttachmentsApi)
+        rows = self._pages(
+            "GET /attachments",
+            lambda o, kw: api.get_attachments_for_object(parent_gid, o, **kw),
+            F.ATTACHMENT,
+        )
+        return [Attachment.model_validate(r) for r in rows]

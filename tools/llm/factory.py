@@ -1,0 +1,52 @@
+"""Chat model factory from a model setting string.
+
+- "offline"                       → None (the deterministic offline engine is used)
+- "openai:<model>"                → ChatOpenAI (api.openai.com, or `base_url` when given)
+- "openai-compatible:<model>"     → ChatOpenAI against an OpenAI-compatible server (vLLM, Ollama,
+                                    llama.cpp); `base_url` is required
+Nothing is constructed at import time; langchain-openai is imported only when a model is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OFFLINE = "offline"
+_PROVIDERS = ("openai", "openai-compatible")
+
+
+def parse_model_setting(model: str) -> tuple[str, str]:
+    """("offline", "") or (provider, model name); ValueError for anything else."""
+    text = (model or "").strip()
+    if text.lower() == OFFLINE:
+        return OFFLINE, ""
+    provider, sep, name = text.partition(":")
+    if not sep or provider not in _PROVIDERS or not name.strip():
+        raise ValueError(
+            f"unsupported model setting {model!r}: use 'offline', 'openai:<model>' or "
+            "'openai-compatible:<model>' (with a base URL)"
+        )
+    return provider, name.strip()
+
+
+def make_chat_model(
+    model: str, *, api_key: str | None = None, base_url: str | None = None, temperature: float = 0
+) -> Any:
+    """A LangChain chat model for `model`, or None for offline."""
+    provider, name = parse_model_setting(model)
+    if provider == OFFLINE:
+        return None
+    if provider == "openai-compatible" and not base_url:
+        raise ValueError(
+            "an 'openai-compatible:<model>' setting needs a base_url (e.g. http://localhost:8000/v1)"
+        )
+    from langchain_openai import ChatOpenAI
+
+    kwargs: dict[str, Any] = {"model": name, "temperature": temperature}
+    if base_url:
+        kwargs["base_url"] = base_url
+    if api_key:
+        kwargs["api_key"] = api_key
+    elif provider == "openai-compatible":
+        kwargs["api_key"] = "not-needed"  # local servers ignore it, but the client insists on one
+    return ChatOpenAI(**kwargs)
