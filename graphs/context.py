@@ -19,9 +19,8 @@ from graphs.policy_config import PolicyConfig
 from graphs.ports import ApplyJournal, AuditLog, ProposalRepository
 
 if TYPE_CHECKING:
-    from tools.llm.engine import LanguageEngine
-
     from graphs.registry import SpecialistRegistry
+    from tools.llm.engine import LanguageEngine
 
 
 def utc_now() -> datetime:

@@ -50,7 +50,8 @@ def _plan(rt: Runtime) -> tuple[str, dict[str, Any]]:
     ws = rt.allowed_workspaces()[0]
     ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, "Product Backlog"))
     thread_id = uuid.uuid4().hex
-    outcome = start_run(rt.graph, ctx, thread_id, {"agent": "planner", "args": {"project": "Product Backlog"}})
+    request = {"agent": "planner", "args": {"project": "Product Backlog"}}
+    outcome = start_run(rt.graph, ctx, thread_id, request)
     assert outcome.status == "awaiting_approval", outcome.report
     assert outcome.interrupt is not None
     return thread_id, outcome.interrupt
