@@ -89,6 +89,13 @@ def plan(
         typer.Option(help="Score formula over business_value, effort, points, priority_rank, age_days."),
     ] = None,
     include_blocked: Annotated[bool, typer.Option(help="Allow items whose Status is Blocked.")] = False,
+    availability: Annotated[
+        list[str],
+        typer.Option(
+            "--availability",
+            help="PERSON=POINTS (gid, email or name), repeatable; per-person capacity instead of history.",
+        ),
+    ] = [],  # noqa: B006 - typer needs a literal default
     workspace: Annotated[str | None, typer.Option(help="Workspace gid (default: the first allowed).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDir = None,
@@ -98,16 +105,17 @@ def plan(
     from graphs.runner import start_run
     from service.runtime import open_runtime
 
-    args = PlannerArgs(
-        project=project,
-        capacity=capacity,
-        sprint_name=sprint_name,
-        formula=formula,
-        include_blocked=include_blocked,
-        workspace=workspace,
-    )
     with open_runtime(_settings(data_dir)) as rt:
         ws = workspace or rt.allowed_workspaces()[0]
+        args = PlannerArgs(
+            project=project,
+            capacity=capacity,
+            sprint_name=sprint_name,
+            formula=formula,
+            include_blocked=include_blocked,
+            workspace=workspace,
+            availability=_availability(rt, ws, availability),
+        )
         ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, project))
         thread_id = uuid.uuid4().hex
         with console.status("planning: reading the backlog and sprint history, solving…"):
@@ -142,6 +150,23 @@ def plan(
             )
         else:
             render.show_report(outcome.report)
+
+
+def _availability(rt: Any, workspace: str, values: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for raw in values:
+        who, sep, pts = raw.rpartition("=")
+        if not sep or not who.strip():
+            raise ValueError(f"--availability must look like PERSON=POINTS, got {raw!r}")
+        try:
+            points = float(pts)
+        except ValueError:
+            raise ValueError(f"--availability {raw!r}: {pts!r} is not a number") from None
+        gid = rt.resolve_user(workspace, who.strip())
+        if gid is None:
+            raise ValueError(f"--availability {raw!r}: no user {who.strip()!r} in workspace {workspace}")
+        out[gid] = points
+    return out
 
 
 @approvals_app.command("list")

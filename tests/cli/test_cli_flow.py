@@ -132,3 +132,19 @@ def test_bad_input_gets_a_clear_error_not_a_traceback(
     assert "Traceback" not in text
     flat = " ".join(text.split())  # rich wraps long lines
     assert re.search(message, flat, re.IGNORECASE), text
+
+
+def test_availability_per_person_sets_the_capacity(tmp_path: Path) -> None:
+    planned = plan_json(tmp_path, "--availability", "Priya Brooks=3", "--availability", "Chloe Tanaka=5")
+    request = planned["approval_request"]
+    assert "source: availability" in request["summary_markdown"]
+    code, out = cli("approvals", "show", request["proposal_id"], "--json", data_dir=tmp_path)
+    evidence = json.loads(out)["proposal"]["proposal"]["evidence"]
+    per_person = evidence["capacity"]["per_person"]
+    loads = {p["name"]: p for p in evidence["assignment"]["loads"]}
+    # Stated availability wins for those two; everyone else keeps their historical share.
+    assert sorted(v for v in per_person.values() if v in (3.0, 5.0)) == [3.0, 5.0]
+    assert loads["Priya Brooks"]["assigned_points"] <= 3
+    assert loads["Chloe Tanaka"]["assigned_points"] <= 5
+    code, out = cli("plan", "--availability", "Nobody Here=3", data_dir=tmp_path)
+    assert code != 0 and "no user" in " ".join(out.split())
