@@ -105,7 +105,9 @@ def summary_markdown(
         lines += [f"- {name}: {why}" for name, why in out[:LEFT_OUT_SHOWN]]
     if sel.cycles:
         lines += ["", f"**Dependency cycles** ({len(sel.cycles)}; their items were left out until resolved)"]
-        lines += ["- " + " → ".join(by_gid[g].name if g in by_gid else g for g in [*c, c[0]]) for c in sel.cycles]
+        lines += [
+            "- " + " → ".join(by_gid[g].name if g in by_gid else g for g in [*c, c[0]]) for c in sel.cycles
+        ]
     if plan.unestimated:
         shown = ", ".join(by_gid[g].name for g in plan.unestimated[:5])
         lines += ["", f"**Needs estimation:** {len(plan.unestimated)} items have no Story Points ({shown}…)"]
