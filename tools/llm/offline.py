@@ -39,11 +39,21 @@ def register(prompt_id: str) -> Callable[[OfflineWriter], OfflineWriter]:
     return deco
 
 
+def _discover() -> None:
+    from tools.llm.writers import load_writers
+
+    load_writers()
+
+
 def has_writer(prompt_id: str) -> bool:
+    if prompt_id not in _WRITERS:
+        _discover()
     return prompt_id in _WRITERS
 
 
 def write_offline(prompt_id: str, variables: dict[str, Any], schema: type[BaseModel]) -> BaseModel:
+    if prompt_id not in _WRITERS:
+        _discover()
     if prompt_id not in _WRITERS:
         raise LookupError(f"no offline writer for prompt {prompt_id!r}")
     produced = _WRITERS[prompt_id](variables)
