@@ -7,6 +7,9 @@ executor re-parses params with the same models, so what was validated is what ge
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -139,9 +142,32 @@ class PostStatusUpdateParams(Params):
 
 
 class AttachFileParams(Params):
+    """A report artefact. Text goes in `content`; binary (a chart PNG) base64-encoded in `content_base64`.
+    `parent_type` says whether the target gid is a task or a project (Asana accepts both as parent)."""
+
     filename: str = Field(min_length=1, max_length=255, pattern=r"^[\w .,()\-]+$")
-    content: str
-    content_type: Literal["text/markdown", "text/plain", "text/csv", "application/json"] = "text/markdown"
+    content: str | None = None
+    content_base64: str | None = Field(default=None, max_length=8_000_000)
+    content_type: Literal["text/markdown", "text/plain", "text/csv", "application/json", "image/png"] = (
+        "text/markdown"
+    )
+    parent_type: Literal["task", "project"] = "task"
+
+    @model_validator(mode="after")
+    def _one_content(self) -> AttachFileParams:
+        if (self.content is None) == (self.content_base64 is None):
+            raise ValueError("give exactly one of content or content_base64")
+        if self.content_base64 is not None:
+            try:
+                base64.b64decode(self.content_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("content_base64 is not valid base64") from None
+        return self
+
+    def data(self) -> bytes:
+        if self.content_base64 is not None:
+            return base64.b64decode(self.content_base64)
+        return (self.content or "").encode()
 
 
 class CreateApprovalTaskParams(Params):

@@ -372,9 +372,7 @@ class Executor:
             ).gid
         if kind == ActionKind.ATTACH_FILE:
             assert isinstance(params, AttachFileParams) and target
-            return asana.upload_attachment(
-                target, params.filename, params.content.encode(), params.content_type
-            ).gid
+            return asana.upload_attachment(target, params.filename, params.data(), params.content_type).gid
         if kind == ActionKind.CREATE_APPROVAL_TASK:
             assert isinstance(params, CreateApprovalTaskParams)
             return asana.create_task(

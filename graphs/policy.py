@@ -19,6 +19,7 @@ from graphs.actions import (
     UPDATABLE_TASK_FIELDS,
     AddToProjectParams,
     AddToSectionParams,
+    AttachFileParams,
     CreateApprovalTaskParams,
     CreateProjectParams,
     CreateTaskParams,
@@ -172,6 +173,8 @@ class PolicyEngine:
                 self.scope.task(gid)
 
         rule = TARGETS[action.kind]
+        if isinstance(params, AttachFileParams) and params.parent_type == "project":
+            rule = "project"
         if rule == "none":
             if action.target is not None:
                 raise Denied(f"{action.kind.value} takes no target")

@@ -870,7 +870,8 @@ class Store:
     ) -> Attachment:
         import base64
 
-        self._need(parent_gid, "task")
+        if self.get_typed(parent_gid, "project") is None:
+            self._need(parent_gid, "task")
         return self._put(
             Attachment(
                 gid=gid or self.new_gid(),

@@ -47,8 +47,16 @@ def find_proposal(rt: Runtime, ref: str) -> ProposalRecord:
     raise ApprovalError(f"{len(matches)} proposals start with {ref!r}; give more characters")
 
 
+def graph_for(rt: Runtime, thread_id: str) -> Any:
+    """The compiled graph a thread runs on: the chat graph for chat threads, else the supervisor."""
+    run = rt.repo.get_run(thread_id)
+    if run is not None and run.trigger == "chat" and rt.chat_graph is not None:
+        return rt.chat_graph
+    return rt.graph
+
+
 def pending_request(rt: Runtime, proposal: ProposalRecord) -> dict[str, Any]:
-    request = pending_interrupt(rt.graph, proposal.thread_id)
+    request = pending_interrupt(graph_for(rt, proposal.thread_id), proposal.thread_id)
     if request is None or request.get("proposal_id") != proposal.id:
         raise ApprovalError(
             f"proposal {proposal.id[:12]} is not waiting for approval (status {proposal.status})"
@@ -59,7 +67,7 @@ def pending_request(rt: Runtime, proposal: ProposalRecord) -> dict[str, Any]:
 def pending(rt: Runtime) -> list[PendingApproval]:
     out = []
     for p in rt.repo.pending_approvals():
-        request = pending_interrupt(rt.graph, p.thread_id)
+        request = pending_interrupt(graph_for(rt, p.thread_id), p.thread_id)
         if request is not None and request.get("proposal_id") == p.id:
             out.append(PendingApproval(p, request))
     return out
@@ -120,9 +128,8 @@ def decide(
 ) -> RunOutcome:
     request = pending_request(rt, proposal)
     ctx = rt.context(actor=decided_by)
-    return resume_run(
-        rt.graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
-    )
+    graph = graph_for(rt, proposal.thread_id)
+    return resume_run(graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest"))
 
 
 def proposal_workspace(proposal: ProposalRecord) -> str:

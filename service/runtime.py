@@ -6,6 +6,7 @@ graphs/ or agents/), and torn down when the `open_runtime` block ends.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -35,9 +36,27 @@ class ConfigError(RuntimeError):
 
 def default_registry() -> SpecialistRegistry:
     """Every specialist that exists; the supervisor can only route to these."""
+    from agents.forecast import forecast_specialist
+    from agents.health import health_specialist
     from agents.planner import planner_specialist
+    from agents.qa import qa_specialist
+    from agents.retro import retro_specialist
+    from agents.standup import standup_specialist
+    from agents.triage import triage_specialist
 
-    return SpecialistRegistry([planner_specialist()])
+    return SpecialistRegistry(
+        [
+            planner_specialist(),
+            standup_specialist(),
+            qa_specialist(
+                dod_file=os.environ.get("SPRINTPILOT_DOD_FILE"), dod_dir=os.environ.get("SPRINTPILOT_DOD_DIR")
+            ),
+            retro_specialist(),
+            triage_specialist(),
+            forecast_specialist(),
+            health_specialist(),
+        ]
+    )
 
 
 @dataclass
@@ -52,6 +71,8 @@ class Runtime:
     graph: Any
     sandbox: EmbeddedSandbox | None = None
     language: LanguageEngine | None = None
+    # The conversational graph (graphs/chat) on the same checkpointer; set by open_runtime.
+    chat_graph: Any = None
     _workspaces: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -137,7 +158,7 @@ def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = No
         language = _language(settings)
         saver = stack.enter_context(open_checkpointer(settings))
         graph = build_supervisor_graph(reg).compile(checkpointer=saver)
-        yield Runtime(
+        rt = Runtime(
             settings=settings,
             engine=engine,
             repo=SqlProposalRepository(engine),
@@ -149,3 +170,7 @@ def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = No
             sandbox=sandbox,
             language=language,
         )
+        from service.chat_runtime import chat_graph
+
+        rt.chat_graph = chat_graph(rt)
+        yield rt

@@ -12,11 +12,12 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from agents.planner.inputs import PlanningInputs
+from tools.forecast import VelocityForecast, completion_probability, velocity_forecast
 from tools.planning.assignment import assign
 from tools.planning.models import Assignment, CapacityPlan, ItemScore, Selection, VelocityStats
 from tools.planning.scoring import DEFAULT_FORMULA, Formula, score_items
 from tools.planning.selection import select
-from tools.planning.velocity import resolve_capacity, velocity_stats
+from tools.planning.velocity import resolve_capacity, split_capacity, velocity_stats
 
 
 class SprintPlan(BaseModel):
@@ -29,6 +30,8 @@ class SprintPlan(BaseModel):
     selection: Selection
     assignment: Assignment | None
     unestimated: list[str]  # open items without Story Points (flagged, never silently dropped)
+    forecast: VelocityForecast | None = None  # Monte Carlo velocity of the next sprint
+    completion_probability: float | None = None  # chance the chosen scope is finished in the sprint
 
     @property
     def chosen(self) -> list[str]:
@@ -49,6 +52,21 @@ def compute_plan(
     scores = {s.gid: s for s in score_items(open_items, f, today=today)}
     stats = velocity_stats([s.record for s in inputs.sprints])
     cap = resolve_capacity(stats, override=capacity_override, people=inputs.people)
+    history = [s.record.completed_points for s in inputs.sprints]
+    forecast = velocity_forecast(history) if history else None
+    if cap.source == "velocity" and forecast is not None:
+        # Capacity from the forecast's median: whole points, so the plan is a coin-flip commitment
+        # at worst; the summary states the probability for the scope actually chosen.
+        p50 = float(math.floor(forecast.p(50)))
+        cap = cap.model_copy(
+            update={
+                "capacity": p50,
+                "explanation": f"{p50:g} points: P50 of the Monte Carlo velocity forecast "
+                f"(P85 {forecast.p(85):.0f}, P95 {forecast.p(95):.0f}, trend {forecast.trend_per_sprint:+.1f}"
+                f"/sprint); history: {cap.explanation}",
+                "per_person": split_capacity(inputs.people, p50) if inputs.people else {},
+            }
+        )
     selection = select(
         inputs.items,
         cap.capacity,
@@ -74,4 +92,8 @@ def compute_plan(
         selection=selection,
         assignment=assignment,
         unestimated=[it.gid for it in open_items if it.points is None],
+        forecast=forecast,
+        completion_probability=(
+            completion_probability(history, selection.total_points) if history else None
+        ),
     )

@@ -61,6 +61,18 @@ def left_out(plan: SprintPlan, inputs: PlanningInputs) -> list[tuple[str, str]]:
     return [(name, why) for _, name, why in rows]
 
 
+def _forecast_line(plan: SprintPlan) -> str:
+    fc = plan.forecast
+    if fc is None or plan.completion_probability is None:
+        return "- Forecast: no completed sprints yet, so no probability can be given."
+    line = (
+        f"- Forecast (Monte Carlo over {fc.history_used} sprints): P50 {fc.p(50):.0f}, "
+        f"P85 {fc.p(85):.0f}, P95 {fc.p(95):.0f} points; "
+        f"**{plan.completion_probability:.0%} chance** the proposed scope completes."
+    )
+    return line + (f" _{fc.caveat}_" if fc.caveat else "")
+
+
 def summary_markdown(
     plan: SprintPlan,
     inputs: PlanningInputs,
@@ -85,6 +97,7 @@ def summary_markdown(
         + ", ".join(f"{c:g}" for c in v.completed)
         + f" (mean {_fmt(v.mean)}, median {_fmt(v.median)}, stdev {_fmt(v.stdev)}); "
         f"predicted {_fmt(v.predicted_low)}–{_fmt(v.predicted_high)} points.",
+        _forecast_line(plan),
         f"- Selection: {sel.status} ({sel.solver}, gap {sel.gap:.2%}), total score {sel.total_score:.2f}, "
         f"formula `{plan.formula}`.",
         "",
@@ -207,6 +220,8 @@ def evidence(plan: SprintPlan, inputs: PlanningInputs) -> dict[str, Any]:
         "assignment": plan.assignment.model_dump(mode="json") if plan.assignment else None,
         "scores": {g: round(s.score, 4) for g, s in plan.scores.items() if g in set(plan.chosen)},
         "unestimated": plan.unestimated,
+        "forecast": plan.forecast.model_dump(mode="json") if plan.forecast else None,
+        "completion_probability": plan.completion_probability,
         "missing_fields": inputs.missing_fields,
         "backlog_items_read": len(inputs.items),
         "past_sprints": [s.record.model_dump(mode="json") for s in inputs.sprints],

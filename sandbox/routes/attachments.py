@@ -34,11 +34,12 @@ async def create_attachment(ctx: Ctx = Depends(build_ctx)) -> Response:
     name = form.get("name")
     file_name = name if isinstance(name, str) and name else (upload.filename or "attachment")
     with ctx.lock:
-        task = ctx.need(parent, "task", field="parent")
+        # Asana accepts a task or a project as the parent of an attachment.
+        owner = ctx.need(parent, "task", "project", field="parent")
         attachment = ctx.store.add_attachment(
-            task.gid, file_name, content, content_type=upload.content_type or "application/octet-stream"
+            owner.gid, file_name, content, content_type=upload.content_type or "application/octet-stream"
         )
-        emit(ctx.store, attachment, "added", user=ctx.user.gid, parent=task, extra_scopes=[task.gid])
+        emit(ctx.store, attachment, "added", user=ctx.user.gid, parent=owner, extra_scopes=[owner.gid])
         return ctx.one(attachment, 201)
 
 

@@ -400,16 +400,45 @@ def demo(
     run_demo(data_dir=data_dir, seed=seed)
 
 
-def _mount_sandbox() -> None:
+def _mount_commands() -> None:
+    """Commands that live in their own modules (one per area)."""
     from sandbox.cli import run_sandbox
+    from service.cli.chat import chat
+    from service.cli.eval_replay import replay
+    from service.cli.eval_sprints import sprints
+    from service.cli.forecast import forecast
+    from service.cli.health import health
+    from service.cli.eval_sentiment import sentiment
+    from service.cli.evals import eval_app
+    from service.cli.retro import retro
+    from service.cli.review import review
+    from service.cli.serve import serve, webhooks_app
+    from service.cli.standup import standup
+    from service.cli.triage import triage
+    from service.cli.worker import beat, worker
 
     app.command(
         name="sandbox",
         help="Run the local Asana sandbox on 127.0.0.1 and print its base URL and token.",
     )(run_sandbox)
+    app.command("serve")(serve)
+    app.add_typer(webhooks_app, name="webhooks")
+    app.command("standup")(standup)
+    app.command("review")(review)
+    app.command("retro")(retro)
+    app.command("triage")(triage)
+    app.command("chat")(chat)
+    app.command("worker")(worker)
+    app.command("beat")(beat)
+    eval_app.command("sentiment")(sentiment)
+    eval_app.command("replay")(replay)
+    eval_app.command("sprints")(sprints)
+    app.command("forecast")(forecast)
+    app.command("health")(health)
+    app.add_typer(eval_app, name="eval")
 
 
-_mount_sandbox()
+_mount_commands()
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class ProposalStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     PARTIALLY_APPROVED = "partially_approved"
+    APPLYING = "applying"  # nothing needed a human; auto actions are being applied (graphs/publish.py)
     REJECTED = "rejected"
     APPLIED = "applied"
     # Outcomes the report step records after apply (graphs/report.py).

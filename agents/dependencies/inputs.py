@@ -1,0 +1,153 @@
+"""Read what the dependency manager needs: the tasks of a project (or every project of a
+portfolio) with their dependency links, plus the team's pace from past sprint projects.
+
+Cost: one call per 100 tasks per project read, one per past sprint project (velocity), plus the
+project/portfolio lookups. Prerequisites outside the projects read stay unknown nodes (gid only).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import replace
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.asana.models import Project, Task
+from tools.dependencies.calendar import working_days_inclusive
+from tools.dependencies.durations import DEFAULT_POINTS_PER_PERSON_DAY, points_per_person_day
+from tools.dependencies.models import TaskNode
+
+STORY_POINTS = "Story Points"
+STATUS = "Status"
+RISK_SCORE = "Risk Score"
+SPRINT_NAME = re.compile(r"^\s*sprint\s+\d+\s*$", re.IGNORECASE)
+
+
+class DependencyReader(Protocol):
+    def find_project(self, workspace_gid: str, name_or_gid: str) -> Project: ...
+
+    def projects(self, workspace_gid: str, archived: bool | None = False) -> list[Project]: ...
+
+    def project_tasks(self, project_gid: str) -> list[Task]: ...
+
+
+class Pace(BaseModel):
+    points_per_person_day: float
+    source: str  # "history" or "default"
+    sprints: int = 0
+    people: int = 0
+    mean_velocity: float | None = None
+
+
+class DependencyInputs(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    workspace_gid: str
+    projects: list[Project]
+    tasks: dict[str, Task]
+    home_project: dict[str, str]  # task gid → the read project it was found in (field encoding)
+    nodes: list[TaskNode]
+    pace: Pace
+    missing_fields: list[str] = Field(default_factory=list)
+
+
+def _points(task: Task) -> float | None:
+    value = task.field(STORY_POINTS)
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_node(task: Task) -> TaskNode:
+    status = task.field(STATUS)
+    return TaskNode(
+        gid=task.gid,
+        name=task.name or "",
+        start_on=task.start_on,
+        due_on=task.due_on,
+        points=_points(task),
+        assignee_gid=task.assignee.gid if task.assignee else None,
+        completed=bool(task.completed),
+        status=None if status is None else str(status),
+        depends_on=tuple(d.gid for d in task.dependencies),
+    )
+
+
+def team_pace(asana: DependencyReader, workspace_gid: str, exclude: set[str]) -> Pace:
+    """Points one person finishes per working day, from completed points of past sprint projects."""
+    velocities: list[float] = []
+    rates: list[float] = []
+    people: set[str] = set()
+    for project in asana.projects(workspace_gid, archived=None):
+        if project.gid in exclude or not SPRINT_NAME.match(project.name or ""):
+            continue
+        if not (project.start_on and project.due_on and project.due_on >= project.start_on):
+            continue
+        tasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
+        done = [t for t in tasks if t.completed]
+        velocity = sum(_points(t) or 0.0 for t in done)
+        team = {t.assignee.gid for t in tasks if t.assignee}
+        if velocity <= 0 or not team:
+            continue
+        people |= team
+        velocities.append(velocity)
+        rates.append(
+            points_per_person_day(
+                velocity, working_days_inclusive(project.start_on, project.due_on), len(team)
+            )
+        )
+    if not rates:
+        return Pace(points_per_person_day=DEFAULT_POINTS_PER_PERSON_DAY, source="default")
+    return Pace(
+        points_per_person_day=round(statistics.median(rates), 4),
+        source="history",
+        sprints=len(rates),
+        people=len(people),
+        mean_velocity=round(statistics.fmean(velocities), 1),
+    )
+
+
+def read_dependency_inputs(
+    asana: DependencyReader, workspace_gid: str, project_refs: list[str], *, use_history: bool = True
+) -> DependencyInputs:
+    projects = [asana.find_project(workspace_gid, ref) for ref in project_refs]
+    tasks: dict[str, Task] = {}
+    home: dict[str, str] = {}
+    for project in projects:
+        for t in asana.project_tasks(project.gid):
+            if t.parent or t.resource_subtype == "approval":
+                continue
+            tasks.setdefault(t.gid, t)
+            home.setdefault(t.gid, project.gid)
+    present = {cf.name for t in tasks.values() for cf in t.custom_fields if cf.name}
+    missing = [f for f in (STORY_POINTS, STATUS, RISK_SCORE) if f not in present]
+    pace = (
+        team_pace(asana, workspace_gid, {p.gid for p in projects})
+        if use_history
+        else Pace(points_per_person_day=DEFAULT_POINTS_PER_PERSON_DAY, source="default")
+    )
+    # Links recorded only on the prerequisite's side (`dependents`) are folded into the dependent.
+    extra: dict[str, set[str]] = {}
+    for t in tasks.values():
+        for d in t.dependents:
+            if d.gid in tasks:
+                extra.setdefault(d.gid, set()).add(t.gid)
+    nodes = []
+    for t in tasks.values():
+        node = to_node(t)
+        more = extra.get(t.gid, set()) - set(node.depends_on)
+        if more:
+            node = replace(node, depends_on=node.depends_on + tuple(sorted(more)))
+        nodes.append(node)
+    return DependencyInputs(
+        workspace_gid=workspace_gid,
+        projects=projects,
+        tasks=tasks,
+        home_project=home,
+        nodes=nodes,
+        pace=pace,
+        missing_fields=missing,
+    )

@@ -1,0 +1,204 @@
+"""Turn a dependency analysis into the Proposal: Risk Scores and alerts (auto), due-date shifts
+(approval), and a summary with cycles, critical path and resequencing suggestions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.dependencies.analysis import DependencyAnalysis
+from agents.dependencies.inputs import RISK_SCORE, DependencyInputs
+from agents.proposal import Action, ActionKind, Proposal, Scope
+
+MAX_RISK_WRITES = 200  # a cascade through a huge backlog should not become thousands of writes
+SHOWN = 12
+
+
+def _name(analysis: DependencyAnalysis, gid: str) -> str:
+    return analysis.node(gid).name or gid
+
+
+def risk_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list[Action]:
+    ranked = sorted(analysis.cascade.affected, key=lambda a: (-analysis.risks[a.gid].score, a.gid))
+    out = []
+    for a in ranked[:MAX_RISK_WRITES]:
+        task = inputs.tasks.get(a.gid)
+        if task is None or task.completed:
+            continue
+        risk = analysis.risks[a.gid]
+        current = task.field(RISK_SCORE)
+        why = "; ".join(risk.reasons) or "no pressure"
+        if current is not None and float(current) == risk.score:
+            continue
+        out.append(
+            Action(
+                kind=ActionKind.SET_CUSTOM_FIELD,
+                target=a.gid,
+                params={"field": RISK_SCORE, "value": risk.score, "project": inputs.home_project[a.gid]},
+                before={RISK_SCORE: current},
+                after={RISK_SCORE: risk.score},
+                reason=f"{_name(analysis, a.gid)}: Risk Score {risk.score} ({why})",
+            )
+        )
+    return out
+
+
+def shift_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list[Action]:
+    out = []
+    for a in analysis.late():
+        if a.gid not in inputs.tasks or a.due_on is None:
+            continue
+        new = a.earliest_finish.isoformat()
+        out.append(
+            Action(
+                kind=ActionKind.UPDATE_TASK,
+                target=a.gid,
+                params={"due_on": new},
+                before={"due_on": a.due_on.isoformat()},
+                after={"due_on": new},
+                reason=(
+                    f"{_name(analysis, a.gid)}: earliest finish {new} is {-(a.slack_days or 0)} working days "
+                    f"after its due date {a.due_on.isoformat()} because "
+                    f"“{_name(analysis, a.via or a.gid)}” finishes later"
+                ),
+            )
+        )
+    return out
+
+
+def alert_action(gid: str, text: str, analysis: DependencyAnalysis) -> Action:
+    return Action(
+        kind=ActionKind.POST_COMMENT,
+        target=gid,
+        params={"text": text},
+        reason=f"{_name(analysis, gid)}: alert — a direct prerequisite slipped",
+    )
+
+
+def summary_markdown(
+    analysis: DependencyAnalysis, inputs: DependencyInputs, narrative: Any, engine: str
+) -> str:
+    c = analysis.cascade
+    late = analysis.late()
+    lines = [f"## Dependency check: {narrative.headline}", "", narrative.narrative, ""]
+    lines += [
+        f"- Graph: {analysis.graph.number_of_nodes()} tasks, "
+        f"{analysis.graph.number_of_edges()} dependency links "
+        f"over {', '.join(p.name or p.gid for p in inputs.projects)}.",
+        f"- Pace: {inputs.pace.points_per_person_day:g} points per person per working day "
+        f"({inputs.pace.source}"
+        + (f", {inputs.pace.sprints} sprints" if inputs.pace.sprints else "")
+        + "); durations from start/due dates when both exist, else points ÷ pace.",
+        f"- Slipped: {len(analysis.slips)}; affected: {len(c.affected) - len(c.slipped)}; "
+        f"now late: {len(late)}.",
+    ]
+    if analysis.slips:
+        lines += ["", "**Slipped**"]
+        by = c.by_gid()
+        lines += [
+            f"- {_name(analysis, s.gid)}: {s.reason}; finishes {by[s.gid].earliest_finish.isoformat()}"
+            for s in analysis.slips[:SHOWN]
+            if s.gid in by
+        ]
+    rows = [a for a in c.affected if a.depth > 0]
+    if rows:
+        lines += [
+            "",
+            "| Task | Depth | Earliest start | Earliest finish | Due | Slack (wd) | Risk |",
+            "|------|------:|----------------|-----------------|-----|-----------:|-----:|",
+        ]
+        rows.sort(key=lambda a: (a.slack_days if a.slack_days is not None else 10**6, a.depth, a.gid))
+        for a in rows[: SHOWN * 2]:
+            lines.append(
+                f"| {_name(analysis, a.gid)} | {a.depth} | {a.earliest_start.isoformat()} | "
+                f"{a.earliest_finish.isoformat()} | {a.due_on.isoformat() if a.due_on else '–'} | "
+                f"{'–' if a.slack_days is None else a.slack_days} | {analysis.risks[a.gid].score} |"
+            )
+        if len(rows) > SHOWN * 2:
+            lines.append(f"_…and {len(rows) - SHOWN * 2} more (all listed in the evidence)._")
+    if analysis.suggestions:
+        lines += ["", "**Resequencing suggestions**", *[f"- {s}" for s in analysis.suggestions]]
+    if analysis.critical.gids:
+        names = " → ".join(_name(analysis, g) for g in analysis.critical.gids[:10])
+        more = "" if len(analysis.critical.gids) <= 10 else " → …"
+        lines += ["", f"**Critical path** ({analysis.critical.working_days} working days): {names}{more}"]
+    if analysis.cycles:
+        lines += ["", f"**Dependency cycles** ({len(analysis.cycles)}; tasks on them cannot be scheduled)"]
+        lines += [
+            "- " + " → ".join(_name(analysis, g) for g in [*cy, cy[0]]) for cy in analysis.cycles[:SHOWN]
+        ]
+    if c.skipped_in_cycle:
+        lines.append(
+            f"_{len(c.skipped_in_cycle)} affected tasks sit on or behind a cycle and were not rescheduled._"
+        )
+    if inputs.missing_fields:
+        lines.append(f"_Fields missing from these projects: {', '.join(inputs.missing_fields)}._")
+    lines += ["", f"_Written by the {engine} engine; dates computed by sprintpilot's dependency manager._"]
+    return "\n".join(lines)
+
+
+def evidence(analysis: DependencyAnalysis, inputs: DependencyInputs) -> dict[str, Any]:
+    return {
+        "pace": inputs.pace.model_dump(),
+        "slips": [
+            {
+                "gid": s.gid,
+                "reason": s.reason,
+                "days": s.days,
+                "new_finish": s.new_finish and s.new_finish.isoformat(),
+            }
+            for s in analysis.slips
+        ],
+        "affected": [
+            {
+                "gid": a.gid,
+                "depth": a.depth,
+                "via": a.via,
+                "earliest_start": a.earliest_start.isoformat(),
+                "earliest_finish": a.earliest_finish.isoformat(),
+                "due_on": a.due_on.isoformat() if a.due_on else None,
+                "slack_days": a.slack_days,
+                "delay_days": a.delay_days,
+                "duration_days": a.duration_days,
+                "duration_source": a.duration_source,
+                "risk_score": analysis.risks[a.gid].score,
+                "risk_reasons": analysis.risks[a.gid].reasons,
+            }
+            for a in analysis.cascade.affected
+        ],
+        "cycles": analysis.cycles,
+        "skipped_in_cycle": analysis.cascade.skipped_in_cycle,
+        "critical_path": {"gids": analysis.critical.gids, "working_days": analysis.critical.working_days},
+        "predicted_late": analysis.predicted_late,
+        "suggestions": analysis.suggestions,
+        "missing_fields": inputs.missing_fields,
+    }
+
+
+def make_proposal(
+    analysis: DependencyAnalysis,
+    inputs: DependencyInputs,
+    narrative: Any,
+    alerts: dict[str, str],
+    engine: str,
+    prompts: list[Any],
+) -> Proposal:
+    actions = risk_actions(analysis, inputs)
+    actions += [alert_action(g, text, analysis) for g, text in alerts.items()]
+    actions += shift_actions(analysis, inputs)
+    late = analysis.late()
+    title = (
+        f"Approve {len(late)} due-date shift{'s' if len(late) != 1 else ''} after a dependency slip"
+        if late
+        else "Dependency check: no due date needs to move"
+    )
+    return Proposal(
+        agent="dependencies",
+        scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[p.gid for p in inputs.projects]),
+        title=title,
+        summary_markdown=summary_markdown(analysis, inputs, narrative, engine),
+        evidence=evidence(analysis, inputs),
+        actions=actions,
+        model=engine,
+        prompts=prompts,
+    )

@@ -1,0 +1,108 @@
+"""Read a portfolio's sprint projects and reduce each to SprintFacts (points, carry-over, blockers, mood).
+
+Cost: the portfolio lookup, its items, one task list per sprint project and the stories of those
+tasks (Status changes give the Blocked periods; comments give the sentiment).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from agents.planner.inputs import past_sprint_projects, sprint_record
+from tools.asana.models import Project, Story, Task
+from tools.health.score import SprintFacts
+from tools.sentiment import LexiconSentiment
+
+MAX_SPRINTS = 8
+_POLARITY = {"positive": 1.0, "negative": -1.0}
+
+
+class PortfolioInputs(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    workspace_gid: str
+    portfolio_gid: str
+    portfolio_name: str
+    projects: list[Project]
+    sprints: list[tuple[Project, SprintFacts]]
+
+
+def find_portfolio(asana: Any, workspace_gid: str, ref: str) -> tuple[str, str]:
+    if ref.isdigit():
+        p = asana.portfolio(ref)
+        return p.gid, p.name or ref
+    owners = ["me", *(u.gid for u in asana.users(workspace_gid))]
+    for owner in owners:
+        for p in asana.portfolios(workspace_gid, owner):
+            if (p.name or "").strip().lower() == ref.strip().lower():
+                return p.gid, p.name or ref
+    raise ValueError(f"no portfolio named {ref!r} is visible in this workspace")
+
+
+def _status_of(story: Story) -> str | None:
+    if story.custom_field is None or (story.custom_field.name or "") != "Status":
+        return None
+    return story.new_enum_value.name if story.new_enum_value else ""
+
+
+def sprint_facts(
+    project: Project, tasks: list[Task], stories: dict[str, list[Story]], mood: LexiconSentiment
+) -> SprintFacts:
+    record = sprint_record(project, tasks)
+    end = datetime.combine(project.due_on, time.max) if project.due_on else None
+    blocked_items = 0
+    days: list[float] = []
+    moods: list[float] = []
+    for t in tasks:
+        since: datetime | None = None
+        was_blocked = (t.field("Status") or "") == "Blocked"
+        for s in sorted(stories.get(t.gid, []), key=lambda s: s.created_at or datetime.min):
+            if s.is_comment and s.text:
+                moods.append(_POLARITY.get(mood.analyse(s.text).label, 0.0))
+                continue
+            status = _status_of(s)
+            if status is None or s.created_at is None:
+                continue
+            at = s.created_at.replace(tzinfo=None)
+            if status == "Blocked" and since is None:
+                since, was_blocked = at, True
+            elif status != "Blocked" and since is not None:
+                days.append((at - since).total_seconds() / 86400)
+                since = None
+        if since is not None and end is not None:
+            days.append(max(0.0, (end - since).total_seconds() / 86400))
+        blocked_items += was_blocked
+    return SprintFacts(
+        name=project.name or project.gid,
+        committed_points=record.committed_points,
+        completed_points=record.completed_points,
+        items=len(tasks),
+        carried_items=record.carried_over_items,
+        blocked_items=blocked_items,
+        blocked_days=[round(d, 2) for d in days],
+        sentiment=moods,
+    )
+
+
+def read_portfolio(asana: Any, workspace_gid: str, portfolio_ref: str) -> PortfolioInputs:
+    gid, name = find_portfolio(asana, workspace_gid, portfolio_ref)
+    projects = list(asana.portfolio_items(gid))
+    mood = LexiconSentiment()
+    sprints = []
+    for _, project in past_sprint_projects(projects, exclude_gid="")[-MAX_SPRINTS:]:
+        full = asana.project(project.gid)  # start_on/due_on are not in the compact item
+        tasks = [
+            t for t in asana.project_tasks(full.gid) if not t.parent and t.resource_subtype != "approval"
+        ]
+        stories = asana.stories_many([t.gid for t in tasks])
+        sprints.append((full, sprint_facts(full, tasks, stories, mood)))
+    return PortfolioInputs(
+        workspace_gid=workspace_gid,
+        portfolio_gid=gid,
+        portfolio_name=name,
+        projects=projects,
+        sprints=sprints,
+    )

@@ -1,0 +1,162 @@
+"""Compute a sprint retro from its inputs: numbers, mood, themes (recurring), proposed actions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.retro.inputs import RetroInputs
+from tools.retro.metrics import (
+    Blocker,
+    Commitment,
+    CycleTime,
+    Deviation,
+    EstimationAccuracy,
+    blockers,
+    commitment,
+    completed_in,
+    cycle_times,
+    estimation_accuracy,
+    timeline_deviations,
+)
+from tools.retro.mood import Mood, sprint_mood
+from tools.retro.themes import TextRef, Theme, find_themes, mark_recurring
+
+MAX_ACTIONS = 3
+CARRY_OVER_ALERT = 0.25  # share of scope points
+BLOCKED_ALERT_DAYS = 2.0
+
+# Problem theme → the improvement proposed for it.
+REMEDIES: dict[str, str] = {
+    "Flaky or failing tests": "Quarantine the flakiest tests and fix the top three before new work",
+    "Environments and CI/CD": "Stabilise the shared environment: owner, health check and a rollback drill",
+    "Blocked by dependencies or other teams": "Surface dependencies at planning; escalate blockers in a day",
+    "Unclear requirements": "Agree a Definition of Ready: acceptance criteria before a story enters a sprint",
+    "Estimates and scope creep": "Split stories above 8 points and freeze scope after day two",
+    "Code review delays": "Set a review SLA of one working day and rotate a daily reviewer",
+    "Bugs and regressions": "Add regression tests for this sprint's escaped bugs",
+    "Context switching and interruptions": "Rotate one interrupt-handler per sprint to protect focus time",
+}
+
+
+class ProposedAction(BaseModel):
+    title: str
+    why: str
+    owner_gid: str | None
+    due_on: date
+    recurring: bool = False
+
+
+class RetroAnalysis(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    commitment: Commitment
+    cycles: list[CycleTime]
+    accuracy: EstimationAccuracy
+    deviations: list[Deviation]
+    blockers: list[Blocker]
+    mood: Mood
+    themes: list[Theme]
+    actions: list[ProposedAction] = Field(default_factory=list)
+
+
+def _texts(inputs: RetroInputs) -> list[TextRef]:
+    refs: list[TextRef] = []
+    for it in inputs.items:
+        refs.append(TextRef(text=f"{it.name}. {it.notes}", source="task", task_gid=it.gid, task_name=it.name))
+        refs += [
+            TextRef(text=c.text, source="comment", task_gid=it.gid, task_name=it.name) for c in it.comments
+        ]
+    return refs
+
+
+def _previous_themes(inputs: RetroInputs) -> dict[str, list[str]]:
+    out = {p.name: p.themes for p in inputs.previous}
+    for name, texts in inputs.previous_texts.items():
+        refs = [TextRef(text=t, source="comment", task_gid=g, task_name=n) for t, g, n in texts]
+        out[name] = [t.name for t in find_themes(refs)]
+    return out
+
+
+def _owner(theme: Theme, inputs: RetroInputs, texts: list[TextRef]) -> str | None:
+    """The assignee of most tasks where the theme came up; else the scrum master."""
+    from tools.retro.themes import CATALOGUE
+
+    stems = CATALOGUE[theme.name][1]
+    by_gid = {it.gid: it for it in inputs.items}
+    counts: Counter[str] = Counter()
+    for ref in texts:
+        low = " " + " ".join(ref.text.lower().split()) + " "
+        it = by_gid.get(ref.task_gid or "")
+        if it and it.assignee_gid and any(s in low for s in stems):
+            counts[it.assignee_gid] += 1
+    if counts:
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return inputs.scrum_master_gid
+
+
+def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef]) -> list[ProposedAction]:
+    length = (inputs.window.end_on - inputs.window.start_on).days + 1
+    due = inputs.window.end_on + timedelta(days=length)  # by the end of the next sprint
+    out: list[ProposedAction] = []
+    problems = sorted(
+        (t for t in a.themes if t.kind == "problem" and t.name in REMEDIES),
+        key=lambda t: (not t.recurring, t.sentiment, -t.count, t.name),
+    )
+    for t in problems:
+        why = f"{t.name}: {t.count} mentions this sprint" + (
+            f", also in {', '.join(t.seen_in)}" if t.recurring else ""
+        )
+        out.append(
+            ProposedAction(
+                title=REMEDIES[t.name],
+                why=why,
+                owner_gid=_owner(t, inputs, texts),
+                due_on=due,
+                recurring=t.recurring,
+            )
+        )
+    c = a.commitment
+    if c.scope_points and c.carry_over_points / c.scope_points > CARRY_OVER_ALERT:
+        out.append(
+            ProposedAction(
+                title="Plan to ~80% of median velocity and split stories above 8 points",
+                why=f"{c.carry_over_points:g} of {c.scope_points:g} points carried over",
+                owner_gid=inputs.scrum_master_gid,
+                due_on=due,
+            )
+        )
+    long_blocks = [b for b in a.blockers if b.days >= BLOCKED_ALERT_DAYS]
+    if long_blocks and not any(x.title == REMEDIES["Blocked by dependencies or other teams"] for x in out):
+        out.append(
+            ProposedAction(
+                title=REMEDIES["Blocked by dependencies or other teams"],
+                why=f"{len(long_blocks)} items blocked for {BLOCKED_ALERT_DAYS:g}+ days",
+                owner_gid=inputs.scrum_master_gid,
+                due_on=due,
+            )
+        )
+    seen: set[str] = set()
+    unique = [x for x in out if not (x.title in seen or seen.add(x.title))]  # type: ignore[func-returns-value]
+    return unique[:MAX_ACTIONS]
+
+
+def analyse(inputs: RetroInputs) -> RetroAnalysis:
+    items, window = inputs.items, inputs.window
+    cycles = cycle_times([i for i in items if completed_in(i, window)])
+    texts = _texts(inputs)
+    themes = mark_recurring(find_themes(texts), _previous_themes(inputs))
+    comments = [c for i in items for c in i.comments]
+    result = RetroAnalysis(
+        commitment=commitment(items, window),
+        cycles=cycles,
+        accuracy=estimation_accuracy(cycles),
+        deviations=timeline_deviations(items, window),
+        blockers=blockers(items, window),
+        mood=sprint_mood(comments, window),
+        themes=themes,
+    )
+    result.actions = propose_actions(inputs, result, texts)
+    return result

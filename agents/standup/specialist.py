@@ -1,0 +1,156 @@
+"""The stand-up as a registered specialist: args → read → compute → narrate → Proposal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agents.proposal import Proposal
+from agents.standup.compute import Standup, compute_standup
+from agents.standup.inputs import StandupInputs, member_gids, read_standup_inputs
+from agents.standup.proposal import already_done_proposal, make_proposal
+from graphs.registry import Specialist
+from tools.standup.blockers import DEFAULT_STALE_DAYS
+from tools.standup.risk import DEFAULT_DUE_SOON_DAYS
+
+if TYPE_CHECKING:
+    from graphs.context import RunContext
+
+STANDUP_NAME = "standup"
+SUMMARY_PROMPT = "standup_summary"
+NUDGE_PROMPT = "standup_nudge"
+
+
+class StandupArgs(BaseModel):
+    """What a caller (CLI, schedule, event, chat, eval) may ask the stand-up for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project: str = Field(min_length=1, description="sprint project gid or name")
+    workspace: str | None = Field(default=None, description="workspace gid (needed to look a name up)")
+    timezone: str = Field(default="UTC", description="IANA zone of the team: decides 'today'")
+    stale_days: int = Field(default=DEFAULT_STALE_DAYS, ge=1, le=30)
+    due_soon_days: int = Field(default=DEFAULT_DUE_SOON_DAYS, ge=0, le=30)
+    nudge: bool = True
+    max_nudges: int = Field(default=20, ge=0, le=100)
+    chart: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+def _workspace(args: StandupArgs, ctx: RunContext) -> str | None:
+    if args.workspace:
+        return args.workspace
+    if ctx.allowed_workspace_gids and not args.project.strip().isdigit():
+        return sorted(ctx.allowed_workspace_gids)[0]
+    return None
+
+
+def nudge_targets(st: Standup, inputs: StandupInputs, members: set[str], limit: int) -> list[str]:
+    """At-risk tasks whose owner is a project/workspace member (never the bot, never outsiders)."""
+    by_gid = {t.gid: t for t in inputs.tasks}
+    out: list[str] = []
+    for r in st.at_risk:
+        owner = by_gid[r.task_gid].assignee_gid
+        if owner and owner in members and len(out) < limit:
+            out.append(r.task_gid)
+    return out
+
+
+def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
+    from tools.llm.engine import LanguageEngine
+
+    args = StandupArgs.model_validate(raw_args)
+    tz = ZoneInfo(args.timezone)
+    inputs = read_standup_inputs(ctx.asana, _workspace(args, ctx), args.project, ctx.now(), tz)  # type: ignore[arg-type]
+    if inputs.today_standup is not None:
+        return already_done_proposal(inputs)
+    st = compute_standup(
+        inputs,
+        stale_days=args.stale_days,
+        due_soon_days=args.due_soon_days,
+        own_comment_tag=ctx.policy.comment_tag,
+    )
+    engine = ctx.language or LanguageEngine()
+    by_gid = {t.gid: t for t in inputs.tasks}
+    bd = st.burndown
+    variables = {
+        "project_name": inputs.project.name or inputs.project.gid,
+        "date": inputs.now.date().isoformat(),
+        "since": inputs.since.isoformat(timespec="minutes"),
+        "change_count": len(st.changes),
+        "done_count": sum(len(p.done) for p in st.people),
+        "remaining_points": bd.remaining_now,
+        "scope_points": bd.scope_now,
+        "ideal_points": round(bd.ideal_now, 1),
+        "days_left": st.pace.days_left,
+        "status_type": bd.status_type,
+        "anomalies": bd.anomalies,
+        "people": [
+            {
+                "name": p.name,
+                "done": [by_gid[g].name for g in p.done],
+                "in_progress": [by_gid[g].name for g in p.in_progress],
+                "next": [by_gid[g].name for g in p.next],
+            }
+            for p in st.people
+        ],
+        "blockers": [{"task": by_gid[b.task_gid].name, "reasons": b.reasons} for b in st.blockers],
+        "at_risk": [{"task": by_gid[r.task_gid].name, "reasons": r.reasons} for r in st.at_risk],
+    }
+    narrative, label = engine.write(SUMMARY_PROMPT, variables, _schemas().StandupNarrative)
+    prompts = [engine.prompt_ref(SUMMARY_PROMPT)]
+    nudges: dict[str, str] = {}
+    if args.nudge and st.at_risk and args.max_nudges:
+        members = member_gids(ctx.asana, inputs.project, inputs.workspace_gid)  # type: ignore[arg-type]
+        reasons = {r.task_gid: r.reasons for r in st.at_risk}
+        for gid in nudge_targets(st, inputs, members, args.max_nudges):
+            task = by_gid[gid]
+            text, _ = engine.write(
+                NUDGE_PROMPT,
+                {
+                    "owner_name": task.assignee_name or "there",
+                    "task_name": task.name,
+                    "due_on": task.due_on.isoformat() if task.due_on else "no due date",
+                    "days_left": st.pace.days_left,
+                    "reasons": reasons[gid],
+                },
+                _schemas().NudgeText,
+            )
+            nudges[gid] = text.text
+        if nudges:
+            prompts.append(engine.prompt_ref(NUDGE_PROMPT))
+    chart = _chart(st, inputs) if args.chart and inputs.tasks else None
+    return make_proposal(st, inputs, narrative, label, nudges, chart, prompts)
+
+
+def _chart(st: Standup, inputs: StandupInputs) -> bytes:
+    from tools.standup.chart import render_png
+
+    return render_png(
+        st.burndown, f"{inputs.project.name or 'Sprint'} burndown, {inputs.now.date().isoformat()}"
+    )
+
+
+def _schemas() -> Any:
+    from agents.standup import schemas
+
+    return schemas
+
+
+def standup_specialist() -> Specialist:
+    return Specialist(
+        name=STANDUP_NAME,
+        description="Daily stand-up of a sprint: progress per person, blockers, at-risk tasks, burndown.",
+        run=run_standup,
+        keywords=("standup", "stand-up", "daily", "blockers", "burndown"),
+    )

@@ -1,0 +1,65 @@
+"""The story-point estimator index, kept in-process between triage runs.
+
+One index per (Asana base URL, project): building it vectorises every completed task, so a run
+only adds the tasks completed since the last one. Each cached entry remembers what it indexed
+(gid → name and points); if anything it indexed changed (renamed, re-estimated, or a different
+workspace reusing the gids, as a fresh sandbox does) the index is rebuilt from scratch, so a stale
+index can never leak into an estimate. The cache lives as long as the process (a CLI run, a
+worker, an eval); nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from tools.asana.models import Task
+from tools.estimation import StoryPointEstimator
+from tools.estimation.models import PastTask
+
+MAX_CACHED_PROJECTS = 64
+
+
+@dataclass
+class _Entry:
+    estimator: StoryPointEstimator
+    seen: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+def _past(task: Task, points: float) -> PastTask:
+    return PastTask(id=task.gid, title=task.name or task.gid, description=task.notes or "", points=points)
+
+
+class EstimatorCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self.rebuilds = 0
+        self.incremental_adds = 0
+
+    def index_for(self, key: tuple[str, str], history: list[tuple[Task, float]]) -> StoryPointEstimator:
+        with self._lock:
+            current = {t.gid: (t.name or "", p) for t, p in history}
+            entry = self._entries.get(key)
+            if entry is not None and any(current.get(g) != v for g, v in entry.seen.items()):
+                entry = None  # something it indexed changed: rebuild
+            if entry is None:
+                if len(self._entries) >= MAX_CACHED_PROJECTS:
+                    self._entries.pop(next(iter(self._entries)))
+                entry = _Entry(StoryPointEstimator())
+                self._entries[key] = entry
+                self.rebuilds += 1
+            new = [(t, p) for t, p in history if t.gid not in entry.seen]
+            if new:
+                entry.estimator.add([_past(t, p) for t, p in new])
+                entry.seen.update({t.gid: (t.name or "", p) for t, p in new})
+                self.incremental_adds += 1
+            return entry.estimator
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# Shared by every triage run of this process (see the module docstring).
+ESTIMATOR_CACHE = EstimatorCache()

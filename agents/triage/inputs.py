@@ -1,0 +1,105 @@
+"""Read the tasks to refine and the team's completed history (one call per 100 project tasks).
+
+The first explicit target is read to find its project; the project's tasks (targets and completed
+history alike) come from one paged project read, so refining many tasks costs one call per 100
+project tasks plus the lookups (a target outside the project is read on its own).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from agents.triage.args import TriageArgs
+from tools.asana.models import Project, Task, Workspace
+
+STORY_POINTS = "Story Points"
+
+
+class TriageReader(Protocol):
+    def workspaces(self) -> list[Workspace]: ...
+
+    def find_project(self, workspace_gid: str, name_or_gid: str) -> Project: ...
+
+    def project_tasks(self, project_gid: str) -> list[Task]: ...
+
+    def task(self, gid: str) -> Task: ...
+
+
+class TriageInputs(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    workspace_gid: str
+    project: Project
+    targets: list[Task]
+    history: list[Task]  # completed tasks of the project with Story Points
+    completed_gids: set[str]
+    known_open_gids: set[str]
+    truncated: int = 0
+
+
+def story_points(task: Task) -> float | None:
+    value = task.field(STORY_POINTS)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_work_item(task: Task) -> bool:
+    return not task.parent and task.resource_subtype not in {"approval", "milestone"}
+
+
+def _home_project(task: Task) -> str | None:
+    for m in task.memberships:
+        if m.project is not None:
+            return m.project.gid
+    return None
+
+
+def read_triage_inputs(asana: TriageReader, workspace_gid: str, args: TriageArgs) -> TriageInputs:
+    wanted = args.explicit_gids()
+    first = asana.task(wanted[0]) if wanted and not args.project else None
+    if args.project:
+        project = asana.find_project(workspace_gid, args.project)
+    else:
+        home = _home_project(first) if first else None
+        if home is None:
+            raise ValueError("the task is in no project, so there is no team history to compare with")
+        project = asana.find_project(workspace_gid, home)
+    rows = [t for t in asana.project_tasks(project.gid) if _is_work_item(t)]
+    if wanted:
+        # Targets already in the project read need no extra call; others are read one by one.
+        by_gid = {t.gid: t for t in rows}
+        if first is not None:
+            by_gid[first.gid] = first
+        targets = [by_gid[g] if g in by_gid else asana.task(g) for g in wanted]
+    else:
+        targets = [t for t in rows if not t.completed and (not args.unestimated or story_points(t) is None)]
+    truncated = max(0, len(targets) - args.limit)
+    targets = targets[: args.limit]
+    target_gids = {t.gid for t in targets}
+    history = [t for t in rows if t.completed and t.gid not in target_gids and (story_points(t) or 0) > 0]
+    return TriageInputs(
+        workspace_gid=workspace_gid,
+        project=project,
+        targets=targets,
+        history=history,
+        completed_gids={t.gid for t in rows if t.completed},
+        known_open_gids={t.gid for t in rows if not t.completed},
+        truncated=truncated,
+    )
+
+
+def workspace_for(args: TriageArgs, ctx: Any) -> str:
+    if args.workspace:
+        return args.workspace
+    if ctx.allowed_workspace_gids:
+        return str(sorted(ctx.allowed_workspace_gids)[0])
+    workspaces = ctx.asana.workspaces()
+    if not workspaces:
+        raise ValueError("the Asana token sees no workspace")
+    return str(workspaces[0].gid)

@@ -1,0 +1,78 @@
+"""Triage as a registered specialist: args → read → estimate/criteria/risk/priority → words → Proposal.
+
+Every action is a set_custom_field on an AI-suggestion field or a comment, so the default policy
+classes them all `auto`: the run applies them in the publish step (ledgered and audited) and
+finishes without an approval interrupt. Targets are the gids from the args (or the project's own
+task list in `--project` mode); task text never selects a target.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agents.proposal import Proposal
+from agents.triage.args import TriageArgs
+from agents.triage.assess import TaskAssessment, assess_task
+from agents.triage.index import ESTIMATOR_CACHE
+from agents.triage.inputs import read_triage_inputs, story_points, workspace_for
+from agents.triage.proposal import make_proposal
+from graphs.registry import Specialist
+from tools.llm.writers.triage import PROMPT_ID, TriageNote
+
+if TYPE_CHECKING:
+    from graphs.context import RunContext
+    from tools.llm.engine import LanguageEngine
+
+TRIAGE_NAME = "triage"
+
+
+def _variables(a: TaskAssessment) -> dict[str, Any]:
+    e = a.estimate
+    return {
+        "task_name": a.name,
+        "estimate_points": e.points if e else None,
+        "estimate_low": e.low if e else None,
+        "estimate_high": e.high if e else None,
+        "estimate_method": e.method if e else "none",
+        "confidence": e.confidence if e else 0,
+        "similar_tasks": [s.model_dump() for s in e.similar] if e else [],
+        "criteria": [c.text for c in a.criteria.items],
+        "criteria_count": len(a.criteria.items),
+        "priority_score": a.priority.score,
+        "risk_score": a.risk.score,
+        "risk_flag": a.risk.flag,
+        "risk_reasons": [r.text for r in a.risk.reasons],
+        "risk_codes": [r.code for r in a.risk.reasons],
+    }
+
+
+def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
+    from tools.llm.engine import LanguageEngine
+
+    args = TriageArgs.model_validate(raw_args)
+    workspace = workspace_for(args, ctx)
+    inputs = read_triage_inputs(ctx.asana, workspace, args)  # type: ignore[arg-type]
+    if not inputs.targets:
+        raise ValueError("nothing to refine: no matching open tasks")
+    history = [(t, p) for t in inputs.history if (p := story_points(t))]
+    key = (str(getattr(ctx.asana, "base_url", "")), inputs.project.gid)
+    estimator = ESTIMATOR_CACHE.index_for(key, history) if history else None
+    engine: LanguageEngine = ctx.language or LanguageEngine()
+    now = ctx.now()
+    rows: list[tuple[TaskAssessment, TriageNote]] = []
+    label = engine.label
+    for task in inputs.targets:
+        assessment = assess_task(task, inputs, estimator, now)
+        note, label = engine.write(PROMPT_ID, _variables(assessment), TriageNote)
+        rows.append((assessment, note))
+    return make_proposal(inputs, rows, label, [engine.prompt_ref(PROMPT_ID)], len(history))
+
+
+def triage_specialist() -> Specialist:
+    return Specialist(
+        name=TRIAGE_NAME,
+        description="Refine backlog tasks: story-point estimate with similar past tasks, acceptance "
+        "criteria, AI Priority Score and risk flags.",
+        run=run_triage,
+        keywords=("triage", "refine", "refinement", "estimate", "estimation", "grooming"),
+    )

@@ -1,0 +1,321 @@
+"""Benchmark: webhook ingest throughput and time-to-2xx of the API's receiver on real Postgres.
+
+    python -m evals.bench_webhook_ingest [--events 2000] [--threads 4] [--dup-ratio 0.1]
+                                         [--database-url postgresql://...] [--json out.json]
+
+Serves the API with uvicorn in a child process (so the load generator does not share its GIL),
+registers one webhook subscription, then fires signed deliveries (one event each; a share of
+them repeat an earlier event) from a few client threads over loopback keep-alive connections.
+Measures each request from send to 2xx. Durability stays as deployed: every 2xx follows a
+committed transaction, `synchronous_commit` untouched. Exits 1 if a request failed, if the inbox
+does not hold exactly the distinct events, or if the target (≥ 300 events/s, p99 < 50 ms) is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+ADMIN_URL = os.environ.get("SPRINTPILOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+SECRET = "bench-secret-0123456789abcdef"
+TARGET_EPS = 300.0
+TARGET_P99_MS = 50.0
+
+
+@dataclass
+class IngestResult:
+    events: int
+    deliveries: int
+    threads: int
+    wall_s: float
+    events_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    non_2xx: int
+    duplicates_sent: int
+    duplicates_dropped: int
+    inbox_rows: int
+    outbox_rows: int
+    distinct_events: int
+    problems: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(database_url: str, port: int) -> None:
+    """Child process: the real app as `sprintpilot serve` builds it."""
+    import uvicorn
+
+    from service.api import create_api
+    from service.settings import load_settings
+
+    settings = load_settings(database_url=database_url, api_token=None)
+    uvicorn.run(create_api(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _event(i: int) -> dict[str, Any]:
+    return {
+        "user": {"gid": "1200000000000101", "resource_type": "user"},
+        "created_at": f"2026-11-20T10:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z",
+        "action": "changed",
+        "resource": {
+            "gid": str(1300000000000000 + i),
+            "resource_type": "task",
+            "resource_subtype": "default_task",
+        },
+        "parent": None,
+        "change": {
+            "field": "assignee",
+            "action": "changed",
+            "new_value": {"gid": "12", "resource_type": "user"},
+        },
+    }
+
+
+def _plan(events: int, dup_ratio: float, seed: int) -> tuple[list[bytes], int, int]:
+    """Delivery bodies in send order: distinct events, with `dup_ratio` of them sent again."""
+    rng = random.Random(seed)
+    n_dups = int(events * dup_ratio)
+    distinct = events - n_dups
+    order = list(range(distinct)) + [rng.randrange(distinct) for _ in range(n_dups)]
+    rng.shuffle(order)
+    bodies = [json.dumps({"events": [_event(i)]}, separators=(",", ":")).encode() for i in order]
+    return bodies, distinct, n_dups
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _setup_db(database_url: str, receiver: str) -> str:
+    from service.db import make_engine, migrate
+    from service.events.subscriptions import (
+        bind_webhook,
+        expect_handshake,
+        new_nonce,
+        receiver_target,
+        record_handshake,
+    )
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        nonce = new_nonce()
+        expect_handshake(engine, nonce, receiver_target(receiver, nonce), "1200000000000003")
+        record_handshake(engine, nonce, SECRET)
+        bind_webhook(
+            engine,
+            nonce,
+            webhook_gid=f"bench-{uuid.uuid4().hex[:8]}",
+            resource_gid="1200000000000003",
+            resource_type="project",
+            workspace_gid="1200000000000001",
+            create_secret=SECRET,
+        )
+    finally:
+        engine.dispose()
+    return nonce
+
+
+def _count_rows(database_url: str) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from service.db import make_engine
+    from service.db.events import InboxEvent, OutboxMessage
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            inbox = conn.execute(select(func.count()).select_from(InboxEvent)).scalar_one()
+            outbox = conn.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+    finally:
+        engine.dispose()
+    return int(inbox), int(outbox)
+
+
+def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed: int = 7) -> IngestResult:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    nonce = _setup_db(database_url, url)
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(database_url, port), daemon=True
+    )
+    server.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not server.is_alive():
+                raise RuntimeError("the API did not start")
+            time.sleep(0.1)
+
+        bodies, distinct, n_dups = _plan(events, dup_ratio, seed)
+        path = f"{url}/webhooks/asana/{nonce}"
+        latencies: list[list[float]] = [[] for _ in range(threads)]
+        dropped = [0] * threads
+        failures = [0] * threads
+        cursor = iter(range(len(bodies)))
+        lock = threading.Lock()
+
+        def worker(k: int) -> None:
+            with httpx.Client(timeout=10) as client:
+                # Warm the connection so the first measured request does not pay for the TCP setup.
+                client.get(f"{url}/healthz")
+                for _ in range(len(bodies)):  # bounded: at most every body once
+                    with lock:
+                        i = next(cursor, None)
+                    if i is None:
+                        return
+                    body = bodies[i]
+                    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                    start = time.perf_counter()
+                    reply = client.post(
+                        path,
+                        content=body,
+                        headers={"X-Hook-Signature": signature, "Content-Type": "application/json"},
+                    )
+                    latencies[k].append((time.perf_counter() - start) * 1000)
+                    if 200 <= reply.status_code < 300:
+                        dropped[k] += int(reply.json().get("duplicates", 0))
+                    else:
+                        failures[k] += 1
+
+        pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+        began = time.perf_counter()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        wall = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+
+    inbox, outbox = _count_rows(database_url)
+    flat = [v for per in latencies for v in per]
+    result = IngestResult(
+        events=len(bodies),
+        deliveries=len(flat),
+        threads=threads,
+        wall_s=round(wall, 3),
+        events_per_s=round(len(flat) / wall, 1),
+        p50_ms=round(_percentile(flat, 0.50), 2),
+        p95_ms=round(_percentile(flat, 0.95), 2),
+        p99_ms=round(_percentile(flat, 0.99), 2),
+        max_ms=round(max(flat), 2),
+        non_2xx=sum(failures),
+        duplicates_sent=n_dups,
+        duplicates_dropped=sum(dropped),
+        inbox_rows=inbox,
+        outbox_rows=outbox,
+        distinct_events=distinct,
+    )
+    if result.non_2xx:
+        result.problems.append(f"{result.non_2xx} deliveries were not acknowledged")
+    if not (inbox == outbox == distinct):
+        result.problems.append(f"inbox {inbox} / outbox {outbox} rows for {distinct} distinct events")
+    if result.duplicates_dropped != n_dups:
+        result.problems.append(f"{result.duplicates_dropped} duplicates dropped of {n_dups} sent")
+    if result.events_per_s < TARGET_EPS:
+        result.problems.append(f"throughput {result.events_per_s} events/s below {TARGET_EPS:.0f}")
+    if result.p99_ms >= TARGET_P99_MS:
+        result.problems.append(f"p99 {result.p99_ms} ms not below {TARGET_P99_MS:.0f} ms")
+    return result
+
+
+def _table(r: IngestResult) -> str:
+    rows = [
+        ("deliveries (1 event each)", f"{r.deliveries}"),
+        ("client threads", f"{r.threads}"),
+        ("wall time", f"{r.wall_s:.2f} s"),
+        ("throughput", f"{r.events_per_s:.0f} events/s   (target ≥ {TARGET_EPS:.0f})"),
+        ("time-to-2xx p50", f"{r.p50_ms:.2f} ms"),
+        ("time-to-2xx p95", f"{r.p95_ms:.2f} ms"),
+        ("time-to-2xx p99", f"{r.p99_ms:.2f} ms   (target < {TARGET_P99_MS:.0f})"),
+        ("time-to-2xx max", f"{r.max_ms:.2f} ms"),
+        ("non-2xx answers", f"{r.non_2xx}"),
+        ("duplicates sent / dropped", f"{r.duplicates_sent} / {r.duplicates_dropped}"),
+        (
+            "inbox rows / outbox rows",
+            f"{r.inbox_rows} / {r.outbox_rows}  (distinct events {r.distinct_events})",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _temporary_database(admin_url: str) -> str:
+    import psycopg
+
+    name = f"sp_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--dup-ratio", type=float, default=0.1)
+    parser.add_argument(
+        "--database-url", help="an existing, disposable Postgres database (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--admin-url", default=ADMIN_URL, help="Postgres URL used to create the temporary database"
+    )
+    parser.add_argument("--json", help="also write the result here")
+    args = parser.parse_args(argv)
+    if not 0 <= args.dup_ratio < 1 or args.events < 1 or not 1 <= args.threads <= 64:
+        parser.error("need events ≥ 1, 1 ≤ threads ≤ 64 and 0 ≤ dup-ratio < 1")
+
+    temp = None if args.database_url else _temporary_database(args.admin_url)
+    database_url = args.database_url or f"{args.admin_url.rsplit('/', 1)[0]}/{temp}"
+    try:
+        result = run(database_url, events=args.events, threads=args.threads, dup_ratio=args.dup_ratio)
+    finally:
+        if temp is not None:
+            _drop_database(args.admin_url, temp)
+    print(_table(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(asdict(result), fh, indent=2)
+    for problem in result.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

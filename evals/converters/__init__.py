@@ -1,0 +1,1 @@
+"""Converters from public sprint datasets into recorded sprints (evals/recorded)."""

@@ -1,0 +1,271 @@
+"""The replay harness: one fresh sandbox per recorded sprint, a frozen clock, the real supervisor graph.
+
+For each recorded sprint (in sequence order):
+
+1. build the world (evals.replay.world) with the previous `history` recordings as past sprint
+   projects, serve it over HTTP (SandboxServer) and talk to it with the typed client;
+2. day 0: run the planner through `graphs.runner.start_run` (in-memory checkpointer and ports).
+   Its proposal waits at the approval gate and is never approved: the replay only reads it;
+3. open the real sprint (the recorded starting scope) and apply the recorded events day by day
+   with the clock frozen at each day; tasks added on a day are handed to triage that day (one
+   run per day, all auto actions, applied inside the sandbox only);
+4. reduce the proposals to observations (evals.replay.observations) for the scorers.
+
+Deterministic: recordings are seeded, the clock is frozen, thread ids derive from the sprint id,
+prompts are byte-stable and only derived numbers and recorded ids reach the report.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agents.planner import planner_specialist
+from agents.triage import triage_specialist
+from evals.recorded.models import RecordedSprint, ReEstimated, TaskAdded
+from evals.replay.observations import PlannerObservation, SprintObservation, TriageObservation
+from evals.replay.ports import ReplayAudit, ReplayJournal, ReplayRepo
+from evals.replay.world import (
+    EVENT_TIME,
+    TOKEN,
+    WORK_START,
+    World,
+    WorldBuilder,
+    apply_event,
+    at,
+    open_sprint,
+)
+from graphs.context import RunContext
+from graphs.registry import SpecialistRegistry
+from graphs.runner import start_run
+from graphs.supervisor import build_supervisor_graph
+from sandbox.server import SandboxServer
+from tools.asana.client import AsanaClient
+from tools.llm.engine import LanguageEngine
+
+DEFAULT_HISTORY = 6
+PRIORITY_RANK = {"Critical": 0, "High": 1, "Medium": 2, "Low": 3}
+
+
+@dataclass
+class ReplayConfig:
+    history: int = DEFAULT_HISTORY
+    triage: bool = True
+    language: LanguageEngine | None = None
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class ReplayResult:
+    sprints: list[SprintObservation]
+    seconds: float
+    per_sprint_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def final_points(rs: RecordedSprint) -> dict[str, float | None]:
+    points = {t.id: _num(t.fields.get("Story Points")) for t in rs.snapshot.tasks}
+    for e in rs.events:
+        if isinstance(e, TaskAdded):
+            points[e.task] = _num(e.data.fields.get("Story Points"))
+        elif isinstance(e, ReEstimated) and e.field == "Story Points":
+            points[e.task] = e.new
+    return points
+
+
+def priority_baseline(rs: RecordedSprint, capacity: float | None) -> list[str]:
+    """Naive item baseline: candidates by Jira priority (then key order) until last velocity is used."""
+    if not capacity:
+        return []
+    chosen, used = [], 0.0
+    ranked = sorted(
+        rs.snapshot.tasks, key=lambda t: (PRIORITY_RANK.get(str(t.fields.get("Priority")), 2), t.id)
+    )
+    for t in ranked:
+        pts = _num(t.fields.get("Story Points")) or 0.0
+        if pts and used + pts <= capacity:
+            chosen.append(t.id)
+            used += pts
+    return sorted(chosen)
+
+
+def _planner_obs(
+    world: World, outcome: Any, repo: ReplayRepo, thread: str, candidates: int
+) -> PlannerObservation:
+    proposal = repo.proposal_of(thread)
+    if proposal is None:
+        error = (outcome.report or {}).get("error") if outcome.report else None
+        return PlannerObservation(
+            status=outcome.status, error=str(error or "no proposal"), candidates=candidates
+        )
+    ev = proposal.evidence
+    vel, cap, sel = ev.get("velocity") or {}, ev.get("capacity") or {}, ev.get("selection") or {}
+    chosen = sorted(world.keys.get(g, g) for g in sel.get("chosen") or [])
+    return PlannerObservation(
+        status=outcome.status,
+        capacity=_num(cap.get("capacity")),
+        capacity_source=cap.get("source"),
+        velocity_median=_num(vel.get("median")),
+        predicted_low=_num(vel.get("predicted_low")),
+        predicted_high=_num(vel.get("predicted_high")),
+        selected_points=_num(sel.get("total_points")),
+        chosen=chosen,
+        candidates=candidates,
+        actions=len(proposal.actions),
+    )
+
+
+def _completed_history_median(world: World) -> tuple[float | None, int]:
+    store = world.store
+    sp = world.fields["Story Points"]
+    values = [
+        float(t.custom_fields[sp])
+        for gid in store.project_tasks(world.backlog)
+        if (t := store.tasks[gid]).completed and t.custom_fields.get(sp)
+    ]
+    return (statistics.median(values) if values else None), len(values)
+
+
+def _triage_obs(
+    repo: ReplayRepo, thread: str, world: World, day: int, truth: dict[str, float | None]
+) -> tuple[list[TriageObservation], str | None]:
+    proposal = repo.proposal_of(thread)
+    if proposal is None:
+        return [], f"day {day}: triage made no proposal"
+    median, size = _completed_history_median(world)
+    rows = []
+    by_target: dict[str, int] = {}
+    comments: set[str] = set()
+    for a in proposal.actions:
+        if a.target and a.kind.value == "set_custom_field":
+            by_target[a.target] = by_target.get(a.target, 0) + 1
+        if a.target and a.kind.value == "post_comment":
+            comments.add(a.target)
+    for t in proposal.evidence.get("tasks") or []:
+        est = t.get("estimate") or {}
+        key = world.keys.get(t["gid"], t["gid"])
+        actual = truth.get(key)
+        rows.append(
+            TriageObservation(
+                task=key,
+                day=day,
+                estimate=_num(est.get("points")),
+                low=_num(est.get("low")),
+                high=_num(est.get("high")),
+                actual=actual if actual else None,
+                median_baseline=median,
+                history_size=size,
+                criteria=len((t.get("criteria") or {}).get("items") or []),
+                risk=int((t.get("risk") or {}).get("score") or 0),
+                priority=float((t.get("priority") or {}).get("score") or 0.0),
+                fields_written=by_target.get(t["gid"], 0),
+                comment_posted=t["gid"] in comments,
+            )
+        )
+    return rows, None
+
+
+def replay_sprint(
+    rs: RecordedSprint, history: Sequence[RecordedSprint], config: ReplayConfig, last_velocity: float | None
+) -> SprintObservation:
+    world = WorldBuilder(rs, list(history)).build()
+    specialists = [planner_specialist()] + ([triage_specialist()] if config.triage else [])
+    registry = SpecialistRegistry(specialists)
+    graph = build_supervisor_graph(registry).compile(checkpointer=InMemorySaver())
+    audit = ReplayAudit()
+    repo = ReplayRepo()
+    master = world.store.projects[world.backlog].owner
+    truth = final_points(rs)
+    obs = SprintObservation(
+        id=rs.id,
+        sequence=rs.sequence,
+        name=rs.name,
+        start_on=rs.start_on.isoformat(),
+        end_on=rs.end_on.isoformat(),
+        history_sprints=len(history),
+        last_velocity=last_velocity,
+        actual_completed_points=rs.outcome.completed_points,
+        actual_completed_items=sorted(rs.outcome.completed_items),
+        starting_scope=sorted(rs.snapshot.sprint_scope),
+        priority_baseline_items=priority_baseline(rs, last_velocity),
+    )
+    with SandboxServer(world.store, TOKEN) as server, AsanaClient(server.base_url, TOKEN) as client:
+        ctx = RunContext(
+            asana=client,
+            journal=ReplayJournal(audit),
+            repo=repo,
+            audit=audit,
+            registry=registry,
+            language=config.language,
+            allowed_workspace_gids=frozenset({world.workspace}),
+            approver_gid=master,
+            now=world.clock,
+            actor="eval:replay",
+        )
+        world.clock.set(at(rs.start_on, WORK_START))
+        thread = f"replay:{rs.id}:planner"
+        outcome = start_run(
+            graph,
+            ctx,
+            thread,
+            {
+                "agent": "planner",
+                "args": {"project": world.backlog, "workspace": world.workspace},
+                "trigger": "eval",
+            },
+        )
+        obs.planner = _planner_obs(world, outcome, repo, thread, len(rs.snapshot.tasks))
+        open_sprint(world, rs)
+        for day in range(rs.length_days):
+            world.clock.set(at(rs.start_on + timedelta(days=day), EVENT_TIME))
+            added = [g for e in rs.events if e.day == day if (g := apply_event(world, e, rs.start_on))]
+            if not (config.triage and added):
+                continue
+            tthread = f"replay:{rs.id}:triage:{day}"
+            out = start_run(
+                graph,
+                ctx,
+                tthread,
+                {
+                    "agent": "triage",
+                    "args": {"tasks": added, "workspace": world.workspace},
+                    "trigger": "eval",
+                },
+            )
+            obs.triage_runs += 1
+            rows, error = _triage_obs(repo, tthread, world, day, truth)
+            obs.triage.extend(rows)
+            if out.status == "error" or error:
+                obs.triage_errors.append(error or str((out.report or {}).get("error")))
+    return obs
+
+
+def replay(
+    sprints: Sequence[RecordedSprint], config: ReplayConfig, *, only: set[int] | None = None
+) -> ReplayResult:
+    """Replay `sprints` (all recordings in sequence order; `only` limits which are replayed, the
+    earlier ones still serve as history)."""
+    ordered = sorted(sprints, key=lambda s: s.sequence)
+    started = time.perf_counter()
+    out: list[SprintObservation] = []
+    timings: dict[str, float] = {}
+    for i, rs in enumerate(ordered):
+        if only is not None and rs.sequence not in only:
+            continue
+        history = ordered[max(0, i - config.history) : i]
+        last = ordered[i - 1].outcome.completed_points if i > 0 else None
+        t0 = time.perf_counter()
+        out.append(replay_sprint(rs, history, config, last))
+        timings[rs.id] = time.perf_counter() - t0
+        if config.progress:
+            config.progress(f"{rs.name}: {timings[rs.id]:.1f}s")
+    return ReplayResult(sprints=out, seconds=time.perf_counter() - started, per_sprint_seconds=timings)

@@ -1,0 +1,82 @@
+"""In-memory graph ports for replays: ledger, hash-chained audit and a proposal store that keeps
+every proposal so scorers can read what the agents proposed. Nothing outlives the replay."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from agents.proposal import Decision, Proposal
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
+
+
+class ReplayAudit:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+        self._head = "0" * 64
+
+    def append(self, record: AuditRecord) -> str:
+        raw = json.dumps(record.model_dump(mode="json"), sort_keys=True)
+        self._head = hashlib.sha256((self._head + raw).encode()).hexdigest()
+        self.records.append(record)
+        return self._head
+
+
+class ReplayJournal:
+    def __init__(self, audit: ReplayAudit) -> None:
+        self.entries: dict[str, LedgerEntry] = {}
+        self.audit = audit
+
+    def get(self, key: str) -> LedgerEntry | None:
+        entry = self.entries.get(key)
+        return entry.model_copy() if entry else None
+
+    def begin(self, entry: LedgerEntry) -> LedgerEntry:
+        stored = self.entries.get(entry.key)
+        if stored is None:
+            stored = entry.model_copy(update={"status": LedgerStatus.PENDING, "attempts": 1})
+        else:
+            stored = stored.model_copy(update={"attempts": stored.attempts + 1})
+        self.entries[entry.key] = stored
+        return stored.model_copy()
+
+    def finish(
+        self, key: str, status: LedgerStatus, result: dict[str, Any] | None, audit: AuditRecord
+    ) -> None:
+        self.entries[key] = self.entries[key].model_copy(update={"status": status, "result": result})
+        self.audit.append(audit)
+
+    def count(self, status: LedgerStatus) -> int:
+        return sum(1 for e in self.entries.values() if e.status == status)
+
+
+class ReplayRepo:
+    def __init__(self) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.proposals: dict[str, Proposal] = {}
+        self.by_thread: dict[str, str] = {}
+        self.statuses: dict[str, str] = {}
+
+    def record_run(self, thread_id: str, agent: str, trigger: str, request: dict[str, Any]) -> None:
+        self.runs[thread_id] = {"agent": agent, "trigger": trigger, "status": "started"}
+
+    def set_run_status(self, thread_id: str, status: str, detail: str | None = None) -> None:
+        self.runs.setdefault(thread_id, {})["status"] = status
+
+    def save_proposal(self, thread_id: str, proposal: Proposal, status: str) -> None:
+        self.proposals[proposal.id] = proposal
+        self.by_thread[thread_id] = proposal.id
+        self.statuses[proposal.id] = status
+
+    def set_proposal_status(
+        self, proposal_id: str, status: str, approval_task_gid: str | None = None
+    ) -> None:
+        self.statuses[proposal_id] = status
+
+    def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
+        return None
+
+    def proposal_of(self, thread_id: str) -> Proposal | None:
+        pid = self.by_thread.get(thread_id)
+        return self.proposals.get(pid) if pid else None

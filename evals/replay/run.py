@@ -1,0 +1,94 @@
+"""Entry point shared by the CLI and tests: load recordings, replay, score, write the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evals.converters.koralage import convert_koralage
+from evals.datasets.sprints import load_koralage
+from evals.recorded.io import load_recorded_dir
+from evals.recorded.models import RecordedSprint
+from evals.replay.harness import DEFAULT_HISTORY, ReplayConfig, ReplayResult, replay
+from evals.replay.report import write_report
+from evals.replay.scorers import run_scorers
+from tools.llm.cache import ResponseCache
+from tools.llm.engine import LanguageEngine
+
+
+def load_recordings(data: Path, project: str = "SpringXD", seed: int = 0) -> tuple[list[RecordedSprint], str]:
+    """Saved recordings (`*.json`) in `data`, else a Koralage project converted in memory."""
+    if data.is_dir() and any(data.glob("*.json")):
+        return load_recorded_dir(data), f"recorded sprints in {data.name}"
+    return convert_koralage(load_koralage(data, project), seed=seed), f"koralage2020/{project}"
+
+
+def parse_selection(text: str | None, sprints: list[RecordedSprint]) -> set[int] | None:
+    """ "1-5,9" (sequence numbers) or sprint names ("Sprint 3"); None = all."""
+    if not text:
+        return None
+    by_name = {s.name.casefold(): s.sequence for s in sprints}
+    chosen: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part.casefold() in by_name:
+            chosen.add(by_name[part.casefold()])
+        elif "-" in part and all(x.strip().isdigit() for x in part.split("-", 1)):
+            lo, hi = (int(x) for x in part.split("-", 1))
+            chosen |= set(range(lo, hi + 1))
+        elif part.isdigit():
+            chosen.add(int(part))
+        else:
+            raise ValueError(
+                f"--sprints: {part!r} is neither a sprint number, a range (3-7) nor a sprint name"
+            )
+    known = {s.sequence for s in sprints}
+    if not chosen & known:
+        raise ValueError(f"--sprints selects none of the {len(sprints)} recorded sprints")
+    return chosen & known
+
+
+def language_engine(cache_dir: Path | None, model_name: str) -> LanguageEngine | None:
+    """With a cache dir: answer only from recorded model answers (offline fallback on a miss)."""
+    if cache_dir is None:
+        return None
+    return LanguageEngine(model_name=model_name, cache=ResponseCache(cache_dir), replay_only=True)
+
+
+def run_replay(
+    data: Path,
+    *,
+    out_dir: Path,
+    selection: str | None = None,
+    project: str = "SpringXD",
+    seed: int = 0,
+    history: int = DEFAULT_HISTORY,
+    triage: bool = True,
+    cache_dir: Path | None = None,
+    model_name: str = "replayed",
+    charts: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], ReplayResult]:
+    sprints, dataset = load_recordings(data, project, seed)
+    if not sprints:
+        raise ValueError(f"no recorded sprints found in {data}")
+    only = parse_selection(selection, sprints)
+    engine = language_engine(cache_dir, model_name)
+    result = replay(
+        sprints, ReplayConfig(history=history, triage=triage, language=engine, progress=progress), only=only
+    )
+    sections = run_scorers(result.sprints, None if triage else ["planner"])
+    meta = {
+        "dataset": dataset,
+        "sprints_recorded": len(sprints),
+        "sprints_replayed": len(result.sprints),
+        "selection": selection or "all",
+        "seed": seed,
+        "history": history,
+        "triage": triage,
+        "engine": engine.label if engine else "offline",
+    }
+    report = write_report(out_dir, meta, sections, result.sprints, runtime_s=result.seconds, charts=charts)
+    return report, result

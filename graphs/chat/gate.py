@@ -1,0 +1,108 @@
+"""The chat graph's approval gate: graphs/gate.py's interrupt and validation, plus approver rights.
+
+It raises the same HumanInTheLoopMiddleware-shaped payload (`graphs.gate.approval_request`) and
+validates the answer with the same `validate_resume` and recording (`graphs.gate._record`), so a
+decision made in chat is checked exactly like one from the CLI, API or Asana. Two additions:
+- an identity not on the approver list is refused and audited (`decision.unauthorized`), and the
+  request is raised again;
+- an answer from LangChain's Agent Chat UI carries only `decisions`: the digest of the request it
+  was shown (this very payload) and the configured UI identity are filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from agents.proposal import ApprovalClass, Proposal
+from graphs.chat.approvers import Approvers
+from graphs.context import RunContext, current_thread_id
+from graphs.decisions import InvalidDecision, validate_resume
+from graphs.gate import _record, approval_request
+from graphs.policy import annotate, evaluate, with_tagged_comments
+from graphs.ports import AuditRecord
+from graphs.scope import ScopeChecker
+from graphs.state import Verdict, proposal_of, verdicts_of
+
+ContextOf = Callable[[Runtime[Any]], RunContext]
+
+
+def normalise_answer(answer: Any, digest: str, default_decider: str | None) -> Any:
+    if not isinstance(answer, dict):
+        return answer
+    filled = dict(answer)
+    filled.setdefault("digest", digest)
+    if not filled.get("decided_by") and default_decider:
+        filled["decided_by"] = default_decider
+    return filled
+
+
+def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of: ContextOf) -> Any:
+    def gate(state: dict[str, Any], runtime: Runtime[Any]) -> Command[Any]:
+        proposal = proposal_of(state)  # type: ignore[arg-type]
+        verdicts = verdicts_of(state)  # type: ignore[arg-type]
+        if not any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):
+            return Command(goto="apply")
+        invalid = state.get("invalid_decisions") or []
+        payload = approval_request(
+            proposal, verdicts, state.get("approval_task_gid"), invalid[-1] if invalid else None
+        )
+        answer = normalise_answer(interrupt(payload), payload["digest"], default_decider)
+
+        ctx = context_of(runtime)
+        thread_id = current_thread_id()
+        who = answer.get("decided_by") if isinstance(answer, dict) else None
+        if not approvers.allows(who if isinstance(who, str) else None):
+            reason = (
+                f"{who or 'an anonymous user'} may not approve proposals (approvers: {approvers.describe()})"
+            )
+            ctx.audit.append(
+                AuditRecord(
+                    actor=f"human:{who}" if who else "unknown",
+                    event="decision.unauthorized",
+                    outcome="denied",
+                    thread_id=thread_id,
+                    proposal_id=proposal.id,
+                    reason=reason,
+                )
+            )
+            return Command(goto="gate", update={"invalid_decisions": [reason]})
+
+        scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+
+        def reevaluate(edited: Proposal) -> tuple[Proposal, list[Verdict]]:
+            tagged = with_tagged_comments(edited, ctx.policy)
+            new_verdicts = evaluate(tagged, ctx.policy, scope)
+            return annotate(tagged, new_verdicts), new_verdicts
+
+        try:
+            accepted = validate_resume(
+                answer, proposal=proposal, verdicts=verdicts, digest=payload["digest"], reevaluate=reevaluate
+            )
+        except InvalidDecision as err:
+            ctx.audit.append(
+                AuditRecord(
+                    actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
+                    event="decision.invalid",
+                    outcome="denied",
+                    thread_id=thread_id,
+                    proposal_id=proposal.id,
+                    reason=str(err),
+                )
+            )
+            return Command(goto="gate", update={"invalid_decisions": [str(err)]})
+        _record(ctx, thread_id, proposal, accepted, state.get("approval_task_gid"))
+        return Command(
+            goto="apply",
+            update={
+                "proposal": accepted.proposal.model_dump(mode="json"),
+                "verdicts": [v.model_dump() for v in accepted.verdicts],
+                "decisions": {str(i): d.model_dump(mode="json") for i, d in accepted.by_index.items()},
+                "decided_by": accepted.decided_by,
+            },
+        )
+
+    return gate

@@ -1,0 +1,297 @@
+"""The chat graph: a tool-calling supervisor in front of the one governance path.
+
+    START → supervisor ──(tool calls)──► tools ──(proposals with actions)──► next_proposal
+               ▲   │                        │                                      │
+               │   └─(answer)─► END         └─(only answers/errors)─► supervisor   ▼
+               └──────────── settle ◄── report ◄── apply ◄── gate ◄── publish ◄── policy
+
+The supervisor is a chat model with one tool per registered specialist, or (no model) the
+offline command grammar producing the same tool calls. A tool call runs the specialist, which
+only reads and returns a Proposal; each proposal with actions then goes through the existing
+policy → publish → gate → apply → report nodes (graphs/), so the approval interrupt is the same
+HITL payload every surface uses and the apply node stays the only writer. `settle` hands the
+outcome back to the supervisor as the tool's result, and the supervisor answers.
+
+Why a hand-rolled loop rather than `create_agent`: a tool's result must leave the agent loop and
+enter deterministic governance nodes before the model sees it (LangChain's "custom workflow"
+case); with `create_agent` that needs `Command(graph=PARENT)` hand-offs per tool call. The loop
+here is the same model → tools → model cycle, with the governance detour in between.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command, Overwrite
+
+from graphs.apply import apply_node
+from graphs.chat.approvers import Approvers
+from graphs.chat.gate import make_chat_gate
+from graphs.chat.grammar import (
+    FREE_TEXT_NEEDS_MODEL,
+    HELP,
+    SPECIALIST_COMMANDS,
+    AgentCommand,
+    GrammarError,
+    MetaCommand,
+    parse,
+)
+from graphs.chat.offline import answer_from_results, command_args
+from graphs.chat.resolve import ChatError
+from graphs.chat.state import ChatState
+from graphs.chat.tools import SpecialistTool, run_tool, specialist_tools, tool_artifact, tool_result_text
+from graphs.context import RunContext, current_thread_id
+from graphs.policy import policy_node
+from graphs.publish import publish_node
+from graphs.registry import SpecialistRegistry
+from graphs.report import report_node
+from prompts.loader import load_prompt
+
+log = logging.getLogger(__name__)
+
+SUPERVISOR_PROMPT = "chat_supervisor"
+DEFAULT_MAX_ROUNDS = 6
+NOTHING_PENDING = "Nothing is waiting for approval."
+ContextProvider = Callable[[], RunContext]
+
+
+def _context_of(provider: ContextProvider | None) -> Callable[[Runtime[Any]], RunContext]:
+    def context_of(runtime: Runtime[Any]) -> RunContext:
+        if isinstance(runtime.context, RunContext):
+            return runtime.context
+        if provider is None:
+            raise RuntimeError("the chat graph needs a RunContext: invoke it with context=...")
+        return provider()
+
+    return context_of
+
+
+def _with_context(node: Callable[..., Any], context_of: Callable[[Runtime[Any]], RunContext]) -> Any:
+    """Run a graphs/ node with the RunContext (under `langgraph dev` none is passed in)."""
+
+    def wrapped(state: ChatState, runtime: Runtime[Any]) -> Any:
+        if not isinstance(runtime.context, RunContext):
+            runtime = runtime.override(context=context_of(runtime))
+        return node(state, runtime)
+
+    wrapped.__name__ = getattr(node, "__name__", "node")
+    return wrapped
+
+
+def _reply(text: str) -> Command[Any]:
+    return Command(goto=END, update={"messages": [AIMessage(content=text)]})
+
+
+def _turn_results(messages: list[AnyMessage]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Artifacts and errors of the tool messages answering the latest tool-calling AI message."""
+    artifacts: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for msg in reversed(messages):
+        if isinstance(msg, AIMessage):
+            break
+        if isinstance(msg, ToolMessage):
+            if isinstance(msg.artifact, dict):
+                artifacts.insert(0, msg.artifact)
+            else:
+                errors.insert(0, str(msg.content))
+    return artifacts, errors
+
+
+def _specialist_lines(tools: list[SpecialistTool]) -> str:
+    return "\n".join(f"- {t.name}: {t.description}" for t in tools) or "- (none registered)"
+
+
+def _unknown_command(text: str, tools: dict[str, SpecialistTool]) -> str:
+    """Free text offline: say a model is needed, and suggest a command when one was mistyped."""
+    word = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
+    vocabulary = [*SPECIALIST_COMMANDS, "approve", "reject", "edit", "show", "help", "run"]
+    close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.75) if len(word) >= 4 else []
+    if close:
+        return f"Unknown command {word!r}: did you mean `{close[0]}`? {FREE_TEXT_NEEDS_MODEL}"
+    return FREE_TEXT_NEEDS_MODEL
+
+
+def build_chat_graph(
+    registry: SpecialistRegistry,
+    *,
+    model: BaseChatModel | None = None,
+    approvers: Approvers | None = None,
+    default_decider: str | None = None,
+    context_provider: ContextProvider | None = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
+    """The uncompiled chat graph; compile it with the runtime's checkpointer.
+
+    `model`: a chat model supporting `bind_tools`, or None for the offline command grammar.
+    `approvers`: who may decide in chat (default: anyone). `default_decider`: the identity used
+    for answers that carry none (LangChain's Agent Chat UI). `context_provider`: builds the
+    RunContext when the caller passes none (`langgraph dev`).
+    """
+    tools = {t.name: t for t in specialist_tools(registry)}
+    context_of = _context_of(context_provider)
+    bound = model.bind_tools([t.openai_schema() for t in tools.values()]) if model is not None else None
+    system_text = (
+        load_prompt(SUPERVISOR_PROMPT).render(specialists=_specialist_lines(list(tools.values())))
+        if model is not None
+        else ""
+    )
+
+    def offline_turn(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
+        messages = state.get("messages") or []
+        last = messages[-1] if messages else None
+        if isinstance(last, ToolMessage):
+            return _reply(answer_from_results(*_turn_results(messages)))
+        if not isinstance(last, HumanMessage):
+            return Command(goto=END)
+        text = last.text
+        try:
+            parsed = parse(text)
+        except GrammarError as err:
+            return _reply(str(err))
+        if parsed is None:
+            return _reply(_unknown_command(text, tools))
+        if isinstance(parsed, MetaCommand):
+            return _reply(HELP if parsed.type == "help" else NOTHING_PENDING)
+        if not isinstance(parsed, AgentCommand):
+            return _reply(NOTHING_PENDING)
+        tool = tools.get(parsed.agent)
+        if tool is None:
+            available = ", ".join(tools) or "none"
+            return _reply(f"The {parsed.agent!r} specialist is not available here (available: {available}).")
+        try:
+            args = command_args(parsed, tool, context_of(runtime))
+        except ChatError as err:
+            return _reply(str(err))
+        call = {"name": tool.name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}
+        return Command(goto="tools", update={"messages": [AIMessage(content="", tool_calls=[call])]})
+
+    def model_turn(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
+        assert bound is not None
+        messages = state.get("messages") or []
+        last = messages[-1] if messages else None
+        if isinstance(last, HumanMessage) and last.text.strip().lower() in ("help", "/help", "?"):
+            return _reply(HELP)
+        rounds = 0 if isinstance(last, HumanMessage) else int(state.get("chat_rounds") or 0)
+        if rounds >= max_rounds:
+            return _reply(
+                f"I stopped after {max_rounds} rounds of specialist calls; please narrow the question."
+            )
+        ai = bound.invoke([SystemMessage(content=system_text), *messages])
+        goto = "tools" if isinstance(ai, AIMessage) and ai.tool_calls else END
+        return Command(goto=goto, update={"messages": [ai], "chat_rounds": rounds + 1})
+
+    def run_tools(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
+        messages = state.get("messages") or []
+        ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+        ctx = context_of(runtime)
+        replies: list[ToolMessage] = []
+        queue: list[dict[str, Any]] = []
+        for call in ai.tool_calls if ai is not None else []:
+            call_id = call.get("id") or ""
+            if call_id in answered:
+                continue
+            tool = tools.get(call["name"])
+            try:
+                if tool is None:
+                    raise ChatError(f"unknown tool {call['name']!r}; available: {', '.join(tools) or 'none'}")
+                proposal = run_tool(tool, call.get("args"), ctx)
+            except ChatError as err:
+                replies.append(
+                    ToolMessage(f"error: {err}", tool_call_id=call_id, name=call["name"], status="error")
+                )
+                continue
+            except Exception as err:  # noqa: BLE001 - a failing specialist becomes an error result
+                log.exception("specialist %s failed in chat", call["name"])
+                replies.append(
+                    ToolMessage(
+                        f"error: the {call['name']} specialist failed: {err}",
+                        tool_call_id=call_id,
+                        name=call["name"],
+                        status="error",
+                    )
+                )
+                continue
+            data = proposal.model_dump(mode="json")
+            if proposal.actions:
+                queue.append({"tool_call_id": call_id, "agent": proposal.agent, "proposal": data})
+            else:
+                replies.append(
+                    ToolMessage(
+                        tool_result_text(data, None),
+                        tool_call_id=call_id,
+                        name=call["name"],
+                        artifact=tool_artifact(data, None),
+                    )
+                )
+        return Command(
+            goto="next_proposal" if queue else "supervisor",
+            update={"messages": replies, "chat_queue": queue},
+        )
+
+    def next_proposal(state: ChatState, runtime: Runtime[Any]) -> dict[str, Any]:
+        item = (state.get("chat_queue") or [])[0]
+        ctx = context_of(runtime)
+        thread_id = current_thread_id()
+        # One run row per chat thread (publish/gate/report update its status).
+        ctx.repo.record_run(thread_id, "chat", "chat", {"agent": item["agent"]})
+        ctx.repo.set_run_status(thread_id, "running")
+        return {
+            "proposal": item["proposal"],
+            "agent": item["agent"],
+            "verdicts": [],
+            "results": Overwrite({}),
+            "approval_task_gid": None,
+            "decisions": {},
+            "decided_by": None,
+            "invalid_decisions": Overwrite([]),
+            "report": None,
+            "error": None,
+        }
+
+    def settle(state: ChatState) -> Command[Any]:
+        queue = list(state.get("chat_queue") or [])
+        item = queue.pop(0)
+        proposal = state.get("proposal") or item["proposal"]
+        report = state.get("report")
+        reply = ToolMessage(
+            tool_result_text(proposal, report),
+            tool_call_id=item["tool_call_id"],
+            name=item["agent"],
+            artifact=tool_artifact(proposal, report),
+        )
+        return Command(
+            goto="next_proposal" if queue else "supervisor",
+            update={"messages": [reply], "chat_queue": queue},
+        )
+
+    graph: StateGraph[ChatState, RunContext, ChatState, ChatState] = StateGraph(
+        ChatState, context_schema=RunContext
+    )
+    graph.add_node(
+        "supervisor", model_turn if model is not None else offline_turn, destinations=("tools", END)
+    )
+    graph.add_node("tools", run_tools, destinations=("next_proposal", "supervisor"))
+    graph.add_node("next_proposal", next_proposal)
+    graph.add_node("policy", _with_context(policy_node, context_of))
+    graph.add_node("publish", _with_context(publish_node, context_of))
+    gate = make_chat_gate(approvers or Approvers.anyone(), default_decider, context_of)
+    graph.add_node("gate", gate, destinations=("gate", "apply"))
+    graph.add_node("apply", _with_context(apply_node, context_of))
+    graph.add_node("report", _with_context(report_node, context_of))
+    graph.add_node("settle", settle, destinations=("next_proposal", "supervisor"))
+    graph.add_edge(START, "supervisor")
+    graph.add_edge("next_proposal", "policy")
+    graph.add_edge("policy", "publish")
+    graph.add_edge("publish", "gate")
+    graph.add_edge("apply", "report")
+    graph.add_edge("report", "settle")
+    return graph

@@ -1,0 +1,105 @@
+"""Names the user types (projects, tasks) → gids inside the allowed scope, with clear errors."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from graphs.scope import OutOfScope, ScopeChecker
+from tools.asana.errors import AsanaError, NotFound
+from tools.asana.fields import TaskView
+
+if TYPE_CHECKING:
+    from graphs.context import RunContext
+    from tools.asana.models import Task
+
+
+class ChatError(ValueError):
+    """Something the user (or the model) asked for that cannot be done; the message says why."""
+
+
+class Resolver:
+    def __init__(self, ctx: RunContext, *, workspace: str | None = None) -> None:
+        self.ctx = ctx
+        self._workspace = workspace
+        self.scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+
+    @property
+    def workspace(self) -> str:
+        if self._workspace:
+            return self._workspace
+        if self.ctx.allowed_workspace_gids:
+            return sorted(self.ctx.allowed_workspace_gids)[0]
+        workspaces = self.ctx.asana.workspaces()  # type: ignore[attr-defined]
+        if not workspaces:
+            raise ChatError("the Asana token sees no workspace")
+        return str(workspaces[0].gid)
+
+    def check_workspace(self) -> None:
+        if self._workspace and self.ctx.allowed_workspace_gids:
+            try:
+                self.scope.workspace(self._workspace)
+            except OutOfScope as err:
+                raise ChatError(str(err)) from None
+
+    def _scoped_projects(self) -> list[tuple[str, str]]:
+        """(gid, name) of every project the chat may read."""
+        projects = self.ctx.asana.projects(self.workspace)
+        allowed = self.ctx.allowed_project_gids
+        return [(p.gid, p.name or p.gid) for p in projects if not allowed or p.gid in allowed]
+
+    def project(self, ref: str) -> str:
+        ref = ref.strip()
+        if not ref:
+            raise ChatError("name a project")
+        try:
+            project = self.ctx.asana.find_project(self.workspace, ref)  # type: ignore[attr-defined]
+        except NotFound as err:
+            raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
+        except AsanaError as err:
+            raise ChatError(f"project {ref!r}: {_asana_message(err)}") from None
+        try:
+            self.scope.project(project.gid)
+        except OutOfScope:
+            raise ChatError(
+                f"project {project.name or project.gid!r} is outside the projects this chat may use"
+            ) from None
+        return str(project.gid)
+
+    def task(self, ref: str) -> str:
+        ref = ref.strip()
+        if not ref:
+            raise ChatError("name a task (gid or name)")
+        gid = ref if ref.isdigit() else self._task_by_name(ref).gid
+        try:
+            self.scope.task(gid)
+        except OutOfScope as err:
+            raise ChatError(f"task {ref!r} cannot be used here: {err}") from None
+        return gid
+
+    def task_projects(self, gid: str) -> list[str]:
+        task = self.scope.cached_task(gid) or self.ctx.asana.task(gid)
+        allowed = {g for g, _ in self._scoped_projects()}
+        found = [m.project.gid for m in task.memberships if m.project] + [p.gid for p in task.projects]
+        return [g for g in dict.fromkeys(found) if g in allowed]
+
+    def _task_by_name(self, ref: str) -> Task:
+        wanted = ref.casefold()
+        tasks: dict[str, Task] = {}
+        for gid, _ in self._scoped_projects():
+            for task in self.ctx.asana.project_tasks(gid, TaskView.COMPACT):  # type: ignore[call-arg]
+                tasks.setdefault(task.gid, task)
+        exact = [t for t in tasks.values() if (t.name or "").casefold() == wanted]
+        hits = exact or [t for t in tasks.values() if wanted in (t.name or "").casefold()]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            shown = "; ".join(f"{t.name} ({t.gid})" for t in hits[:5])
+            raise ChatError(f"{len(hits)} tasks match {ref!r}: {shown}; use the gid")
+        close = difflib.get_close_matches(ref, [t.name or "" for t in tasks.values()], n=5, cutoff=0.5)
+        hint = f"; close names: {', '.join(repr(n) for n in close)}" if close else ""
+        raise ChatError(f"no task named {ref!r} in the allowed projects{hint}")
+
+
+def _asana_message(err: AsanaError) -> str:
+    return str(getattr(err, "message", "") or err)

@@ -1,0 +1,223 @@
+"""One conversation on one thread, as the terminal and the HTTP API drive it.
+
+`send(text)` yields events while the graph runs: `token` (model output as it streams), `message`
+(a finished assistant message), `tool` (a specialist's result), `approval` (the pending HITL
+request), `notice`, `error`. While an approval is pending, text is read as a decision command
+(approve / reject / edit / show / help) and answered with `Command(resume=...)`: new input is
+never sent to a waiting thread (LangGraph would drop the interrupt). A user who is not an
+approver is refused here and audited, before the graph is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
+from langgraph.types import Command
+
+from graphs.chat.approvers import Approvers
+from graphs.chat.grammar import HELP, DecisionCommand, GrammarError, MetaCommand, parse
+from graphs.chat.offline import decisions_for
+from graphs.chat.resolve import ChatError
+from graphs.context import RunContext
+from graphs.ports import AuditRecord
+from graphs.runner import pending_interrupt
+
+EventKind = Literal["token", "message", "tool", "approval", "notice", "error"]
+PENDING_HINT = (
+    "A proposal is waiting for your decision: `approve [all|N,M]`, `reject [all|N,M] [reason]`, "
+    "`edit N {json}`, or `show`."
+)
+
+
+@dataclass
+class ChatEvent:
+    kind: EventKind
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, **self.data}
+
+
+def message_dict(msg: AnyMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": msg.id, "role": msg.type, "content": msg.text}
+    if isinstance(msg, AIMessage) and msg.tool_calls:
+        out["tool_calls"] = [
+            {"name": c["name"], "args": c["args"], "id": c.get("id")} for c in msg.tool_calls
+        ]
+    if isinstance(msg, ToolMessage):
+        out["tool_call_id"] = msg.tool_call_id
+        out["name"] = msg.name
+        if isinstance(msg.artifact, dict):
+            out["result"] = msg.artifact
+    return out
+
+
+class ChatSession:
+    def __init__(
+        self,
+        graph: Any,
+        context: RunContext | Callable[[], RunContext],
+        thread_id: str,
+        user: str,
+        *,
+        approvers: Approvers | None = None,
+    ) -> None:
+        self.graph = graph
+        self._context = context
+        self.thread_id = thread_id
+        self.user = user
+        self.approvers = approvers or Approvers.anyone()
+
+    @property
+    def decided_by(self) -> str:
+        return f"chat:{self.user}"
+
+    def context(self) -> RunContext:
+        return self._context if isinstance(self._context, RunContext) else self._context()
+
+    def _config(self) -> dict[str, Any]:
+        return {"configurable": {"thread_id": self.thread_id}}
+
+    def pending(self) -> dict[str, Any] | None:
+        return pending_interrupt(self.graph, self.thread_id)
+
+    def messages(self) -> list[AnyMessage]:
+        snapshot = self.graph.get_state(self._config())
+        return list((snapshot.values or {}).get("messages") or [])
+
+    def history(self) -> list[dict[str, Any]]:
+        return [message_dict(m) for m in self.messages()]
+
+    # --- one user turn -------------------------------------------------------------------------
+
+    def send(self, text: str) -> Iterator[ChatEvent]:
+        text = text.strip()
+        if not text:
+            yield ChatEvent("error", {"message": "say something, or type `help`"})
+            return
+        request = self.pending()
+        if request is not None:
+            yield from self._while_pending(text, request)
+            return
+        try:
+            parsed = parse(text)
+        except GrammarError:
+            parsed = None  # the graph answers malformed commands itself
+        if isinstance(parsed, DecisionCommand):
+            yield ChatEvent("notice", {"message": "Nothing is waiting for approval."})
+            return
+        snapshot = self.graph.get_state(self._config())
+        if snapshot.next:  # a run stopped mid-way (crash, Asana outage): finish it first
+            yield ChatEvent("notice", {"message": "Continuing the interrupted run first."})
+            yield from self._run(None)
+            return
+        yield from self._run({"messages": [HumanMessage(content=text)]})
+
+    def decide(self, decisions: list[dict[str, Any]], digest: str | None = None) -> Iterator[ChatEvent]:
+        """Answer the pending request with explicit HITL decisions (the API's structured path)."""
+        request = self.pending()
+        if request is None:
+            yield ChatEvent("notice", {"message": "Nothing is waiting for approval."})
+            return
+        if not self._may_approve(request):
+            yield from self._refused(request)
+            return
+        value = {
+            "decisions": decisions,
+            "decided_by": self.decided_by,
+            "digest": digest or request.get("digest"),
+        }
+        yield from self._run(Command(resume=value))
+
+    def _while_pending(self, text: str, request: dict[str, Any]) -> Iterator[ChatEvent]:
+        try:
+            parsed = parse(text)
+        except GrammarError as err:
+            yield ChatEvent("error", {"message": str(err)})
+            return
+        if isinstance(parsed, MetaCommand):
+            if parsed.type == "help":
+                yield ChatEvent("notice", {"message": HELP})
+            else:
+                yield ChatEvent("approval", {"request": request})
+            return
+        if not isinstance(parsed, DecisionCommand):
+            yield ChatEvent("notice", {"message": PENDING_HINT})
+            yield ChatEvent("approval", {"request": request})
+            return
+        if not self._may_approve(request):
+            yield from self._refused(request)
+            return
+        try:
+            decisions = decisions_for(parsed, request)
+        except ChatError as err:
+            yield ChatEvent("error", {"message": str(err)})
+            return
+        yield from self.decide(decisions, request.get("digest"))
+
+    def _may_approve(self, request: dict[str, Any]) -> bool:
+        return self.approvers.allows(self.decided_by)
+
+    def _refused(self, request: dict[str, Any]) -> Iterator[ChatEvent]:
+        reason = f"{self.user} may not approve proposals (approvers: {self.approvers.describe()})"
+        self.context().audit.append(
+            AuditRecord(
+                actor=f"human:{self.decided_by}",
+                event="decision.unauthorized",
+                outcome="denied",
+                thread_id=self.thread_id,
+                proposal_id=request.get("proposal_id"),
+                reason=reason,
+                details={"surface": "chat"},
+            )
+        )
+        yield ChatEvent(
+            "error", {"message": f"You are not allowed to approve: {reason}. Nothing was changed."}
+        )
+
+    # --- running the graph ---------------------------------------------------------------------
+
+    def _run(self, value: Any) -> Iterator[ChatEvent]:
+        before = {m.id for m in self.messages()}
+        streamed: set[str] = set()
+        shown: set[str | None] = set()
+        stream = self.graph.stream(
+            value,
+            self._config(),
+            context=self.context(),
+            stream_mode=["messages", "updates"],
+            durability="sync",
+        )
+        for mode, item in stream:
+            if mode == "updates":
+                # Specialists' results as soon as their node finishes, in conversation order.
+                for update in item.values() if isinstance(item, dict) else ():
+                    for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                        if isinstance(msg, ToolMessage) and msg.id not in shown:
+                            shown.add(msg.id)
+                            yield ChatEvent("tool", message_dict(msg))
+                continue
+            chunk, meta = item
+            # Only the supervisor's tokens: specialists' own LLM calls are not the conversation.
+            if (
+                isinstance(chunk, AIMessageChunk)
+                and meta.get("langgraph_node") == "supervisor"
+                and chunk.text
+            ):
+                if chunk.id:
+                    streamed.add(chunk.id)
+                yield ChatEvent("token", {"text": chunk.text, "id": chunk.id})
+        for msg in self.messages():
+            if msg.id in before:
+                continue
+            if isinstance(msg, ToolMessage):
+                if msg.id not in shown:
+                    yield ChatEvent("tool", message_dict(msg))
+            elif isinstance(msg, AIMessage) and msg.text:
+                yield ChatEvent("message", {**message_dict(msg), "streamed": msg.id in streamed})
+        request = self.pending()
+        if request is not None:
+            yield ChatEvent("approval", {"request": request})

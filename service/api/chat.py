@@ -1,0 +1,97 @@
+"""`POST /chat` (server-sent events) and `GET /threads/{id}`: the chat surface over HTTP.
+
+Mount with `include_chat(app)` after `create_api(...)` (it reuses the app's runtime factory and
+bearer-token check). A request carries the user's text, or structured HITL `decisions` for the
+pending approval; who is chatting comes from `user` (the API token authenticates the client,
+which vouches for its users, as `decided_by` does on /approvals). Events stream as
+`event: <kind>` / `data: <json>` lines, ending with `event: done`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents.proposal import Decision
+from service.api.auth import require_api_token
+from service.api.state import RuntimeFactory, api_state
+from service.chat_runtime import ChatConfig, chat_session
+
+router = APIRouter(tags=["chat"], dependencies=[Depends(require_api_token)])
+
+_USER = r"^[^\s\x00-\x1f:]+( [^\s\x00-\x1f:]+)*$"
+
+
+class ChatBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thread_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
+    user: str = Field(min_length=1, max_length=120, pattern=_USER)
+    message: str | None = Field(default=None, max_length=8000)
+    decisions: list[Decision] | None = Field(default=None, min_length=1)
+    digest: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _one(self) -> ChatBody:
+        if (self.message is None) == (self.decisions is None):
+            raise ValueError("send either a message or decisions")
+        return self
+
+
+def _sse(kind: str, data: dict[str, Any]) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, default=str, separators=(',', ':'))}\n\n"
+
+
+def _factory(request: Request) -> RuntimeFactory:
+    chat_state = getattr(request.app.state, "chat", None)
+    factory: RuntimeFactory | None = getattr(chat_state, "runtime_factory", None)
+    return factory or api_state(request).runtime_factory
+
+
+@router.post("/chat")
+def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
+    factory = _factory(request)
+    thread_id = body.thread_id or uuid.uuid4().hex
+
+    def events() -> Iterator[str]:
+        yield _sse("thread", {"thread_id": thread_id})
+        try:
+            with factory() as rt:
+                session = chat_session(rt, thread_id, body.user, config=ChatConfig())
+                if body.decisions is not None:
+                    stream = session.decide(
+                        [d.model_dump(mode="json", exclude_none=True) for d in body.decisions], body.digest
+                    )
+                else:
+                    stream = session.send(body.message or "")
+                for event in stream:
+                    yield _sse(event.kind, event.data)
+        except Exception as err:  # noqa: BLE001 - the stream has started: report in-band
+            yield _sse("error", {"message": f"{type(err).__name__}: {err}"})
+        yield _sse("done", {"thread_id": thread_id})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/threads/{thread_id}")
+def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
+    with _factory(request)() as rt:
+        session = chat_session(rt, thread_id, "reader")
+        return {"thread_id": thread_id, "messages": session.history(), "pending": session.pending()}
+
+
+class _ChatState:
+    def __init__(self, runtime_factory: RuntimeFactory | None) -> None:
+        self.runtime_factory = runtime_factory
+
+
+def include_chat(app: FastAPI, runtime_factory: RuntimeFactory | None = None) -> None:
+    """Add the chat routes to an app built by `create_api` (its runtime factory unless given)."""
+    app.state.chat = _ChatState(runtime_factory)
+    app.include_router(router)

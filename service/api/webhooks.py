@@ -1,0 +1,182 @@
+"""`POST /webhooks/asana[/{nonce}]`: Asana's handshake and signed event deliveries.
+
+A delivery is acknowledged only after its events are committed to the inbox (with outbox rows):
+read the raw body under a size limit, verify the HMAC over exactly those bytes, parse JSON only
+then, store in one transaction, answer 200. Nothing here talks to the broker or a model, so the
+answer stays fast whether Redis or the workers are up or not; the relay publishes later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from graphs.ports import AuditRecord
+from service.api.errors import ApiError, error_response
+from service.api.state import ApiState, api_state, log
+from service.db.engine import write_session
+from service.events.inbox import store_events
+from service.events.signature import SignatureProblem, check
+from service.events.subscriptions import (
+    MAX_SECRET_LEN,
+    HandshakeOutcome,
+    mark_heartbeat,
+    record_handshake,
+    touch_delivery,
+    valid_nonce,
+)
+
+router = APIRouter(tags=["webhooks"])
+ACTOR = "system:webhook"
+
+
+class WebhookEvent(BaseModel):
+    """One compact Asana event; unknown fields are kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    action: str
+    resource: dict[str, Any]
+
+
+class Delivery(BaseModel):
+    events: list[WebhookEvent]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.post("/webhooks/asana")
+async def receive_any(request: Request) -> Response:
+    """Deliveries for webhooks registered without a nonce path (any active secret may match)."""
+    return await _receive(request, None)
+
+
+@router.post("/webhooks/asana/{nonce}")
+async def receive(nonce: str, request: Request) -> Response:
+    if not valid_nonce(nonce):
+        raise ApiError(404, "unknown webhook path")
+    return await _receive(request, nonce)
+
+
+async def _receive(request: Request, nonce: str | None) -> Response:
+    state = api_state(request)
+    client = _client(request)
+    hook_secret = request.headers.get("x-hook-secret")
+    if hook_secret is not None:
+        return await run_in_threadpool(_handshake, state, nonce, hook_secret, client)
+    body = await _read_body(request, state.max_body_bytes)
+    signature = request.headers.get("x-hook-signature")
+    return await run_in_threadpool(_deliver, state, nonce, body, signature, client)
+
+
+def _reject(
+    state: ApiState, status: int, reason: str, *, nonce: str | None, client: str | None, **details: Any
+) -> Response:
+    state.metrics.events_rejected.labels(reason).inc()
+    state.audit_quietly(
+        AuditRecord(
+            actor=ACTOR,
+            event="webhook.rejected",
+            outcome="denied",
+            target=f"nonce:{nonce}" if nonce else None,
+            reason=reason,
+            details={"client": client, **details},
+        )
+    )
+    message = "invalid signature" if status == 401 else reason.replace("_", " ")
+    return error_response(status, message)
+
+
+def _handshake(state: ApiState, nonce: str | None, secret: str, client: str | None) -> Response:
+    if not secret or len(secret) > MAX_SECRET_LEN or not secret.isascii() or not secret.isprintable():
+        return _reject(state, 400, "malformed_handshake", nonce=nonce, client=client)
+    if nonce is None:
+        # Only registrations we started may hand us a secret (see service.events.subscriptions).
+        return _reject(state, 403, "unexpected_handshake", nonce=nonce, client=client)
+    try:
+        outcome = record_handshake(state.engine, nonce, secret)
+    except SQLAlchemyError as err:
+        log.error("handshake not stored: %s", type(err).__name__)
+        return error_response(503, "storage unavailable")
+    if outcome is not HandshakeOutcome.ACCEPTED:
+        return _reject(state, 403, f"handshake_{outcome.value}", nonce=nonce, client=client)
+    state.audit_quietly(
+        AuditRecord(actor=ACTOR, event="webhook.handshake", outcome="ok", target=f"nonce:{nonce}")
+    )
+    return Response(status_code=200, headers={"X-Hook-Secret": secret})
+
+
+def _deliver(
+    state: ApiState, nonce: str | None, body: bytes, signature: str | None, client: str | None
+) -> Response:
+    evidence = {"body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest()}
+    try:
+        candidates, fresh = state.secrets.get(nonce)
+        index, problem = check([secret for _, secret in candidates], body, signature)
+        if problem is SignatureProblem.MISMATCH and not fresh:
+            # The cache may predate a new registration: decide on what the database says now.
+            candidates, _ = state.secrets.get(nonce, fresh=True)
+            index, problem = check([secret for _, secret in candidates], body, signature)
+    except SQLAlchemyError as err:
+        log.error("webhook secrets unavailable: %s", type(err).__name__)
+        return error_response(503, "storage unavailable")
+    if not candidates:
+        return _reject(state, 401, "unknown_webhook", nonce=nonce, client=client, **evidence)
+    if problem is not None or index is None:
+        reason = (problem or SignatureProblem.MISMATCH).value
+        return _reject(state, 401, reason, nonce=nonce, client=client, **evidence)
+    webhook_gid = candidates[index][0]
+
+    try:
+        delivery = Delivery.model_validate_json(body)
+    except ValidationError:
+        return _reject(state, 400, "invalid_payload", nonce=nonce, client=client, **evidence)
+    events = [e.model_dump(mode="json") for e in delivery.events]
+    try:
+        with write_session(state.engine) as session:
+            if not events:
+                if webhook_gid is not None:
+                    mark_heartbeat(session, webhook_gid)
+                inserted = duplicates = 0
+            else:
+                inserted, duplicates = store_events(
+                    session, events, source="webhook", webhook_gid=webhook_gid
+                )
+                if webhook_gid is not None and state.secrets.due_for_touch(webhook_gid):
+                    touch_delivery(session, webhook_gid)
+    except SQLAlchemyError as err:
+        # Not stored means not acknowledged: Asana retries, and nothing was half-written.
+        log.error("webhook delivery not stored: %s", type(err).__name__)
+        return error_response(503, "storage unavailable")
+    if not events:
+        return Response(b'{"status":"heartbeat"}', status_code=200, media_type="application/json")
+    state.metrics.events_received.labels("webhook").inc(len(events))
+    if duplicates:
+        state.metrics.events_deduplicated.inc(duplicates)
+    return Response(
+        f'{{"stored":{inserted},"duplicates":{duplicates}}}'.encode(),
+        status_code=200,
+        media_type="application/json",
+    )

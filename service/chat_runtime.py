@@ -1,0 +1,132 @@
+"""Composition of the chat graph: its configuration, the compiled graph over a Runtime, and the
+graph factory that `langgraph.json` names for `langgraph dev` / LangChain's Agent Chat UI.
+
+Chat settings (env, read here so service/settings.py stays untouched):
+- SPRINTPILOT_CHAT_APPROVERS: comma-separated people allowed to approve in chat (without the
+  `chat:` prefix). Empty: the configured SPRINTPILOT_APPROVER alone; neither set: anyone who can
+  reach the chat surface.
+- SPRINTPILOT_CHAT_UI_USER: the identity recorded for decisions from Agent Chat UI (it sends no
+  user of its own); without it, decisions from that UI are refused.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from graphs.chat import Approvers, ChatSession, build_chat_graph
+from tools.llm.factory import make_chat_model
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+    from service.settings import Settings
+
+
+class ChatConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPRINTPILOT_CHAT_", extra="ignore")
+
+    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ui_user: str | None = None
+    max_rounds: int = Field(default=6, ge=1, le=20)
+
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # NoDecode hands over the raw env string: "alice, bob" → ["alice", "bob"].
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    def approver_set(self, settings: Settings) -> Approvers:
+        if self.approvers:
+            return Approvers.only(self.approvers)
+        if settings.approver:
+            return Approvers.only([settings.approver])
+        return Approvers.anyone()
+
+
+def chat_model(settings: Settings) -> Any:
+    """The supervisor's chat model from settings, or None (offline command grammar)."""
+    key = settings.model_api_key.get_secret_value() if settings.model_api_key else None
+    return make_chat_model(settings.model, api_key=key, base_url=settings.model_base_url)
+
+
+def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = None) -> Any:
+    """The chat graph compiled with the runtime's checkpointer (`Runtime.chat_graph` when present)."""
+    existing = getattr(rt, "chat_graph", None)
+    if existing is not None and model is None:
+        return existing
+    cfg = config or ChatConfig()
+    graph = build_chat_graph(
+        rt.registry,
+        model=model if model is not None else chat_model(rt.settings),
+        approvers=cfg.approver_set(rt.settings),
+        default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
+        max_rounds=cfg.max_rounds,
+    )
+    return graph.compile(checkpointer=rt.graph.checkpointer)
+
+
+def chat_session(
+    rt: Runtime, thread_id: str, user: str, *, model: Any = None, config: ChatConfig | None = None
+) -> ChatSession:
+    cfg = config or ChatConfig()
+    graph = chat_graph(rt, model=model, config=cfg)
+    ws = rt.allowed_workspaces()[0] if rt.allowed_workspaces() else None
+
+    def context() -> Any:
+        approver = rt.approver_for(ws, None) if ws else None
+        return rt.context(actor=f"chat:{user}", approver_gid=approver)
+
+    return ChatSession(graph, context, thread_id, user, approvers=cfg.approver_set(rt.settings))
+
+
+# --- `langgraph dev` ---------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_open: dict[str, Any] = {}
+
+
+def _process_runtime() -> Runtime:
+    """One runtime per server process, opened on first use and closed at exit."""
+    with _lock:
+        if "rt" not in _open:
+            from service.runtime import open_runtime
+            from service.settings import load_settings
+
+            stack = ExitStack()
+            _open["rt"] = stack.enter_context(open_runtime(load_settings()))
+            _open["stack"] = stack
+            atexit.register(close_process_runtime)
+        rt: Runtime = _open["rt"]
+        return rt
+
+
+def close_process_runtime() -> None:
+    """Close the runtime `make_graph` opened (at exit, or in tests)."""
+    with _lock:
+        stack = _open.pop("stack", None)
+        _open.pop("rt", None)
+    if stack is not None:
+        stack.close()
+
+
+def make_graph(config: Any = None) -> Any:
+    """Graph factory for langgraph.json: the chat graph without a checkpointer (the Agent Server
+    brings its own), taking its RunContext from this process's runtime when the run passes none."""
+    rt = _process_runtime()
+    cfg = ChatConfig()
+    ws = rt.allowed_workspaces()[0] if rt.allowed_workspaces() else None
+    return build_chat_graph(
+        rt.registry,
+        model=chat_model(rt.settings),
+        approvers=cfg.approver_set(rt.settings),
+        default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
+        context_provider=lambda: rt.context(
+            actor="chat:ui", approver_gid=rt.approver_for(ws, None) if ws else None
+        ),
+        max_rounds=cfg.max_rounds,
+    ).compile()

@@ -1,0 +1,108 @@
+"""`sprintpilot deps`: check the dependency graph and cascade a slip through dependents.
+
+sprintpilot deps                                  # scan: Blocked, overdue, predicted-late tasks
+sprintpilot deps --slipped 1200… --days 3         # a task slips 3 working days
+sprintpilot deps --slipped 1200… --new-due 2026-12-04
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from service.cli import render
+from service.cli.errors import friendly
+from service.cli.render import console
+
+
+def _settings(data_dir: Path | None) -> Any:
+    from service.settings import load_settings
+
+    return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+
+
+@friendly
+def deps(
+    project: Annotated[
+        list[str],
+        typer.Option("--project", help="Project gid or name, repeatable (default: Product Backlog)."),
+    ] = [],  # noqa: B006 - typer needs a literal default
+    slipped: Annotated[str | None, typer.Option(help="gid of the task that slips.")] = None,
+    days: Annotated[int | None, typer.Option(help="Working days the task slips.")] = None,
+    new_due: Annotated[
+        str | None, typer.Option("--new-due", help="The slipped task's new due date (YYYY-MM-DD).")
+    ] = None,
+    blocked: Annotated[bool, typer.Option(help="Treat --slipped as newly Blocked.")] = False,
+    blocked_days: Annotated[int, typer.Option(help="Working days a Blocked task is assumed to slip.")] = 3,
+    workspace: Annotated[str | None, typer.Option(help="Workspace gid (default: the first allowed).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (embedded mode).")] = None,
+) -> None:
+    """Dependency graph check and delay cascade: Risk Scores and alerts now, due-date shifts for approval."""
+    from agents.dependencies import DEPENDENCIES_NAME, DependencyArgs
+    from agents.dependencies.analysis import Trigger
+    from graphs.runner import start_run
+    from service.runtime import open_runtime
+
+    if slipped is None and (days is not None or new_due is not None or blocked):
+        raise ValueError("--days, --new-due and --blocked need --slipped TASK_GID")
+    trigger: Trigger = "scan" if slipped is None else ("blocked" if blocked else "manual")
+    args = DependencyArgs(
+        projects=project or ["Product Backlog"],
+        workspace=workspace,
+        trigger=trigger,
+        task=slipped,
+        days=days,
+        new_due_on=date.fromisoformat(new_due) if new_due else None,
+        blocked_slip_days=blocked_days,
+    )
+    with open_runtime(_settings(data_dir)) as rt:
+        ws = workspace or rt.allowed_workspaces()[0]
+        ctx = rt.context(actor="agent:dependencies", approver_gid=rt.approver_for(ws, args.projects[0]))
+        thread_id = uuid.uuid4().hex
+        with console.status("dependencies: reading the graph, cascading…"):
+            outcome = start_run(
+                rt.graph,
+                ctx,
+                thread_id,
+                {
+                    "agent": DEPENDENCIES_NAME,
+                    "args": args.model_dump(mode="json", exclude_none=True),
+                    "trigger": "cli",
+                },
+            )
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "thread_id": thread_id,
+                        "status": outcome.status,
+                        "approval_request": outcome.interrupt,
+                        "report": outcome.report,
+                        "asana_calls": asdict(rt.asana.calls.snapshot()),
+                    },
+                    indent=2,
+                    default=str,
+                    sort_keys=True,
+                )
+            )
+            if outcome.status == "error":
+                raise typer.Exit(1)
+            return
+        if outcome.status == "error":
+            render.show_report(outcome.report)
+            raise typer.Exit(1)
+        if outcome.interrupt:
+            render.show_request(outcome.interrupt, limit=15)
+            pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
+            console.print(
+                f"\nDue-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]"
+            )
+        else:
+            render.show_report(outcome.report)

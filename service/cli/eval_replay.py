@@ -1,0 +1,73 @@
+"""`sprintpilot eval replay` — replay recorded sprints through the sandbox and the agents, score them.
+
+Mount with `eval_app.command("replay")(replay)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.errors import friendly
+
+
+@friendly
+def replay(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="datasets root, a Koralage project folder, or a folder of recorded *.json"
+        ),
+    ],
+    sprints: Annotated[
+        str | None, typer.Option("--sprints", help="which sprints: numbers, ranges or names, e.g. '2-10,15'")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="report folder (default ./out/replay-seed<seed>)")
+    ] = None,
+    project: Annotated[str, typer.Option("--project", help="Koralage project folder name")] = "SpringXD",
+    seed: Annotated[int, typer.Option("--seed", help="seed of the derived completion schedule")] = 0,
+    history: Annotated[
+        int, typer.Option("--history", min=1, help="earlier sprints loaded as past sprint projects")
+    ] = 6,
+    triage: Annotated[
+        bool, typer.Option("--triage/--no-triage", help="run triage on tasks added mid-sprint")
+    ] = True,
+    llm_cache: Annotated[
+        Path | None,
+        typer.Option("--llm-cache", help="replay recorded model answers from this ResponseCache dir"),
+    ] = None,
+    model_name: Annotated[
+        str, typer.Option("--model-name", help="model name the cached answers were recorded under")
+    ] = "replayed",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the JSON report instead of the tables")
+    ] = False,
+) -> None:
+    """Replay recorded sprints (Koralage Spring XD by default) and score the planner and triage."""
+    from rich.console import Console
+
+    from evals.replay.report import dumps
+    from evals.replay.run import run_replay
+
+    out_dir = out or Path("out") / f"replay-seed{seed}"
+    console = Console(stderr=as_json)
+    report, result = run_replay(
+        data,
+        out_dir=out_dir,
+        selection=sprints,
+        project=project,
+        seed=seed,
+        history=history,
+        triage=triage,
+        cache_dir=llm_cache,
+        model_name=model_name,
+        progress=None if as_json else (lambda line: console.print(f"[dim]{line}[/]")),
+    )
+    if as_json:
+        typer.echo(dumps(report), nl=False)
+        return
+    typer.echo((out_dir / "report.md").read_text(encoding="utf-8"))
+    console.print(f"Report: {out_dir / 'report.md'} (+ report.json, charts) · runtime {result.seconds:.1f} s")

@@ -1,0 +1,40 @@
+"""`sprintpilot eval …` — offline evaluations on public datasets (mounted by the lead as `eval`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.errors import friendly
+
+eval_app = typer.Typer(help="Offline evaluations on public datasets.", no_args_is_help=True)
+
+
+@eval_app.command("storypoints")
+@friendly
+def storypoints(
+    data: Annotated[Path, typer.Option("--data", help="the storypoints folder or the datasets root")],
+    projects: Annotated[
+        str | None, typer.Option("--projects", help="comma-separated project names (default: all)")
+    ] = None,
+    config: Annotated[str, typer.Option("--config", help="light, best or all")] = "all",
+    seed: Annotated[int, typer.Option("--seed", help="seed of the random-guessing baseline")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one machine-readable JSON object")] = False,
+) -> None:
+    """Story-point estimation: per-project MAE, MdAE and SA on the original test split, with anchors."""
+    from rich.console import Console
+
+    from evals.storypoints import render, run_eval
+    from tools.estimation import CONFIGS
+
+    if config != "all" and config not in CONFIGS:
+        raise ValueError(f"unknown --config {config!r}; choose light, best or all")
+    configs = list(CONFIGS) if config == "all" else [config]
+    names = [p.strip() for p in projects.split(",") if p.strip()] if projects else None
+    report = run_eval(data, names, configs, seed)
+    if as_json:
+        typer.echo(report.model_dump_json())
+    else:
+        render(report, Console())

@@ -1,0 +1,126 @@
+"""`sprintpilot review --task GID [--dod FILE] [--json]`: a Definition-of-Done review on demand.
+
+Mount with `app.command("review")(review)` in service/cli/main.py. The review itself runs through
+the supervisor graph like any agent: the findings comment is posted automatically, the move on
+a full pass waits at the approval gate.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from service.cli import render
+from service.cli.errors import friendly
+from service.cli.render import console
+
+
+def _settings(data_dir: Path | None) -> Any:
+    from service.settings import load_settings
+
+    return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+
+
+def review_payload(outcome: Any, proposal: Any, thread_id: str, calls: dict[str, Any]) -> dict[str, Any]:
+    """The JSON the command prints: the outcome plus the review's findings (from the proposal)."""
+    ev = proposal.evidence if proposal is not None else {}
+    return {
+        "thread_id": thread_id,
+        "status": outcome.status,
+        "passed": ev.get("passed"),
+        "findings": ev.get("findings", []),
+        "checks": ev.get("checks", []),
+        "criteria": ev.get("criteria", []),
+        "dod_source": ev.get("dod_source"),
+        "proposal_id": proposal.id if proposal is not None else None,
+        "approval_request": outcome.interrupt,
+        "report": outcome.report,
+        "asana_calls": calls,
+    }
+
+
+def _show(payload: dict[str, Any]) -> None:
+    if payload["passed"] is None:
+        return
+    verdict = "[bold green]DoD met[/]" if payload["passed"] else "[bold red]DoD not met[/]"
+    console.print(f"{verdict}  (DoD source: {payload['dod_source']})")
+    table = Table("check", "result", "summary")
+    for c in payload["checks"]:
+        table.add_row(c["id"], "[green]pass[/]" if c["passed"] else "[red]fail[/]", c["summary"])
+    console.print(table)
+    for i, f in enumerate(payload["findings"], 1):
+        console.print(f"{i}. {f['item']}\n   [dim]→ {f['satisfy']}[/]")
+
+
+@friendly
+def review(
+    task: Annotated[str, typer.Option("--task", help="Gid of the task to review.")],
+    dod: Annotated[
+        Path | None,
+        typer.Option(
+            "--dod",
+            envvar="SPRINTPILOT_DOD_FILE",
+            help="DoD YAML file (beats per-project files and the project's “Definition of Done” task).",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project gid to review in (default: inferred).")] = None,
+    workspace: Annotated[str | None, typer.Option(help="Workspace gid (default: the project's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Where the embedded DB and sandbox state live.", show_default=False),
+    ] = None,
+) -> None:
+    """Check a task against the Definition of Done; comment the gaps or propose the move."""
+    from agents.qa import QA_NAME, QaArgs
+    from graphs.runner import start_run
+    from service.runtime import open_runtime
+    from tools.dod.loader import load_dod_file
+
+    loaded = load_dod_file(dod) if dod is not None else None
+    args = QaArgs(
+        task=task,
+        project=project,
+        workspace=workspace,
+        dod=loaded.config.model_dump(mode="json") if loaded else None,
+        dod_source=str(dod) if dod is not None else None,
+    )
+    with open_runtime(_settings(data_dir)) as rt:
+        subject = rt.asana.task(args.task)
+        ws = args.workspace or rt.allowed_workspaces()[0]
+        first_project = args.project or next((p.gid for p in subject.projects), None)
+        ctx = rt.context(actor=f"agent:{QA_NAME}", approver_gid=rt.approver_for(ws, first_project))
+        thread_id = uuid.uuid4().hex
+        with console.status("reviewing: reading the task, its subtasks, comments and attachments…"):
+            outcome = start_run(
+                rt.graph,
+                ctx,
+                thread_id,
+                {"agent": QA_NAME, "args": args.model_dump(exclude_none=True), "trigger": "cli"},
+            )
+        pid = (outcome.interrupt or {}).get("proposal_id") or (outcome.report or {}).get("proposal_id")
+        record = rt.repo.get_proposal(str(pid)) if pid else None
+        payload = review_payload(
+            outcome, record.proposal if record else None, thread_id, asdict(rt.asana.calls.snapshot())
+        )
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
+        if outcome.status == "error":
+            raise typer.Exit(1)
+        return
+    if outcome.status == "error":
+        render.show_report(outcome.report)
+        raise typer.Exit(1)
+    _show(payload)
+    if outcome.interrupt:
+        render.show_request(outcome.interrupt, summary=False)
+        console.print(f"\nApprove the move: [bold]sprintpilot approvals approve {str(pid)[:12]}[/]")
+    else:
+        render.show_report(outcome.report)

@@ -1,0 +1,155 @@
+"""`sprintpilot serve` (the HTTP API) and `sprintpilot webhooks register|list|delete`.
+
+Mount in the main app with `app.command("serve")(serve)` and `app.add_typer(webhooks_app, name="webhooks")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from service.cli.errors import friendly
+from service.cli.render import console
+from service.settings import Settings, load_settings
+from tools.asana.client import AsanaClient
+
+webhooks_app = typer.Typer(
+    help="Asana webhooks that feed the event pipeline (real Asana or a `sprintpilot sandbox` server).",
+    no_args_is_help=True,
+)
+
+
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API: webhook receiver, approvals, /healthz and /metrics."""
+    import uvicorn
+
+    from service.api import create_api
+    from service.api.chat import include_chat
+    from service.db.migrate import migrate
+
+    settings = load_settings()
+    migrate(settings)
+    app = create_api(settings)
+    include_chat(app)
+    console.print(f"sprintpilot API on [bold]http://{host}:{port}[/] (webhooks at /webhooks/asana)")
+    if settings.api_token is None:
+        console.print("[yellow]approvals API disabled:[/] set SPRINTPILOT_API_TOKEN to enable /approvals")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@contextmanager
+def _asana(settings: Settings) -> Iterator[AsanaClient]:
+    if settings.asana_base_url is None or settings.asana_token is None:
+        # An in-process sandbox stops delivering when this command exits, so it cannot host webhooks.
+        raise ValueError(
+            "webhooks need a running Asana: set SPRINTPILOT_ASANA_BASE_URL and SPRINTPILOT_ASANA_TOKEN "
+            "(real Asana, or the URL and token printed by `sprintpilot sandbox`)"
+        )
+    client = AsanaClient(settings.asana_base_url, settings.asana_token.get_secret_value())
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _workspace(settings: Settings, asana: AsanaClient) -> str:
+    if settings.allowed_workspaces:
+        return settings.allowed_workspaces[0]
+    workspaces = asana.workspaces()
+    if not workspaces:
+        raise ValueError("the Asana token sees no workspace")
+    return workspaces[0].gid
+
+
+@webhooks_app.command("register")
+@friendly
+def register(
+    project: Annotated[str, typer.Option("--project", help="Project name or gid to watch.")],
+    target: Annotated[
+        str, typer.Option("--target", help="Public base URL of this API, e.g. https://sp.example.com")
+    ],
+) -> None:
+    """Create a webhook on a project; the running API receives the handshake and keeps the secret."""
+    from service.db.engine import make_engine
+    from service.db.migrate import migrate
+    from service.events.subscriptions import register_webhook
+
+    settings = load_settings()
+    migrate(settings)
+    engine = make_engine(settings)
+    try:
+        with _asana(settings) as asana:
+            ws = _workspace(settings, asana)
+            found = asana.find_project(ws, project)
+            sub = register_webhook(
+                asana, engine, resource_gid=found.gid, receiver_url=target, workspace_gid=ws
+            )
+    finally:
+        engine.dispose()
+    console.print(f"webhook [bold]{sub.webhook_gid}[/] on project {found.name or found.gid} → {sub.target}")
+
+
+@webhooks_app.command("list")
+@friendly
+def list_webhooks() -> None:
+    """Webhooks stored here, with Asana's view of their delivery health."""
+    from service.db.engine import make_engine
+    from service.db.migrate import migrate
+    from service.events.subscriptions import list_subscriptions
+
+    settings = load_settings()
+    migrate(settings)
+    engine = make_engine(settings)
+    try:
+        local = list_subscriptions(engine)
+    finally:
+        engine.dispose()
+    remote = {}
+    with _asana(settings) as asana:
+        for ws in sorted(
+            {s.workspace_gid for s in local if s.workspace_gid} or {_workspace(settings, asana)}
+        ):
+            remote.update({w.gid: w for w in asana.webhooks(ws)})
+    table = Table(title=f"Webhooks ({len(local)})")
+    for column in ("gid", "resource", "target", "active", "last_success_at", "last_delivery_here"):
+        table.add_column(column)
+    for sub in local:
+        hook = remote.get(sub.webhook_gid)
+        active = "gone in Asana" if hook is None else str(bool(hook.active) and sub.active).lower()
+        success = hook.last_success_at.isoformat() if hook is not None and hook.last_success_at else "-"
+        here = sub.last_delivery_at.isoformat() if sub.last_delivery_at else "-"
+        table.add_row(sub.webhook_gid, sub.resource_gid, sub.target, active, success, here)
+    console.print(table)
+
+
+@webhooks_app.command("delete")
+@friendly
+def delete(gid: Annotated[str, typer.Argument(help="Webhook gid (see `webhooks list`).")]) -> None:
+    """Delete a webhook in Asana and forget its secret here."""
+    from service.db.engine import make_engine
+    from service.db.migrate import migrate
+    from service.events.subscriptions import delete_subscription
+    from tools.asana.errors import NotFound
+
+    settings = load_settings()
+    migrate(settings)
+    with _asana(settings) as asana:
+        try:
+            asana.delete_webhook(gid)
+            remote = "deleted in Asana"
+        except NotFound:
+            remote = "already gone in Asana"
+    engine = make_engine(settings)
+    try:
+        local = delete_subscription(engine, gid)
+    finally:
+        engine.dispose()
+    console.print(f"webhook {gid}: {remote}; {'secret removed here' if local else 'not stored here'}")

@@ -1,0 +1,1 @@
+"""Asana events: inbox/outbox storage (receiver side), routing, relay and reconciliation (worker side)."""

@@ -1,0 +1,158 @@
+"""Store Asana events durably, exactly once per distinct event, with an outbox row to publish.
+
+Asana events carry no id, and the same event can reach us from a webhook delivery, a webhook
+redelivery, or the events API (the reconciliation poller). `dedup_key` hashes the fields that
+identify an event after reducing every object reference to its gid and every timestamp to one
+UTC format, so all three sources agree on the key. `store_events` inserts with
+`ON CONFLICT DO NOTHING` on that key and writes one outbox row per *new* inbox row, inside the
+caller's transaction: either both are stored or neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from service.db.audit import canonical_json
+from service.db.engine import dialect_insert
+from service.db.events import EventSource, InboxEvent, InboxStatus, OutboxMessage
+
+PROCESS_TOPIC = "event.process"
+_CHANGE_VALUES = ("new_value", "added_value", "removed_value")
+
+EventLike = Mapping[str, Any] | BaseModel
+
+
+def _as_dict(event: EventLike) -> dict[str, Any]:
+    if isinstance(event, BaseModel):
+        return event.model_dump(mode="json", exclude_none=True, by_alias=True)
+    # Round-trip through JSON so datetimes and the like become what the JSON column stores.
+    loaded: dict[str, Any] = json.loads(json.dumps(dict(event), default=str))
+    return loaded
+
+
+def _ref(value: Any) -> Any:
+    """A compact reference reduced to its gid (gids are globally unique in Asana)."""
+    if isinstance(value, Mapping) and "gid" in value:
+        return str(value["gid"])
+    return value
+
+
+def _timestamp(value: Any) -> Any:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    else:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _identity(event: Mapping[str, Any]) -> dict[str, Any]:
+    change = event.get("change")
+    change_id: dict[str, Any] | None = None
+    if isinstance(change, Mapping):
+        change_id = {"field": change.get("field"), "action": change.get("action")}
+        for name in _CHANGE_VALUES:
+            if change.get(name) is not None:
+                change_id[name] = _ref(change[name])
+    return {
+        "user": _ref(event.get("user")),
+        "created_at": _timestamp(event.get("created_at")),
+        "action": event.get("action"),
+        "resource": _ref(event.get("resource")),
+        "parent": _ref(event.get("parent")),
+        "change": change_id,
+    }
+
+
+def dedup_key(event: EventLike) -> str:
+    """sha256 (hex) of the canonical identity of one Asana event; equal across delivery paths."""
+    data = event if isinstance(event, Mapping) else _as_dict(event)
+    return hashlib.sha256(canonical_json(_identity(data)).encode("ascii")).hexdigest()
+
+
+def _resource_field(event: Mapping[str, Any], name: str) -> str | None:
+    resource = event.get("resource")
+    if isinstance(resource, Mapping) and resource.get(name) is not None:
+        return str(resource[name])[:64]
+    return None
+
+
+def store_events(
+    session: Session,
+    events: Iterable[EventLike],
+    *,
+    source: str,
+    webhook_gid: str | None = None,
+) -> tuple[int, int]:
+    """Insert events into the inbox (duplicates are no-ops) plus an outbox row per new one.
+
+    Runs inside `session`'s transaction; the caller commits (e.g. `write_session`). Returns
+    `(inserted, duplicates)`, duplicates counting both repeats within `events` and rows already
+    stored.
+    """
+    source = EventSource(source).value
+    rows: dict[str, dict[str, Any]] = {}
+    total = 0
+    now = datetime.now(UTC)
+    for event in events:
+        total += 1
+        data = _as_dict(event)
+        key = dedup_key(data)
+        if key in rows:
+            continue
+        action = data.get("action")
+        rows[key] = {
+            "dedup_key": key,
+            "source": source,
+            "webhook_gid": webhook_gid,
+            "resource_gid": _resource_field(data, "gid"),
+            "resource_type": _resource_field(data, "resource_type"),
+            "action": str(action)[:32] if action is not None else None,
+            "payload": data,
+            "received_at": now,
+            "status": InboxStatus.NEW.value,
+            "attempts": 0,
+        }
+    if not rows:
+        return 0, total
+    insert = dialect_insert(session)
+    stmt = (
+        insert(InboxEvent)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing(index_elements=[InboxEvent.dedup_key])
+        .returning(InboxEvent.id, InboxEvent.dedup_key)
+    )
+    created = session.execute(stmt).all()
+    if created:
+        outbox = [
+            {
+                "inbox_id": inbox_id,
+                "topic": PROCESS_TOPIC,
+                "payload": {
+                    "inbox_id": inbox_id,
+                    "dedup_key": key,
+                    "source": source,
+                    "resource_gid": rows[key]["resource_gid"],
+                    "resource_type": rows[key]["resource_type"],
+                    "action": rows[key]["action"],
+                },
+                "created_at": now,
+                "publish_attempts": 0,
+            }
+            for inbox_id, key in sorted(created)
+        ]
+        session.execute(dialect_insert(session)(OutboxMessage).values(outbox))
+    return len(created), total - len(created)

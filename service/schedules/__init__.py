@@ -1,0 +1,1 @@
+"""Periodic jobs (plain functions; the Celery beat schedule in service/worker wires them)."""

@@ -1,0 +1,180 @@
+"""The work behind each route: what an event makes the worker do.
+
+Every handler is idempotent (a redelivered or duplicated event changes nothing the second time)
+and runs a thread only under that thread's run lock. No handler ever sends new input to a thread
+that waits at its approval gate: the approval handler *resumes* it with the decision made in
+Asana, and `start_agent` (for routes that trigger an agent) starts a fresh thread or skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agents.proposal import Decision, DecisionType
+from graphs.ports import AuditRecord
+from graphs.runner import RunOutcome, pending_interrupt, recover_run, start_run
+from service.approvals import ASANA_STATUS_DECISION, decide
+from service.db.proposals import ProposalRecord
+from service.events.locks import thread_lock
+from service.events.router import EventFacts, Route
+from service.runtime import Runtime
+
+
+@dataclass
+class HandlerResult:
+    status: Literal["done", "skipped"]
+    detail: str
+    thread_id: str | None = None
+    outcome: str | None = None  # the run's outcome for metrics: applied, rejected, awaiting, ...
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventWork:
+    """What a handler gets: the runtime, the event's structured facts and inbox identity."""
+
+    rt: Runtime
+    facts: EventFacts
+    route: Route
+    inbox_id: int
+    dedup_key: str
+    lock_wait_s: float = 5.0
+
+
+Handler = Callable[[EventWork], HandlerResult]
+
+
+def _graph_config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def _run_outcome(outcome: RunOutcome) -> str:
+    if outcome.status == "awaiting_approval":
+        return "awaiting_approval"
+    report = outcome.report or {}
+    return str(report.get("status") or outcome.status)
+
+
+def proposal_in_scope(rt: Runtime, proposal: ProposalRecord) -> bool:
+    scope = proposal.proposal.scope
+    if scope.workspace_gid not in rt.allowed_workspaces():
+        return False
+    allowed_projects = set(rt.settings.allowed_projects)
+    return not allowed_projects or not scope.project_gids or set(scope.project_gids) <= allowed_projects
+
+
+def audit_skip(rt: Runtime, event: str, reason: str, **details: Any) -> None:
+    rt.audit.append(
+        AuditRecord(actor="system:worker", event=event, outcome="denied", reason=reason, details=details)
+    )
+
+
+def _latest_human_comment(rt: Runtime, task_gid: str) -> str | None:
+    bot = rt.asana.me().gid
+    comments = [
+        s
+        for s in rt.asana.stories(task_gid)
+        if s.type == "comment" and s.created_by is not None and s.created_by.gid != bot
+    ]
+    return comments[-1].text if comments else None
+
+
+def apply_asana_decision(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float) -> HandlerResult:
+    """Resume `proposal`'s thread with the decision its approval task holds in Asana now.
+
+    Already decided → no-op; stopped mid-apply (worker killed) → continued from its checkpoint;
+    still pending in Asana → skipped. Callers: the approval route and the `sync_approvals` sweep.
+    """
+    thread_id = proposal.thread_id
+    gid = proposal.approval_task_gid
+    with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
+        request = pending_interrupt(rt.graph, thread_id)
+        if request is None or request.get("proposal_id") != proposal.id:
+            # Not waiting: either decided and finished (nothing to do) or interrupted mid-run.
+            if rt.graph.get_state(_graph_config(thread_id)).next:
+                outcome = recover_run(rt.graph, rt.context(actor="system:worker"), thread_id)
+                return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(outcome))
+            return HandlerResult("skipped", "proposal already decided", thread_id, "noop")
+        if not gid:
+            return HandlerResult("skipped", "proposal has no approval task", thread_id, "noop")
+        # Events are compact: the decision is whatever the approval task says now.
+        task = rt.asana.task(gid)
+        status = task.approval_status or "pending"
+        decision_type = ASANA_STATUS_DECISION.get(status)
+        if decision_type is None:
+            return HandlerResult("skipped", f"approval task is {status}", thread_id, "pending")
+        who = task.assignee.gid if task.assignee else "unknown"
+        message = None
+        if decision_type is DecisionType.REJECT:
+            message = _latest_human_comment(rt, gid) or f"{status.replace('_', ' ')} in Asana"
+        count = len(request.get("action_requests") or [])
+        decisions = [Decision(type=decision_type, message=message) for _ in range(count)]
+        outcome = decide(rt, proposal, decisions, f"asana:{who}", request.get("digest"))
+        return HandlerResult("done", f"resumed with {status}", thread_id, _run_outcome(outcome))
+
+
+def resume_approval(work: EventWork) -> HandlerResult:
+    """Route `approval_decision`: an approval task's approval_status changed in Asana."""
+    rt, gid = work.rt, work.facts.resource_gid
+    proposal = rt.repo.find_by_approval_task(gid) if gid else None
+    if proposal is None:
+        return HandlerResult("skipped", "not an approval task of ours", outcome="ignored")
+    if not proposal_in_scope(rt, proposal):
+        audit_skip(rt, "event.out_of_scope", "proposal outside the allowed scope", inbox_id=work.inbox_id)
+        return HandlerResult("skipped", "out of scope", proposal.thread_id, "denied")
+    return apply_asana_decision(rt, proposal, lock_wait_s=work.lock_wait_s)
+
+
+def event_thread_id(route: Route, dedup_key: str) -> str:
+    """One thread per (route, event): a redelivered event lands on the thread it already started."""
+    return "evt-" + hashlib.sha256(f"{route.name}:{dedup_key}".encode()).hexdigest()[:32]
+
+
+def start_agent(work: EventWork) -> HandlerResult:
+    """Generic trigger: run `route.agent` on a thread of its own for this event.
+
+    A thread already waiting at its gate gets no new input (skipped); one that stopped mid-run is
+    continued; one that finished is left alone. So duplicates never start a second run.
+    """
+    rt, route = work.rt, work.route
+    thread_id = event_thread_id(route, work.dedup_key)
+    args_for = route_args.get(route.name)
+    args = args_for(work.facts) if args_for else {"resource_gid": work.facts.resource_gid}
+    ctx = rt.context(actor=f"agent:{route.agent}")
+    with thread_lock(rt.engine, thread_id, wait_s=work.lock_wait_s):
+        if pending_interrupt(rt.graph, thread_id) is not None:
+            return HandlerResult(
+                "skipped", "thread waits at its approval gate", thread_id, "awaiting_approval"
+            )
+        snapshot = rt.graph.get_state(_graph_config(thread_id))
+        if snapshot.next:
+            outcome = recover_run(rt.graph, ctx, thread_id)
+            return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(outcome))
+        if snapshot.values:
+            return HandlerResult("skipped", "event already handled", thread_id, "noop")
+        request = {
+            "agent": route.agent,
+            "args": dict(args),
+            "trigger": "event",
+            "trigger_info": {"route": route.name, "inbox_id": work.inbox_id, "dedup_key": work.dedup_key},
+        }
+        outcome = start_run(rt.graph, ctx, thread_id, request)
+        return HandlerResult("done", "agent run", thread_id, _run_outcome(outcome))
+
+
+# Per-route request arguments for `start_agent` (structured event fields only).
+route_args: dict[str, Callable[[EventFacts], Mapping[str, Any]]] = {}
+
+HANDLERS: dict[str, Handler] = {
+    "resume_approval": resume_approval,
+    "start_agent": start_agent,
+}
+
+
+def register_handler(name: str, handler: Handler) -> None:
+    if name in HANDLERS and HANDLERS[name] is not handler:
+        raise ValueError(f"handler {name!r} is already registered")
+    HANDLERS[name] = handler

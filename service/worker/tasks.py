@@ -1,0 +1,146 @@
+"""The Celery tasks: process_event, relay_outbox, reconcile, reconcile_all, sync_approvals.
+
+Registered on an app by `register_tasks(app)` (called by `make_celery`), so there is no module-level
+app. Retries: `autoretry_for` lists transient errors only (Asana 429/5xx/no answer/open breaker,
+database connection trouble, a busy thread lock); backoff is exponential with full jitter and the
+retry count keeps the total deliveries within the quarantine budget. 4xx and validation errors
+fail at once. Every delivery of `process_event` is counted first (see deliveries.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from celery import Task
+from sqlalchemy.exc import OperationalError as SqlOperationalError
+
+from service.db.events import InboxStatus, OutboxMessage
+from service.events.locks import ThreadLocked
+from service.events.reconcile import reconcile_project, watched_projects
+from service.events.relay import relay_all
+from service.worker.config import EVENTS_QUEUE, MAINTENANCE_QUEUE
+from service.worker.deliveries import begin_delivery, end_delivery, quarantine
+from service.worker.processing import mark_inbox, process_inbox_event
+from tools.asana.errors import CircuitOpen, RateLimited, ServerError, TransportError
+
+if TYPE_CHECKING:
+    from service.worker.app import SprintpilotCelery
+
+log = logging.getLogger("sprintpilot.worker")
+
+# Errors worth another try later; anything else (4xx, validation, bugs) fails at once.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RateLimited,
+    ServerError,
+    CircuitOpen,
+    TransportError,
+    SqlOperationalError,
+    psycopg.OperationalError,
+    ThreadLocked,
+)
+
+PROCESS_EVENT = "sprintpilot.process_event"
+RELAY_OUTBOX = "sprintpilot.relay_outbox"
+RECONCILE = "sprintpilot.reconcile"
+RECONCILE_ALL = "sprintpilot.reconcile_all"
+SYNC_APPROVALS = "sprintpilot.sync_approvals"
+
+# Publishing must fail fast while the broker is down: the row simply stays in the outbox.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"[:2000]
+
+
+def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
+    cfg = app.worker_config
+    retry_options: dict[str, Any] = {
+        "autoretry_for": TRANSIENT_ERRORS,
+        "retry_backoff": cfg.retry_backoff_s,
+        "retry_backoff_max": cfg.retry_backoff_max_s,
+        "retry_jitter": True,
+        "max_retries": cfg.max_retries,
+    }
+
+    @app.task(bind=True, shared=False, name=PROCESS_EVENT, **retry_options)
+    def process_event(self: Task, inbox_id: int) -> dict[str, Any]:
+        state = app.state
+        engine = state.engine
+        key = f"process_event:{inbox_id}"
+        delivery = begin_delivery(engine, key, PROCESS_EVENT, task_id=self.request.id, inbox_id=inbox_id)
+        if delivery.attempts > cfg.max_deliveries:
+            reason = f"delivered {delivery.attempts} times without finishing (limit {cfg.max_deliveries})"
+            log.error("quarantining inbox event %s: %s", inbox_id, reason)
+            quarantine(engine, delivery, inbox_id=inbox_id, reason=reason, metrics=state.metrics)
+            return {"inbox_id": inbox_id, "status": "quarantined"}
+        try:
+            result = process_inbox_event(
+                state.runtime, inbox_id, lock_wait_s=cfg.lock_wait_s, metrics=state.metrics
+            )
+        except TRANSIENT_ERRORS as err:
+            end_delivery(engine, key, error=_error_text(err))
+            if self.request.retries >= cfg.max_retries:
+                mark_inbox(engine, inbox_id, InboxStatus.FAILED, _error_text(err))
+            raise
+        except Exception as err:
+            end_delivery(engine, key, error=_error_text(err))
+            mark_inbox(engine, inbox_id, InboxStatus.FAILED, _error_text(err))
+            state.metrics.runs.labels(agent="unknown", outcome="error").inc()
+            raise
+        end_delivery(engine, key)
+        return result
+
+    def publish(row: OutboxMessage) -> None:
+        process_event.apply_async(
+            args=[row.inbox_id], queue=EVENTS_QUEUE, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+
+    @app.task(shared=False, name=RELAY_OUTBOX)
+    def relay_outbox() -> dict[str, Any]:
+        return relay_all(app.state.engine, publish).as_dict()
+
+    @app.task(bind=True, shared=False, name=RECONCILE, **retry_options)
+    def reconcile(self: Task, project_gid: str) -> dict[str, Any]:
+        rt = app.state.runtime
+        result = reconcile_project(rt.engine, rt.asana, project_gid)
+        if result.resynced:
+            # Events were lost with the expired token: re-read the state we act on.
+            sync_approvals.apply_async(queue=MAINTENANCE_QUEUE)
+        if result.stored:
+            relay_outbox.apply_async(queue=MAINTENANCE_QUEUE)
+        return result.as_dict()
+
+    @app.task(shared=False, name=RECONCILE_ALL)
+    def reconcile_all() -> list[str]:
+        projects = watched_projects(app.state.engine, list(app.settings.allowed_projects))
+        for gid in projects:
+            reconcile.apply_async(args=[gid], queue=MAINTENANCE_QUEUE)
+        return projects
+
+    @app.task(bind=True, shared=False, name=SYNC_APPROVALS, **retry_options)
+    def sync_approvals(self: Task) -> list[dict[str, Any]]:
+        from service.approvals import pending
+        from service.worker.handlers import apply_asana_decision
+
+        rt = app.state.runtime
+        results = []
+        for item in pending(rt):
+            try:
+                outcome = apply_asana_decision(rt, item.proposal, lock_wait_s=0)
+            except ThreadLocked:
+                continue  # a run holds the thread right now; the next sweep looks again
+            results.append(
+                {"proposal_id": item.proposal.id, "status": outcome.status, "detail": outcome.detail}
+            )
+        return results
+
+    return {
+        "process_event": process_event,
+        "relay_outbox": relay_outbox,
+        "reconcile": reconcile,
+        "reconcile_all": reconcile_all,
+        "sync_approvals": sync_approvals,
+    }

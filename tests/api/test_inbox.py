@@ -1,0 +1,102 @@
+"""`dedup_key` and `store_events`: one inbox row per distinct event, whatever path it came by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from service.db import make_engine, migrate, write_session
+from service.db.events import InboxEvent, OutboxMessage
+from service.events.inbox import dedup_key, store_events
+from service.metrics import create_metrics
+from tests.api.conftest import event
+from tools.asana.models import Event
+
+
+def test_webhook_and_events_api_shapes_share_a_key() -> None:
+    compact = event("42")
+    # The events API through the typed client: datetimes parsed, refs with names, extra fields.
+    parsed = Event.model_validate(
+        {
+            **compact,
+            "created_at": "2026-11-20T10:00:00Z",
+            "user": {"gid": "7", "resource_type": "user", "name": "Ana"},
+            "resource": {"gid": "42", "resource_type": "task", "name": "Login"},
+            "type": "task",
+        }
+    )
+    assert dedup_key(compact) == dedup_key(parsed) == dedup_key(parsed.model_dump(mode="json"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"action": "added"},
+        {"created_at": "2026-11-20T10:00:00.001Z"},
+        {"user": {"gid": "8", "resource_type": "user"}},
+        {"resource": {"gid": "43", "resource_type": "task"}},
+        {"change": {"field": "notes", "action": "changed"}},
+        {"parent": {"gid": "5", "resource_type": "project"}},
+    ],
+)
+def test_any_identifying_field_changes_the_key(change: dict[str, object]) -> None:
+    assert dedup_key(event("42")) != dedup_key({**event("42"), **change})
+
+
+def _counts(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        return (
+            conn.execute(select(func.count()).select_from(InboxEvent)).scalar_one(),
+            conn.execute(select(func.count()).select_from(OutboxMessage)).scalar_one(),
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    url = (
+        f"sqlite:///{tmp_path / 'app.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    migrate(url)
+    engine = make_engine(url)
+    request.addfinalizer(engine.dispose)
+    return engine
+
+
+def test_store_events_is_idempotent_across_sources(db: Engine) -> None:
+    with write_session(db) as s:
+        assert store_events(s, [event("1"), event("2"), event("1")], source="webhook", webhook_gid="9") == (
+            2,
+            1,
+        )
+    with write_session(db) as s:
+        assert store_events(s, [Event.model_validate(event("2")), event("3")], source="events_api") == (1, 1)
+    with write_session(db) as s:
+        assert store_events(s, [], source="webhook") == (0, 0)
+    assert _counts(db) == (3, 3)
+    with db.connect() as conn:
+        rows = conn.execute(select(InboxEvent.resource_gid, InboxEvent.source).order_by(InboxEvent.id)).all()
+        payloads = conn.execute(select(OutboxMessage.payload).order_by(OutboxMessage.id)).scalars().all()
+    assert [tuple(r) for r in rows] == [("1", "webhook"), ("2", "webhook"), ("3", "events_api")]
+    assert [p["resource_gid"] for p in payloads] == ["1", "2", "3"]
+    assert all(p["inbox_id"] for p in payloads)
+
+
+def test_store_events_rolls_back_with_the_callers_transaction(db: Engine) -> None:
+    with pytest.raises(RuntimeError), write_session(db) as s:
+        store_events(s, [event("1")], source="webhook")
+        raise RuntimeError("crash before commit")
+    assert _counts(db) == (0, 0)
+
+
+def test_unknown_source_is_refused(db: Engine) -> None:
+    with pytest.raises(ValueError), write_session(db) as s:
+        store_events(s, [event("1")], source="carrier-pigeon")
+
+
+def test_metrics_registries_are_independent() -> None:
+    a, b = create_metrics(), create_metrics()
+    a.events_deduplicated.inc()
+    assert a.registry.get_sample_value("events_deduplicated_total") == 1
+    assert b.registry.get_sample_value("events_deduplicated_total") == 0

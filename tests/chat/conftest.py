@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agents.dependencies import dependencies_specialist
+from agents.planner import planner_specialist
+from agents.qa import qa_specialist
+from agents.standup import standup_specialist
+from graphs.registry import SpecialistRegistry
+from service.runtime import Runtime, open_runtime
+from service.settings import Settings, load_settings
+
+sys.path.insert(0, str(Path(__file__).parent))  # fake_model, also for subprocesses
+
+
+def chat_registry() -> SpecialistRegistry:
+    return SpecialistRegistry(
+        [planner_specialist(), standup_specialist(), dependencies_specialist(), qa_specialist()]
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        "SPRINTPILOT_ASANA_BASE_URL",
+        "SPRINTPILOT_DATABASE_URL",
+        "SPRINTPILOT_MODEL",
+        "SPRINTPILOT_APPROVER",
+        "SPRINTPILOT_CHAT_APPROVERS",
+        "SPRINTPILOT_CHAT_UI_USER",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    with open_runtime(settings, registry=chat_registry()) as runtime:
+        yield runtime

@@ -1,0 +1,129 @@
+"""The terminal loop (scripted input, no TTY), the HTTP routes (SSE) and the langgraph.json factory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import chat_registry
+from fake_model import call, scripted
+from fastapi.testclient import TestClient
+from langchain_core.messages import AIMessage
+from rich.console import Console
+
+from service.api import create_api
+from service.api.chat import include_chat
+from service.chat_runtime import chat_session
+from service.cli.chat import chat_loop
+from service.runtime import Runtime, open_runtime
+from service.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_terminal_loop_streams_and_approves_inline(rt: Runtime) -> None:
+    model = scripted(
+        AIMessage(
+            content="", tool_calls=[call("planner", {"project": "Product Backlog", "capacity": 20}, "p")]
+        ),
+        AIMessage(content="Sprint 24 is created with 20 points."),
+    )
+    session = chat_session(rt, "t-term", "alice", model=model)
+    lines = iter(["plan the next sprint", "show", "approve", "/quit", "never read"])
+    console = Console(record=True, width=160)
+    turns = chat_loop(session, lambda prompt: next(lines), console)
+    out = console.export_text()
+    assert turns == 3
+    assert "Approve Sprint 24 backlog" in out and "approve [all|N,M]" in out
+    assert "planner: Approve Sprint 24 backlog — applied" in out
+    assert "Sprint 24 is created with 20 points." in out  # streamed tokens
+    assert "sprintpilot chat --thread t-term" in out
+
+
+def _events(text: str) -> list[tuple[str, dict]]:
+    out = []
+    for block in text.strip().split("\n\n"):
+        kind = block.split("\n")[0].removeprefix("event: ")
+        data = json.loads(block.split("\n")[1].removeprefix("data: "))
+        out.append((kind, data))
+    return out
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    settings = load_settings(
+        data_dir=settings.data_dir, asana_base_url=None, model="offline", api_token="tok"
+    )
+
+    @contextmanager
+    def factory() -> Iterator[Runtime]:
+        with open_runtime(settings, registry=chat_registry()) as runtime:
+            yield runtime
+
+    with factory():  # migrates the database before the app starts
+        pass
+    app = create_api(settings)
+    include_chat(app, factory)
+    with TestClient(app) as c:
+        c.headers["Authorization"] = "Bearer tok"
+        yield c
+
+
+def test_http_chat_streams_events_and_threads_show_history(client: TestClient) -> None:
+    r = client.post("/chat", json={"user": "alice", "message": "plan Product Backlog capacity 20"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = _events(r.text)
+    thread = events[0][1]["thread_id"]
+    assert [k for k, _ in events][-1] == "done"
+    approval = next(d for k, d in events if k == "approval")["request"]
+
+    shown = client.get(f"/threads/{thread}").json()
+    assert shown["pending"]["proposal_id"] == approval["proposal_id"]
+    assert shown["messages"][0]["content"] == "plan Product Backlog capacity 20"
+
+    decisions = [{"type": "reject", "message": "no"}] * len(approval["action_requests"])
+    r = client.post("/chat", json={"user": "alice", "thread_id": thread, "decisions": decisions})
+    tool = next(d for k, d in _events(r.text) if k == "tool")
+    assert tool["result"]["status"] == "rejected"
+    assert client.get(f"/threads/{thread}").json()["pending"] is None
+
+
+def test_http_chat_needs_the_token_and_a_valid_body(client: TestClient) -> None:
+    assert (
+        client.post("/chat", json={"user": "a", "message": "help"}, headers={"Authorization": ""}).status_code
+        == 401
+    )
+    assert client.post("/chat", json={"user": "a"}).status_code == 422
+
+
+def test_langgraph_json_names_a_factory_that_runs_without_a_context(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    import service.chat_runtime as chat_runtime
+
+    spec = json.loads((REPO / "langgraph.json").read_text())
+    path, _, name = spec["graphs"]["sprintpilot"].partition(":")
+    assert path == "./service/chat_runtime.py" and name == "make_graph"
+    monkeypatch.setenv("SPRINTPILOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "pm")
+    try:
+        graph = chat_runtime.make_graph()
+        served = graph.copy(update={"checkpointer": InMemorySaver()})  # what the Agent Server does
+        cfg = {"configurable": {"thread_id": "ui-1"}}
+        out = served.invoke(
+            {"messages": [{"role": "user", "content": "plan Product Backlog capacity 20"}]}, cfg
+        )
+        request = out["__interrupt__"][0].value
+        assert request["action_requests"] and request["review_configs"]
+        # Agent Chat UI resumes with bare HITL decisions: digest and identity are filled in.
+        from langgraph.types import Command
+
+        done = served.invoke(Command(resume={"decisions": [{"type": "reject"}]}), cfg)
+        assert done["report"]["status"] == "rejected" and done["report"]["decided_by"] == "chatui:pm"
+    finally:
+        chat_runtime.close_process_runtime()

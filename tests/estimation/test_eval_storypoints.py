@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from rich.console import Console
+from typer.testing import CliRunner
+
+from evals.storypoints import random_guess_mae, render, run_eval
+from service.cli.evals import eval_app
+from tests.estimation.spdata import write_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("sp"), nested=True, n=120)
+
+
+def test_report_metrics_baseline_and_anchors(dataset: Path) -> None:
+    report = run_eval(dataset)
+    alpha, beta = report.projects
+    assert (alpha.project, alpha.n_train, alpha.n_valid, alpha.n_test) == ("alpha", 72, 24, 24)
+    assert beta.source == "tawosi" and beta.n_train == 71
+    # anchors come from the tables, the median baseline is computed here
+    assert alpha.anchors["gpt2sp_mae_corrected"] == 2.7 and beta.anchors["tfidf_svm_mae"] is None
+    assert alpha.goal_bar == min(2.6, 2.7, alpha.median_baseline.mae)
+    for project in report.projects:
+        for name in ("light", "best"):
+            result = project.configs[name]
+            assert result.metrics.mae >= 0 and result.metrics.mdae >= 0
+            expected_sa = (1 - result.metrics.mae / project.random_guess_mae) * 100
+            assert result.metrics.sa == pytest.approx(expected_sa)
+            # the synthetic text carries the signal: both configurations beat the median clearly
+            assert result.metrics.mae < 0.8 * project.median_baseline.mae and result.beats_median
+    summary = report.summary["best"]
+    assert summary.projects == 2 and summary.deepse_projects == 1
+    assert summary.anchor_projects["deepse:gpt2sp_mae_corrected"] == 1
+    assert "tawosi:tfidf_svm_mae" not in summary.anchor_projects
+
+
+def test_deterministic(dataset: Path) -> None:
+    assert run_eval(dataset, seed=5).model_dump(exclude={"seconds", "projects", "summary"}) == run_eval(
+        dataset, seed=5
+    ).model_dump(exclude={"seconds", "projects", "summary"})
+    first = run_eval(dataset, seed=5)
+    second = run_eval(dataset, seed=5)
+    for a, b in zip(first.projects, second.projects, strict=True):
+        assert a.random_guess_mae == b.random_guess_mae
+        assert {k: v.metrics for k, v in a.configs.items()} == {k: v.metrics for k, v in b.configs.items()}
+
+
+def test_random_guess_baseline() -> None:
+    train = np.array([1.0, 1.0, 1.0, 1.0])
+    assert random_guess_mae(train, np.array([3.0, 5.0]), seed=1) == pytest.approx(3.0)
+    rng_value = random_guess_mae(np.array([1.0, 3.0]), np.array([2.0]), seed=1)
+    assert rng_value == pytest.approx(1.0)
+
+
+def test_rich_tables(dataset: Path) -> None:
+    console = Console(record=True, width=300)
+    render(run_eval(dataset, configs=["light"]), console)
+    text = console.export_text()
+    expected = ["Deep-SE projects", "Tawosi 2022 projects", "alpha", "BETA", "GPT2SP corr.", "TF/IDF-SVM"]
+    expected += ["light MAE", "median MAE (here)", "Summary", "Deep-SE goal"]
+    assert all(e in text for e in expected), [e for e in expected if e not in text]
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(eval_app, name="eval")
+    return app
+
+
+def test_cli_json_is_one_object(dataset: Path) -> None:
+    result = CliRunner().invoke(
+        _cli(),
+        ["eval", "storypoints", "--data", str(dataset), "--projects", "alpha", "--config", "light", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["configs"] == ["light"] and [p["project"] for p in payload["projects"]] == ["alpha"]
+    assert set(payload["projects"][0]["configs"]["light"]["metrics"]) == {"mae", "mdae", "sa"}
+    assert payload["summary"]["light"]["deepse_projects"] == 1
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, dataset: Path) -> None:
+    bad = write_dataset(tmp_path / "bad")
+    (bad / "deepse" / "alpha.csv").write_text("issuekey,title,description,storypoint\nA-1,t,d,many\n")
+    result = CliRunner().invoke(_cli(), ["eval", "storypoints", "--data", str(bad)])
+    assert result.exit_code == 1
+    output = result.output.replace("\n", "")  # rich wraps long paths
+    assert "alpha.csv:2: story points 'many' is not a number" in output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(_cli(), ["eval", "storypoints", "--data", str(dataset), "--config", "huge"])
+    assert result.exit_code == 1 and "unknown --config" in result.output

@@ -1,0 +1,48 @@
+"""`sprintpilot triage` on the embedded default (SQLite + in-process sandbox): auto actions, no interrupt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from service.cli.triage import triage
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("SPRINTPILOT_ASANA_BASE_URL", "SPRINTPILOT_DATABASE_URL", "SPRINTPILOT_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("triage")(triage)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app
+
+
+def test_project_unestimated_json(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        _app(),
+        ["triage", "--project", "Product Backlog", "--unestimated", "--json", "--data-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "done" and out["approval_request"] is None
+    assert out["report"]["status"] == "applied"
+    tasks = out["evidence"]["tasks"]
+    assert tasks and all(t["story_points"] is None for t in tasks)
+    assert out["asana_calls"]["by_method"].get("POST /tasks/{gid}/stories") == len(tasks)
+
+
+def test_needs_a_target(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["triage", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "give --task GID or --project" in result.output

@@ -1,0 +1,1 @@
+"""Dependency analytics: task graph, cycles, critical path and delay cascades (pure, no I/O)."""

@@ -1,0 +1,353 @@
+"""Story points by comparison with the team's own completed tasks.
+
+The estimate starts from a robust prior (the median of the team's history, which published replications
+show is very hard to beat on MAE) and moves towards the similarity-weighted median of the k most similar
+past tasks by a shrinkage factor; the result is snapped to the team's scale. Median-type aggregators
+minimise absolute error, which is what MAE measures. ``tune`` picks k and the shrinkage on tasks held out
+from the index (a validation split, never the test split).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from tools.estimation.aggregate import detect_scale, snap, weighted_median, weighted_quantile
+from tools.estimation.features import (
+    CHAR_FEATURES,
+    WORD_FEATURES,
+    TextHasher,
+    idf_weights,
+    presence_counts,
+    task_text,
+)
+from tools.estimation.models import LIGHT, Estimate, EstimatorConfig, Neighbour, PastTask, TuningResult
+
+# (title, description, neighbours, offline estimate) -> points or None; see tools/estimation/fewshot.py
+Refiner = Callable[[str, str, Sequence[Neighbour], Estimate], float | None]
+
+TUNE_K = (5, 10, 20, 40)
+TUNE_SHRINKAGE = (0.0, 0.25, 0.5, 0.75, 1.0)
+# A tuned setting must beat the default by this relative margin on validation, or the default stays:
+# small validation sets are noisy and the default is the safer bet.
+TUNE_MARGIN = 0.01
+_EPS = 1e-6
+
+
+class _Block:
+    """One family of hashed features (word or char n-grams) with incremental document frequencies."""
+
+    def __init__(self, n_features: int) -> None:
+        self.rows: sp.csr_matrix = sp.csr_matrix((0, n_features), dtype=np.float64)
+        self.df = np.zeros(n_features, dtype=np.int64)
+        self._idf2: np.ndarray | None = None
+        self._norms: np.ndarray | None = None
+
+    def add(self, rows: sp.csr_matrix) -> None:
+        self.rows = sp.vstack([self.rows, rows], format="csr")
+        self.df += presence_counts(rows)
+        self._invalidate()
+
+    def keep(self, mask: np.ndarray) -> None:
+        dropped = self.rows[~mask]
+        self.df -= presence_counts(dropped)
+        self.rows = self.rows[mask]
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        # Derived, index-wide state: recomputed lazily once after a change, not per estimate.
+        self._idf2 = None
+        self._norms = None
+
+    def cosine(self, queries: sp.csr_matrix, min_df: int) -> np.ndarray:
+        """Cosine similarity under the current IDF, shape (n_queries, n_indexed)."""
+        if self._idf2 is None or self._norms is None:
+            idf = idf_weights(self.df, self.rows.shape[0], min_df)
+            self._idf2 = idf * idf
+            squared = self.rows.copy()
+            squared.data = squared.data**2 * self._idf2[squared.indices]
+            self._norms = np.sqrt(np.asarray(squared.sum(axis=1))).ravel()
+        weighted = sp.csr_matrix(queries, copy=True)
+        weighted.data *= self._idf2[weighted.indices]  # O(nnz), no dense pass over the feature space
+        q_norms = np.sqrt(np.asarray(weighted.multiply(queries).sum(axis=1))).ravel()
+        dots = np.asarray((self.rows @ weighted.T).todense()).T
+        denom = np.outer(q_norms, self._norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denom > 0, dots / np.where(denom > 0, denom, 1.0), 0.0)
+
+
+class StoryPointEstimator:
+    """Incremental kNN index over past tasks; see the module docstring for the method."""
+
+    def __init__(self, config: EstimatorConfig = LIGHT) -> None:
+        self.config = config
+        self._hasher = TextHasher()
+        self._word = _Block(WORD_FEATURES)
+        self._char = _Block(CHAR_FEATURES)
+        self._ids: list[str] = []
+        self._titles: list[str] = []
+        self._points = np.zeros(0, dtype=np.float64)
+        self._k: int | None = config.k
+        self._shrinkage = config.shrinkage
+        self.tuning: TuningResult | None = None
+
+    # ---- index maintenance -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._ids)
+
+    def add(self, tasks: Iterable[PastTask]) -> int:
+        """Index completed tasks (an id already indexed is replaced). Returns how many were added."""
+        batch = list(tasks)
+        if not batch:
+            return 0
+        seen: dict[str, PastTask] = {}
+        for task in batch:
+            seen[task.id] = task  # the last version of a duplicated id wins
+        batch = list(seen.values())
+        self.remove(t.id for t in batch if t.id in set(self._ids))
+        word, char = self._hasher.transform([self._text(t.title, t.description) for t in batch])
+        self._word.add(word)
+        self._char.add(char)
+        self._ids += [t.id for t in batch]
+        self._titles += [t.title for t in batch]
+        self._points = np.concatenate([self._points, np.array([t.points for t in batch], dtype=np.float64)])
+        return len(batch)
+
+    def remove(self, ids: Iterable[str]) -> int:
+        gone = set(ids)
+        if not gone:
+            return 0
+        mask = np.array([i not in gone for i in self._ids], dtype=bool)
+        removed = int((~mask).sum())
+        if removed:
+            self._word.keep(mask)
+            self._char.keep(mask)
+            self._ids = [i for i, keep in zip(self._ids, mask, strict=True) if keep]
+            self._titles = [t for t, keep in zip(self._titles, mask, strict=True) if keep]
+            self._points = self._points[mask]
+        return removed
+
+    def _text(self, title: str, description: str) -> str:
+        return task_text(
+            title, description, title_weight=self.config.title_weight, max_chars=self.config.max_chars
+        )
+
+    # ---- estimation --------------------------------------------------------------------------------
+    @property
+    def k(self) -> int:
+        n = len(self._ids)
+        return max(1, min(self._k, n)) if self._k is not None else self.config.neighbours_for(n)
+
+    @property
+    def shrinkage(self) -> float:
+        return self._shrinkage
+
+    def prior(self) -> float:
+        self._require_history()
+        return float(np.median(self._points))
+
+    def scale(self) -> tuple[float, ...] | None:
+        return detect_scale(self._points.tolist())
+
+    def similarities(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Similarity of each (title, description) to every indexed task, shape (len(queries), len(self))."""
+        self._require_history()
+        word, char = self._hasher.transform([self._text(t, d) for t, d in queries])
+        return self._blend(word, char)
+
+    def estimate(self, title: str, description: str = "", *, refine: Refiner | None = None) -> Estimate:
+        estimate = self.estimate_many([(title, description)])[0]
+        if refine is None:
+            return estimate
+        from tools.estimation.fewshot import combine
+
+        return combine(estimate, refine(title, description, estimate.neighbours, estimate))
+
+    def estimate_many(self, queries: Sequence[tuple[str, str]]) -> list[Estimate]:
+        if not queries:
+            return []
+        sims = self.similarities(queries)
+        return [self._estimate_row(row) for row in sims]
+
+    def _ranked(self, row: np.ndarray, k: int) -> np.ndarray:
+        # stable sort: ties go to the earlier-indexed task, so results are deterministic
+        return np.argsort(-row, kind="stable")[:k]
+
+    def _estimate_row(self, row: np.ndarray) -> Estimate:
+        prior = float(np.median(self._points))
+        scale = self.scale()
+        top = self._ranked(row, max(self.k, 3))
+        neighbours = [
+            Neighbour(
+                id=self._ids[i],
+                title=self._titles[i],
+                points=float(self._points[i]),
+                similarity=float(row[i]),
+            )
+            for i in top[:3]
+        ]
+        if len(self._ids) < self.config.min_history:
+            value = prior
+            low, high = float(self._points.min()), float(self._points.max())
+            return Estimate(
+                points=snap(value, scale),
+                raw=value,
+                low=snap(low, scale),
+                high=snap(high, scale),
+                neighbours=neighbours,
+                method="history-median (too little history)",
+                confidence=0.0,
+            )
+        nb = top[: self.k]
+        values, weights = self._points[nb], np.clip(row[nb], 0.0, None) + _EPS
+        knn = weighted_median(values, weights)
+        raw = prior + self._shrinkage * (knn - prior)
+        points = snap(raw, scale)
+        q_low, q_high = self.config.range_quantiles
+        low = min(points, snap(weighted_quantile(values, weights, q_low), scale))
+        high = max(points, snap(weighted_quantile(values, weights, q_high), scale))
+        spread = (high - low) / max(points, 1.0)
+        closeness = float(np.clip(row[top[:3]].mean(), 0.0, 1.0))
+        confidence = float(np.clip(closeness / (1.0 + spread), 0.0, 1.0))
+        method = f"tfidf-knn(k={self.k}) weighted median, shrunk {self._shrinkage:.2f} toward history median"
+        return Estimate(
+            points=points,
+            raw=raw,
+            low=low,
+            high=high,
+            neighbours=neighbours,
+            method=method,
+            confidence=confidence,
+        )
+
+    def _require_history(self) -> None:
+        if not self._ids:
+            raise ValueError("no past tasks indexed: add completed tasks with story points first")
+
+    # ---- tuning ------------------------------------------------------------------------------------
+    def tune(self, validation: Sequence[PastTask]) -> TuningResult:
+        """Choose k and shrinkage minimising MAE on held-out tasks (not indexed; never the test set)."""
+        self._require_history()
+        if not validation:
+            raise ValueError("tuning needs at least one validation task")
+        truth = np.array([t.points for t in validation], dtype=np.float64)
+        return self._tune_with(self.similarities([(t.title, t.description) for t in validation]), truth)
+
+    def _tune_with(self, sims: np.ndarray, truth: np.ndarray) -> TuningResult:
+        n = len(self._ids)
+        prior, scale = float(np.median(self._points)), self.scale()
+        ks = sorted({min(k, n) for k in TUNE_K} | {self.k})
+        order = np.argsort(-sims, axis=1, kind="stable")[:, : max(ks)]
+        knn = {
+            k: np.array(
+                [
+                    weighted_median(self._points[o[:k]], np.clip(r[o[:k]], 0, None) + _EPS)
+                    for r, o in zip(sims, order, strict=True)
+                ]
+            )
+            for k in ks
+        }
+
+        def mae(k: int, alpha: float) -> float:
+            pred = np.array([snap(prior + alpha * (v - prior), scale) for v in knn[k]])
+            return float(np.abs(pred - truth).mean())
+
+        default_k, default_alpha = self.k, self._shrinkage
+        default = mae(default_k, default_alpha)
+        grid = sorted(
+            itertools.product(ks, TUNE_SHRINKAGE),
+            key=lambda ka: (mae(*ka), abs(ka[1] - default_alpha), abs(ka[0] - default_k)),
+        )
+        best_k, best_alpha = grid[0]
+        best = mae(best_k, best_alpha)
+        if best > default * (1 - TUNE_MARGIN):
+            best_k, best_alpha, best = default_k, default_alpha, default
+        self._k, self._shrinkage = best_k, best_alpha
+        self.tuning = TuningResult(
+            k=best_k,
+            shrinkage=best_alpha,
+            validation_mae=best,
+            default_mae=default,
+            prior_mae=float(np.abs(prior - truth).mean()),
+            n_validation=int(truth.size),
+        )
+        return self.tuning
+
+    def auto_tune(self, holdout_fraction: float = 0.2, min_holdout: int = 10) -> TuningResult | None:
+        """Tune on the most recently indexed tasks, using the older ones as the index; no re-hashing."""
+        n = len(self._ids)
+        n_hold = int(n * holdout_fraction)
+        if n_hold < min_holdout or n - n_hold < self.config.min_history:
+            return None
+        probe = self._copy_rows(slice(0, n - n_hold))
+        probe._k, probe._shrinkage = self._k, self._shrinkage
+        # the hold-out tasks' stored rows are reused: nothing is hashed again
+        sims = probe._blend(self._word.rows[n - n_hold :], self._char.rows[n - n_hold :])
+        result = probe._tune_with(sims, self._points[n - n_hold :])
+        self._k, self._shrinkage, self.tuning = probe._k, probe._shrinkage, result
+        return result
+
+    def _copy_rows(self, rows: slice) -> StoryPointEstimator:
+        twin = StoryPointEstimator(self.config)
+        twin._word.rows, twin._char.rows = self._word.rows[rows], self._char.rows[rows]
+        twin._word.df, twin._char.df = presence_counts(twin._word.rows), presence_counts(twin._char.rows)
+        twin._ids, twin._titles = self._ids[rows], self._titles[rows]
+        twin._points = self._points[rows].copy()
+        return twin
+
+    def _blend(self, word: sp.csr_matrix, char: sp.csr_matrix) -> np.ndarray:
+        w = self.config.word_weight
+        return w * self._word.cosine(word, self.config.min_df) + (1 - w) * self._char.cosine(
+            char, self.config.min_df
+        )
+
+    # ---- persistence -------------------------------------------------------------------------------
+    def save(self, directory: Path | str) -> Path:
+        """Write the index (hashed rows, frequencies, metadata) so it can be loaded without re-hashing."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(folder / "word.npz", self._word.rows)
+        sp.save_npz(folder / "char.npz", self._char.rows)
+        meta = {
+            "format": 1,
+            "config": self.config.model_dump(mode="json"),
+            "k": self._k,
+            "shrinkage": self._shrinkage,
+            "tuning": self.tuning.model_dump(mode="json") if self.tuning else None,
+            "ids": self._ids,
+            "titles": self._titles,
+            "points": self._points.tolist(),
+        }
+        (folder / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, directory: Path | str) -> StoryPointEstimator:
+        folder = Path(directory)
+        meta_path = folder / "index.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"no estimator index at {folder} (index.json missing)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != 1:
+            raise ValueError(f"{meta_path}: unsupported index format {meta.get('format')!r}")
+        est = cls(EstimatorConfig.model_validate(meta["config"]))
+        word, char = sp.load_npz(folder / "word.npz").tocsr(), sp.load_npz(folder / "char.npz").tocsr()
+        n = len(meta["ids"])
+        if word.shape[0] != n or char.shape[0] != n or len(meta["points"]) != n:
+            raise ValueError(f"{folder}: index files disagree on the number of tasks")
+        est._word.rows, est._char.rows = word, char
+        est._word.df, est._char.df = presence_counts(word), presence_counts(char)
+        est._ids, est._titles = list(meta["ids"]), list(meta["titles"])
+        est._points = np.array(meta["points"], dtype=np.float64)
+        est._k, est._shrinkage = meta["k"], float(meta["shrinkage"])
+        est.tuning = TuningResult.model_validate(meta["tuning"]) if meta["tuning"] else None
+        return est

@@ -1,0 +1,76 @@
+"""Boundary types of the story-point estimator: past tasks in, estimates with evidence out."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PastTask(BaseModel):
+    """A completed task with the points the team gave it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    description: str = ""
+    points: float = Field(ge=0)
+
+
+class Neighbour(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    points: float
+    similarity: float
+
+
+class Estimate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    points: float
+    low: float
+    high: float
+    neighbours: list[Neighbour]
+    method: str
+    confidence: float = Field(ge=0, le=1)
+    raw: float = Field(description="the estimate before snapping to the team's scale")
+
+
+class EstimatorConfig(BaseModel):
+    """Knobs of the kNN + shrinkage estimator. ``k=None`` picks k from the index size."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = "light"
+    k: int | None = None
+    shrinkage: float = Field(default=0.5, ge=0, le=1, description="weight of the neighbours vs the prior")
+    title_weight: int = Field(default=2, ge=1, description="the title is repeated this often in the text")
+    word_weight: float = Field(default=0.5, ge=0, le=1, description="word vs character n-gram similarity")
+    min_df: int = Field(default=2, ge=1, description="terms seen in fewer past tasks are ignored")
+    max_chars: int = Field(default=4000, ge=100, description="descriptions are cut here (logs add noise)")
+    range_quantiles: tuple[float, float] = (0.2, 0.8)
+    tune_on_validation: bool = False
+    min_history: int = Field(default=5, ge=1, description="below this many past tasks only the prior is used")
+
+    def neighbours_for(self, n_indexed: int) -> int:
+        if self.k is not None:
+            return max(1, min(self.k, n_indexed))
+        # adaptive: about an eighth of the history, between 5 and 40 (chosen on the valid splits)
+        return max(1, min(n_indexed, max(5, min(40, n_indexed // 8))))
+
+
+class TuningResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    k: int
+    shrinkage: float
+    validation_mae: float
+    default_mae: float
+    prior_mae: float
+    n_validation: int
+
+
+LIGHT = EstimatorConfig(name="light")
+BEST = EstimatorConfig(name="best", tune_on_validation=True)
+CONFIGS: dict[str, EstimatorConfig] = {"light": LIGHT, "best": BEST}

@@ -1,0 +1,1 @@
+"""Backlog refinement analytics (pure): acceptance criteria, AI Priority Score, risk flags."""

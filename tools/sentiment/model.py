@@ -1,0 +1,168 @@
+"""The offline sentiment engine: lexicon + rules, no training data needed at run time.
+
+Scoring: phrases first (then blanked so their words are not counted twice), then words with
+negation (a negator within the three previous tokens flips and damps the word), intensifiers
+(multiply the next sentiment word), emoticons, exclamation emphasis and ALL-CAPS emphasis.
+The sum becomes a label through two thresholds; the emotion mapping uses valence × arousal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel
+
+from tools.sentiment.lexicon import EMOTICONS, HIGH_AROUSAL, INTENSIFIERS, NEGATORS, PHRASES, WORDS
+
+Polarity = Literal["positive", "neutral", "negative"]
+Emotion = Literal["Excited", "Relax", "Stress", "Depression", "Neutral"]
+POLARITIES: tuple[Polarity, ...] = ("positive", "neutral", "negative")
+EMOTIONS: tuple[Emotion, ...] = ("Excited", "Relax", "Stress", "Depression", "Neutral")
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9']*|\+1")
+_URL = re.compile(r"https?://\S+|\b[\w.-]+@[\w.-]+\b")
+# Code-ish fragments (identifiers with dots/camel case, jira keys, revisions) carry no sentiment.
+_CODE = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b|\{\{.*?\}\}|`[^`]*`|\br\d{4,}\b")
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\"]+|\s-\s|\bbut\b")
+_NEGATION_WINDOW = 3
+_NEGATION_DAMP = 0.6
+
+
+class SentimentScore(BaseModel):
+    score: float
+    positive: float
+    negative: float
+    arousal: float
+    label: Polarity
+    emotion: Emotion
+    hits: list[str]
+
+
+def _phrase_pass(text: str) -> tuple[str, float, float, list[str]]:
+    pos = neg = 0.0
+    hits: list[str] = []
+    for phrase in sorted(PHRASES, key=len, reverse=True):
+        start = 0
+        while True:
+            i = text.find(phrase, start)
+            if i < 0:
+                break
+            before = text[i - 1] if i > 0 else " "
+            end = i + len(phrase)
+            after = text[end] if end < len(text) else " "
+            start = end
+            if (phrase[0].isalnum() and before.isalnum()) or (phrase[-1].isalnum() and after.isalnum()):
+                continue
+            w = PHRASES[phrase]
+            # A negator right before a phrase flips it too ("doesn't look good").
+            prefix = text[max(0, i - 12) : i].split()
+            if prefix and prefix[-1] in NEGATORS:
+                w = -w * _NEGATION_DAMP
+            if w > 0:
+                pos += w
+            else:
+                neg += -w
+            hits.append(phrase)
+            text = text[:i] + " " * len(phrase) + text[end:]
+    return text, pos, neg, hits
+
+
+def _emoticons(raw: str) -> tuple[str, float, float, list[str]]:
+    pos = neg = 0.0
+    hits: list[str] = []
+    low = raw.lower()
+    for emo in sorted(EMOTICONS, key=len, reverse=True):
+        count = low.count(emo)
+        if not count:
+            continue
+        if emo.isalpha() and not re.search(rf"(?<![a-z]){re.escape(emo)}(?![a-z])", low):
+            continue
+        w = EMOTICONS[emo] * min(count, 2)
+        if w > 0:
+            pos += w
+        else:
+            neg += -w
+        hits.append(emo)
+        low = low.replace(emo, " ")
+    return low, pos, neg, hits
+
+
+class LexiconSentiment:
+    """Zero-shot polarity and emotion for developer comments."""
+
+    def __init__(self, pos_threshold: float = 1.0, neg_threshold: float = -1.0) -> None:
+        self.pos_threshold = pos_threshold
+        self.neg_threshold = neg_threshold
+
+    def analyse(self, text: str) -> SentimentScore:
+        raw = _CODE.sub(" ", _URL.sub(" ", text or ""))
+        low, pos, neg, hits = _emoticons(raw)
+        low = " ".join(low.replace("\u2019", "'").split())
+        low, p2, n2, h2 = _phrase_pass(low)
+        pos, neg, hits = pos + p2, neg + n2, hits + h2
+        arousal = 0.0
+        # Negation and intensifiers never reach across a clause boundary.
+        for clause in _CLAUSE.split(low):
+            p3, n3, a3, h3 = _score_words(_TOKEN.findall(clause))
+            pos, neg, arousal = pos + p3, neg + n3, arousal + a3
+            hits += h3
+        bangs = raw.count("!")
+        caps = sum(1 for t in re.findall(r"\b[A-Z]{3,}\b", raw) if t.lower() in WORDS)
+        emphasis = 1.0 + 0.15 * min(bangs, 3) + 0.2 * min(caps, 2)
+        arousal += 0.5 * min(bangs, 3) + caps
+        pos, neg = pos * emphasis, neg * emphasis
+        score = pos - neg
+        label: Polarity = "neutral"
+        if score >= self.pos_threshold:
+            label = "positive"
+        elif score <= self.neg_threshold:
+            label = "negative"
+        return SentimentScore(
+            score=round(score, 3),
+            positive=round(pos, 3),
+            negative=round(neg, 3),
+            arousal=round(arousal, 2),
+            label=label,
+            emotion=_emotion(label, score, arousal, pos, neg),
+            hits=hits,
+        )
+
+    def predict(self, texts: list[str]) -> list[Polarity]:
+        return [self.analyse(t).label for t in texts]
+
+    def predict_emotion(self, texts: list[str]) -> list[Emotion]:
+        return [self.analyse(t).emotion for t in texts]
+
+
+def _score_words(tokens: list[str]) -> tuple[float, float, float, list[str]]:
+    pos = neg = arousal = 0.0
+    hits: list[str] = []
+    for i, tok in enumerate(tokens):
+        w = WORDS.get(tok)
+        if w is None:
+            continue
+        window = tokens[max(0, i - _NEGATION_WINDOW) : i]
+        for prev in reversed(window):
+            if prev in INTENSIFIERS:
+                w *= INTENSIFIERS[prev]
+                break
+        if any(t in NEGATORS for t in window):
+            w = -w * _NEGATION_DAMP
+        if w > 0:
+            pos += w
+        else:
+            neg += -w
+        if tok in HIGH_AROUSAL:
+            arousal += 1.0
+        hits.append(tok)
+    return pos, neg, arousal, hits
+
+
+def _emotion(label: Polarity, score: float, arousal: float, pos: float, neg: float) -> Emotion:
+    """Valence × arousal: strong or agitated positive = Excited, calm positive = Relax, etc."""
+    if label == "positive":
+        return "Excited" if arousal >= 1.0 or pos >= 4.5 else "Relax"
+    if label == "negative":
+        return "Stress" if arousal >= 1.0 or neg >= 4.5 else "Depression"
+    return "Neutral"

@@ -1,0 +1,70 @@
+"""Blockers: Blocked status, incomplete dependencies, stale work, comments that report being stuck."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from tools.standup.activity import is_stuck_comment
+from tools.standup.calendar import working_days_between
+from tools.standup.models import Change, ChangeKind, TaskState
+
+DEFAULT_STALE_DAYS = 3
+
+
+class Blocker(BaseModel):
+    task_gid: str
+    reasons: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)  # blocked_status | dependency | stale | stuck_comment
+
+    def add(self, kind: str, reason: str) -> None:
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        self.reasons.append(reason)
+
+
+def last_movement(task: TaskState, changes: list[Change]) -> date | None:
+    """Latest day the task visibly moved: its own changes, else Asana's modified_at."""
+    days = [c.at.date() for c in changes if c.task_gid == task.gid]
+    if task.modified_at is not None:
+        days.append(task.modified_at.date())
+    return max(days) if days else None
+
+
+def find_blockers(
+    tasks: Iterable[TaskState],
+    changes: list[Change],
+    today: date,
+    *,
+    stale_days: int = DEFAULT_STALE_DAYS,
+) -> list[Blocker]:
+    """Open tasks with at least one blocker reason, in task order."""
+    stuck_comments: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.kind == ChangeKind.COMMENT and is_stuck_comment(c.text):
+            stuck_comments.setdefault(c.task_gid, []).append(c)
+    out: list[Blocker] = []
+    for task in tasks:
+        if task.completed:
+            continue
+        b = Blocker(task_gid=task.gid)
+        if task.blocked_status:
+            b.add("blocked_status", "Status is Blocked")
+        open_deps = [g for g, done in task.dependencies.items() if done is False]
+        if open_deps:
+            names = ", ".join(task.dependency_names.get(g, g) for g in open_deps[:3])
+            more = f" and {len(open_deps) - 3} more" if len(open_deps) > 3 else ""
+            b.add("dependency", f"waits on {len(open_deps)} unfinished task(s): {names}{more}")
+        if task.started:
+            moved = last_movement(task, changes)
+            idle = working_days_between(moved, today) if moved else None
+            if idle is not None and idle >= stale_days:
+                b.add("stale", f"no movement for {idle} working days")
+        for c in stuck_comments.get(task.gid, []):
+            who = c.actor_name or "someone"
+            b.add("stuck_comment", f"{who} reported being stuck ({c.at.date().isoformat()})")
+        if b.reasons:
+            out.append(b)
+    return out
