@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-
 from datetime import date, datetime
 from typing import Any, Literal
 

@@ -144,27 +144,58 @@ class SyncResult:
     outcome: RunOutcome | None
 
 
-def sync_from_asana(rt: Runtime) -> list[SyncResult]:
-    """Read each pending proposal's approval task in Asana and resume the threads decided there."""
+@dataclass
+class AsanaDecision:
+    """What an approval task says now: its status and, once decided, one decision per action."""
+
+    status: str
+    decided_by: str
+    decisions: list[Decision] | None  # None while the task is still pending
+
+
+def asana_decision(rt: Runtime, approval_task_gid: str, request: dict[str, Any]) -> AsanaDecision:
+    """Events are compact, so the decision is whatever the approval task holds in Asana now.
+
+    approved → approve every action; rejected / changes requested → reject every action, with the
+    approver's latest comment as the reason when there is one.
+    """
+    task = rt.asana.task(approval_task_gid)
+    status = task.approval_status or "pending"
+    who = f"asana:{task.assignee.gid if task.assignee else 'unknown'}"
+    decision_type = ASANA_STATUS_DECISION.get(status)
+    if decision_type is None:
+        return AsanaDecision(status, who, None)
+    message = None
+    if decision_type is DecisionType.REJECT:
+        message = _latest_human_comment(rt, approval_task_gid) or f"{status.replace('_', ' ')} in Asana"
+    count = len(request.get("action_requests") or [])
+    return AsanaDecision(status, who, [Decision(type=decision_type, message=message) for _ in range(count)])
+
+
+def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult]:
+    """Read each pending proposal's approval task in Asana and resume the threads decided there.
+
+    Each resume holds the thread's run lock (shared with the workers), so a sweep here and an
+    approval event in a worker never apply the same thread twice.
+    """
+    from service.events.locks import thread_lock
+
     results = []
     for item in pending(rt):
         gid = item.request.get("approval_task_gid") or item.proposal.approval_task_gid
         if not gid:
             continue
-        task = rt.asana.task(gid)
-        status = task.approval_status or "pending"
-        decision_type = ASANA_STATUS_DECISION.get(status)
-        if decision_type is None:
-            results.append(SyncResult(item.proposal.id, gid, status, None))
-            continue
-        who = task.assignee.gid if task.assignee else "unknown"
-        message = None
-        if decision_type is DecisionType.REJECT:
-            message = _latest_human_comment(rt, gid) or f"{status.replace('_', ' ')} in Asana"
-        n = len(item.request.get("action_requests") or [])
-        decisions = [Decision(type=decision_type, message=message) for _ in range(n)]
-        outcome = decide(rt, item.proposal, decisions, f"asana:{who}", item.request.get("digest"))
-        results.append(SyncResult(item.proposal.id, gid, status, outcome))
+        with thread_lock(rt.engine, item.proposal.thread_id, wait_s=lock_wait_s):
+            request = pending_interrupt(graph_for(rt, item.proposal.thread_id), item.proposal.thread_id)
+            if request is None:
+                continue  # decided meanwhile by another surface
+            decided = asana_decision(rt, gid, request)
+            outcome = None
+            if decided.decisions is not None:
+                outcome = decide(
+                    rt, item.proposal, decided.decisions, decided.decided_by, request.get("digest")
+                )
+        results.append(SyncResult(item.proposal.id, gid, decided.status, outcome))
     return results
 
 

@@ -36,6 +36,7 @@ class ConfigError(RuntimeError):
 
 def default_registry() -> SpecialistRegistry:
     """Every specialist that exists; the supervisor can only route to these."""
+    from agents.dependencies import dependencies_specialist
     from agents.forecast import forecast_specialist
     from agents.health import health_specialist
     from agents.planner import planner_specialist
@@ -55,6 +56,7 @@ def default_registry() -> SpecialistRegistry:
             triage_specialist(),
             forecast_specialist(),
             health_specialist(),
+            dependencies_specialist(),
         ]
     )
 

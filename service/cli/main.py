@@ -404,12 +404,14 @@ def _mount_commands() -> None:
     """Commands that live in their own modules (one per area)."""
     from sandbox.cli import run_sandbox
     from service.cli.chat import chat
+    from service.cli.dependencies import deps
+    from service.cli.eval_delays import delays
     from service.cli.eval_replay import replay
+    from service.cli.eval_sentiment import sentiment
     from service.cli.eval_sprints import sprints
+    from service.cli.evals import eval_app
     from service.cli.forecast import forecast
     from service.cli.health import health
-    from service.cli.eval_sentiment import sentiment
-    from service.cli.evals import eval_app
     from service.cli.retro import retro
     from service.cli.review import review
     from service.cli.serve import serve, webhooks_app
@@ -433,6 +435,8 @@ def _mount_commands() -> None:
     eval_app.command("sentiment")(sentiment)
     eval_app.command("replay")(replay)
     eval_app.command("sprints")(sprints)
+    eval_app.command("delays")(delays)
+    app.command("deps")(deps)
     app.command("forecast")(forecast)
     app.command("health")(health)
     app.add_typer(eval_app, name="eval")

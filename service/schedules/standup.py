@@ -65,6 +65,20 @@ def run_daily_standup(
     return StandupResult(gid, day.isoformat(), thread_id, status, report, report.get("proposal_id"))
 
 
+def active_sprint_projects(rt: Runtime, *, now: Callable[[], datetime] | None = None) -> list[str]:
+    """Projects of the allowed workspaces whose sprint window (start_on..due_on) contains today."""
+    today = (now or rt.context().now)().date()
+    allowed = set(rt.settings.allowed_projects)
+    found = []
+    for ws in rt.allowed_workspaces():
+        for project in rt.asana.projects(ws):
+            if allowed and project.gid not in allowed:
+                continue
+            if project.start_on and project.due_on and project.start_on <= today <= project.due_on:
+                found.append(project.gid)
+    return found
+
+
 def daily_standups(
     rt: Runtime, projects: Iterable[str], *, timezone: str = "UTC", now: Callable[[], datetime] | None = None
 ) -> list[StandupResult]:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 from service.settings import Settings, load_settings
 from service.worker.config import EVENTS_QUEUE, MAINTENANCE_QUEUE, QUEUES, WorkerConfig
@@ -99,6 +100,17 @@ def beat_schedule(cfg: WorkerConfig) -> dict[str, dict[str, Any]]:
         "relay-outbox": every(cfg.relay_interval_s, "sprintpilot.relay_outbox"),
         "reconcile-all": every(cfg.reconcile_interval_s, "sprintpilot.reconcile_all"),
         "sync-approvals": every(cfg.sync_approvals_interval_s, "sprintpilot.sync_approvals"),
+        # Daily jobs at fixed UTC times (SPRINTPILOT_WORKER_STANDUP_HOUR / _RETRO_HOUR).
+        "daily-standups": {
+            "task": "sprintpilot.standup.daily",
+            "schedule": crontab(hour=cfg.standup_hour, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        },
+        "end-of-sprint-retros": {
+            "task": "sprintpilot.retro.end_of_sprint",
+            "schedule": crontab(hour=cfg.retro_hour, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        },
     }
 
 

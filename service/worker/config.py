@@ -30,6 +30,8 @@ class WorkerConfig(BaseSettings):
     relay_interval_s: float = Field(default=2.0, gt=0)
     reconcile_interval_s: float = Field(default=300.0, gt=0)
     sync_approvals_interval_s: float = Field(default=120.0, gt=0)
+    standup_hour: int = Field(default=9, ge=0, le=23)  # UTC hour of the daily stand-ups
+    retro_hour: int = Field(default=18, ge=0, le=23)  # UTC hour of the end-of-sprint retro sweep
     concurrency: int = Field(default=2, ge=1)
     asana_per_minute: int = Field(default=1500, ge=1)
     asana_max_reads: int = Field(default=50, ge=1)

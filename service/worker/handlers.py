@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agents.proposal import Decision, DecisionType
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, start_run
-from service.approvals import ASANA_STATUS_DECISION, decide
+from service.approvals import asana_decision, decide, graph_for
 from service.db.proposals import ProposalRecord
 from service.events.locks import thread_lock
 from service.events.router import EventFacts, Route
@@ -72,16 +71,6 @@ def audit_skip(rt: Runtime, event: str, reason: str, **details: Any) -> None:
     )
 
 
-def _latest_human_comment(rt: Runtime, task_gid: str) -> str | None:
-    bot = rt.asana.me().gid
-    comments = [
-        s
-        for s in rt.asana.stories(task_gid)
-        if s.type == "comment" and s.created_by is not None and s.created_by.gid != bot
-    ]
-    return comments[-1].text if comments else None
-
-
 def apply_asana_decision(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float) -> HandlerResult:
     """Resume `proposal`'s thread with the decision its approval task holds in Asana now.
 
@@ -90,30 +79,22 @@ def apply_asana_decision(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: 
     """
     thread_id = proposal.thread_id
     gid = proposal.approval_task_gid
+    graph = graph_for(rt, thread_id)
     with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
-        request = pending_interrupt(rt.graph, thread_id)
+        request = pending_interrupt(graph, thread_id)
         if request is None or request.get("proposal_id") != proposal.id:
             # Not waiting: either decided and finished (nothing to do) or interrupted mid-run.
-            if rt.graph.get_state(_graph_config(thread_id)).next:
-                outcome = recover_run(rt.graph, rt.context(actor="system:worker"), thread_id)
+            if graph.get_state(_graph_config(thread_id)).next:
+                outcome = recover_run(graph, rt.context(actor="system:worker"), thread_id)
                 return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(outcome))
             return HandlerResult("skipped", "proposal already decided", thread_id, "noop")
         if not gid:
             return HandlerResult("skipped", "proposal has no approval task", thread_id, "noop")
-        # Events are compact: the decision is whatever the approval task says now.
-        task = rt.asana.task(gid)
-        status = task.approval_status or "pending"
-        decision_type = ASANA_STATUS_DECISION.get(status)
-        if decision_type is None:
-            return HandlerResult("skipped", f"approval task is {status}", thread_id, "pending")
-        who = task.assignee.gid if task.assignee else "unknown"
-        message = None
-        if decision_type is DecisionType.REJECT:
-            message = _latest_human_comment(rt, gid) or f"{status.replace('_', ' ')} in Asana"
-        count = len(request.get("action_requests") or [])
-        decisions = [Decision(type=decision_type, message=message) for _ in range(count)]
-        outcome = decide(rt, proposal, decisions, f"asana:{who}", request.get("digest"))
-        return HandlerResult("done", f"resumed with {status}", thread_id, _run_outcome(outcome))
+        decided = asana_decision(rt, gid, request)
+        if decided.decisions is None:
+            return HandlerResult("skipped", f"approval task is {decided.status}", thread_id, "pending")
+        outcome = decide(rt, proposal, decided.decisions, decided.decided_by, request.get("digest"))
+        return HandlerResult("done", f"resumed with {decided.status}", thread_id, _run_outcome(outcome))
 
 
 def resume_approval(work: EventWork) -> HandlerResult:

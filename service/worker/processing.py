@@ -14,6 +14,7 @@ from sqlalchemy import Engine, update
 from service.db.engine import read_session, write_session
 from service.db.events import InboxEvent, InboxStatus
 from service.events.router import EventFacts, match_route
+from service.events.wiring import install_routes
 from service.metrics import Metrics
 from service.runtime import Runtime
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, audit_skip
@@ -40,6 +41,7 @@ def process_inbox_event(
     rt: Runtime, inbox_id: int, *, lock_wait_s: float = 5.0, metrics: Metrics | None = None
 ) -> dict[str, Any]:
     """Route and run one inbox row; returns a small summary for the task result/logs."""
+    install_routes()
     with read_session(rt.engine) as session:
         row = session.get(InboxEvent, inbox_id)
         if row is None:

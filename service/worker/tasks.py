@@ -46,6 +46,8 @@ RELAY_OUTBOX = "sprintpilot.relay_outbox"
 RECONCILE = "sprintpilot.reconcile"
 RECONCILE_ALL = "sprintpilot.reconcile_all"
 SYNC_APPROVALS = "sprintpilot.sync_approvals"
+DAILY_STANDUPS = "sprintpilot.standup.daily"
+END_OF_SPRINT_RETROS = "sprintpilot.retro.end_of_sprint"
 
 # Publishing must fail fast while the broker is down: the row simply stays in the outbox.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -137,10 +139,38 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
             )
         return results
 
+    @app.task(shared=False, name=DAILY_STANDUPS)
+    def daily_standups() -> list[dict[str, Any]]:
+        """Every active sprint's stand-up for today (one per project per day, however often run)."""
+        from service.schedules.standup import active_sprint_projects
+        from service.schedules.standup import daily_standups as run_all
+
+        rt = app.state.runtime
+        tz = rt.settings.timezone
+        return [
+            {"project": r.project_gid, "day": r.day, "status": r.status}
+            for r in run_all(rt, active_sprint_projects(rt), timezone=tz)
+        ]
+
+    @app.task(shared=False, name=END_OF_SPRINT_RETROS)
+    def end_of_sprint_retros() -> list[str]:
+        """Start a retro for each sprint that ended in the last week and has none yet."""
+        from service.schedules.retro import run_end_of_sprint_retros
+
+        rt = app.state.runtime
+        started_for = {
+            str((r.request.get("args") or {}).get("project"))
+            for r in rt.repo.list_runs(limit=500)
+            if r.agent == "retro"
+        }
+        return run_end_of_sprint_retros(rt, already_started=lambda gid: gid in started_for)
+
     return {
         "process_event": process_event,
         "relay_outbox": relay_outbox,
         "reconcile": reconcile,
         "reconcile_all": reconcile_all,
         "sync_approvals": sync_approvals,
+        "daily_standups": daily_standups,
+        "end_of_sprint_retros": end_of_sprint_retros,
     }

@@ -125,7 +125,8 @@ def test_eval_delays_on_native_format(tmp_path: Path) -> None:
     _write_project(tmp_path / "delays" / "emse2017", "jira", 400, seed=1)
     # One OpenMP thread: on a busy shared machine the trees' thread pool otherwise oversubscribes.
     with threadpool_limits(limits=1):
-        result = runner.invoke(app, ["eval", "delays", "--data", str(tmp_path), "--json"], catch_exceptions=False)
+        args = ["eval", "delays", "--data", str(tmp_path), "--json"]
+        result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     (proj,) = out["projects"]
