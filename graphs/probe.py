@@ -3,14 +3,15 @@
 An action whose ledger entry is still PENDING on a later attempt may have been written just before
 the process died (Asana has no idempotency keys). Before writing again the executor asks Asana:
 creates are found by name plus the `⟨sp:…⟩` marker the executor puts into notes/text; sections by
-name in their project; attachments by file name. Updates, moves and dependency links are
-naturally idempotent (the stale/up-to-date check covers them), so they have no probe.
+name in their project; attachments by file name; project/section memberships by reading the
+task. Updates and dependency links are idempotent and covered by the stale/up-to-date check.
 """
 
 from __future__ import annotations
 
 from agents.proposal import ActionKind
 from graphs.actions import (
+    AddToProjectParams,
     AttachFileParams,
     CreateApprovalTaskParams,
     CreateProjectParams,
@@ -86,6 +87,17 @@ def find_existing(
         for update in asana.status_updates(target):
             if mark in (update.text or ""):
                 return update.gid
+        return None
+    if kind == ActionKind.ADD_TO_PROJECT:
+        # Adding again would be harmless in Asana, but it is still a write: read first.
+        assert isinstance(params, AddToProjectParams) and target
+        for membership in asana.task(target).memberships:
+            same_project = membership.project is not None and membership.project.gid == params.project
+            section_ok = params.section is None or (
+                membership.section is not None and membership.section.gid == params.section
+            )
+            if same_project and section_ok:
+                return target
         return None
     if kind == ActionKind.ATTACH_FILE:
         assert isinstance(params, AttachFileParams) and target

@@ -114,8 +114,87 @@ class InboxCollector(Collector):
         return []
 
 
-def create_db_metrics(engine: Engine) -> Metrics:
-    """`create_metrics` with the database-backed gauges wired to `engine`."""
+ASANA_CALLS_KEY = "sprintpilot:metrics:asana_calls"
+ASANA_429_KEY = "sprintpilot:metrics:asana_rate_limited"
+
+
+class RedisCallTotals:
+    """Adds every Asana call (and 429) of this process to totals in Redis, shared by all processes.
+
+    Attached to an AsanaClient's counter (`client.calls.listeners.append(sink)`) by the API and the
+    workers, so `/metrics` reports the calls the workers make too. A Redis outage only drops counts.
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
+
+    def __call__(self, event: str, label: str) -> None:
+        key = ASANA_429_KEY if event == "429" else ASANA_CALLS_KEY
+        self._redis.hincrby(key, label, 1)
+
+
+class AsanaTotalsCollector(Collector):
+    """`asana_calls_all_total{method}` and `asana_rate_limited_all_total`, read from Redis per scrape."""
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily
+
+        try:
+            calls = self._redis.hgetall(ASANA_CALLS_KEY)
+            limited = self._redis.hgetall(ASANA_429_KEY)
+        except Exception:  # noqa: BLE001 - report nothing rather than fail the scrape
+            return
+        family = CounterMetricFamily(
+            "asana_calls_all", "Asana API calls made by every sprintpilot process", labels=["method"]
+        )
+        for label, n in sorted(calls.items()):
+            family.add_metric([label.decode() if isinstance(label, bytes) else str(label)], int(n))
+        yield family
+        yield CounterMetricFamily(
+            "asana_rate_limited_all",
+            "Asana 429 answers seen by every sprintpilot process",
+            value=sum(int(n) for n in limited.values()),
+        )
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
+class RunsCollector(Collector):
+    """`agent_runs{agent,status}`: runs by agent and outcome, from the database (all processes)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        from service.db.models import Run
+
+        family = GaugeMetricFamily("agent_runs", "Graph runs by agent and status", labels=["agent", "status"])
+        try:
+            with self.engine.connect() as conn:
+                stmt = select(Run.agent, Run.status, func.count()).group_by(Run.agent, Run.status)
+                for agent, status, n in conn.execute(stmt):
+                    family.add_metric([str(agent), str(status)], int(n))
+        except Exception:  # noqa: BLE001
+            return
+        yield family
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
+def create_db_metrics(engine: Engine, redis_url: str | None = None) -> Metrics:
+    """`create_metrics` with the shared-state gauges: DB (approvals, inbox, runs) and Redis totals."""
     metrics = create_metrics(pending_approvals_counter(engine))
     metrics.registry.register(InboxCollector(engine))
+    metrics.registry.register(RunsCollector(engine))
+    if redis_url:
+        metrics.registry.register(AsanaTotalsCollector(redis_url))
     return metrics

@@ -109,6 +109,12 @@ class Runtime:
             return project.owner.gid if project.owner else None
         return None
 
+    def share_call_totals(self) -> None:
+        """Count this process's Asana calls into the Redis totals that `/metrics` reports."""
+        from service.metrics import RedisCallTotals
+
+        self.asana.calls.listeners.append(RedisCallTotals(self.settings.redis_url))
+
     def context(
         self, *, actor: str = "sprintpilot", approver_gid: str | None = None, **extra: Any
     ) -> RunContext:

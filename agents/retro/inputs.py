@@ -197,7 +197,8 @@ def read_retro_inputs(
     number = next((n for n, p in sprints if p.gid == project.gid), None)
     m = SPRINT_NAME.match(project.name or "")
     number = number if number is not None else (int(m.group(1)) if m else None)
-    earlier = [p for n, p in sprints if number is not None and n < number][-history:]
+    earlier = [p for n, p in sprints if number is not None and n < number]
+    earlier = earlier[-history:] if history > 0 else []
     for p in earlier:
         ptasks = [t for t in asana.project_tasks(p.gid) if not t.parent]
         retro = next((t for t in ptasks if _is_retro(t) and t.notes), None)

@@ -62,7 +62,8 @@ VALUE_BY_PRIORITY = {"Critical": 80, "High": 60, "Medium": 40, "Low": 20}
 EVENT_ORDER = {"task_added": 0, "task_moved": 1, "re_estimated": 2, "task_completed": 3, "task_removed": 4}
 
 FIELDS = [
-    RecordedField(name="Story Points", type="number"),
+    # Jira allows fractional estimates (e.g. 0.2); precision 0 would round them away.
+    RecordedField(name="Story Points", type="number", precision=1),
     RecordedField(name="Priority", type="enum", options=PRIORITIES),
     RecordedField(name="Business Value", type="number"),
     RecordedField(name="Effort", type="number"),
@@ -214,10 +215,14 @@ def convert_sprint(
         data = _task(m, project.issues.get(m.key), people, _points(m.initial_points))
         events.append(TaskAdded(day=day, task=m.key, data=data))
         events.append(TaskMoved(day=day, task=m.key, project=SPRINT_ID, section="To Do"))
-        if _points(m.points) is not None and _points(m.initial_points) != _points(m.points):
+        if _points(m.initial_points) != _points(m.points):
+            # Includes an estimate cleared to 0 (recorded as None), like the starting scope's.
             events.append(
                 ReEstimated(
-                    day=min(length - 1, day + 1), task=m.key, old=_points(m.initial_points), new=m.points
+                    day=min(length - 1, day + 1),
+                    task=m.key,
+                    old=_points(m.initial_points),
+                    new=_points(m.points),
                 )
             )
     for m in members:

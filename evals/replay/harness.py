@@ -26,11 +26,29 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agents.dependencies import dependencies_specialist
 from agents.planner import planner_specialist
+from agents.retro import retro_specialist
+from agents.standup import standup_specialist
 from agents.triage import triage_specialist
 from evals.recorded.models import RecordedSprint, ReEstimated, TaskAdded
-from evals.replay.observations import PlannerObservation, SprintObservation, TriageObservation
+from evals.replay.observations import (
+    PlannerObservation,
+    SprintAgentsObservation,
+    SprintObservation,
+    TriageObservation,
+)
 from evals.replay.ports import ReplayAudit, ReplayJournal, ReplayRepo
+from evals.replay.sprint_agents import (
+    apply_with_stories,
+    mid_sprint_day,
+    open_tasks,
+    retro_morning,
+    retro_truth,
+    run_retro,
+    run_risk_scan,
+    run_standup,
+)
 from evals.replay.world import (
     EVENT_TIME,
     TOKEN,
@@ -57,6 +75,11 @@ PRIORITY_RANK = {"Critical": 0, "High": 1, "Medium": 2, "Low": 3}
 class ReplayConfig:
     history: int = DEFAULT_HISTORY
     triage: bool = True
+    # The extra agents (one run each per sprint): stand-up and dependency scan at mid-sprint, retro
+    # at the end. Cheap (no charts, no nudges, no earlier retros read); off = the old replay.
+    standup: bool = True
+    risk: bool = True
+    retro: bool = True
     language: LanguageEngine | None = None
     progress: Callable[[str], None] | None = None
 
@@ -179,6 +202,9 @@ def replay_sprint(
 ) -> SprintObservation:
     world = WorldBuilder(rs, list(history)).build()
     specialists = [planner_specialist()] + ([triage_specialist()] if config.triage else [])
+    specialists += [standup_specialist()] if config.standup else []
+    specialists += [dependencies_specialist()] if config.risk else []
+    specialists += [retro_specialist()] if config.retro else []
     registry = SpecialistRegistry(specialists)
     graph = build_supervisor_graph(registry).compile(checkpointer=InMemorySaver())
     audit = ReplayAudit()
@@ -225,9 +251,22 @@ def replay_sprint(
         )
         obs.planner = _planner_obs(world, outcome, repo, thread, len(rs.snapshot.tasks))
         open_sprint(world, rs)
+        extra = config.standup or config.risk or config.retro
+        agents = obs.agents = SprintAgentsObservation() if extra else None
+        mid = mid_sprint_day(rs)
         for day in range(rs.length_days):
+            if agents is not None and day == mid and (config.standup or config.risk):
+                today = rs.start_on + timedelta(days=day)
+                world.clock.set(at(today, WORK_START))
+                agents.mid_day = day
+                agents.open_tasks = open_tasks(world, rs)
+                if config.standup:
+                    agents.standup = run_standup(graph, ctx, repo, world, day, today)
+                if config.risk:
+                    agents.risk = run_risk_scan(graph, ctx, repo, world, rs, day)
             world.clock.set(at(rs.start_on + timedelta(days=day), EVENT_TIME))
-            added = [g for e in rs.events if e.day == day if (g := apply_event(world, e, rs.start_on))]
+            apply = apply_with_stories if extra else apply_event
+            added = [g for e in rs.events if e.day == day if (g := apply(world, e, rs.start_on))]
             if not (config.triage and added):
                 continue
             tthread = f"replay:{rs.id}:triage:{day}"
@@ -246,6 +285,10 @@ def replay_sprint(
             obs.triage.extend(rows)
             if out.status == "error" or error:
                 obs.triage_errors.append(error or str((out.report or {}).get("error")))
+        if agents is not None and config.retro:
+            world.clock.set(at(retro_morning(rs), WORK_START))
+            agents.retro = run_retro(graph, ctx, repo, world, rs)
+            agents.retro_truth = retro_truth(rs, truth, world)
     return obs
 
 

@@ -36,6 +36,81 @@ class TriageObservation(BaseModel):
     comment_posted: bool
 
 
+class OpenTask(BaseModel):
+    """A sprint task still open when the mid-sprint agents ran, with how it really ended."""
+
+    task: str
+    points: float | None
+    started: bool  # in the sprint's In Progress section at that moment
+    failed: bool  # truth: not completed in this sprint (not completed, punted or completed elsewhere)
+
+
+class StandupObservation(BaseModel):
+    status: str
+    error: str | None = None
+    day: int
+    flagged: dict[str, list[str]] = Field(default_factory=dict)  # recorded task id -> at-risk kinds
+
+
+class RiskObservation(BaseModel):
+    status: str
+    error: str | None = None
+    day: int
+    scores: dict[str, int] = Field(default_factory=dict)  # recorded task id -> Risk Score
+    slips: int = 0
+    pace_source: str | None = None
+
+
+class RetroNumbers(BaseModel):
+    """Commitment numbers: the retro's (from its evidence) or the dataset's on the same definitions."""
+
+    committed_items: int
+    committed_points: float
+    added_items: int
+    added_points: float
+    completed_items: int
+    completed_points: float
+    carry_over_items: int
+    carry_over_points: float
+
+
+class RetroObservation(BaseModel):
+    status: str
+    error: str | None = None
+    numbers: RetroNumbers | None = None
+    completed: list[str] = Field(default_factory=list)
+    carry_over: list[str] = Field(default_factory=list)
+    added: list[str] = Field(default_factory=list)
+
+
+class RetroTruth(BaseModel):
+    """The recording's outcome, restated on the retro's definitions (see scorer_retro)."""
+
+    numbers: RetroNumbers
+    completed_points_report: float  # the sprint report's sum (outcome.completed_points)
+    completed_points_items: float  # final points summed over outcome.completed_items
+    punted_items: int
+    punted_points: float
+    completed: list[str]
+    carry_over: list[str]
+    added: list[str]
+    # Diagnostics for mismatches: members closed before the sprint started (in an earlier sprint), and
+    # members whose final points the Story Points field's precision cannot hold (the sandbox rounds).
+    closed_before_start: list[str] = Field(default_factory=list)
+    unrepresentable_points: list[str] = Field(default_factory=list)
+
+
+class SprintAgentsObservation(BaseModel):
+    """Extra agent runs of one sprint: stand-up and risk scan at mid-sprint, retro at the end."""
+
+    mid_day: int | None = None
+    open_tasks: list[OpenTask] = Field(default_factory=list)
+    standup: StandupObservation | None = None
+    risk: RiskObservation | None = None
+    retro: RetroObservation | None = None
+    retro_truth: RetroTruth | None = None
+
+
 class SprintObservation(BaseModel):
     id: str
     sequence: int
@@ -52,3 +127,4 @@ class SprintObservation(BaseModel):
     triage: list[TriageObservation] = Field(default_factory=list)
     triage_runs: int = 0
     triage_errors: list[str] = Field(default_factory=list)
+    agents: SprintAgentsObservation | None = None  # stand-up / risk / retro runs (None: not run)

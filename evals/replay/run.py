@@ -12,7 +12,7 @@ from evals.recorded.io import load_recorded_dir
 from evals.recorded.models import RecordedSprint
 from evals.replay.harness import DEFAULT_HISTORY, ReplayConfig, ReplayResult, replay
 from evals.replay.report import write_report
-from evals.replay.scorers import run_scorers
+from evals.replay.scorers import run_scorers, scorer_names
 from tools.llm.cache import ResponseCache
 from tools.llm.engine import LanguageEngine
 
@@ -66,6 +66,9 @@ def run_replay(
     seed: int = 0,
     history: int = DEFAULT_HISTORY,
     triage: bool = True,
+    standup: bool = True,
+    risk: bool = True,
+    retro: bool = True,
     cache_dir: Path | None = None,
     model_name: str = "replayed",
     charts: bool = True,
@@ -76,10 +79,20 @@ def run_replay(
         raise ValueError(f"no recorded sprints found in {data}")
     only = parse_selection(selection, sprints)
     engine = language_engine(cache_dir, model_name)
-    result = replay(
-        sprints, ReplayConfig(history=history, triage=triage, language=engine, progress=progress), only=only
+    config = ReplayConfig(
+        history=history,
+        triage=triage,
+        standup=standup,
+        risk=risk,
+        retro=retro,
+        language=engine,
+        progress=progress,
     )
-    sections = run_scorers(result.sprints, None if triage else ["planner"])
+    result = replay(sprints, config, only=only)
+    # Only the scorers of agents that ran (the forecast scorer needs no agent).
+    skipped = {n for n, on in (("triage", triage), ("standup", standup), ("risk", risk), ("retro", retro))
+               if not on}  # fmt: skip
+    sections = run_scorers(result.sprints, [n for n in scorer_names() if n not in skipped])
     meta = {
         "dataset": dataset,
         "sprints_recorded": len(sprints),
@@ -88,6 +101,7 @@ def run_replay(
         "seed": seed,
         "history": history,
         "triage": triage,
+        "agents": {"standup": standup, "risk": risk, "retro": retro},
         "engine": engine.label if engine else "offline",
     }
     report = write_report(out_dir, meta, sections, result.sprints, runtime_s=result.seconds, charts=charts)

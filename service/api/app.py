@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -19,11 +19,14 @@ from service.settings import Settings
 
 
 def _default_runtime_factory(settings: Settings) -> RuntimeFactory:
-    def factory() -> AbstractContextManager[object]:
+    @contextmanager
+    def factory() -> Iterator[object]:
         # Imported on first use: the webhook receiver never needs graphs or the Asana client.
         from service.runtime import open_runtime
 
-        return open_runtime(settings)
+        with open_runtime(settings) as rt:
+            rt.share_call_totals()
+            yield rt
 
     return factory  # type: ignore[return-value]
 
@@ -61,7 +64,7 @@ def create_api(
     app.state.api = ApiState(
         settings=settings,
         engine=db,
-        metrics=metrics or create_db_metrics(db),
+        metrics=metrics or create_db_metrics(db, settings.redis_url),
         audit=SqlAuditLog(db),
         runtime_factory=runtime_factory or _default_runtime_factory(settings),
         secrets=SecretCache(db),

@@ -22,6 +22,9 @@ from agents.proposal import Decision
 from service.api.auth import require_api_token
 from service.api.state import RuntimeFactory, api_state
 from service.chat_runtime import ChatConfig, chat_session
+from service.events.locks import ThreadLocked, thread_lock
+
+LOCK_WAIT_S = 10.0
 
 router = APIRouter(tags=["chat"], dependencies=[Depends(require_api_token)])
 
@@ -62,7 +65,8 @@ def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
     def events() -> Iterator[str]:
         yield _sse("thread", {"thread_id": thread_id})
         try:
-            with factory() as rt:
+            with factory() as rt, thread_lock(rt.engine, thread_id, wait_s=LOCK_WAIT_S):
+                # One turn at a time per thread (the same advisory lock the workers take).
                 session = chat_session(rt, thread_id, body.user, config=ChatConfig())
                 if body.decisions is not None:
                     stream = session.decide(
@@ -72,6 +76,8 @@ def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
                     stream = session.send(body.message or "")
                 for event in stream:
                     yield _sse(event.kind, event.data)
+        except ThreadLocked:
+            yield _sse("error", {"message": "this conversation is busy with another message; retry shortly"})
         except Exception as err:  # noqa: BLE001 - the stream has started: report in-band
             yield _sse("error", {"message": f"{type(err).__name__}: {err}"})
         yield _sse("done", {"thread_id": thread_id})

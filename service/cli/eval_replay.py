@@ -35,6 +35,15 @@ def replay(
     triage: Annotated[
         bool, typer.Option("--triage/--no-triage", help="run triage on tasks added mid-sprint")
     ] = True,
+    standup: Annotated[
+        bool, typer.Option("--standup/--no-standup", help="run the stand-up at mid-sprint (at-risk scorer)")
+    ] = True,
+    risk: Annotated[
+        bool, typer.Option("--risk/--no-risk", help="run the dependency scan at mid-sprint (risk scorer)")
+    ] = True,
+    retro: Annotated[
+        bool, typer.Option("--retro/--no-retro", help="run the retro at sprint end (retro scorer)")
+    ] = True,
     llm_cache: Annotated[
         Path | None,
         typer.Option("--llm-cache", help="replay recorded model answers from this ResponseCache dir"),
@@ -46,7 +55,8 @@ def replay(
         bool, typer.Option("--json", help="print the JSON report instead of the tables")
     ] = False,
 ) -> None:
-    """Replay recorded sprints (Koralage Spring XD by default) and score the planner and triage."""
+    """Replay recorded sprints (Koralage Spring XD by default) and score planner, triage, stand-up,
+    risk, retro and forecast against what really happened."""
     from rich.console import Console
 
     from evals.replay.report import dumps
@@ -62,6 +72,9 @@ def replay(
         seed=seed,
         history=history,
         triage=triage,
+        standup=standup,
+        risk=risk,
+        retro=retro,
         cache_dir=llm_cache,
         model_name=model_name,
         progress=None if as_json else (lambda line: console.print(f"[dim]{line}[/]")),

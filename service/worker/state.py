@@ -71,6 +71,7 @@ class WorkerState:
                 rt = stack.enter_context(open_runtime(self.settings))
                 if self.config.shared_asana_limits:
                     self._install_quota(rt)
+                rt.share_call_totals()
             except BaseException:
                 stack.close()
                 raise

@@ -42,7 +42,12 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
     return subprocess.run(
         [sys.executable, "-m", "service.cli.main", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
 
 
@@ -119,8 +124,16 @@ class SimulatedCrash(BaseException):
 class CrashAfterWrites:
     """The real client, except that the process 'dies' right after its Nth write reached Asana."""
 
-    WRITES = {"create_project", "create_section", "add_task_to_project", "update_task", "add_comment",
-              "create_status_update", "create_task", "add_task_to_section"}
+    WRITES = {
+        "create_project",
+        "create_section",
+        "add_task_to_project",
+        "update_task",
+        "add_comment",
+        "create_status_update",
+        "create_task",
+        "add_task_to_section",
+    }
 
     def __init__(self, client: AsanaClient, crash_after: int) -> None:
         self._client = client

@@ -156,15 +156,14 @@ def test_worker_killed_mid_apply_redelivers_and_writes_exactly_once(stack: Pipel
         stack.faults(latency_ms=0, methods=[])
     assert _wait_status(stack, request["proposal_id"], timeout=90) == "applied"
     delta = stack.mutations() - before
-    # Every write but the one in flight at the kill happened once. That one (an addProject sent
-    # while the child died) may be re-sent once by the executor's recovery: Asana's addProject is
-    # idempotent, so the effect is still once, which the per-path counts and the state show.
+    # Every write happened exactly once: the one in flight at the kill is found by the recovery's
+    # probe (it reads the task's memberships) instead of being sent again.
     assert delta["POST /status_updates"] == 1
-    assert delta["POST /tasks/{task_gid}/addProject"] in (_adds(request), _adds(request) + 1), delta
+    assert delta["POST /tasks/{task_gid}/addProject"] == _adds(request), delta
     stats = stack.sandbox.store.stats
     recent = list(stats.log)[-(stats.total - requests_before) :]
     paths = Counter(e.path for e in recent if e.template == "/tasks/{task_gid}/addProject")
-    assert sum(1 for n in paths.values() if n > 1) <= 1
+    assert all(n == 1 for n in paths.values()), paths
     sprint = {
         r["args"]["params"].get("project")
         for r in request["action_requests"]
@@ -249,7 +248,8 @@ def test_broker_down_events_wait_in_outbox_and_run_after_recovery(stack: Pipelin
         assert len(outbox) == 1 and outbox[0].published_at is None
     finally:
         stack.broker = PrivateRedis(port).start()
-    assert _wait_status(stack, request["proposal_id"], timeout=90) == "applied"
+    # Generous: the worker's broker reconnect backs off, and a loaded 2-core box is slow.
+    assert _wait_status(stack, request["proposal_id"], timeout=240) == "applied"
     _wait_row(stack, task_gid)
 
 
@@ -261,7 +261,7 @@ def test_poison_message_is_quarantined_after_n_deliveries(stack: PipelineStack) 
         rows = [r for r in stack.inbox_rows() if r.resource_gid == crash_gid]
         return next((r for r in rows if r.status == "quarantined"), None)
 
-    row = wait_for(quarantined, 120, 0.2, "quarantine")
+    row = wait_for(quarantined, 300, 0.2, "quarantine")
     delivery = stack.delivery(row.id)
     assert delivery is not None
     assert delivery.attempts == MAX_DELIVERIES + 1 and delivery.quarantined_at is not None

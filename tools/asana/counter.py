@@ -6,9 +6,13 @@ Labels are "<METHOD> <path template>", e.g. "GET /projects/{gid}/tasks".
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class CallCounter:
     writes: int = 0
     retries: int = 0
     errors: int = 0
+    rate_limited: int = 0
+    # Called with ("call", label) per request and ("429", label) per rate-limited answer, e.g. to
+    # add this process's calls to totals shared across processes (service/metrics.py).
+    listeners: list[Callable[[str, str], None]] = field(default_factory=list, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, label: str, *, is_write: bool) -> None:
@@ -40,6 +48,19 @@ class CallCounter:
                 self.writes += 1
             else:
                 self.reads += 1
+        self._notify("call", label)
+
+    def record_rate_limited(self, label: str) -> None:
+        with self._lock:
+            self.rate_limited += 1
+        self._notify("429", label)
+
+    def _notify(self, event: str, label: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event, label)
+            except Exception:  # noqa: BLE001 - metrics must never break an Asana call
+                log.debug("call listener failed", exc_info=True)
 
     def record_retry(self) -> None:
         with self._lock:

@@ -62,6 +62,8 @@ class Transport:
                 if self.breaker is not None:
                     self.breaker.record_success()
                 return result
+            if isinstance(error, RateLimited):
+                self.counter.record_rate_limited(label)
             elapsed = self.policy.clock() - started
             wait = self.policy.delay_for(error, attempt, is_write=is_write, elapsed=elapsed)
             if wait is None:

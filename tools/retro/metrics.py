@@ -31,9 +31,13 @@ def end_of(day: date) -> datetime:
 
 
 def completed_in(item: RetroItem, window: SprintWindow) -> bool:
+    """Finished inside the sprint window (an item closed in an earlier sprint does not count here)."""
     if not item.completed:
         return False
-    return item.completed_at is None or _aware(item.completed_at) <= end_of(window.end_on)
+    if item.completed_at is None:
+        return True
+    done = _aware(item.completed_at)
+    return datetime.combine(window.start_on, time.min, tzinfo=UTC) <= done <= end_of(window.end_on)
 
 
 def added_mid_sprint(item: RetroItem, window: SprintWindow) -> bool:
