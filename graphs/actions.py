@@ -138,6 +138,8 @@ class PostStatusUpdateParams(Params):
     title: str = Field(min_length=1, max_length=255)
     text: str = Field(min_length=1)
     status_type: Literal["on_track", "at_risk", "off_track", "on_hold", "complete"] = "on_track"
+    # Asana status updates belong to a project or a portfolio; the target gid is of this type.
+    parent_type: Literal["project", "portfolio"] = "project"
 
 
 class AttachFileParams(Params):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from tools.asana.field_map import FieldMap
-from tools.asana.models import Attachment, Project, Section, StatusUpdate, Story, Task
+from tools.asana.models import Attachment, Portfolio, Project, Section, StatusUpdate, Story, Task
 
 
 class AsanaPort(Protocol):
@@ -32,6 +32,8 @@ class AsanaPort(Protocol):
     def stories(self, task_gid: str) -> list[Story]: ...
 
     def status_updates(self, parent_gid: str) -> list[StatusUpdate]: ...
+
+    def portfolio(self, gid: str) -> Portfolio: ...
 
     def attachments(self, parent_gid: str) -> list[Attachment]: ...
 

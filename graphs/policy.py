@@ -26,6 +26,7 @@ from graphs.actions import (
     DependencyParams,
     InvalidAction,
     Params,
+    PostStatusUpdateParams,
     SetCustomFieldParams,
     is_ref,
     parse_params,
@@ -175,7 +176,11 @@ class PolicyEngine:
         rule = TARGETS[action.kind]
         if isinstance(params, AttachFileParams) and params.parent_type == "project":
             rule = "project"
-        if rule == "none":
+        if isinstance(params, PostStatusUpdateParams) and params.parent_type == "portfolio":
+            if not action.target or is_ref(action.target):
+                raise Denied("a portfolio status update needs an existing portfolio gid")
+            self.scope.portfolio(action.target)
+        elif rule == "none":
             if action.target is not None:
                 raise Denied(f"{action.kind.value} takes no target")
         elif not action.target:

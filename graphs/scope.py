@@ -44,6 +44,14 @@ class ScopeChecker:
         if gid not in self._allowed_projects():
             raise OutOfScope(f"project {gid} is outside the allowed projects")
 
+    def portfolio(self, gid: str) -> None:
+        """A portfolio is in scope when it belongs to an allowed workspace."""
+        try:
+            found = self._asana.portfolio(gid)
+        except (NotFound, Forbidden) as err:
+            raise OutOfScope(f"portfolio {gid} cannot be read ({err.status})") from None
+        self.workspace(found.workspace.gid if found.workspace else None)
+
     def _task(self, gid: str) -> Task:
         if gid not in self._tasks:
             try:

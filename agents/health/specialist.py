@@ -97,14 +97,20 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     latest = inputs.sprints[-1][0]
     text = health_markdown(f"{inputs.portfolio_name} / {latest.name or latest.gid}", trend, narrative, label)
     title = f"Health {h.score:g}/100 ({h.band})"
-    # The portfolio itself is not a target the scope checker accepts (it checks projects), so the
-    # portfolio report goes on the team's latest sprint project; see the report for the gap.
+    # The portfolio's own status update carries the report; the team's latest sprint project gets
+    # the same score (Asana shows a project's health through its status updates).
     actions = [
+        Action(
+            kind=ActionKind.POST_STATUS_UPDATE,
+            target=inputs.portfolio_gid,
+            params={"title": title, "text": text, "status_type": h.status_type, "parent_type": "portfolio"},
+            reason="portfolio health: score, each component's contribution and the trend",
+        ),
         Action(
             kind=ActionKind.POST_STATUS_UPDATE,
             target=latest.gid,
             params={"title": title, "text": text, "status_type": h.status_type},
-            reason="portfolio health per component (no action kind writes a project-level Health field)",
+            reason="the health score on the team's current sprint project",
         ),
     ]
     return Proposal(

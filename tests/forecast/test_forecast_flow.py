@@ -60,7 +60,11 @@ def test_health_scores_the_portfolio_and_shows_each_component(rt: Runtime) -> No
     assert out.status == "done", out.report
     assert out.report is not None and out.report["status"] == "applied", out.report
     muts = _mutations(rt)
-    assert muts["POST /status_updates"] == 1
+    assert muts["POST /status_updates"] == 2  # the portfolio's own update + the current sprint's
+    assert rt.sandbox is not None
+    portfolio = next(p for p in rt.sandbox.store.portfolios.values() if p.name == "Mobile Portfolio")
+    on_portfolio = [u for u in rt.asana.status_updates(portfolio.gid) if (u.title or "").startswith("Health")]
+    assert len(on_portfolio) == 1
     sprint23 = rt.asana.find_project(rt.allowed_workspaces()[0], "Sprint 23")
     updates = [u for u in rt.asana.status_updates(sprint23.gid) if (u.title or "").startswith("Health")]
     assert len(updates) == 1
