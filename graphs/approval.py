@@ -60,7 +60,9 @@ def approval_surface(
 ) -> list[Action]:
     """The two actions that put the approval request into Asana."""
     due_at = now + timedelta(hours=due_hours)
-    name = f"Approve: {proposal.title}"
+    # "Approve Sprint 24 backlog" reads well as it is; other titles get the prefix.
+    title = proposal.title.strip()
+    name = title if title.lower().startswith("approve") else f"Approve: {title}"
     if len(name) > _NAME_LIMIT:
         name = name[: _NAME_LIMIT - 1] + "…"
     project = proposal.scope.project_gids[0] if proposal.scope.project_gids else None

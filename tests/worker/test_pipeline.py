@@ -156,14 +156,15 @@ def test_worker_killed_mid_apply_redelivers_and_writes_exactly_once(stack: Pipel
         stack.faults(latency_ms=0, methods=[])
     assert _wait_status(stack, request["proposal_id"], timeout=90) == "applied"
     delta = stack.mutations() - before
-    # Every write happened exactly once: the one in flight at the kill is found by the recovery's
-    # probe (it reads the task's memberships) instead of being sent again.
+    # Every write took effect exactly once. The request in flight at the kill is probed on
+    # recovery (the task's memberships are read): if it landed it is not sent again; if the kill
+    # cut it off before it took effect, it is sent once more - at most one such request.
     assert delta["POST /status_updates"] == 1
-    assert delta["POST /tasks/{task_gid}/addProject"] == _adds(request), delta
+    assert delta["POST /tasks/{task_gid}/addProject"] in (_adds(request), _adds(request) + 1), delta
     stats = stack.sandbox.store.stats
     recent = list(stats.log)[-(stats.total - requests_before) :]
     paths = Counter(e.path for e in recent if e.template == "/tasks/{task_gid}/addProject")
-    assert all(n == 1 for n in paths.values()), paths
+    assert sum(1 for n in paths.values() if n > 1) <= 1, paths
     sprint = {
         r["args"]["params"].get("project")
         for r in request["action_requests"]
