@@ -67,7 +67,19 @@ def gate_node(state: RunState, runtime: Runtime[RunContext]) -> Command[Any]:
     answer = interrupt(payload)
 
     # From here on the node runs once per answer: reads and audit rows are fine.
-    ctx = runtime.context
+    return settle_answer(runtime.context, state, proposal, verdicts, payload, answer)
+
+
+def settle_answer(
+    ctx: RunContext,
+    state: RunState,
+    proposal: Proposal,
+    verdicts: list[Verdict],
+    payload: dict[str, Any],
+    answer: Any,
+) -> Command[Any]:
+    """Validate a reviewer's answer (digest, count, re-validated edits) and route: back to the gate
+    with the refusal audited, or on to apply with the decisions recorded. Shared by every gate."""
     thread_id = current_thread_id()
     scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
 

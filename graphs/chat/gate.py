@@ -1,7 +1,7 @@
 """The chat graph's approval gate: graphs/gate.py's interrupt and validation, plus approver rights.
 
 It raises the same HumanInTheLoopMiddleware-shaped payload (`graphs.gate.approval_request`) and
-validates the answer with the same `validate_resume` and recording (`graphs.gate._record`), so a
+validates and records the answer with the same `graphs.gate.settle_answer`, so a
 decision made in chat is checked exactly like one from the CLI, API or Asana. Two additions:
 - an identity not on the approver list is refused and audited (`decision.unauthorized`), and the
   request is raised again;
@@ -17,15 +17,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from agents.proposal import ApprovalClass, Proposal
+from agents.proposal import ApprovalClass
 from graphs.chat.approvers import Approvers
 from graphs.context import RunContext, current_thread_id
-from graphs.decisions import InvalidDecision, validate_resume
-from graphs.gate import _record, approval_request
-from graphs.policy import annotate, evaluate, with_tagged_comments
+from graphs.gate import approval_request, settle_answer
 from graphs.ports import AuditRecord
-from graphs.scope import ScopeChecker
-from graphs.state import Verdict, proposal_of, verdicts_of
+from graphs.state import proposal_of, verdicts_of
 
 ContextOf = Callable[[Runtime[Any]], RunContext]
 
@@ -71,38 +68,6 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
             )
             return Command(goto="gate", update={"invalid_decisions": [reason]})
 
-        scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
-
-        def reevaluate(edited: Proposal) -> tuple[Proposal, list[Verdict]]:
-            tagged = with_tagged_comments(edited, ctx.policy)
-            new_verdicts = evaluate(tagged, ctx.policy, scope)
-            return annotate(tagged, new_verdicts), new_verdicts
-
-        try:
-            accepted = validate_resume(
-                answer, proposal=proposal, verdicts=verdicts, digest=payload["digest"], reevaluate=reevaluate
-            )
-        except InvalidDecision as err:
-            ctx.audit.append(
-                AuditRecord(
-                    actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
-                    event="decision.invalid",
-                    outcome="denied",
-                    thread_id=thread_id,
-                    proposal_id=proposal.id,
-                    reason=str(err),
-                )
-            )
-            return Command(goto="gate", update={"invalid_decisions": [str(err)]})
-        _record(ctx, thread_id, proposal, accepted, state.get("approval_task_gid"))
-        return Command(
-            goto="apply",
-            update={
-                "proposal": accepted.proposal.model_dump(mode="json"),
-                "verdicts": [v.model_dump() for v in accepted.verdicts],
-                "decisions": {str(i): d.model_dump(mode="json") for i, d in accepted.by_index.items()},
-                "decided_by": accepted.decided_by,
-            },
-        )
+        return settle_answer(ctx, state, proposal, verdicts, payload, answer)  # type: ignore[arg-type]
 
     return gate

@@ -7,9 +7,7 @@ sprintpilot deps --slipped 1200… --new-due 2026-12-04
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,32 +75,10 @@ def deps(
                     "trigger": "cli",
                 },
             )
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "thread_id": thread_id,
-                        "status": outcome.status,
-                        "approval_request": outcome.interrupt,
-                        "report": outcome.report,
-                        "asana_calls": asdict(rt.asana.calls.snapshot()),
-                    },
-                    indent=2,
-                    default=str,
-                    sort_keys=True,
-                )
-            )
-            if outcome.status == "error":
-                raise typer.Exit(1)
-            return
-        if outcome.status == "error":
-            render.show_report(outcome.report)
-            raise typer.Exit(1)
-        if outcome.interrupt:
-            render.show_request(outcome.interrupt, limit=15)
-            pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
-            console.print(
-                f"\nDue-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]"
-            )
-        else:
-            render.show_report(outcome.report)
+        render.finish_run(
+            outcome,
+            thread_id,
+            rt.asana.calls.snapshot(),
+            as_json=as_json,
+            approve_hint="Due-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]",
+        )

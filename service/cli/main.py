@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -125,31 +124,14 @@ def plan(
                 thread_id,
                 {"agent": "planner", "args": args.model_dump(exclude_none=True), "trigger": "cli"},
             )
-        if as_json:
-            _print_json(
-                {
-                    "thread_id": thread_id,
-                    "status": outcome.status,
-                    "approval_request": outcome.interrupt,
-                    "report": outcome.report,
-                    "asana_calls": asdict(rt.asana.calls.snapshot()),
-                }
-            )
-            if outcome.status == "error":
-                raise typer.Exit(1)
-            return
-        if outcome.status == "error":
-            render.show_report(outcome.report)
-            raise typer.Exit(1)
-        if outcome.interrupt:
-            render.show_request(outcome.interrupt, limit=15)
-            pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
-            console.print(
-                f"\nApprove in Asana (approval task) then run [bold]sprintpilot approvals sync[/], "
-                f"or here: [bold]sprintpilot approvals approve {pid}[/]"
-            )
-        else:
-            render.show_report(outcome.report)
+        render.finish_run(
+            outcome,
+            thread_id,
+            rt.asana.calls.snapshot(),
+            as_json=as_json,
+            approve_hint="Approve in Asana (approval task) then run [bold]sprintpilot approvals sync[/], "
+            "or here: [bold]sprintpilot approvals approve {pid}[/]",
+        )
 
 
 def _availability(rt: Any, workspace: str, values: list[str]) -> dict[str, float]:

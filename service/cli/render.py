@@ -95,3 +95,35 @@ def show_report(report: dict[str, Any] | None) -> None:
         console.print(Markdown(str(report["markdown"])))
     elif report.get("message"):
         console.print(str(report["message"]))
+
+
+def finish_run(outcome: Any, thread_id: str, calls: Any, *, as_json: bool, approve_hint: str) -> None:
+    """Print a run's outcome the same way for every agent command; exit 1 when the run failed.
+
+    `approve_hint` follows the approval table; `{pid}` in it becomes the short proposal id.
+    """
+    import dataclasses
+
+    import typer
+
+    if as_json:
+        payload = {
+            "thread_id": thread_id,
+            "status": outcome.status,
+            "approval_request": outcome.interrupt,
+            "report": outcome.report,
+            "asana_calls": dataclasses.asdict(calls),
+        }
+        typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
+        if outcome.status == "error":
+            raise typer.Exit(1)
+        return
+    if outcome.status == "error":
+        show_report(outcome.report)
+        raise typer.Exit(1)
+    if outcome.interrupt:
+        show_request(outcome.interrupt, limit=15)
+        pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
+        console.print("\n" + approve_hint.format(pid=pid))
+    else:
+        show_report(outcome.report)

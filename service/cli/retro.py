@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,27 +44,11 @@ def retro(
                 thread_id,
                 {"agent": "retro", "args": args.model_dump(exclude_none=True), "trigger": "cli"},
             )
-        if as_json:
-            payload = {
-                "thread_id": thread_id,
-                "status": outcome.status,
-                "approval_request": outcome.interrupt,
-                "report": outcome.report,
-                "asana_calls": asdict(rt.asana.calls.snapshot()),
-            }
-            typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
-            if outcome.status == "error":
-                raise typer.Exit(1)
-            return
-        if outcome.status == "error":
-            render.show_report(outcome.report)
-            raise typer.Exit(1)
-        if outcome.interrupt:
-            render.show_request(outcome.interrupt, limit=15)
-            pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
-            console.print(
-                "\nThe numbers and review draft were posted as a status update. Approve the retro task and "
-                f"action items in Asana, or here: [bold]sprintpilot approvals approve {pid}[/]"
-            )
-        else:
-            render.show_report(outcome.report)
+        render.finish_run(
+            outcome,
+            thread_id,
+            rt.asana.calls.snapshot(),
+            as_json=as_json,
+            approve_hint="The numbers and review draft were posted as a status update. Approve the retro "
+            "task and action items in Asana, or here: [bold]sprintpilot approvals approve {pid}[/]",
+        )
