@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,9 @@ def forecast(
     scope: Annotated[str, typer.Option(help="all | section:X | tag:X | epic:X")] = "all",
     by: Annotated[str, typer.Option(help="How much will be done by this date (YYYY-MM-DD).")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where the embedded DB and sandbox state live.")
+    ] = None,
 ) -> None:
     """Forecast the next sprints (P50/P85/P95), when the scope will be done, and capacity per person."""
     from graphs.runner import start_run
@@ -27,7 +31,8 @@ def forecast(
     args: dict[str, object] = {"project": project, "scope": scope}
     if by:
         args["by"] = date.fromisoformat(by).isoformat()
-    with open_runtime(load_settings()) as rt:
+    overrides = {"data_dir": data_dir} if data_dir is not None else {}
+    with open_runtime(load_settings(**overrides)) as rt:
         out = start_run(
             rt.graph,
             rt.context(actor="cli:forecast"),
