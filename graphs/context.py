@@ -44,6 +44,18 @@ class RunContext:
     now: Callable[[], datetime] = utc_now
     actor: str = "sprintpilot"
 
+    def default_workspace(self, explicit: str | None = None) -> str:
+        """The workspace a run works in: the one asked for, else the first allowed, else the first
+        the token sees."""
+        if explicit:
+            return explicit
+        if self.allowed_workspace_gids:
+            return sorted(self.allowed_workspace_gids)[0]
+        workspaces = self.asana.workspaces()  # type: ignore[attr-defined]
+        if not workspaces:
+            raise ValueError("the Asana token sees no workspace")
+        return str(workspaces[0].gid)
+
     def __post_init__(self) -> None:
         # Accept any iterable of gids from callers but keep immutable sets inside.
         self.allowed_workspace_gids = frozenset(self.allowed_workspace_gids)

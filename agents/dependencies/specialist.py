@@ -45,17 +45,6 @@ class DependencyArgs(BaseModel):
         return self
 
 
-def _workspace(args: DependencyArgs, ctx: RunContext) -> str:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids:
-        return sorted(ctx.allowed_workspace_gids)[0]
-    workspaces = ctx.asana.workspaces()  # type: ignore[attr-defined]
-    if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
-    return str(workspaces[0].gid)
-
-
 def _fmt(d: date | None) -> str:
     return d.isoformat() if d else "none"
 
@@ -89,7 +78,7 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = DependencyArgs.model_validate(raw_args)
-    workspace = _workspace(args, ctx)
+    workspace = ctx.default_workspace(args.workspace)
     inputs = read_dependency_inputs(ctx.asana, workspace, args.projects, use_history=args.use_history)  # type: ignore[arg-type]
     analysis = analyse(
         inputs,

@@ -36,17 +36,6 @@ class ForecastArgs(BaseModel):
     seed: int = 0
 
 
-def _workspace(args: ForecastArgs, ctx: RunContext) -> str:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids:
-        return sorted(ctx.allowed_workspace_gids)[0]
-    workspaces = ctx.asana.workspaces()  # type: ignore[attr-defined]
-    if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
-    return str(workspaces[0].gid)
-
-
 def _iso(d: date | None) -> str:
     return d.isoformat() if d else ""
 
@@ -55,7 +44,7 @@ def run_forecast(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = ForecastArgs.model_validate(raw_args)
-    workspace = _workspace(args, ctx)
+    workspace = ctx.default_workspace(args.workspace)
     inputs = read_planning_inputs(ctx.asana, workspace, args.project)  # type: ignore[arg-type]
     result = compute_forecast(
         inputs,

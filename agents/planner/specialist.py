@@ -33,20 +33,9 @@ class PlannerArgs(BaseModel):
     include_blocked: bool = False
 
 
-def _workspace(args: PlannerArgs, ctx: RunContext) -> str:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids:
-        return sorted(ctx.allowed_workspace_gids)[0]
-    workspaces = ctx.asana.workspaces()  # type: ignore[attr-defined]
-    if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
-    return str(workspaces[0].gid)
-
-
 def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     args = PlannerArgs.model_validate(raw_args)
-    workspace = _workspace(args, ctx)
+    workspace = ctx.default_workspace(args.workspace)
     inputs = read_planning_inputs(ctx.asana, workspace, args.project, availability=args.availability)  # type: ignore[arg-type]
     today = ctx.now().date()
     plan = compute_plan(

@@ -28,17 +28,6 @@ class RetroArgs(BaseModel):
     history: int = Field(default=3, ge=0, le=10, description="earlier sprints compared for recurring themes")
 
 
-def _workspace(args: RetroArgs, ctx: RunContext) -> str:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids:
-        return sorted(ctx.allowed_workspace_gids)[0]
-    workspaces = ctx.asana.workspaces()  # type: ignore[attr-defined]
-    if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
-    return str(workspaces[0].gid)
-
-
 def narrative_variables(inputs: RetroInputs, a: RetroAnalysis) -> dict[str, Any]:
     c = a.commitment
     by_gid = {i.gid: i for i in inputs.items}
@@ -66,7 +55,7 @@ def run_retro(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = RetroArgs.model_validate(raw_args)
-    workspace = _workspace(args, ctx)
+    workspace = ctx.default_workspace(args.workspace)
     reader: Any = ctx.asana
     inputs = read_retro_inputs(reader, workspace, args.project, today=ctx.now().date(), history=args.history)
     result = analyse(inputs)

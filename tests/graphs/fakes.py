@@ -7,14 +7,13 @@ simulate a process crash right before or right after the n-th write.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from agents.proposal import Decision, Proposal
+from evals.replay.ports import ReplayAudit, ReplayJournal
 from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
 from tools.asana.errors import NotFound
 from tools.asana.field_map import FieldMap
@@ -316,45 +315,15 @@ def _set_value(task: Task, cf_gid: str, encoded: Any) -> None:
 # --- ports ------------------------------------------------------------------------------------
 
 
-class MemoryAudit:
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-        self._head = "0" * 64
-
-    def append(self, record: AuditRecord) -> str:
-        raw = json.dumps(record.model_dump(mode="json"), sort_keys=True)
-        self._head = hashlib.sha256((self._head + raw).encode()).hexdigest()
-        self.records.append(record)
-        return self._head
+class MemoryAudit(ReplayAudit):
+    """The replay's in-memory hash-chained audit log, plus a filter for assertions."""
 
     def events(self, event: str | None = None) -> list[AuditRecord]:
         return [r for r in self.records if event is None or r.event == event]
 
 
-class MemoryJournal:
-    def __init__(self, audit: MemoryAudit) -> None:
-        self.entries: dict[str, LedgerEntry] = {}
-        self.audit = audit
-
-    def get(self, key: str) -> LedgerEntry | None:
-        entry = self.entries.get(key)
-        return entry.model_copy() if entry else None
-
-    def begin(self, entry: LedgerEntry) -> LedgerEntry:
-        stored = self.entries.get(entry.key)
-        if stored is None:
-            stored = entry.model_copy(update={"status": LedgerStatus.PENDING, "attempts": 1})
-        else:
-            stored = stored.model_copy(update={"attempts": stored.attempts + 1})
-        self.entries[entry.key] = stored
-        return stored.model_copy()
-
-    def finish(
-        self, key: str, status: LedgerStatus, result: dict[str, Any] | None, audit: AuditRecord
-    ) -> None:
-        entry = self.entries[key]
-        self.entries[key] = entry.model_copy(update={"status": status, "result": result})
-        self.audit.append(audit)
+class MemoryJournal(ReplayJournal):
+    """The replay's in-memory ledger, plus a filter for assertions."""
 
     def by_status(self, status: LedgerStatus) -> list[LedgerEntry]:
         return [e for e in self.entries.values() if e.status == status]
