@@ -225,6 +225,15 @@ def convert_sprint(
                     new=_points(m.points),
                 )
             )
+    # Overlapping sprints: an issue finished here that the next sprint also lists (Jira's
+    # "completed in another sprint") must be done before the next sprint starts, or that sprint's
+    # numbers would count it as finished there.
+    following = ordered[index + 1] if index + 1 < len(ordered) else None
+    in_next: set[str] = set()
+    cap: int | None = None
+    if following is not None and following.start is not None and following.start <= sprint.end:
+        in_next = {m.key for m in project.members(following.sprint_id)}
+        cap = (following.start - sprint.start).days - 1
     for m in members:
         base = base_day[m.key]
         if m.key not in added_keys and _points(m.initial_points) and m.initial_points != m.points:
@@ -232,6 +241,8 @@ def convert_sprint(
             events.append(ReEstimated(day=when, task=m.key, old=m.initial_points, new=_points(m.points)))
         if m.status == "Completed":
             done = _day_after(base, length, seed, sprint.sprint_id, m.key)
+            if cap is not None and m.key in in_next and base <= cap:
+                done = min(done, cap)
             events.append(
                 TaskMoved(day=max(base, done - 1), task=m.key, project=SPRINT_ID, section="In Progress")
             )
