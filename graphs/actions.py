@@ -247,25 +247,6 @@ def ref_name(value: str) -> str:
     return value[len(REF_PREFIX) :]
 
 
-def refs_used(action: Action) -> list[str]:
-    """Ref names the action consumes (in its target or anywhere inside its params)."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if is_ref(value):
-            found.append(ref_name(value))
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-
-    walk(action.target)
-    walk(action.params)
-    return list(dict.fromkeys(found))
-
-
 def resolve_refs(value: Any, gids: dict[str, str]) -> Any:
     """Replace every `ref:<name>` with the gid an earlier action created; KeyError if missing."""
     if is_ref(value):

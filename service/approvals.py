@@ -132,10 +132,6 @@ def decide(
     return resume_run(graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest"))
 
 
-def proposal_workspace(proposal: ProposalRecord) -> str:
-    return proposal.proposal.scope.workspace_gid
-
-
 @dataclass
 class SyncResult:
     proposal_id: str

@@ -130,7 +130,3 @@ def find_dod_task(asana: QaReader, project_gid: str) -> Task | None:
     matches = [t for t in asana.project_tasks(project_gid) if _same(t.name, DOD_TASK_NAME) and not t.parent]
     matches.sort(key=lambda t: (bool(t.completed), t.gid))
     return matches[0] if matches else None
-
-
-def section_named(sections: list[Section], name: str) -> Section | None:
-    return next((s for s in sections if _same(s.name, name)), None)

@@ -9,7 +9,6 @@ from typing import Any
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.standup.compute import Standup
 from agents.standup.inputs import IMPEDIMENTS, StandupInputs, standup_title
-from tools.standup.models import TaskState
 
 IMPEDIMENT_PREFIX = "[stand-up"
 CHART_FILENAME = "burndown-{day}.png"
@@ -17,11 +16,6 @@ CHART_FILENAME = "burndown-{day}.png"
 
 def impediment_text(day: str, reasons: list[str]) -> str:
     return f"{IMPEDIMENT_PREFIX} {day}] " + "; ".join(reasons)
-
-
-def _task_line(t: TaskState, names: dict[str, str]) -> str:
-    owner = names.get(t.assignee_gid or "", t.assignee_name or "unassigned")
-    return f"{t.name} ({owner})"
 
 
 def summary_markdown(st: Standup, inputs: StandupInputs, narrative: Any, engine: str) -> str:

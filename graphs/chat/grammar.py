@@ -88,11 +88,6 @@ def command_word(text: str) -> str:
     return text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
 
 
-def is_command(text: str) -> bool:
-    word = command_word(text).lstrip("/")
-    return word in SPECIALIST_COMMANDS or word in DECISION_WORDS or word in ("help", "show", "run", "?")
-
-
 def parse(text: str) -> Parsed | None:
     """A command, or None when the text is not one (free text); GrammarError when malformed."""
     stripped = text.strip()
