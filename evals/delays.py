@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,13 @@ class ProjectResult(BaseModel):
 
 def to_record(row: DelayRow) -> dict[str, Any]:
     """The model's view of an issue: features known at due-date assignment, no outcome."""
+    component, _, number = row.issuekey.rpartition("-")
+    due = row.openeddate + timedelta(days=row.remaining_day)
     return {
+        "component": component or None,
+        "sequence": float(number) if number.isdigit() else None,
+        "due_day": due,
+        "due_weekday": due.weekday(),
         "remaining_days": row.remaining_day,
         "progress_days": row.progress_time,
         "discussion_days": row.discussion,
@@ -216,6 +223,12 @@ def format_table(summary: dict[str, Any]) -> str:
     lines.append(
         f"targets mean AUC ≥ {TARGET_MEAN_AUC}, F1 ≥ {TARGET_MEAN_F1}: "
         + ("met" if summary["meets_targets"] else "NOT met")
+    )
+    beats = summary.get("beats_table7", {})
+    missed = [p for p, ok in beats.items() if not ok]
+    lines.append(
+        f"per-project Table 7 (best single classifier): {len(beats) - len(missed)}/{len(beats)} met"
+        + (f"; missed: {', '.join(missed)}" if missed else "")
     )
     return "\n".join(lines)
 

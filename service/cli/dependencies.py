@@ -1,8 +1,8 @@
-"""`sprintpilot deps`: check the dependency graph and cascade a slip through dependents.
+"""`sprintpilot risk` (alias `deps`): check the dependency graph and cascade a slip through dependents.
 
-sprintpilot deps                                  # scan: Blocked, overdue, predicted-late tasks
-sprintpilot deps --slipped 1200… --days 3         # a task slips 3 working days
-sprintpilot deps --slipped 1200… --new-due 2026-12-04
+sprintpilot risk                                  # scan: Blocked, overdue, predicted-late tasks
+sprintpilot risk --task 1200… --days 3            # a task slips 3 working days
+sprintpilot risk --task 1200… --new-due 2026-12-04
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def deps(
         list[str],
         typer.Option("--project", help="Project gid or name, repeatable (default: Product Backlog)."),
     ] = [],  # noqa: B006 - typer needs a literal default
-    slipped: Annotated[str | None, typer.Option(help="gid of the task that slips.")] = None,
+    slipped: Annotated[
+        str | None, typer.Option("--slipped", "--task", help="gid of the task that slips.")
+    ] = None,
     days: Annotated[int | None, typer.Option(help="Working days the task slips.")] = None,
     new_due: Annotated[
         str | None, typer.Option("--new-due", help="The slipped task's new due date (YYYY-MM-DD).")
@@ -49,7 +51,7 @@ def deps(
     from service.runtime import open_runtime
 
     if slipped is None and (days is not None or new_due is not None or blocked):
-        raise ValueError("--days, --new-due and --blocked need --slipped TASK_GID")
+        raise ValueError("--days, --new-due and --blocked need --task TASK_GID")
     trigger: Trigger = "scan" if slipped is None else ("blocked" if blocked else "manual")
     args = DependencyArgs(
         projects=project or ["Product Backlog"],

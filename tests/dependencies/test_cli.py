@@ -1,4 +1,4 @@
-"""`deps` and `eval delays` mounted on a test app the way the lead mounts them."""
+"""`risk` (alias `deps`) and `eval delays` as the sprintpilot CLI mounts them."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ import random
 from pathlib import Path
 
 import pytest
-import typer
 from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 
-from service.cli.dependencies import deps
-from service.cli.eval_delays import delays
+from service.cli.main import app
 
-app = typer.Typer()
-app.command("deps")(deps)
-eval_app = typer.Typer()
-eval_app.command("delays")(delays)
-app.add_typer(eval_app, name="eval")
 runner = CliRunner()
 
 HEADER = [
@@ -74,8 +67,13 @@ def test_deps_scan_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_deps_rejects_days_without_task(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["risk", "--days", "3", "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "--task" in result.output
+
+
+def test_deps_is_an_alias_of_risk(tmp_path: Path) -> None:
     result = runner.invoke(app, ["deps", "--days", "3", "--data-dir", str(tmp_path)])
-    assert result.exit_code != 0 and "--slipped" in result.output
+    assert result.exit_code != 0 and "--task" in result.output
 
 
 def _write_project(folder: Path, name: str, n: int, seed: int) -> None:

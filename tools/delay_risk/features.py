@@ -7,6 +7,7 @@ and descriptions next to the values that pushed the score up (see `model.DelayRi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("reporter_reputation", "reporter reputation score (from their past reports)"),
     Feature("description_changes", "times the description changed"),
     Feature("opened_day", "when the issue was opened (days since 1970): captures era/process changes"),
+    Feature("due_day", "the due date itself (days since 1970): release dates gather many issues"),
+    Feature("due_weekday", "weekday of the due date (0 = Monday)"),
+    Feature("sequence", "the issue's number within its project (its creation order there)"),
+    Feature("component", "the project or component the issue belongs to (teams differ)", categorical=True),
     Feature("type", "issue type (bug, task, improvement, ...)", categorical=True),
     Feature("priority", "priority (blocker ... trivial)", categorical=True),
     Feature("topic_10", "topic of the issue text among 10 LDA topics", categorical=True),
@@ -55,21 +60,33 @@ CATEGORICAL = tuple(f.name for f in FEATURES if f.categorical)
 MISSING = "(none)"
 
 
-class Vocabulary:
-    """Category → code per categorical feature, learned from training rows only."""
+OTHER = "(other)"
 
-    def __init__(self) -> None:
+
+class Vocabulary:
+    """Category → code per categorical feature, learned from training rows only.
+
+    Categories seen fewer than `min_count` times share one "(other)" code: a handful of rows is
+    too few to learn a category's own delay rate, and the trees would memorise them instead.
+    """
+
+    def __init__(self, min_count: int = 20) -> None:
+        self.min_count = min_count
         self.codes: dict[str, dict[str, int]] = {name: {} for name in CATEGORICAL}
 
     def fit(self, records: Sequence[Mapping[str, Any]]) -> Vocabulary:
         for name in CATEGORICAL:
-            values = sorted({_category(r.get(name)) for r in records})
-            self.codes[name] = {v: i for i, v in enumerate(values)}
+            counts = Counter(_category(r.get(name)) for r in records)
+            values = sorted(v for v, n in counts.items() if n >= self.min_count)
+            self.codes[name] = {v: i for i, v in enumerate([*values, OTHER])}
         return self
 
     def code(self, name: str, value: Any) -> float:
-        # Unseen categories become NaN: the tree treats them as missing, not as a made-up code.
-        found = self.codes[name].get(_category(value))
+        codes = self.codes[name]
+        found = codes.get(_category(value))
+        if found is None:
+            # Rare or unseen categories get the shared "(other)" code.
+            found = codes.get(OTHER)
         return float("nan") if found is None else float(found)
 
 
