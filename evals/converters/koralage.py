@@ -10,10 +10,11 @@ What the data gives and what is derived (also in evals/recorded/FORMAT.md):
   members with the highest issue numbers are taken as the added ones (Jira keys grow with
   creation time), spread evenly over the sprint days.
 * Completion days are not in the data: each completed issue finishes on a day drawn by a seeded
-  hash of (seed, sprint, key) among the days after it joined the sprint; it moves to
-  In Progress the day before. Punted issues leave the sprint on a hashed day the same way;
-  not-completed ones move to In Progress mid-sprint. Comments are not in the data (only counts),
-  so none are invented.
+  hash of (seed, sprint, key) among the days after it joined the sprint. Start days are not in the
+  data either: a completed issue moves to In Progress on a hashed day between joining and
+  closing; an unfinished one on a hashed day anywhere in the rest of the sprint. Punted issues
+  leave the sprint on a hashed day the same way. Comments are not in the data (only counts), so
+  none are invented.
 * Business Value and Effort do not exist in Jira: Business Value = 80/60/40/20 by priority
   (Critical/High/Medium/Low) + min(20, 4·votes + 2·watchers); Effort = ceil(points·10/13)
   clamped to 1..10. Story Points at sprint start = the initial estimate when one was recorded,
@@ -239,23 +240,22 @@ def convert_sprint(
         if m.key not in added_keys and _points(m.initial_points) and m.initial_points != m.points:
             when = _day_after(base, length, seed, sprint.sprint_id, m.key, "estimate")
             events.append(ReEstimated(day=when, task=m.key, old=m.initial_points, new=_points(m.points)))
+        # Start days are not in the data. A completed issue starts on a hashed day before it closes;
+        # an unfinished one on a hashed day anywhere in the rest of the sprint (its work would end
+        # after the sprint). Neither rule looks at anything the stand-up could not know, so being
+        # In Progress mid-sprint carries no planted hint of the outcome.
+        done = _day_after(base, length, seed, sprint.sprint_id, m.key)
+        if m.status == "Completed" and cap is not None and m.key in in_next and base <= cap:
+            done = min(done, cap)
+        until = done if m.status == "Completed" else length
+        start = base + _hash(seed, sprint.sprint_id, m.key, "start") % max(1, until - base)
+        gone = _day_after(base, length, seed, sprint.sprint_id, m.key, "punt")
+        if m.status != "Punted" or start < gone:
+            events.append(TaskMoved(day=start, task=m.key, project=SPRINT_ID, section="In Progress"))
         if m.status == "Completed":
-            done = _day_after(base, length, seed, sprint.sprint_id, m.key)
-            if cap is not None and m.key in in_next and base <= cap:
-                done = min(done, cap)
-            events.append(
-                TaskMoved(day=max(base, done - 1), task=m.key, project=SPRINT_ID, section="In Progress")
-            )
             events.append(TaskCompleted(day=done, task=m.key))
         elif m.status == "Punted":
-            gone = _day_after(base, length, seed, sprint.sprint_id, m.key, "punt")
             events.append(TaskRemoved(day=gone, task=m.key, project=SPRINT_ID))
-        else:
-            events.append(
-                TaskMoved(
-                    day=max(base, (length - 1) // 2), task=m.key, project=SPRINT_ID, section="In Progress"
-                )
-            )
     events.sort(key=lambda e: (e.day, EVENT_ORDER.get(e.type, 9), key_number(e.task), e.task))
 
     by_status: dict[str, list[str]] = {}

@@ -10,9 +10,10 @@ Naive baselines, on the same population:
 - every open task is at risk (recall 1 by construction; its precision is the base rate);
 - the largest open tasks by story points, as many as the predictor flagged in that sprint
   (size-matched, so its precision compares directly with the predictor's).
-A third row, "started (In Progress) at mid-sprint", measures a leak of the converter's derived
-schedule (not-completed issues are moved to In Progress mid-sprint, completed ones the day before
-they finish), which any section-aware predictor inherits.
+A third row, "started (In Progress) at mid-sprint", shows what the converter's derived start days
+say on their own (they are not in the data; see evals/recorded/FORMAT.md): a completed issue starts
+on a hashed day before it closes, an unfinished one anywhere in the rest of the sprint, so no
+outcome is planted in the sections.
 """
 
 from __future__ import annotations
@@ -111,8 +112,9 @@ def at_risk_section(
             "sprint). Micro-averaged over sprints.",
             "Baselines: every open task (recall 1, precision = base rate); the largest open tasks by story "
             "points, as many as the predictor flagged that sprint (size-matched). The 'started' row "
-            "measures a leak of the converter's derived schedule (unfinished issues move to In Progress "
-            "mid-sprint; finished ones the day before they close), not a real signal.",
+            "shows the derived start days on their own (start days are not in the data: a finished issue "
+            "starts on a hashed day before it closes, an unfinished one anywhere in the rest of the "
+            "sprint).",
             f"Scored {agent.sprints} of {len(obs)} sprints; {errors} run(s) without a result.",
         ],
         metrics=Table(
@@ -169,7 +171,8 @@ def score_standup(obs: Observations) -> ScoreSection:
             "neither changes its at-risk list); flagged = its evidence's at_risk tasks.",
             "Flag kinds seen: "
             + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none")
-            + ". The recordings have no due dates, so only the capacity rule can fire.",
+            + ". The recordings have no due dates, so overdue/due_soon cannot fire; not_started, "
+            "unestimated and capacity can (tools/standup/risk.py).",
         ],
     )
     return section

@@ -8,7 +8,7 @@ from pathlib import Path
 from evals.converters.koralage import convert_koralage, write_recordings
 from evals.datasets.sprints import load_koralage
 from evals.recorded import load_recorded_dir
-from evals.recorded.models import ReEstimated, TaskAdded, TaskCompleted, TaskRemoved
+from evals.recorded.models import ReEstimated, TaskAdded, TaskCompleted, TaskMoved, TaskRemoved
 from tests.evals.synthetic import REAL_NAMES, koralage_dir
 
 
@@ -43,6 +43,34 @@ def test_conversion(tmp_path: Path) -> None:
     # candidate fields
     t1 = next(t for t in first.snapshot.tasks if t.id == "TY-1")
     assert t1.fields["Story Points"] == 1 and t1.fields["Priority"] == "High" and t1.fields["Effort"] == 1
+
+
+def test_start_days_do_not_hint_at_the_outcome(tmp_path: Path) -> None:
+    koralage_dir(tmp_path, sprints=3)
+    for seed in range(6):
+        for sprint in convert_koralage(load_koralage(tmp_path, "Tiny"), seed=seed):
+            started = {
+                e.task: e.day
+                for e in sprint.events
+                if isinstance(e, TaskMoved) and e.section == "In Progress"
+            }
+            done = {e.task: e.day for e in sprint.events if isinstance(e, TaskCompleted)}
+            for task, day in done.items():
+                assert started[task] <= day  # work starts before (or the day) it closes
+            unfinished = sprint.outcome.not_completed_items + sprint.outcome.completed_elsewhere_items
+            for task in unfinished:
+                assert 0 <= started[task] < sprint.length_days
+    # The old converter moved every unfinished issue to In Progress exactly mid-sprint; now the day
+    # varies with the seed like a finished issue's.
+    days = set()
+    for seed in range(12):
+        first = convert_koralage(load_koralage(tmp_path, "Tiny"), seed=seed)[0]
+        days |= {
+            e.day
+            for e in first.events
+            if isinstance(e, TaskMoved) and e.task == "TY-8" and e.section == "In Progress"
+        }
+    assert len(days) > 2
 
 
 def test_conversion_is_deterministic_and_saved(tmp_path: Path) -> None:

@@ -117,9 +117,24 @@ def test_at_risk_due_soon_and_capacity() -> None:
     kinds = {r.task_gid: r.kinds for r in risks}
     # a: 5 points in 7 elapsed days → ~0.71/day × 3 days left ≈ 2.1 < 16 open points.
     assert pace.days_elapsed == 7 and pace.days_left == 3
-    assert kinds["2"] == ["due_soon", "capacity"]
-    assert kinds["3"] == ["capacity"]
+    assert kinds["2"] == ["due_soon", "not_started", "capacity"]
+    assert "3" not in kinds  # started: being worked on, and its points use a's capacity first
     assert "4" not in kinds  # b: 1 point fits 3 days × the per-person share (0.43)
+
+
+def test_not_started_only_after_half_the_sprint_and_unestimated_after_day_one() -> None:
+    tasks = [
+        task("1", 1, assignee_gid="a", section="To Do"),
+        task("2", None, assignee_gid="a", section="In Progress"),
+        task("3", 1, assignee_gid="a", completed=True, completed_at=at(10)),
+    ]
+    days = working_days(START, END)
+    early = {r.task_gid: r.kinds for r in find_at_risk(tasks, [], date(2026, 11, 11), days, 24)[0]}
+    assert early == {"2": ["unestimated"]}  # 2 of 10 days gone: not starting yet is normal
+    late = {r.task_gid: r.kinds for r in find_at_risk(tasks, [], date(2026, 11, 17), days, 24)[0]}
+    assert late["1"][0] == "not_started" and late["2"] == ["unestimated"]
+    first_day = find_at_risk(tasks, [], START, days, 24)[0]
+    assert first_day == []
 
 
 def test_progress_and_chart() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -68,6 +68,7 @@ def test_nudges_never_go_to_people_outside_the_project(rt: Runtime) -> None:
     outsider = store.add_user("Olga Outside", "olga@elsewhere.example")  # not in the workspace
     target = open_tasks[0]
     store.tasks[target].assignee = outsider.gid
+    store.tasks[target].due_on = (NOW - timedelta(days=1)).date().isoformat()  # overdue: surely at risk
     _run(rt, project, "t-outsider")
     record = rt.repo.list_proposals()[0]
     nudged = {a.target for a in record.proposal.actions if a.kind.value == "post_comment" and a.target}
