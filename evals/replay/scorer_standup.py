@@ -80,7 +80,7 @@ def at_risk_section(
         Tally(label),
         Tally("naive: every open task"),
         Tally("naive: largest open tasks (same count)"),
-        Tally("leak check: started (In Progress) at mid-sprint"),
+        Tally("derived start days alone: started (In Progress) at mid-sprint"),
     )
     per_sprint: list[list[object]] = []
     errors = 0
