@@ -122,7 +122,7 @@ def test_standup_and_risk_precision_recall_against_baselines() -> None:
     assert rows["stand-up: flagged at risk (any kind)"][1:6] == [1, 2, 1, 0.5, 0.5]
     assert rows["naive: every open task"][2:6] == [4, 2, 0.5, 1.0]
     assert rows["naive: largest open tasks (same count)"][2:6] == [2, 1, 0.5, 0.5]  # A and B
-    assert rows["leak check: started (In Progress) at mid-sprint"][2:6] == [2, 2, 1.0, 1.0]
+    assert rows["derived start days alone: started (In Progress) at mid-sprint"][2:6] == [2, 2, 1.0, 1.0]
     assert sec.summary["run_errors"] == 1
     risk = score_risk([_obs(1, agents)])
     assert risk.summary["flagged"] == 1 and risk.summary["precision"] == 1.0 and risk.summary["recall"] == 0.5
