@@ -8,6 +8,10 @@ Slip triggers (structured facts only; task text never decides anything):
 - scan: every Blocked task (as above), every overdue open task (can finish today at best), and
   every task the schedule already predicts late (the cascade of the current plan gives it a
   negative slack: its prerequisites finish too late for its own due date).
+
+Due dates here include the implicit sprint-end ones (see agents.dependencies.inputs). In a scan the
+delay-risk model (agents.dependencies.delay_model) adds its own flags; a flagged task's Risk Score
+is the higher of the cascade's score and the model's 100 × probability.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Literal
 
 import networkx as nx
 
+from agents.dependencies.delay_model import DelayModelResult
 from agents.dependencies.inputs import DependencyInputs
 from tools.delay_risk.task_score import TaskRisk, risk_score
 from tools.dependencies.calendar import add_working_days
@@ -41,6 +46,7 @@ class DependencyAnalysis:
     risks: dict[str, TaskRisk] = field(default_factory=dict)
     predicted_late: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    delay_model: DelayModelResult | None = None
 
     def node(self, gid: str) -> TaskNode:
         return task_of(self.graph, gid)
@@ -155,6 +161,7 @@ def analyse(
     new_due_on: date | None,
     blocked_slip_days: int,
     today: date,
+    delay_model: DelayModelResult | None = None,
 ) -> DependencyAnalysis:
     durations = DurationModel(points_per_person_day=inputs.pace.points_per_person_day)
     g = build_graph(inputs.nodes)
@@ -183,6 +190,16 @@ def analyse(
             open_prerequisites=open_pre,
             overdue=t.due_on is not None and t.due_on < today,
         )
+    for flag in delay_model.flags if delay_model else []:
+        cascade_risk = risks.get(flag.gid)
+        why = f"delay-risk model: {round(100 * flag.probability)}% chance of finishing late"
+        reasons = [why, *flag.reasons]
+        if cascade_risk is None:
+            risks[flag.gid] = TaskRisk(score=flag.score, reasons=reasons)
+        else:
+            risks[flag.gid] = TaskRisk(
+                score=max(cascade_risk.score, flag.score), reasons=[*cascade_risk.reasons, *reasons]
+            )
     names = {n: task_of(g, n).name or n for n in g}
     return DependencyAnalysis(
         graph=g,
@@ -194,4 +211,5 @@ def analyse(
         risks=risks,
         predicted_late=late_now,
         suggestions=_suggestions(g, cascade, names, crit),
+        delay_model=delay_model,
     )

@@ -3,6 +3,13 @@ portfolio) with their dependency links, plus the team's pace from past sprint pr
 
 Cost: one call per 100 tasks per project read, one per past sprint project (velocity), plus the
 project/portfolio lookups. Prerequisites outside the projects read stay unknown nodes (gid only).
+The tasks of past sprint projects are kept: they are the delay-risk model's training history (no
+extra call). Stories are never read here.
+
+Implicit due date: a task without a due date of its own in a sprint-like project (one with both
+`start_on` and `due_on`) is treated as due at the sprint's `due_on` for scheduling (predicted late,
+cascade slack, delay-risk scoring): teams plan sprint work to the sprint end. The date is marked
+implicit on the node and is never written back to Asana.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import replace
+from datetime import date
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +49,15 @@ class Pace(BaseModel):
     mean_velocity: float | None = None
 
 
+class SprintRead(BaseModel):
+    """A past sprint project and its tasks, as read for the team's pace."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    project: Project
+    tasks: list[Task]
+
+
 class DependencyInputs(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -51,6 +68,9 @@ class DependencyInputs(BaseModel):
     nodes: list[TaskNode]
     pace: Pace
     missing_fields: list[str] = Field(default_factory=list)
+    # task gid → its sprint's due_on, for tasks read without a due date of their own.
+    implicit_due: dict[str, date] = Field(default_factory=dict)
+    past_sprints: list[SprintRead] = Field(default_factory=list)
 
 
 def _points(task: Task) -> float | None:
@@ -61,13 +81,20 @@ def _points(task: Task) -> float | None:
         return None
 
 
-def to_node(task: Task) -> TaskNode:
+def is_sprint_like(project: Project) -> bool:
+    """A time-boxed project: both dates set, in order (our "Sprint N" projects are)."""
+    return bool(project.start_on and project.due_on and project.due_on >= project.start_on)
+
+
+def to_node(task: Task, implicit_due: date | None = None) -> TaskNode:
     status = task.field(STATUS)
+    implicit = task.due_on is None and implicit_due is not None
     return TaskNode(
         gid=task.gid,
         name=task.name or "",
         start_on=task.start_on,
-        due_on=task.due_on,
+        due_on=implicit_due if implicit else task.due_on,
+        due_implicit=implicit,
         points=_points(task),
         assignee_gid=task.assignee.gid if task.assignee else None,
         completed=bool(task.completed),
@@ -76,17 +103,31 @@ def to_node(task: Task) -> TaskNode:
     )
 
 
-def team_pace(asana: DependencyReader, workspace_gid: str, exclude: set[str]) -> Pace:
-    """Points one person finishes per working day, from completed points of past sprint projects."""
-    velocities: list[float] = []
-    rates: list[float] = []
-    people: set[str] = set()
+def read_past_sprints(asana: DependencyReader, workspace_gid: str, exclude: set[str]) -> list[SprintRead]:
+    """Every "Sprint N" project with valid dates outside `exclude`, with its top-level tasks."""
+    out = []
     for project in asana.projects(workspace_gid, archived=None):
         if project.gid in exclude or not SPRINT_NAME.match(project.name or ""):
             continue
-        if not (project.start_on and project.due_on and project.due_on >= project.start_on):
+        if not is_sprint_like(project):
             continue
         tasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
+        out.append(SprintRead(project=project, tasks=tasks))
+    return out
+
+
+def team_pace(asana: DependencyReader, workspace_gid: str, exclude: set[str]) -> Pace:
+    """Points one person finishes per working day, from completed points of past sprint projects."""
+    return pace_of(read_past_sprints(asana, workspace_gid, exclude))
+
+
+def pace_of(sprints: list[SprintRead]) -> Pace:
+    velocities: list[float] = []
+    rates: list[float] = []
+    people: set[str] = set()
+    for sprint in sprints:
+        project, tasks = sprint.project, sprint.tasks
+        assert project.start_on is not None and project.due_on is not None
         done = [t for t in tasks if t.completed]
         velocity = sum(_points(t) or 0.0 for t in done)
         team = {t.assignee.gid for t in tasks if t.assignee}
@@ -116,16 +157,22 @@ def read_dependency_inputs(
     projects = [asana.find_project(workspace_gid, ref) for ref in project_refs]
     tasks: dict[str, Task] = {}
     home: dict[str, str] = {}
+    sprint_due: dict[str, date] = {}
     for project in projects:
         for t in asana.project_tasks(project.gid):
             if t.parent or t.resource_subtype == "approval":
                 continue
             tasks.setdefault(t.gid, t)
             home.setdefault(t.gid, project.gid)
+            if is_sprint_like(project) and t.due_on is None:
+                assert project.due_on is not None
+                # In two sprints read at once: the earlier sprint end is the plan to beat.
+                sprint_due[t.gid] = min(project.due_on, sprint_due.get(t.gid, project.due_on))
     present = {cf.name for t in tasks.values() for cf in t.custom_fields if cf.name}
     missing = [f for f in (STORY_POINTS, STATUS, RISK_SCORE) if f not in present]
+    past = read_past_sprints(asana, workspace_gid, {p.gid for p in projects}) if use_history else []
     pace = (
-        team_pace(asana, workspace_gid, {p.gid for p in projects})
+        pace_of(past)
         if use_history
         else Pace(points_per_person_day=DEFAULT_POINTS_PER_PERSON_DAY, source="default")
     )
@@ -137,7 +184,7 @@ def read_dependency_inputs(
                 extra.setdefault(d.gid, set()).add(t.gid)
     nodes = []
     for t in tasks.values():
-        node = to_node(t)
+        node = to_node(t, sprint_due.get(t.gid))
         more = extra.get(t.gid, set()) - set(node.depends_on)
         if more:
             node = replace(node, depends_on=node.depends_on + tuple(sorted(more)))
@@ -150,4 +197,6 @@ def read_dependency_inputs(
         nodes=nodes,
         pace=pace,
         missing_fields=missing,
+        implicit_due=sprint_due,
+        past_sprints=past,
     )

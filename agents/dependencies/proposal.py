@@ -19,13 +19,14 @@ def _name(analysis: DependencyAnalysis, gid: str) -> str:
 
 
 def risk_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list[Action]:
-    ranked = sorted(analysis.cascade.affected, key=lambda a: (-analysis.risks[a.gid].score, a.gid))
+    # Cascade-affected tasks and the model's flags (analysis.risks holds both, merged).
+    ranked = sorted(analysis.risks, key=lambda g: (-analysis.risks[g].score, g))
     out = []
-    for a in ranked[:MAX_RISK_WRITES]:
-        task = inputs.tasks.get(a.gid)
+    for gid in ranked[:MAX_RISK_WRITES]:
+        task = inputs.tasks.get(gid)
         if task is None or task.completed:
             continue
-        risk = analysis.risks[a.gid]
+        risk = analysis.risks[gid]
         current = task.field(RISK_SCORE)
         why = "; ".join(risk.reasons) or "no pressure"
         if current is not None and float(current) == risk.score:
@@ -33,11 +34,11 @@ def risk_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list
         out.append(
             Action(
                 kind=ActionKind.SET_CUSTOM_FIELD,
-                target=a.gid,
-                params={"field": RISK_SCORE, "value": risk.score, "project": inputs.home_project[a.gid]},
+                target=gid,
+                params={"field": RISK_SCORE, "value": risk.score, "project": inputs.home_project[gid]},
                 before={RISK_SCORE: current},
                 after={RISK_SCORE: risk.score},
-                reason=f"{_name(analysis, a.gid)}: Risk Score {risk.score} ({why})",
+                reason=f"{_name(analysis, gid)}: Risk Score {risk.score} ({why})",
             )
         )
     return out
@@ -46,7 +47,8 @@ def risk_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list
 def shift_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list[Action]:
     out = []
     for a in analysis.late():
-        if a.gid not in inputs.tasks or a.due_on is None:
+        # An implicit (sprint-end) due date is the team's plan, not a field: never write one.
+        if a.gid not in inputs.tasks or a.due_on is None or analysis.node(a.gid).due_implicit:
             continue
         new = a.earliest_finish.isoformat()
         out.append(
@@ -92,6 +94,23 @@ def summary_markdown(
         f"- Slipped: {len(analysis.slips)}; affected: {len(c.affected) - len(c.slipped)}; "
         f"now late: {len(late)}.",
     ]
+    implicit = sum(1 for n in analysis.graph if analysis.node(n).due_implicit)
+    if implicit:
+        lines.append(
+            f"- {implicit} task{'s' if implicit != 1 else ''} without a due date scheduled to "
+            "the sprint's end (never written to Asana)."
+        )
+    dm = analysis.delay_model
+    if dm is not None:
+        lines.append(
+            f"- {dm.note}" + (f"; {len(dm.flags)} flagged of {len(dm.scored)} open." if dm.scored else ".")
+        )
+        if dm.flags:
+            lines += ["", "**Likely to finish late (delay-risk model)**"]
+            lines += [
+                f"- {_name(analysis, f.gid)}: {round(100 * f.probability)}% — " + "; ".join(f.reasons[:3])
+                for f in dm.flags[:SHOWN]
+            ]
     if analysis.slips:
         lines += ["", "**Slipped**"]
         by = c.by_gid()
@@ -161,11 +180,20 @@ def evidence(analysis: DependencyAnalysis, inputs: DependencyInputs) -> dict[str
                 "delay_days": a.delay_days,
                 "duration_days": a.duration_days,
                 "duration_source": a.duration_source,
+                "due_implicit": analysis.node(a.gid).due_implicit,
                 "risk_score": analysis.risks[a.gid].score,
                 "risk_reasons": analysis.risks[a.gid].reasons,
             }
             for a in analysis.cascade.affected
         ],
+        # Which engine produced which Risk Score: the cascade's logistic score for "affected", the
+        # team-trained model for "delay_model.flagged"; risk_scores is the merged value written.
+        "risk_engines": {
+            "cascade": "logistic schedule score (tools/delay_risk/task_score.py)",
+            "model": analysis.delay_model.evidence()["engine"] if analysis.delay_model else None,
+        },
+        "delay_model": analysis.delay_model.evidence() if analysis.delay_model else None,
+        "risk_scores": {g: r.score for g, r in sorted(analysis.risks.items())},
         "cycles": analysis.cycles,
         "skipped_in_cycle": analysis.cascade.skipped_in_cycle,
         "critical_path": {"gids": analysis.critical.gids, "working_days": analysis.critical.working_days},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.dependencies.analysis import DependencyAnalysis, Trigger, analyse
+from agents.dependencies.delay_model import MIN_EXAMPLES, model_off, score_open_tasks
 from agents.dependencies.inputs import read_dependency_inputs
 from agents.dependencies.proposal import make_proposal
 from agents.dependencies.schemas import CascadeNarrative, DependentAlert
@@ -35,6 +36,9 @@ class DependencyArgs(BaseModel):
     new_due_on: date | None = None
     blocked_slip_days: int = Field(default=3, ge=0, le=60)
     use_history: bool = True
+    # The team-trained delay-risk model in scans; min_history = settled tasks needed to train it.
+    delay_model: bool = True
+    min_history: int = Field(default=MIN_EXAMPLES, ge=10, le=10_000)
 
     @model_validator(mode="after")
     def _consistent(self) -> DependencyArgs:
@@ -80,6 +84,13 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     args = DependencyArgs.model_validate(raw_args)
     workspace = ctx.default_workspace(args.workspace)
     inputs = read_dependency_inputs(ctx.asana, workspace, args.projects, use_history=args.use_history)  # type: ignore[arg-type]
+    today = ctx.now().date()
+    if args.trigger != "scan":
+        model = None  # a reported slip is about the cascade; the model runs in scans
+    elif args.delay_model:
+        model = score_open_tasks(inputs, today, min_examples=args.min_history)
+    else:
+        model = model_off("turned off for this run")
     analysis = analyse(
         inputs,
         trigger=args.trigger,
@@ -87,7 +98,8 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         days=args.days,
         new_due_on=args.new_due_on,
         blocked_slip_days=args.blocked_slip_days,
-        today=ctx.now().date(),
+        today=today,
+        delay_model=model,
     )
     engine = ctx.language or LanguageEngine()
     by = analysis.cascade.by_gid()

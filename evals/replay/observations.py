@@ -59,6 +59,10 @@ class RiskObservation(BaseModel):
     scores: dict[str, int] = Field(default_factory=dict)  # recorded task id -> Risk Score
     slips: int = 0
     pace_source: str | None = None
+    model_status: str | None = None  # delay-risk model: "trained", "not_enough_history", "off"
+    model_examples: int = 0
+    model_flagged: list[str] = Field(default_factory=list)  # recorded task ids the model flagged
+    model_seconds: float | None = None
 
 
 class RetroNumbers(BaseModel):

@@ -135,17 +135,24 @@ def run_risk_scan(
     if proposal is None:
         return RiskObservation(status=outcome.status, error=_error(outcome, "dependency scan"), day=day)
     ev = proposal.evidence
-    scores = {
-        world.keys[a["gid"]]: int(a["risk_score"])
-        for a in ev.get("affected") or []
-        if a.get("gid") in world.keys and a.get("risk_score") is not None
+    # The merged Risk Score per task (cascade and delay-risk model), the value the scan writes.
+    merged: dict[str, int] = ev.get("risk_scores") or {
+        a["gid"]: a["risk_score"] for a in ev.get("affected") or [] if a.get("risk_score") is not None
     }
+    scores = {world.keys[g]: int(v) for g, v in merged.items() if g in world.keys}
+    model = ev.get("delay_model") or {}
     return RiskObservation(
         status=outcome.status,
         day=day,
         scores=dict(sorted(scores.items())),
         slips=len(ev.get("slips") or []),
         pace_source=(ev.get("pace") or {}).get("source"),
+        model_status=model.get("status"),
+        model_examples=int(model.get("examples") or 0),
+        model_flagged=sorted(
+            world.keys[f["gid"]] for f in model.get("flagged") or [] if f["gid"] in world.keys
+        ),
+        model_seconds=model.get("train_seconds"),
     )
 
 

@@ -19,6 +19,8 @@ class TaskNode:
     # False for a prerequisite outside the projects read (known only by gid).
     known: bool = True
     depends_on: tuple[str, ...] = field(default=())
+    # due_on is the sprint's end, not the task's own date (used to schedule, never written back).
+    due_implicit: bool = False
 
     @property
     def blocked(self) -> bool:

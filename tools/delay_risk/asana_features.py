@@ -1,0 +1,123 @@
+"""The delay-risk model's feature record for an Asana task (pure: no reads, no clock).
+
+The dependency manager already reads every task of the projects it scans (and of past sprint
+projects, for the team's pace) with the planning view: dates, assignee, tags, dependency links and
+custom fields. This module maps such a task to `tools.delay_risk.features` names. Facts that live
+only in a task's stories (comments, priority changes, reopenings, time in progress) are not read,
+so those features stay missing (None → NaN, which the trees handle); so do the EMSE-only ones
+(reporter reputation, fix/affect versions, LDA topics, sequence number).
+
+Every record is taken "as of" a day: today for an open task being scored, the day the task was
+committed for a settled history task (see `commitment_day`), so `remaining_days` is the runway the
+team had at that moment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tools.asana.models import Task
+
+PRIORITY = "Priority"
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(d: date | None) -> float | None:
+    """Days since 1970 (the model's encoding of a date)."""
+    return None if d is None else float((d - _EPOCH).days)
+
+
+def task_type(task: Task) -> str | None:
+    """First tag's name (teams tag bug/feature/chore), else Asana's own subtype."""
+    first = next((t.name for t in task.tags if t.name), None)
+    return first or task.resource_subtype
+
+
+def late(task: Task, due_on: date) -> bool:
+    """Finished after its due date, or still open past it (only asked of settled tasks)."""
+    if not task.completed:
+        return True
+    return task.completed_at is not None and task.completed_at.date() > due_on
+
+
+@dataclass(frozen=True)
+class AssigneeStats:
+    """Per-assignee facts over the tasks read: open load now, late share over settled tasks."""
+
+    open_tasks: Mapping[str, int]
+    settled: Mapping[str, int]
+    late: Mapping[str, int]
+
+    def workload(self, assignee: str | None) -> int | None:
+        return None if assignee is None else self.open_tasks.get(assignee, 0)
+
+    def late_share(self, assignee: str | None, exclude_late: bool | None = None) -> float | None:
+        """Share of the assignee's settled tasks that finished late; `exclude_late` leaves one
+        settled task (the one being described, with that outcome) out, so a training row never
+        sees its own label."""
+        if assignee is None:
+            return None
+        n, k = self.settled.get(assignee, 0), self.late.get(assignee, 0)
+        if exclude_late is not None:
+            n, k = n - 1, k - int(exclude_late)
+        return None if n <= 0 else round(k / n, 4)
+
+
+def assignee_stats(open_tasks: Iterable[Task], settled: Iterable[tuple[Task, bool]]) -> AssigneeStats:
+    load = Counter(t.assignee.gid for t in open_tasks if t.assignee)
+    n: Counter[str] = Counter()
+    k: Counter[str] = Counter()
+    for t, is_late in settled:
+        if t.assignee:
+            n[t.assignee.gid] += 1
+            k[t.assignee.gid] += int(is_late)
+    return AssigneeStats(dict(load), dict(n), dict(k))
+
+
+def task_record(
+    task: Task,
+    *,
+    due_on: date,
+    as_of: date,
+    component: str | None,
+    stats: AssigneeStats,
+    own_late: bool | None = None,
+) -> dict[str, Any]:
+    """The feature record of `task`, due `due_on` (its own or its sprint's), seen on `as_of`.
+
+    `own_late` is given for a training row (its outcome), so the assignee's late share leaves it out.
+    """
+    assignee = task.assignee.gid if task.assignee else None
+    priority = task.field(PRIORITY)
+    blocked_by = len(task.dependencies)
+    blocks = len(task.dependents)
+    return {
+        "remaining_days": float((due_on - as_of).days),
+        "opened_day": day_number(task.created_at.date()) if task.created_at else None,
+        "due_day": day_number(due_on),
+        "due_weekday": due_on.weekday(),
+        "blocked_by": blocked_by,
+        "blocks": blocks,
+        "links": blocked_by + blocks,
+        "assignee_workload": stats.workload(assignee),
+        "assignee_late_share": stats.late_share(assignee, own_late),
+        "priority": None if priority is None or priority == "" else str(priority),
+        "type": task_type(task),
+        "component": component,
+    }
+
+
+def commitment_day(task: Task, due_on: date, sprint_start: date | None) -> date:
+    """When a settled task was committed to its due date: the sprint's start for sprint work
+    (never before the task existed), else the day the task was created; the due date itself when
+    neither is known (a zero runway, the most conservative reading)."""
+    created = task.created_at.date() if task.created_at else None
+    if sprint_start is not None:
+        day = max(sprint_start, created) if created else sprint_start
+    else:
+        day = created or due_on
+    return min(day, due_on)
