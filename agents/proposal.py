@@ -28,6 +28,8 @@ class ActionKind(StrEnum):
     CREATE_SUBTASK = "create_subtask"
     UPDATE_TASK = "update_task"
     SET_CUSTOM_FIELD = "set_custom_field"
+    # A project's own value of a portfolio field (e.g. the health agent's per-project Health).
+    SET_PROJECT_CUSTOM_FIELD = "set_project_custom_field"
     ADD_DEPENDENCY = "add_dependency"
     REMOVE_DEPENDENCY = "remove_dependency"
     POST_COMMENT = "post_comment"

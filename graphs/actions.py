@@ -121,6 +121,22 @@ class SetCustomFieldParams(Params):
     project: GidOrRef | None = None
 
 
+class SetProjectCustomFieldParams(Params):
+    """A project's value of one of its portfolio's fields; the target is the project."""
+
+    field: str = Field(min_length=1)
+    value: Any = None
+    # The portfolio whose field settings define the field (and that must hold the project).
+    portfolio: str
+
+    @field_validator("portfolio")
+    @classmethod
+    def _portfolio(cls, v: str) -> str:
+        if not v.isdigit():
+            raise ValueError(f"{v!r} is not an Asana gid")
+        return v
+
+
 class DependencyParams(Params):
     dependencies: list[GidOrRef] = Field(min_length=1, max_length=30)
 
@@ -189,6 +205,7 @@ PARAMS: dict[ActionKind, type[Params]] = {
     ActionKind.CREATE_SUBTASK: CreateSubtaskParams,
     ActionKind.UPDATE_TASK: UpdateTaskParams,
     ActionKind.SET_CUSTOM_FIELD: SetCustomFieldParams,
+    ActionKind.SET_PROJECT_CUSTOM_FIELD: SetProjectCustomFieldParams,
     ActionKind.ADD_DEPENDENCY: DependencyParams,
     ActionKind.REMOVE_DEPENDENCY: DependencyParams,
     ActionKind.POST_COMMENT: PostCommentParams,
@@ -206,6 +223,7 @@ TARGETS: dict[ActionKind, TargetRule] = {
     ActionKind.CREATE_SUBTASK: "task",
     ActionKind.UPDATE_TASK: "task",
     ActionKind.SET_CUSTOM_FIELD: "task",
+    ActionKind.SET_PROJECT_CUSTOM_FIELD: "project",
     ActionKind.ADD_DEPENDENCY: "task",
     ActionKind.REMOVE_DEPENDENCY: "task",
     ActionKind.POST_COMMENT: "task",

@@ -28,6 +28,7 @@ from graphs.actions import (
     PostCommentParams,
     PostStatusUpdateParams,
     SetCustomFieldParams,
+    SetProjectCustomFieldParams,
     UpdateTaskParams,
     parse_params,
     resolve_refs,
@@ -36,7 +37,7 @@ from graphs.asana_port import AsanaPort
 from graphs.context import RunContext
 from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
 from graphs.probe import Unverifiable, find_existing, with_marker
-from graphs.stale import compare
+from graphs.stale import compare, compare_project_fields
 from graphs.state import ActionResult
 from tools.asana.errors import AsanaError, RateLimited, ServerError, TransportError, Unauthorized
 
@@ -238,6 +239,9 @@ class Executor:
         if kind == ActionKind.SET_CUSTOM_FIELD:
             assert isinstance(params, SetCustomFieldParams)
             return {params.field: params.value}
+        if kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
+            assert isinstance(params, SetProjectCustomFieldParams)
+            return {params.field: params.value}
         return None
 
     def _stale_check(
@@ -261,8 +265,13 @@ class Executor:
         wanted = self._wanted(action.kind, params)
         if wanted is None or target is None:
             return None
-        task = self.asana.task(target)
-        conflicts, already = compare(task, action.before, wanted)
+        if isinstance(params, SetProjectCustomFieldParams):
+            # Read back the project's own value: equal → done, moved since the proposal → conflict.
+            conflicts, already = compare_project_fields(
+                self.asana.project_with_fields(target), action.before, wanted
+            )
+        else:
+            conflicts, already = compare(self.asana.task(target), action.before, wanted)
         if conflicts:
             names = ", ".join(c.field for c in conflicts)
             return (
@@ -353,6 +362,13 @@ class Executor:
             project = params.project or self._first_project(target)
             payload = asana.field_map(project).to_custom_fields({params.field: params.value})
             asana.update_task(target, {"custom_fields": payload})
+            return None
+        if kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
+            assert isinstance(params, SetProjectCustomFieldParams) and target
+            payload = asana.portfolio_field_map(params.portfolio).to_custom_fields(
+                {params.field: params.value}
+            )
+            asana.update_project_custom_fields(target, payload)
             return None
         if kind == ActionKind.ADD_DEPENDENCY:
             assert isinstance(params, DependencyParams) and target

@@ -28,6 +28,7 @@ from graphs.actions import (
     Params,
     PostStatusUpdateParams,
     SetCustomFieldParams,
+    SetProjectCustomFieldParams,
     is_ref,
     parse_params,
     ref_name,
@@ -119,6 +120,11 @@ class PolicyEngine:
             if self.config.is_auto_field(field):
                 return ApprovalClass.AUTO, f"AI suggestion field {field!r} is applied automatically"
             return ApprovalClass.NEEDS_APPROVAL, f"custom field {field!r} needs approval"
+        if action.kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
+            field = str(action.params.get("field", ""))
+            if self.config.is_health_field(field):
+                return ApprovalClass.AUTO, f"the health field {field!r} of a project is applied automatically"
+            return ApprovalClass.NEEDS_APPROVAL, f"project field {field!r} needs approval"
         return ApprovalClass.NEEDS_APPROVAL, f"{action.kind.value} needs approval"
 
     # --- validation ---------------------------------------------------------------------------
@@ -187,6 +193,12 @@ class PolicyEngine:
             raise Denied(f"{action.kind.value} needs a target {rule}")
         elif rule == "task":
             check_task(action.target)
+        elif isinstance(params, SetProjectCustomFieldParams):
+            # An existing project, in scope, and an item of the (in-scope) portfolio whose field it is.
+            if is_ref(action.target):
+                raise Denied("a project field can only be set on an existing project")
+            self.scope.project(action.target)
+            self.scope.portfolio_project(params.portfolio, action.target)
         else:
             check_project(action.target)
 
@@ -237,6 +249,9 @@ class PolicyEngine:
             unknown = keys - set(UPDATABLE_TASK_FIELDS)
         elif action.kind == ActionKind.SET_CUSTOM_FIELD:
             assert isinstance(params, SetCustomFieldParams)
+            unknown = {k for k in keys if k.casefold() != params.field.casefold()}
+        elif action.kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
+            assert isinstance(params, SetProjectCustomFieldParams)
             unknown = {k for k in keys if k.casefold() != params.field.casefold()}
         elif action.kind == ActionKind.ADD_TO_SECTION:
             unknown = keys - {"section"}

@@ -28,8 +28,14 @@ class PolicyConfig(BaseModel):
     auto_custom_fields: frozenset[str] = DEFAULT_AUTO_FIELDS
     # Kinds this workspace never allows (e.g. {"create_project"} for a read-mostly team).
     denied_kinds: frozenset[ActionKind] = frozenset()
+    # The portfolio field the health agent writes per project; setting it is auto (it only carries
+    # the agent's own score), any other project field needs approval.
+    health_field: str = Field(default="Health", min_length=1)
     comment_tag: str = "[AI Proposal]"
     max_actions: int = Field(default=500, ge=1)
+
+    def is_health_field(self, name: str) -> bool:
+        return name.strip().casefold() == self.health_field.strip().casefold()
 
     def is_auto_field(self, name: str) -> bool:
         folded = name.strip().casefold()

@@ -4,7 +4,8 @@ An action whose ledger entry is still PENDING on a later attempt may have been w
 the process died (Asana has no idempotency keys). Before writing again the executor asks Asana:
 creates are found by name plus the `⟨sp:…⟩` marker the executor puts into notes/text; sections by
 name in their project; attachments by file name; project/section memberships by reading the
-task. Updates and dependency links are idempotent and covered by the stale/up-to-date check.
+task. Updates, task and project custom field values and dependency links are idempotent and
+covered by the stale/up-to-date check (a value an earlier attempt wrote reads back as done).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ class ScopeChecker:
         self.projects = projects
         self._workspace_projects: set[str] | None = None
         self._tasks: dict[str, Task] = {}
+        self._portfolio_items: dict[str, set[str]] = {}
 
     def workspace(self, gid: str | None) -> None:
         if gid is None or gid not in self.workspaces:
@@ -51,6 +52,18 @@ class ScopeChecker:
         except (NotFound, Forbidden) as err:
             raise OutOfScope(f"portfolio {gid} cannot be read ({err.status})") from None
         self.workspace(found.workspace.gid if found.workspace else None)
+
+    def portfolio_project(self, portfolio_gid: str, project_gid: str) -> None:
+        """The portfolio is in scope and holds the project (its fields only exist on its items)."""
+        if portfolio_gid not in self._portfolio_items:
+            self.portfolio(portfolio_gid)
+            try:
+                items = self._asana.portfolio_items(portfolio_gid)
+            except (NotFound, Forbidden) as err:
+                raise OutOfScope(f"portfolio {portfolio_gid} items cannot be read ({err.status})") from None
+            self._portfolio_items[portfolio_gid] = {p.gid for p in items}
+        if project_gid not in self._portfolio_items[portfolio_gid]:
+            raise OutOfScope(f"project {project_gid} is not in portfolio {portfolio_gid}")
 
     def _task(self, gid: str) -> Task:
         if gid not in self._tasks:

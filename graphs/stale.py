@@ -7,12 +7,13 @@ than silently overwriting them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from tools.asana.models import Task
+from tools.asana.models import Project, Task
 
 TASK_ATTRIBUTES = ("name", "notes", "assignee", "due_on", "due_at", "start_on", "completed")
 
@@ -64,11 +65,24 @@ def compare(
     task: Task, before: dict[str, Any] | None, wanted: dict[str, Any]
 ) -> tuple[list[FieldState], bool]:
     """(conflicts, already_done): conflicts are fields whose value is neither `before` nor wanted."""
+    return compare_values(lambda name: current_value(task, name), before, wanted)
+
+
+def compare_project_fields(
+    project: Project, before: dict[str, Any] | None, wanted: dict[str, Any]
+) -> tuple[list[FieldState], bool]:
+    """`compare` for a project's own custom field values (by field name)."""
+    return compare_values(lambda name: normalize(project.field(name)), before, wanted)
+
+
+def compare_values(
+    current: Callable[[str], Any], before: dict[str, Any] | None, wanted: dict[str, Any]
+) -> tuple[list[FieldState], bool]:
     conflicts: list[FieldState] = []
     for name, expected in (before or {}).items():
-        now = current_value(task, name)
+        now = current(name)
         target = normalize(wanted.get(name, expected))
         if now != normalize(expected) and now != target:
             conflicts.append(FieldState(field=name, before=normalize(expected), now=now, wanted=target))
-    done = bool(wanted) and all(current_value(task, n) == normalize(v) for n, v in wanted.items())
+    done = bool(wanted) and all(current(n) == normalize(v) for n, v in wanted.items())
     return conflicts, done

@@ -8,7 +8,8 @@ anchor always give a byte-identical saved state: no wall clock, no uuid4, no set
 Workspace contract (names are looked up by the agents): custom fields "Story Points",
 "Priority", "Business Value", "Effort", "Sprint", "Status", "AI Priority Score",
 "Estimated Story Points", "Risk Score", "AI Suggestion", "Impediments"; projects
-"Product Backlog", "Sprint N" (past sprints), "Process Improvement"; portfolio "Mobile Portfolio".
+"Product Backlog", "Sprint N" (past sprints), "Process Improvement"; portfolio "Mobile Portfolio"
+holding the backlog and the sprints, with the portfolio field "Health" (number, empty).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ FIELD_SPECS: tuple[tuple[str, str, int, tuple[str, ...], str], ...] = (
     ("AI Suggestion", "text", 0, (), "Set by sprintpilot."),
     ("Impediments", "text", 0, (), "Blockers reported at stand-up."),
 )
+# The portfolio's field (a column of its projects): team health 0-100, written by the health
+# agent. A number rather than an On track/At risk/Off track enum: the band is already carried by
+# each status update's colour, while a number sorts, compares across projects and shows a trend.
+HEALTH_FIELD_SPEC = ("Health", "number", 1, "Team health 0-100 (higher is healthier), set by sprintpilot.")
 _IMPORTANT_FIELDS = {"Story Points", "Priority", "Status", "Sprint"}
 _ENUM_COLORS = {
     "Critical": "red", "High": "orange", "Medium": "yellow-orange", "Low": "blue-green",
@@ -152,6 +157,12 @@ class _Writer:
         self._write_process_actions(ws.gid)
         portfolio = store.add_portfolio(ws.gid, PORTFOLIO_NAME, owner=sm, members=people, color="dark-green",
                                         created_at=genesis, items=[backlog, *sprint_gids])
+        # Created after everything else so adding it left every earlier gid of a seed unchanged.
+        name, subtype, precision, description = HEALTH_FIELD_SPEC
+        health = store.add_custom_field(ws.gid, name, subtype, precision=precision, description=description,
+                                        created_by=sm)
+        store.add_field_setting(portfolio.gid, health.gid, is_important=True)
+        self.field_gids[name] = health.gid
 
         token = _token(plan.seed, BOT_NAME)
         store.add_token(token, bot.gid)

@@ -83,6 +83,9 @@ class Project(Record):
     sections: list[str] = field(default_factory=list)
     custom_field_settings: list[str] = field(default_factory=list)
     current_status_update: str | None = None
+    # The project's own values (portfolio fields: a portfolio's settings give each of its projects
+    # the field), raw and keyed by custom-field gid like Task.custom_fields.
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

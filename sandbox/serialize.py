@@ -195,6 +195,25 @@ def _task_custom_fields(r: Renderer, task: Task) -> list[Embedded]:
     ]
 
 
+def _project_custom_fields(r: Renderer, project: Project) -> list[Embedded]:
+    """A project's values for the fields of the portfolios holding it (then any stray values)."""
+    store = r.store
+    seen: list[str] = []
+    for portfolio in store.portfolios.values():
+        if project.gid not in portfolio.items:
+            continue
+        for setting_gid in portfolio.custom_field_settings:
+            cf_gid = store.field_settings[setting_gid].custom_field
+            if cf_gid not in seen:
+                seen.append(cf_gid)
+    seen += [g for g in project.custom_fields if g not in seen]
+    return [
+        Embedded("custom_field_value", (store.custom_fields[g], project.custom_fields.get(g)))
+        for g in seen
+        if g in store.custom_fields
+    ]
+
+
 def _task_projects(_r: Renderer, task: Task) -> list[Ref]:
     return [Ref(m["project"], "project") for m in task.memberships]
 
@@ -356,7 +375,7 @@ PROJECT_FIELDS: dict[str, Resolver] = {
     "modified_at": _attr("modified_at"),
     "current_status_update": _ref("current_status_update", "status_update"),
     "custom_field_settings": lambda _r, p: [Ref(g, "custom_field_setting") for g in p.custom_field_settings],
-    "custom_fields": _const([]),
+    "custom_fields": _project_custom_fields,
     "default_view": _attr("default_view"),
     "due_on": _attr("due_on"),
     "due_date": _attr("due_on"),

@@ -64,6 +64,8 @@ class ApprovalPolicy(BaseModel):
     kinds: dict[ActionKind, ApprovalClass] = Field(default_factory=lambda: dict(DEFAULT_ACTION_CLASSES))
     auto_custom_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_AUTO_CUSTOM_FIELDS))
     workspaces: dict[str, dict[ActionKind, ApprovalClass]] = Field(default_factory=dict)
+    # The portfolio custom field the health agent writes on each project (auto class).
+    health_field: str = Field(default="Health", min_length=1)
 
     @field_validator("kinds", mode="after")
     @classmethod
@@ -105,6 +107,7 @@ class ApprovalPolicy(BaseModel):
             auto_kinds=frozenset(k for k, c in classes.items() if c is ApprovalClass.AUTO),
             denied_kinds=frozenset(k for k, c in classes.items() if c is ApprovalClass.DENIED),
             auto_custom_fields=frozenset(self.auto_custom_fields),
+            health_field=self.health_field,
         )
 
 

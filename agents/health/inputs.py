@@ -1,7 +1,8 @@
 """Read a portfolio's sprint projects and reduce each to SprintFacts (points, carry-over, blockers, mood).
 
-Cost: the portfolio lookup, its items, one task list per sprint project and the stories of those
-tasks (Status changes give the Blocked periods; comments give the sentiment).
+Cost: the portfolio lookup, its items (with their custom field values) and field settings, one
+task list per sprint project and the stories of those tasks (Status changes give the Blocked
+periods; comments give the sentiment).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agents.planner.inputs import past_sprint_projects, sprint_record
-from tools.asana.models import Project, Story, Task
+from tools.asana.models import CustomField, Project, Story, Task
 from tools.health.score import SprintFacts
 from tools.sentiment import LexiconSentiment
 
@@ -26,8 +27,10 @@ class PortfolioInputs(BaseModel):
     workspace_gid: str
     portfolio_gid: str
     portfolio_name: str
-    projects: list[Project]
-    sprints: list[tuple[Project, SprintFacts]]
+    projects: list[Project]  # the portfolio's items, with their own custom field values
+    sprints: list[tuple[Project, SprintFacts]]  # the sprints read, oldest first
+    sprint_gids: list[str]  # every sprint project in the portfolio (read or not)
+    fields: list[CustomField]  # the portfolio's fields (each of its projects holds a value)
 
 
 def find_portfolio(asana: Any, workspace_gid: str, ref: str) -> tuple[str, str]:
@@ -89,10 +92,12 @@ def sprint_facts(
 
 def read_portfolio(asana: Any, workspace_gid: str, portfolio_ref: str) -> PortfolioInputs:
     gid, name = find_portfolio(asana, workspace_gid, portfolio_ref)
-    projects = list(asana.portfolio_items(gid))
+    projects = list(asana.portfolio_items_with_fields(gid))
+    fields = list(asana.portfolio_field_map(gid).fields)
     mood = LexiconSentiment()
     sprints = []
-    for _, project in past_sprint_projects(projects, exclude_gid="")[-MAX_SPRINTS:]:
+    all_sprints = past_sprint_projects(projects, exclude_gid="")
+    for _, project in all_sprints[-MAX_SPRINTS:]:
         full = asana.project(project.gid)  # start_on/due_on are not in the compact item
         tasks = [
             t for t in asana.project_tasks(full.gid) if not t.parent and t.resource_subtype != "approval"
@@ -105,4 +110,6 @@ def read_portfolio(asana: Any, workspace_gid: str, portfolio_ref: str) -> Portfo
         portfolio_name=name,
         projects=projects,
         sprints=sprints,
+        sprint_gids=[p.gid for _, p in all_sprints],
+        fields=fields,
     )

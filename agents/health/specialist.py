@@ -1,10 +1,10 @@
 """Portfolio health as a registered specialist: read → score components → narrate → status updates.
 
-Writes (auto): one status update on the team's latest sprint project with the score, the
-contribution of each component and the trend (a status update on the portfolio itself would be
-denied by the scope checker, which only knows projects). A project-level "Health" custom field
-is not written: set_custom_field targets tasks only
-(see the report), so the per-project score travels in the status update.
+Writes (auto): a status update on the portfolio and on the team's latest sprint project with the
+score, the contribution of each component and the trend, and each project's own value of the
+portfolio's Health field (set_project_custom_field; the field name is the policy's
+`health_field`, default "Health"). Without such a field the run says so in its title and
+summary and writes the status updates only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.forecast.schemas import ForecastNarrative
 from agents.health.inputs import read_portfolio
+from agents.health.project_field import field_actions, plan_field
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.registry import Specialist
 from tools.health.score import DEFAULT_WEIGHTS, HealthScore, HealthTrend, health_trend
@@ -40,6 +41,8 @@ class HealthArgs(BaseModel):
     workspace: str | None = None
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     window: int = Field(default=3, ge=1, le=12)
+    # The portfolio field written per project; None = the policy's health field (auto class).
+    field: str | None = Field(default=None, min_length=1)
 
 
 def components_table(h: HealthScore) -> list[str]:
@@ -95,7 +98,20 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     engine = ctx.language or LanguageEngine()
     narrative, label = engine.write(PROMPT_ID, variables, ForecastNarrative)
     latest = inputs.sprints[-1][0]
+    field_name = args.field or ctx.policy.health_field
+    cf = next((f for f in inputs.fields if (f.name or "").casefold() == field_name.casefold()), None)
+    read_sprints = [p.gid for p, _ in inputs.sprints]
+    field_plan = plan_field(
+        field_name,
+        cf,
+        [f.name or f.gid for f in inputs.fields],
+        inputs.projects,
+        inputs.sprint_gids,
+        read_sprints,
+        trend,
+    )
     text = health_markdown(f"{inputs.portfolio_name} / {latest.name or latest.gid}", trend, narrative, label)
+    text += f"\n\n{field_plan.note()}"
     title = f"Health {h.score:g}/100 ({h.band})"
     # The portfolio's own status update carries the report; the team's latest sprint project gets
     # the same score (Asana shows a project's health through its status updates).
@@ -112,17 +128,21 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
             params={"title": title, "text": text, "status_type": h.status_type},
             reason="the health score on the team's current sprint project",
         ),
+        *field_actions(field_plan, inputs.projects, inputs.portfolio_gid, read_sprints),
     ]
+    # A missing field shows in the run's own output (the report's heading is the title).
+    missing = f" ({field_plan.problem.split(';')[0]})" if field_plan.problem else ""
     return Proposal(
         agent=HEALTH_NAME,
         scope=Scope(workspace_gid=workspace, project_gids=[latest.gid]),
-        title=f"Portfolio health for {inputs.portfolio_name}",
+        title=f"Portfolio health for {inputs.portfolio_name}{missing}",
         summary_markdown=text,
         evidence={
             "portfolio_gid": inputs.portfolio_gid,
             "health": h.model_dump(),
             "trend": trend.model_dump(),
             "sprints": [f.model_dump() for f in facts],
+            "health_field": field_plan.model_dump(),
         },
         actions=actions,
         model=label,

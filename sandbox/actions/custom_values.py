@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sandbox.errors import bad_request
-from sandbox.records import CustomField, Task
+from sandbox.records import CustomField, Project, Task
 from sandbox.store import Store
 
 TEXT_LIMIT = 1024
@@ -25,21 +25,51 @@ def fields_available(store: Store, task: Task) -> set[str]:
 
 def validate_values(store: Store, task: Task, values: Any) -> dict[str, Any]:
     """Raw stored values for a write; raises 400 for any invalid entry (nothing is applied)."""
+    return _validate(
+        store,
+        task.workspace,
+        fields_available(store, task) | set(task.custom_fields),
+        values,
+        "add it to one of the task's projects first",
+    )
+
+
+def project_fields_available(store: Store, project: Project) -> set[str]:
+    """Custom fields a project may hold: the settings of every portfolio it is an item of.
+
+    Asana's field settings go one level down: a project's own settings are columns of its tasks,
+    a portfolio's settings are columns of its projects.
+    """
+    out: set[str] = set()
+    for portfolio in store.portfolios.values():
+        if project.gid in portfolio.items:
+            out.update(store.field_settings[s].custom_field for s in portfolio.custom_field_settings)
+    return out
+
+
+def validate_project_values(store: Store, project: Project, values: Any) -> dict[str, Any]:
+    """Like `validate_values`, for `PUT /projects/{gid}` with `custom_fields`."""
+    return _validate(
+        store,
+        project.workspace,
+        project_fields_available(store, project) | set(project.custom_fields),
+        values,
+        "add it to a portfolio that holds the project first",
+    )
+
+
+def _validate(store: Store, workspace: str, available: set[str], values: Any, hint: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise bad_request("custom_fields: Value is not an object")
-    available = fields_available(store, task)
     out: dict[str, Any] = {}
     for cf_gid, value in values.items():
         cf = store.custom_fields.get(str(cf_gid))
         if cf is None:
             raise bad_request(f"custom_fields: Unknown custom field: {cf_gid}")
-        if cf.workspace != task.workspace:
-            raise bad_request(f"custom_fields: Custom field {cf_gid} is not in the task's workspace")
-        if cf.gid not in available and cf.gid not in task.custom_fields:
-            raise bad_request(
-                f"custom_fields: Custom field {cf_gid} is not on given object; add it to one "
-                "of the task's projects first"
-            )
+        if cf.workspace != workspace:
+            raise bad_request(f"custom_fields: Custom field {cf_gid} is not in the object's workspace")
+        if cf.gid not in available:
+            raise bad_request(f"custom_fields: Custom field {cf_gid} is not on given object; {hint}")
         out[cf.gid] = raw_value(store, cf, value)
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from sandbox.actions.custom_values import validate_project_values
 from sandbox.actions.tasks import gid_list
 from sandbox.context import Ctx, build_ctx, json_response
 from sandbox.errors import bad_request
@@ -125,12 +126,25 @@ def update_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         project: Project = ctx.need(project_gid, "project")
         data = ctx.data()
+        # Validated before anything changes, so a bad value leaves the project as it was.
+        values = (
+            validate_project_values(ctx.store, project, data["custom_fields"])
+            if data.get("custom_fields") is not None
+            else {}
+        )
         if "owner" in data:
             project.owner = ctx.resolve_user(data["owner"], "owner")
         for key in _PROJECT_WRITABLE:
             if key in data and getattr(project, key) != data[key]:
                 setattr(project, key, data[key])
                 emit(ctx.store, project, "changed", user=ctx.user.gid, change=change(key))
+        for cf_gid, value in values.items():
+            if project.custom_fields.get(cf_gid) == value:
+                continue
+            project.custom_fields[cf_gid] = value
+            subtype = ctx.store.custom_fields[cf_gid].resource_subtype
+            ref = {"gid": cf_gid, "resource_type": "custom_field", "resource_subtype": subtype}
+            emit(ctx.store, project, "changed", user=ctx.user.gid, change=change("custom_fields", value=ref))
         if data.get("completed") is True and project.completed_at is None:
             project.completed_at = ctx.store.now()
         project.modified_at = ctx.store.now()

@@ -42,7 +42,8 @@ def test_workspace_team_people_and_bot(ws: GeneratedWorkspace) -> None:
 def test_custom_fields_have_contract_names_types_and_options(ws: GeneratedWorkspace) -> None:
     store = ws.store
     by_name = {cf.name: cf for cf in store.custom_fields.values() if cf.workspace == ws.workspace_gid}
-    assert set(by_name) == set(FIELDS)
+    assert set(by_name) == set(FIELDS) | {"Health"}
+    assert (by_name["Health"].resource_subtype, by_name["Health"].precision) == ("number", 1)
     for name, (subtype, precision) in FIELDS.items():
         assert by_name[name].resource_subtype == subtype, name
         if precision is not None:
@@ -71,6 +72,11 @@ def test_projects_sections_and_field_settings(ws: GeneratedWorkspace) -> None:
     portfolio = store.portfolios[ws.portfolio_gid]
     assert portfolio.name == "Mobile Portfolio"
     assert set(portfolio.items) == {ws.backlog_project_gid, *ws.sprint_project_gids}
+    # The portfolio's only field, a column of its projects; no project holds a value yet.
+    on_portfolio = [store.field_settings[s].custom_field for s in portfolio.custom_field_settings]
+    assert [store.custom_fields[g].name for g in on_portfolio] == ["Health"]
+    assert on_portfolio == [ws.field_gids["Health"]]
+    assert all(not store.projects[g].custom_fields for g in portfolio.items)
 
 
 def test_sprint_projects_are_consecutive_two_week_windows_before_the_anchor(ws: GeneratedWorkspace) -> None:

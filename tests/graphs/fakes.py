@@ -24,6 +24,7 @@ from tools.asana.models import (
     CustomFieldValue,
     EnumOption,
     Membership,
+    Portfolio,
     Project,
     Ref,
     Section,
@@ -59,6 +60,9 @@ class FakeAsana:
         self.crash_before_write: int | None = None  # 1-based index of the write that never happens
         self.crash_after_write: int | None = None  # 1-based index of the write after which we "die"
         self.fail_on: dict[str, Exception] = {}  # method -> error raised instead of writing
+        self.portfolios: dict[str, Portfolio] = {}
+        self.portfolio_item_gids: dict[str, list[str]] = {}
+        self.project_values: dict[str, dict[str, Any]] = {}  # project gid -> field gid -> raw value
 
     # --- seeding ------------------------------------------------------------------------------
 
@@ -72,6 +76,11 @@ class FakeAsana:
         self.settings[gid] = [
             CustomFieldSetting(gid=self.gid(), project=Ref(gid=gid), custom_field=cf) for cf in _FIELDS
         ]
+
+    def add_portfolio(self, gid: str, name: str, items: list[str], workspace: str = WORKSPACE) -> None:
+        """A portfolio holding `items`, with the portfolio fields Health (number) and Phase (enum)."""
+        self.portfolios[gid] = Portfolio(gid=gid, name=name, workspace=Ref(gid=workspace))
+        self.portfolio_item_gids[gid] = list(items)
 
     def add_task(self, gid: str, name: str, project: str = PROJECT, **fields: Any) -> Task:
         values = fields.pop("custom", {})
@@ -141,6 +150,37 @@ class FakeAsana:
 
     def attachments(self, parent_gid: str) -> list[Attachment]:
         return list(self.attachment_log.get(parent_gid, []))
+
+    def portfolio(self, gid: str) -> Portfolio:
+        if gid not in self.portfolios:
+            raise NotFound(404, "portfolio not found", "GET", f"/portfolios/{gid}")
+        return self.portfolios[gid]
+
+    def portfolio_items(self, portfolio_gid: str) -> list[Project]:
+        self.portfolio(portfolio_gid)
+        return [self.projects_by_gid[g] for g in self.portfolio_item_gids[portfolio_gid]]
+
+    def portfolio_field_map(self, portfolio_gid: str) -> FieldMap:
+        self.portfolio(portfolio_gid)
+        settings = [
+            CustomFieldSetting(gid=f"s{cf.gid}", parent=Ref(gid=portfolio_gid), custom_field=cf)
+            for cf in PORTFOLIO_FIELDS
+        ]
+        return FieldMap(portfolio_gid, settings)
+
+    def project_with_fields(self, gid: str) -> Project:
+        self.reads += 1
+        project = self.projects_by_gid[gid].model_copy(deep=True)
+        raw = self.project_values.get(gid, {})
+        project.custom_fields = [_value(cf, raw.get(cf.gid)) for cf in PORTFOLIO_FIELDS]
+        return project
+
+    def set_project_value(self, project_gid: str, name: str, value: Any) -> None:
+        """Seed (or, in a test, change behind the agent's back) a project's own field value."""
+        cf = next(f for f in PORTFOLIO_FIELDS if f.name == name)
+        if cf.kind == "enum":
+            value = next(o.gid for o in cf.enum_options if value in (o.gid, o.name))
+        self.project_values.setdefault(project_gid, {})[cf.gid] = value
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -237,6 +277,12 @@ class FakeAsana:
         self._after()
         return task
 
+    def update_project_custom_fields(self, project_gid: str, custom_fields: Mapping[str, Any]) -> Project:
+        self._write("update_project_custom_fields", project_gid, dict(custom_fields))
+        self.project_values.setdefault(project_gid, {}).update(custom_fields)
+        self._after()
+        return self.project_with_fields(project_gid)
+
     def add_dependencies(self, task_gid: str, gids: Iterable[str]) -> None:
         gids = list(gids)
         self._write("add_dependencies", task_gid, gids)
@@ -286,6 +332,13 @@ _FIELDS = [
     CustomField(gid="6002", name="Story Points", resource_subtype="number", precision=0),
     CustomField(gid="6003", name="Priority", resource_subtype="enum", enum_options=_PRIORITY_OPTIONS),
     CustomField(gid="6004", name="AI Suggestion", resource_subtype="text"),
+]
+
+
+_PHASE_OPTIONS = [EnumOption(gid="7101", name="Discovery"), EnumOption(gid="7102", name="Delivery")]
+PORTFOLIO_FIELDS = [
+    CustomField(gid="6101", name="Health", resource_subtype="number", precision=1),
+    CustomField(gid="6102", name="Phase", resource_subtype="enum", enum_options=_PHASE_OPTIONS),
 ]
 
 

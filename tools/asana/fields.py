@@ -216,6 +216,9 @@ STATUS_UPDATE = join(
 )
 PORTFOLIO = join(("name", "owner.name", "workspace.name", "start_on", "due_on", "color", "permalink_url"))
 PORTFOLIO_ITEM = join(("name", "archived", "completed", "start_on", "due_on", "owner.name", "team.name"))
+# A project with its own custom field values (the fields of the portfolios holding it).
+PROJECT_CUSTOM_FIELDS = join((*PROJECT.split(","), *CUSTOM_FIELD_VALUE))
+PORTFOLIO_ITEM_CUSTOM_FIELDS = join((*PORTFOLIO_ITEM.split(","), *CUSTOM_FIELD_VALUE))
 ATTACHMENT = join(
     (
         "name",

@@ -62,6 +62,19 @@ class Project(AsanaModel):
     workspace: Ref | None = None
     members: list[Ref] = Field(default_factory=list)
     permalink_url: str | None = None
+    # The project's own values (fields of the portfolios holding it); only read by views that ask.
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+
+    def custom_field(self, name: str) -> CustomFieldValue | None:
+        """The project's entry for a custom field, by exact name (then case-insensitively)."""
+        exact = next((cf for cf in self.custom_fields if cf.name == name), None)
+        folded = name.casefold()
+        return exact or next((cf for cf in self.custom_fields if (cf.name or "").casefold() == folded), None)
+
+    def field(self, name: str) -> Any:
+        """Typed value of a project custom field (None when unset or not on the project)."""
+        cf = self.custom_field(name)
+        return cf.value if cf else None
 
 
 class Section(AsanaModel):

@@ -292,6 +292,50 @@ class ReadOps(ClientCore):
         )
         return [Project.model_validate(r) for r in rows]
 
+    def project_with_fields(self, gid: str) -> Project:
+        """One project with its own custom field values (e.g. a portfolio's Health)."""
+        api = self.api(asana.ProjectsApi)
+        data = self._one(
+            "GET /projects/{gid}",
+            lambda kw: api.get_project(gid, {"opt_fields": F.PROJECT_CUSTOM_FIELDS}, **kw),
+            gid=gid,
+        )
+        return Project.model_validate(data)
+
+    def portfolio_items_with_fields(self, portfolio_gid: str) -> list[Project]:
+        """A portfolio's projects with their custom field values, in one paginated read."""
+        api = self.api(asana.PortfoliosApi)
+        rows = self._pages(
+            "GET /portfolios/{gid}/items",
+            lambda o, kw: api.get_items_for_portfolio(portfolio_gid, o, **kw),
+            F.PORTFOLIO_ITEM_CUSTOM_FIELDS,
+            gid=portfolio_gid,
+        )
+        return [Project.model_validate(r) for r in rows]
+
+    def portfolio_custom_field_settings(self, portfolio_gid: str) -> list[CustomFieldSetting]:
+        api = self.api(asana.CustomFieldSettingsApi)
+        rows = self._pages(
+            "GET /portfolios/{gid}/custom_field_settings",
+            lambda o, kw: api.get_custom_field_settings_for_portfolio(portfolio_gid, o, **kw),
+            F.CUSTOM_FIELD_SETTING,
+            gid=portfolio_gid,
+        )
+        return [CustomFieldSetting.model_validate(r) for r in rows]
+
+    def portfolio_field_map(self, portfolio_gid: str, *, refresh: bool = False) -> FieldMap:
+        """The portfolio's fields by name (they are the fields its projects hold); cached like field_map."""
+        with self._lock:
+            cached = None if refresh else self._field_maps.get(portfolio_gid)
+        if cached is not None:
+            return cached
+        settings = self.portfolio_custom_field_settings(portfolio_gid)
+        name = next((s.parent.name for s in settings if s.parent and s.parent.name), None)
+        fmap = FieldMap(portfolio_gid, settings, name)
+        with self._lock:
+            self._field_maps[portfolio_gid] = fmap
+        return fmap
+
     def attachments(self, parent_gid: str) -> list[Attachment]:
         api = self.api(asana.AttachmentsApi)
         rows = self._pages(

@@ -73,6 +73,33 @@ class WriteOps(ClientCore):
         api = self.api(asana.ProjectsApi)
         self._one("DELETE /projects/{gid}", lambda kw: api.delete_project(project_gid, **kw), gid=project_gid)
 
+    def update_project_custom_fields(self, project_gid: str, custom_fields: Mapping[str, Any]) -> Project:
+        """Set a project's own custom field values (`{field gid: encoded value}`, None clears).
+
+        The fields are a portfolio's (build the payload with
+        `client.portfolio_field_map(portfolio).to_custom_fields({"Health": 72.5})`).
+        """
+        api = self.api(asana.ProjectsApi)
+        body = {"data": {"custom_fields": dict(custom_fields)}}
+        data = self._one(
+            "PUT /projects/{gid}",
+            lambda kw: api.update_project(body, project_gid, {"opt_fields": F.PROJECT_CUSTOM_FIELDS}, **kw),
+            gid=project_gid,
+        )
+        return Project.model_validate(data)
+
+    def add_custom_field_to_portfolio(
+        self, portfolio_gid: str, custom_field_gid: str, *, important: bool = True
+    ) -> None:
+        api = self.api(asana.PortfoliosApi)
+        body = {"data": {"custom_field": custom_field_gid, "is_important": important}}
+        self._one(
+            "POST /portfolios/{gid}/addCustomFieldSetting",
+            lambda kw: api.add_custom_field_setting_for_portfolio(body, portfolio_gid, **kw),
+            gid=portfolio_gid,
+        )
+        self.forget_field_map(portfolio_gid)
+
     def create_section(self, project_gid: str, name: str) -> Section:
         api = self.api(asana.SectionsApi)
         # This SDK method reads its body from opts["body"] (and also sends opts as the query).
