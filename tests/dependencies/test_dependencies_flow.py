@@ -120,3 +120,24 @@ def test_scan_reports_cycles_and_critical_path(rt: Runtime) -> None:
     assert "Dependency cycles" in proposal.summary_markdown and "Critical path" in proposal.summary_markdown
     # Scan mode: every affected task is listed with its new earliest finish and slack.
     assert all("earliest_finish" in a and "slack_days" in a for a in proposal.evidence["affected"])
+
+
+def test_a_repeated_scan_posts_no_alert_twice(rt: Runtime) -> None:
+    a_gid, b_gid, _ = _chain(rt)
+    assert rt.sandbox is not None
+    rt.sandbox.store.tasks[a_gid].due_on = "2026-11-20"  # A is overdue: B's owner gets an alert
+    ws = rt.allowed_workspaces()[0]
+
+    def scan() -> int:
+        ctx = rt.context(
+            actor="agent:dependencies",
+            approver_gid=rt.approver_for(ws, "Product Backlog"),
+            now=lambda: datetime(2026, 11, 23, 9, tzinfo=UTC),
+        )
+        request = {"agent": "dependencies", "args": {"projects": ["Product Backlog"]}, "trigger": "cli"}
+        start_run(rt.graph, ctx, uuid.uuid4().hex, request)
+        return len([s for s in rt.asana.stories(b_gid) if s.type == "comment"])
+
+    first = scan()
+    assert first >= 1, "the overdue prerequisite alerts its direct dependent"
+    assert scan() == first, "the same alert is not posted again"
