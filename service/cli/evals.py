@@ -19,7 +19,13 @@ def storypoints(
     projects: Annotated[
         str | None, typer.Option("--projects", help="comma-separated project names (default: all)")
     ] = None,
-    config: Annotated[str, typer.Option("--config", help="light, best or all")] = "all",
+    config: Annotated[
+        str,
+        typer.Option(
+            "--config",
+            help="light, best, embeddings (optional extra: make install-embeddings), a comma list, or all",
+        ),
+    ] = "all",
     seed: Annotated[int, typer.Option("--seed", help="seed of the random-guessing baseline")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print one machine-readable JSON object")] = False,
 ) -> None:
@@ -29,9 +35,10 @@ def storypoints(
     from evals.storypoints import render, run_eval
     from tools.estimation import CONFIGS
 
-    if config != "all" and config not in CONFIGS:
-        raise ValueError(f"unknown --config {config!r}; choose light, best or all")
-    configs = list(CONFIGS) if config == "all" else [config]
+    configs = list(CONFIGS) if config == "all" else [c.strip() for c in config.split(",") if c.strip()]
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown or not configs:
+        raise ValueError(f"unknown --config {config!r}; choose {', '.join(CONFIGS)}, a comma list, or all")
     names = [p.strip() for p in projects.split(",") if p.strip()] if projects else None
     report = run_eval(data, names, configs, seed)
     if as_json:

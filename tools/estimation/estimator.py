@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tools.estimation.aggregate import detect_scale, snap, weighted_median, weighted_quantile
+from tools.estimation.embeddings import EmbeddingCache, embedding_text, shared_cache
 from tools.estimation.features import (
     CHAR_FEATURES,
     WORD_FEATURES,
@@ -92,6 +93,9 @@ class StoryPointEstimator:
         self._ids: list[str] = []
         self._titles: list[str] = []
         self._points = np.zeros(0, dtype=np.float64)
+        # sentence vectors of the indexed tasks (embeddings configuration only), row-aligned with _ids
+        self._cache: EmbeddingCache | None = shared_cache() if config.embeddings else None
+        self._emb = np.zeros((0, self._cache.encoder.dim if self._cache is not None else 0), dtype=np.float32)
         self._k: int | None = config.k
         self._shrinkage = config.shrinkage
         self.tuning: TuningResult | None = None
@@ -120,7 +124,15 @@ class StoryPointEstimator:
         self._ids += [t.id for t in batch]
         self._titles += [t.title for t in batch]
         self._points = np.concatenate([self._points, np.array([t.points for t in batch], dtype=np.float64)])
+        if self._cache is not None:
+            self._emb = np.vstack([self._emb, self._embed([(t.title, t.description) for t in batch])])
         return len(batch)
+
+    def _embed(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
+        assert self._cache is not None
+        vectors = self._cache.vectors([embedding_text(t, d) for t, d in queries])
+        self._cache.save()  # new vectors are kept for the next run (user cache dir, never the repo)
+        return vectors
 
     def remove(self, ids: Iterable[str]) -> int:
         gone = set(ids)
@@ -134,6 +146,7 @@ class StoryPointEstimator:
             self._ids = [i for i, keep in zip(self._ids, mask, strict=True) if keep]
             self._titles = [t for t, keep in zip(self._titles, mask, strict=True) if keep]
             self._points = self._points[mask]
+            self._emb = self._emb[mask] if self._cache is not None else self._emb
         return removed
 
     def _text(self, title: str, description: str) -> str:
@@ -162,7 +175,7 @@ class StoryPointEstimator:
         """Similarity of each (title, description) to every indexed task, shape (len(queries), len(self))."""
         self._require_history()
         word, char = self._hasher.transform([self._text(t, d) for t, d in queries])
-        return self._blend(word, char)
+        return self._blend(word, char, self._embed(queries) if self._cache is not None else None)
 
     def estimate(self, title: str, description: str = "", *, refine: Refiner | None = None) -> Estimate:
         estimate = self.estimate_many([(title, description)])[0]
@@ -176,16 +189,30 @@ class StoryPointEstimator:
         if not queries:
             return []
         sims = self.similarities(queries)
-        return [self._estimate_row(row) for row in sims]
+        ranked = sims * self._recency()[None, :]
+        return [self._estimate_row(row, rank) for row, rank in zip(sims, ranked, strict=True)]
+
+    def _recency(self) -> np.ndarray:
+        """Per indexed task, the factor on its similarity: 1 for the newest, exp(-1/decay) for the oldest.
+
+        Tasks are taken to be indexed in the order they were done; teams, scopes and scales drift, so among
+        equally similar tasks the recent ones are the better evidence."""
+        n = len(self._ids)
+        decay = self.config.recency_decay
+        if decay is None or n == 0:
+            return np.ones(n)
+        age = (n - 1 - np.arange(n)) / n
+        return np.exp(-age / decay)
 
     def _ranked(self, row: np.ndarray, k: int) -> np.ndarray:
         # stable sort: ties go to the earlier-indexed task, so results are deterministic
         return np.argsort(-row, kind="stable")[:k]
 
-    def _estimate_row(self, row: np.ndarray) -> Estimate:
+    def _estimate_row(self, row: np.ndarray, rank: np.ndarray) -> Estimate:
+        """``row``: text similarity to each indexed task (shown as evidence); ``rank``: after recency."""
         prior = float(np.median(self._points))
         scale = self.scale()
-        top = self._ranked(row, max(self.k, 3))
+        top = self._ranked(rank, max(self.k, 3))
         neighbours = [
             Neighbour(
                 id=self._ids[i],
@@ -208,7 +235,7 @@ class StoryPointEstimator:
                 confidence=0.0,
             )
         nb = top[: self.k]
-        values, weights = self._points[nb], np.clip(row[nb], 0.0, None) + _EPS
+        values, weights = self._points[nb], np.clip(rank[nb], 0.0, None) + _EPS
         knn = weighted_median(values, weights)
         raw = prior + self._shrinkage * (knn - prior)
         points = snap(raw, scale)
@@ -233,6 +260,20 @@ class StoryPointEstimator:
         if not self._ids:
             raise ValueError("no past tasks indexed: add completed tasks with story points first")
 
+    # ---- fitting -----------------------------------------------------------------------------------
+    def fit(self, history: Sequence[PastTask], validation: Sequence[PastTask] = ()) -> StoryPointEstimator:
+        """Index ``history``; tune on ``validation`` and/or index it too, as the configuration says.
+
+        Validation tasks precede the tasks to estimate in time, so once they have served for tuning a team
+        would have them in its history as well (``index_validation``).
+        """
+        self.add(history)
+        if validation and self.config.tune_on_validation:
+            self.tune(validation)
+        if validation and self.config.index_validation:
+            self.add(validation)
+        return self
+
     # ---- tuning ------------------------------------------------------------------------------------
     def tune(self, validation: Sequence[PastTask]) -> TuningResult:
         """Choose k and shrinkage minimising MAE on held-out tasks (not indexed; never the test set)."""
@@ -246,6 +287,7 @@ class StoryPointEstimator:
         n = len(self._ids)
         prior, scale = float(np.median(self._points)), self.scale()
         ks = sorted({min(k, n) for k in TUNE_K} | {self.k})
+        sims = sims * self._recency()[None, :]
         order = np.argsort(-sims, axis=1, kind="stable")[:, : max(ks)]
         knn = {
             k: np.array(
@@ -291,7 +333,8 @@ class StoryPointEstimator:
         probe = self._copy_rows(slice(0, n - n_hold))
         probe._k, probe._shrinkage = self._k, self._shrinkage
         # the hold-out tasks' stored rows are reused: nothing is hashed again
-        sims = probe._blend(self._word.rows[n - n_hold :], self._char.rows[n - n_hold :])
+        held_emb = self._emb[n - n_hold :] if self._cache is not None else None
+        sims = probe._blend(self._word.rows[n - n_hold :], self._char.rows[n - n_hold :], held_emb)
         result = probe._tune_with(sims, self._points[n - n_hold :])
         self._k, self._shrinkage, self.tuning = probe._k, probe._shrinkage, result
         return result
@@ -302,13 +345,19 @@ class StoryPointEstimator:
         twin._word.df, twin._char.df = presence_counts(twin._word.rows), presence_counts(twin._char.rows)
         twin._ids, twin._titles = self._ids[rows], self._titles[rows]
         twin._points = self._points[rows].copy()
+        if self._cache is not None:
+            twin._emb = self._emb[rows]
         return twin
 
-    def _blend(self, word: sp.csr_matrix, char: sp.csr_matrix) -> np.ndarray:
+    def _blend(self, word: sp.csr_matrix, char: sp.csr_matrix, emb: np.ndarray | None = None) -> np.ndarray:
         w = self.config.word_weight
-        return w * self._word.cosine(word, self.config.min_df) + (1 - w) * self._char.cosine(
+        ngram = w * self._word.cosine(word, self.config.min_df) + (1 - w) * self._char.cosine(
             char, self.config.min_df
         )
+        if emb is None:
+            return ngram
+        e = self.config.embedding_weight
+        return (1 - e) * ngram + e * (emb @ self._emb.T).astype(np.float64)  # unit vectors: dot = cosine
 
     # ---- persistence -------------------------------------------------------------------------------
     def save(self, directory: Path | str) -> Path:
@@ -317,6 +366,8 @@ class StoryPointEstimator:
         folder.mkdir(parents=True, exist_ok=True)
         sp.save_npz(folder / "word.npz", self._word.rows)
         sp.save_npz(folder / "char.npz", self._char.rows)
+        if self._cache is not None:
+            np.save(folder / "embeddings.npy", self._emb)  # loading needs no re-encoding
         meta = {
             "format": 1,
             "config": self.config.model_dump(mode="json"),
@@ -348,6 +399,11 @@ class StoryPointEstimator:
         est._word.df, est._char.df = presence_counts(word), presence_counts(char)
         est._ids, est._titles = list(meta["ids"]), list(meta["titles"])
         est._points = np.array(meta["points"], dtype=np.float64)
+        if est._cache is not None:
+            emb = np.load(folder / "embeddings.npy")
+            if emb.shape[0] != n:
+                raise ValueError(f"{folder}: embeddings.npy does not match the number of tasks")
+            est._emb = emb.astype(np.float32)
         est._k, est._shrinkage = meta["k"], float(meta["shrinkage"])
         est.tuning = TuningResult.model_validate(meta["tuning"]) if meta["tuning"] else None
         return est
