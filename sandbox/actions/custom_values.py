@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from sandbox.errors import bad_request
-from sandbox.records import CustomField, Project, Task
+from sandbox.records import CustomField, Portfolio, Project, Task
 from sandbox.store import Store
 
 TEXT_LIMIT = 1024
@@ -15,12 +16,8 @@ TEXT_LIMIT = 1024
 
 def fields_available(store: Store, task: Task) -> set[str]:
     """Custom fields a task may hold: the settings of all its projects."""
-    out: set[str] = set()
-    for m in task.memberships:
-        project = store.projects.get(m["project"])
-        if project is not None:
-            out.update(store.field_settings[s].custom_field for s in project.custom_field_settings)
-    return out
+    projects = (store.projects.get(m["project"]) for m in task.memberships)
+    return _fields_of(store, (p for p in projects if p is not None))
 
 
 def validate_values(store: Store, task: Task, values: Any) -> dict[str, Any]:
@@ -40,11 +37,12 @@ def project_fields_available(store: Store, project: Project) -> set[str]:
     Asana's field settings go one level down: a project's own settings are columns of its tasks,
     a portfolio's settings are columns of its projects.
     """
-    out: set[str] = set()
-    for portfolio in store.portfolios.values():
-        if project.gid in portfolio.items:
-            out.update(store.field_settings[s].custom_field for s in portfolio.custom_field_settings)
-    return out
+    return _fields_of(store, (p for p in store.portfolios.values() if project.gid in p.items))
+
+
+def _fields_of(store: Store, owners: Iterable[Project | Portfolio]) -> set[str]:
+    """The custom fields set on any of `owners` (their field settings)."""
+    return {store.field_settings[s].custom_field for o in owners for s in o.custom_field_settings}
 
 
 def validate_project_values(store: Store, project: Project, values: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from sandbox.actions.field_settings import add_setting, remove_setting
 from sandbox.context import Ctx, build_ctx
 from sandbox.errors import bad_request
 from sandbox.records import CustomField, EnumOption, Portfolio, Record
@@ -126,28 +127,11 @@ def add_custom_field_setting_for_portfolio(portfolio_gid: str, ctx: Ctx = Depend
     """A portfolio's field is a column of its projects (each project then holds a value)."""
     with ctx.lock:
         portfolio: Portfolio = ctx.need(portfolio_gid, "portfolio")
-        data = ctx.data()
-        if not data.get("custom_field"):
-            raise bad_request("custom_field: Missing input")
-        cf = ctx.need(str(data["custom_field"]), "custom_field", field="custom_field")
-        if cf.workspace != portfolio.workspace:
-            raise bad_request("custom_field: The custom field is in another workspace")
-        if any(ctx.store.field_settings[s].custom_field == cf.gid for s in portfolio.custom_field_settings):
-            raise bad_request("custom_field: This custom field is already on the portfolio")
-        setting = ctx.store.add_field_setting(
-            portfolio.gid, cf.gid, is_important=bool(data.get("is_important"))
-        )
-        return ctx.one(setting)
+        return add_setting(ctx, portfolio, "portfolio")
 
 
 @router.post("/portfolios/{portfolio_gid}/removeCustomFieldSetting")
 def remove_custom_field_setting_for_portfolio(portfolio_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         portfolio: Portfolio = ctx.need(portfolio_gid, "portfolio")
-        cf_gid = str(ctx.data().get("custom_field") or "")
-        for setting_gid in list(portfolio.custom_field_settings):
-            if ctx.store.field_settings[setting_gid].custom_field == cf_gid:
-                portfolio.custom_field_settings.remove(setting_gid)
-                ctx.store.remove(setting_gid)
-                return ctx.empty()
-        raise bad_request("custom_field: This custom field is not on the portfolio")
+        return remove_setting(ctx, portfolio, "portfolio")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from sandbox.actions.custom_values import validate_project_values
+from sandbox.actions.field_settings import add_setting, remove_setting
 from sandbox.actions.tasks import gid_list
 from sandbox.context import Ctx, build_ctx, json_response
 from sandbox.errors import bad_request
@@ -267,31 +268,14 @@ def get_custom_field_settings(project_gid: str, ctx: Ctx = Depends(build_ctx)) -
 def add_custom_field_setting(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         project: Project = ctx.need(project_gid, "project")
-        data = ctx.data()
-        if not data.get("custom_field"):
-            raise bad_request("custom_field: Missing input")
-        cf = ctx.need(str(data["custom_field"]), "custom_field", field="custom_field")
-        if cf.workspace != project.workspace:
-            raise bad_request("custom_field: The custom field is in another workspace")
-        if any(ctx.store.field_settings[s].custom_field == cf.gid for s in project.custom_field_settings):
-            raise bad_request("custom_field: This custom field is already on the project")
-        setting = ctx.store.add_field_setting(
-            project.gid, cf.gid, is_important=bool(data.get("is_important"))
-        )
-        return ctx.one(setting)
+        return add_setting(ctx, project, "project")
 
 
 @router.post("/projects/{project_gid}/removeCustomFieldSetting")
 def remove_custom_field_setting(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         project: Project = ctx.need(project_gid, "project")
-        cf_gid = str(ctx.data().get("custom_field") or "")
-        for setting_gid in list(project.custom_field_settings):
-            if ctx.store.field_settings[setting_gid].custom_field == cf_gid:
-                project.custom_field_settings.remove(setting_gid)
-                ctx.store.remove(setting_gid)
-                return ctx.empty()
-        raise bad_request("custom_field: This custom field is not on the project")
+        return remove_setting(ctx, project, "project")
 
 
 @router.get("/projects/{project_gid}/task_counts")
