@@ -236,11 +236,7 @@ class Executor:
         if kind == ActionKind.UPDATE_TASK:
             assert isinstance(params, UpdateTaskParams)
             return params.fields()
-        if kind == ActionKind.SET_CUSTOM_FIELD:
-            assert isinstance(params, SetCustomFieldParams)
-            return {params.field: params.value}
-        if kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
-            assert isinstance(params, SetProjectCustomFieldParams)
+        if isinstance(params, SetCustomFieldParams | SetProjectCustomFieldParams):
             return {params.field: params.value}
         return None
 

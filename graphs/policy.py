@@ -247,11 +247,7 @@ class PolicyEngine:
         keys = set(action.before)
         if action.kind == ActionKind.UPDATE_TASK:
             unknown = keys - set(UPDATABLE_TASK_FIELDS)
-        elif action.kind == ActionKind.SET_CUSTOM_FIELD:
-            assert isinstance(params, SetCustomFieldParams)
-            unknown = {k for k in keys if k.casefold() != params.field.casefold()}
-        elif action.kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
-            assert isinstance(params, SetProjectCustomFieldParams)
+        elif isinstance(params, SetCustomFieldParams | SetProjectCustomFieldParams):
             unknown = {k for k in keys if k.casefold() != params.field.casefold()}
         elif action.kind == ActionKind.ADD_TO_SECTION:
             unknown = keys - {"section"}

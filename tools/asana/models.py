@@ -46,6 +46,13 @@ class Team(AsanaModel):
     organization: Ref | None = None
 
 
+def find_custom_field(values: list[CustomFieldValue], name: str) -> CustomFieldValue | None:
+    """A custom field entry by exact name, else case-insensitively (tasks and projects alike)."""
+    exact = next((cf for cf in values if cf.name == name), None)
+    folded = name.casefold()
+    return exact or next((cf for cf in values if cf.name and cf.name.casefold() == folded), None)
+
+
 class Project(AsanaModel):
     gid: str
     name: str | None = None
@@ -67,9 +74,7 @@ class Project(AsanaModel):
 
     def custom_field(self, name: str) -> CustomFieldValue | None:
         """The project's entry for a custom field, by exact name (then case-insensitively)."""
-        exact = next((cf for cf in self.custom_fields if cf.name == name), None)
-        folded = name.casefold()
-        return exact or next((cf for cf in self.custom_fields if (cf.name or "").casefold() == folded), None)
+        return find_custom_field(self.custom_fields, name)
 
     def field(self, name: str) -> Any:
         """Typed value of a project custom field (None when unset or not on the project)."""
@@ -198,14 +203,7 @@ class Task(AsanaModel):
 
     def custom_field(self, name: str) -> CustomFieldValue | None:
         """The task's entry for a custom field, by exact name (then case-insensitively)."""
-        for cf in self.custom_fields:
-            if cf.name == name:
-                return cf
-        lowered = name.casefold()
-        for cf in self.custom_fields:
-            if cf.name and cf.name.casefold() == lowered:
-                return cf
-        return None
+        return find_custom_field(self.custom_fields, name)
 
     def has_field(self, name: str) -> bool:
         return self.custom_field(name) is not None

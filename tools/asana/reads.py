@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import asana
@@ -165,13 +165,18 @@ class ReadOps(ClientCore):
 
     def field_map(self, project_gid: str, *, refresh: bool = False) -> FieldMap:
         """Custom fields of a project by name; fetched once per client unless `refresh`."""
+        return self._cached_field_map(
+            project_gid, refresh, lambda: FieldMap(project_gid, self.custom_field_settings(project_gid))
+        )
+
+    def _cached_field_map(self, gid: str, refresh: bool, load: Callable[[], FieldMap]) -> FieldMap:
         with self._lock:
-            cached = None if refresh else self._field_maps.get(project_gid)
+            cached = None if refresh else self._field_maps.get(gid)
         if cached is not None:
             return cached
-        fmap = FieldMap(project_gid, self.custom_field_settings(project_gid))
+        fmap = load()
         with self._lock:
-            self._field_maps[project_gid] = fmap
+            self._field_maps[gid] = fmap
         return fmap
 
     def task_counts(self, project_gid: str) -> TaskCounts:
@@ -325,16 +330,13 @@ class ReadOps(ClientCore):
 
     def portfolio_field_map(self, portfolio_gid: str, *, refresh: bool = False) -> FieldMap:
         """The portfolio's fields by name (they are the fields its projects hold); cached like field_map."""
-        with self._lock:
-            cached = None if refresh else self._field_maps.get(portfolio_gid)
-        if cached is not None:
-            return cached
-        settings = self.portfolio_custom_field_settings(portfolio_gid)
-        name = next((s.parent.name for s in settings if s.parent and s.parent.name), None)
-        fmap = FieldMap(portfolio_gid, settings, name)
-        with self._lock:
-            self._field_maps[portfolio_gid] = fmap
-        return fmap
+
+        def load() -> FieldMap:
+            settings = self.portfolio_custom_field_settings(portfolio_gid)
+            name = next((s.parent.name for s in settings if s.parent and s.parent.name), None)
+            return FieldMap(portfolio_gid, settings, name)
+
+        return self._cached_field_map(portfolio_gid, refresh, load)
 
     def attachments(self, parent_gid: str) -> list[Attachment]:
         api = self.api(asana.AttachmentsApi)
