@@ -126,13 +126,14 @@ class StoryPointEstimator:
         self._points = np.concatenate([self._points, np.array([t.points for t in batch], dtype=np.float64)])
         if self._cache is not None:
             self._emb = np.vstack([self._emb, self._embed([(t.title, t.description) for t in batch])])
+            # Indexed tasks' vectors are kept for the next run (user cache dir, never the repo). Only
+            # indexing saves: an estimate must not rewrite the whole cache file for one new text.
+            self._cache.save()
         return len(batch)
 
     def _embed(self, queries: Sequence[tuple[str, str]]) -> np.ndarray:
         assert self._cache is not None
-        vectors = self._cache.vectors([embedding_text(t, d) for t, d in queries])
-        self._cache.save()  # new vectors are kept for the next run (user cache dir, never the repo)
-        return vectors
+        return self._cache.vectors([embedding_text(t, d) for t, d in queries])
 
     def remove(self, ids: Iterable[str]) -> int:
         gone = set(ids)
