@@ -184,3 +184,12 @@ def test_recency_decay_prefers_the_newer_of_equal_neighbours() -> None:
     assert e.neighbours[0].similarity == pytest.approx(1.0)  # evidence shows the text similarity itself
     plain = StoryPointEstimator(config.model_copy(update={"recency_decay": None})).fit(old + filler + new)
     assert plain.estimate("export report as csv").points == 2  # ties go to the earlier task without decay
+
+
+def test_scale_leaves_out_one_off_values_in_a_long_history() -> None:
+    history = [1.0, 2.0, 3.0, 5.0, 8.0, 13.0] * 30 + [10.0, 24.0]  # 182 tasks, two one-offs
+    assert detect_scale(history) == (1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
+    # an estimate half-way between 8 and 13 no longer lands on the one-off 10
+    assert snap(10.5, detect_scale(history)) == 8.0
+    # a short history keeps every value it has
+    assert detect_scale([1.0, 2.0, 3.0, 10.0]) == (1.0, 2.0, 3.0, 10.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,6 +12,10 @@ FloatArray = NDArray[np.float64]
 
 # A history with at most this many distinct values is treated as using a discrete scale (Fibonacci etc.).
 MAX_SCALE_VALUES = 20
+# In a history this long, a value given to fewer than max(2, 1%) of the tasks is a one-off (a typo, a
+# "10" on a Fibonacci board), not part of the team's scale; shorter histories keep every value.
+SCALE_MIN_HISTORY = 100
+SCALE_MIN_SHARE = 0.01
 
 
 def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
@@ -29,11 +34,18 @@ def weighted_median(values: FloatArray, weights: FloatArray) -> float:
 
 
 def detect_scale(points: Sequence[float]) -> tuple[float, ...] | None:
-    """The team's scale as the distinct values used, or None when points look continuous."""
-    distinct = sorted(set(points))
-    if not distinct or len(distinct) > MAX_SCALE_VALUES:
+    """The team's scale as the values it really uses, or None when points look continuous.
+
+    Snapping onto a one-off value moves estimates to points the team hardly ever gives, so in a long
+    history the rare values are left out (see SCALE_MIN_SHARE)."""
+    counts = Counter(float(p) for p in points)
+    if not counts or len(counts) > MAX_SCALE_VALUES:
         return None
-    return tuple(float(v) for v in distinct)
+    values = sorted(counts)
+    if len(points) >= SCALE_MIN_HISTORY:
+        floor = max(2.0, SCALE_MIN_SHARE * len(points))
+        values = [v for v in values if counts[v] >= floor] or values
+    return tuple(values)
 
 
 def snap(value: float, scale: Sequence[float] | None) -> float:
