@@ -28,11 +28,20 @@ def storypoints(
     ] = "all",
     seed: Annotated[int, typer.Option("--seed", help="seed of the random-guessing baseline")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print one machine-readable JSON object")] = False,
+    select: Annotated[
+        bool,
+        typer.Option(
+            "--select",
+            help="compare configurations on rolling origins over each project's history "
+            "(never its test split)",
+        ),
+    ] = False,
 ) -> None:
     """Story-point estimation: per-project MAE, MdAE and SA on the original test split, with anchors."""
     from rich.console import Console
 
     from evals.storypoints import render, run_eval
+    from evals.storypoints_select import render_selection, run_selection
     from tools.estimation import CONFIGS
 
     configs = list(CONFIGS) if config == "all" else [c.strip() for c in config.split(",") if c.strip()]
@@ -40,6 +49,13 @@ def storypoints(
     if unknown or not configs:
         raise ValueError(f"unknown --config {config!r}; choose {', '.join(CONFIGS)}, a comma list, or all")
     names = [p.strip() for p in projects.split(",") if p.strip()] if projects else None
+    if select:
+        chosen = run_selection(data, names, configs, progress=None if as_json else Console(stderr=True))
+        if as_json:
+            typer.echo(chosen.model_dump_json())
+        else:
+            render_selection(chosen, Console())
+        return
     report = run_eval(data, names, configs, seed)
     if as_json:
         typer.echo(report.model_dump_json())
