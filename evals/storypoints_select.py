@@ -28,11 +28,13 @@ from tools.estimation import CONFIGS, PastTask, StoryPointEstimator
 
 ORIGINS = (0.4, 0.5, 0.6, 0.7)
 WINDOW = 0.1
+SOURCE_LABELS = {"deepse": "Deep-SE", "tawosi": "Tawosi", "all": "all"}
 MIN_FOLD = 10  # a fold with fewer issues to estimate (or to index) is skipped: its ratio is noise
 
 
 class FoldScore(BaseModel):
     project: str
+    source: str
     origin: float
     n_indexed: int
     n_estimated: int
@@ -42,6 +44,7 @@ class FoldScore(BaseModel):
 
 class SelectionSummary(BaseModel):
     config: str
+    source: str  # "deepse", "tawosi" or "all"
     folds: int
     mean_ratio: float
     worse_than_tolerance: int  # folds more than MEDIAN_TOLERANCE worse than the median
@@ -55,7 +58,8 @@ class SelectionReport(BaseModel):
     configs: list[str]
     origins: list[float]
     folds: list[FoldScore]
-    summary: dict[str, SelectionSummary]
+    summary: dict[str, SelectionSummary]  # per configuration, all projects
+    by_source: list[SelectionSummary]  # per configuration and dataset
     seconds: float
 
 
@@ -91,6 +95,7 @@ def project_folds(project: StoryPointProject, configs: Sequence[str]) -> list[Fo
         out.append(
             FoldScore(
                 project=project.name,
+                source=project.source,
                 origin=origin,
                 n_indexed=len(indexed),
                 n_estimated=len(estimated),
@@ -101,13 +106,15 @@ def project_folds(project: StoryPointProject, configs: Sequence[str]) -> list[Fo
     return out
 
 
-def summarise(folds: Sequence[FoldScore], config: str) -> SelectionSummary:
+def summarise(folds: Sequence[FoldScore], config: str, source: str = "all") -> SelectionSummary:
+    folds = [f for f in folds if source in ("all", f.source)]
     ratios = np.array([f.ratio[config] for f in folds]) if folds else np.zeros(0)
     per_project: dict[str, list[float]] = defaultdict(list)
     for f in folds:
         per_project[f.project].append(f.ratio[config])
     return SelectionSummary(
         config=config,
+        source=source,
         folds=len(folds),
         mean_ratio=float(ratios.mean()) if ratios.size else float("nan"),
         worse_than_tolerance=int((ratios > 1 + MEDIAN_TOLERANCE).sum()),
@@ -141,6 +148,9 @@ def run_selection(
         origins=list(ORIGINS),
         folds=folds,
         summary={c: summarise(folds, c) for c in configs},
+        by_source=[
+            summarise(folds, c, source) for source in sorted({f.source for f in folds}) for c in configs
+        ],
         seconds=time.perf_counter() - started,
     )
 
@@ -152,14 +162,21 @@ def render_selection(report: SelectionReport, console: Console) -> None:
         " — MAE / median MAE, lower is better"
     )
     table.add_column("configuration")
+    table.add_column("dataset")
     worse = f"folds > {MEDIAN_TOLERANCE:.0%} worse"
     for label in ("folds", "mean ratio", worse, "worst fold", "projects < 1"):
         table.add_column(label, justify="right")
     best = min(report.summary.values(), key=lambda s: s.mean_ratio, default=None)
-    for s in report.summary.values():
-        mark = "bold green" if best is not None and s.config == best.config else ""
+    rows = (
+        [*report.by_source, *report.summary.values()]
+        if len(report.by_source) > len(report.summary)
+        else [*report.summary.values()]
+    )
+    for s in rows:
+        mark = "bold green" if best is not None and s.source == "all" and s.config == best.config else ""
         table.add_row(
             f"[{mark}]{s.config}[/{mark}]" if mark else s.config,
+            SOURCE_LABELS.get(s.source, s.source),
             str(s.folds),
             f"{s.mean_ratio:.3f}",
             str(s.worse_than_tolerance),

@@ -142,6 +142,8 @@ def test_selection_uses_history_only(dataset: Path) -> None:
         assert s.folds == len(report.folds) and s.projects == len({f.project for f in report.folds})
         # the synthetic text carries the signal: every configuration beats the fold medians clearly
         assert s.mean_ratio < 0.8 and s.projects_better == s.projects
+    by_source = {(s.config, s.source): s.folds for s in report.by_source}
+    assert sum(n for (config, _), n in by_source.items() if config == "light") == len(report.folds)
 
 
 def test_selection_history_excludes_the_test_split(dataset: Path) -> None:
