@@ -193,3 +193,32 @@ def test_scale_leaves_out_one_off_values_in_a_long_history() -> None:
     assert snap(10.5, detect_scale(history)) == 8.0
     # a short history keeps every value it has
     assert detect_scale([1.0, 2.0, 3.0, 10.0]) == (1.0, 2.0, 3.0, 10.0)
+
+
+def test_a_near_duplicate_is_not_shrunk_towards_the_prior() -> None:
+    # 40 small chores and 8 near-identical "export pipeline" stories of 13 points; the median is 1
+    chores = [
+        PastTask(id=f"C{i}", title=f"fix label typo {i}", description=f"wording on page {i}", points=1)
+        for i in range(40)
+    ]
+    exports = [
+        PastTask(
+            id=f"E{i}",
+            title="build the nightly export pipeline for warehouse",
+            description=f"export every table to the warehouse nightly, run {i}",
+            points=13,
+        )
+        for i in range(8)
+    ]
+    history = chores + exports
+    query = ("build the nightly export pipeline for warehouse", "export every table to the warehouse nightly")
+    shrunk = _built(history, LIGHT.model_copy(update={"duplicate_similarity": None, "k": 8})).estimate(*query)
+    trusted = _built(history, LIGHT.model_copy(update={"k": 8})).estimate(*query)
+    assert trusted.neighbours[0].similarity >= 0.6
+    # without the rule the estimate sits half-way to the prior (1 + 0.5 * (13 - 1) = 7, snapped to 1 or 13)
+    assert shrunk.raw == pytest.approx(7.0) and "shrunk" in shrunk.method
+    assert trusted.points == 13 and "near-duplicate" in trusted.method
+    # an unrelated task is still shrunk towards the history median
+    est = _built(history, LIGHT.model_copy(update={"k": 8}))
+    other = est.estimate("rotate the api keys", "security chore")
+    assert "shrunk" in other.method

@@ -238,7 +238,11 @@ class StoryPointEstimator:
         nb = top[: self.k]
         values, weights = self._points[nb], np.clip(rank[nb], 0.0, None) + _EPS
         knn = weighted_median(values, weights)
-        raw = prior + self._shrinkage * (knn - prior)
+        threshold = self.config.duplicate_similarity
+        duplicate = threshold is not None and row[top[0]] >= threshold
+        # A near-duplicate of a past task is strong evidence: its neighbourhood is taken as it is.
+        shrinkage = 1.0 if duplicate else self._shrinkage
+        raw = prior + shrinkage * (knn - prior)
         points = snap(raw, scale)
         q_low, q_high = self.config.range_quantiles
         low = min(points, snap(weighted_quantile(values, weights, q_low), scale))
@@ -246,7 +250,11 @@ class StoryPointEstimator:
         spread = (high - low) / max(points, 1.0)
         closeness = float(np.clip(row[top[:3]].mean(), 0.0, 1.0))
         confidence = float(np.clip(closeness / (1.0 + spread), 0.0, 1.0))
-        method = f"tfidf-knn(k={self.k}) weighted median, shrunk {self._shrinkage:.2f} toward history median"
+        method = (
+            f"tfidf-knn(k={self.k}) weighted median of a near-duplicate's neighbourhood, unshrunk"
+            if duplicate
+            else f"tfidf-knn(k={self.k}) weighted median, shrunk {self._shrinkage:.2f} toward history median"
+        )
         return Estimate(
             points=points,
             raw=raw,
