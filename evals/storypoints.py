@@ -125,10 +125,12 @@ def random_guess_mae(train: np.ndarray, test: np.ndarray, seed: int, runs: int =
     return float(np.abs(guesses - test[None, :]).mean())
 
 
-def _tasks(project: StoryPointProject, split: str) -> list[PastTask]:
+def past_tasks(project: StoryPointProject, *splits: str) -> list[PastTask]:
+    """The project's issues in the given splits as estimator input, in the file's (creation) order."""
     return [
         PastTask(id=i.issue_key, title=i.title, description=i.description, points=i.points)
-        for i in project.split(split)  # type: ignore[arg-type]
+        for i in project.issues
+        if i.split in splits
     ]
 
 
@@ -148,7 +150,7 @@ def evaluate_project(
     anchors: dict[str, float | None],
     seed: int,
 ) -> ProjectResult:
-    train, valid, test = _tasks(project, "train"), _tasks(project, "valid"), _tasks(project, "test")
+    train, valid, test = (past_tasks(project, split) for split in ("train", "valid", "test"))
     if not train or not test:
         raise ValueError(
             f"project {project.name}: needs train and test issues (train {len(train)}, test {len(test)})"
@@ -225,8 +227,11 @@ def summarise(results: Sequence[ProjectResult], config: str) -> ConfigSummary:
 
 
 def available_configs(configs: Sequence[str]) -> list[str]:
-    """Drop the optional configurations whose extra is missing when others were asked for too ("all");
-    asked for alone, a missing extra is an error that says how to install it."""
+    """Check the names, then drop the optional configurations whose extra is missing when others were
+    asked for too ("all"); asked for alone, a missing extra is an error that says how to install it."""
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
     needs_extra = [c for c in configs if CONFIGS[c].embeddings]
     if not needs_extra or embeddings_available():
         return list(configs)
@@ -241,9 +246,6 @@ def run_eval(
     configs: Sequence[str] = ("light", "best"),
     seed: int = 0,
 ) -> EvalReport:
-    unknown = [c for c in configs if c not in CONFIGS]
-    if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
     configs = available_configs(configs)
     started = time.perf_counter()
     loaded = load_projects(data_dir, projects)

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evals.datasets.storypoints import StoryPointProject, load_projects
-from evals.storypoints import MEDIAN_TOLERANCE, available_configs
+from evals.storypoints import MEDIAN_TOLERANCE, available_configs, past_tasks
 from tools.estimation import CONFIGS, PastTask, StoryPointEstimator
 
 ORIGINS = (0.4, 0.5, 0.6, 0.7)
@@ -65,11 +65,7 @@ class SelectionReport(BaseModel):
 
 def history(project: StoryPointProject) -> list[PastTask]:
     """The issues before the test split, oldest first (the loaders keep the files' creation order)."""
-    return [
-        PastTask(id=i.issue_key, title=i.title, description=i.description, points=i.points)
-        for i in project.issues
-        if i.split in ("train", "valid")
-    ]
+    return past_tasks(project, "train", "valid")
 
 
 def project_folds(project: StoryPointProject, configs: Sequence[str]) -> list[FoldScore]:
@@ -131,9 +127,6 @@ def run_selection(
     *,
     progress: Console | None = None,
 ) -> SelectionReport:
-    unknown = [c for c in configs if c not in CONFIGS]
-    if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
     configs = available_configs(configs)
     started = time.perf_counter()
     loaded = load_projects(data_dir, projects)

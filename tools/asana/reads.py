@@ -109,9 +109,12 @@ class ReadOps(ClientCore):
         return [Project.model_validate(r) for r in rows]
 
     def project(self, gid: str) -> Project:
+        return self._project(gid, F.PROJECT)
+
+    def _project(self, gid: str, fields: str) -> Project:
         api = self.api(asana.ProjectsApi)
         data = self._one(
-            "GET /projects/{gid}", lambda kw: api.get_project(gid, {"opt_fields": F.PROJECT}, **kw), gid=gid
+            "GET /projects/{gid}", lambda kw: api.get_project(gid, {"opt_fields": fields}, **kw), gid=gid
         )
         return Project.model_validate(data)
 
@@ -288,32 +291,22 @@ class ReadOps(ClientCore):
         return Portfolio.model_validate(data)
 
     def portfolio_items(self, portfolio_gid: str) -> list[Project]:
-        api = self.api(asana.PortfoliosApi)
-        rows = self._pages(
-            "GET /portfolios/{gid}/items",
-            lambda o, kw: api.get_items_for_portfolio(portfolio_gid, o, **kw),
-            F.PORTFOLIO_ITEM,
-            gid=portfolio_gid,
-        )
-        return [Project.model_validate(r) for r in rows]
+        return self._portfolio_items(portfolio_gid, F.PORTFOLIO_ITEM)
 
     def project_with_fields(self, gid: str) -> Project:
         """One project with its own custom field values (e.g. a portfolio's Health)."""
-        api = self.api(asana.ProjectsApi)
-        data = self._one(
-            "GET /projects/{gid}",
-            lambda kw: api.get_project(gid, {"opt_fields": F.PROJECT_CUSTOM_FIELDS}, **kw),
-            gid=gid,
-        )
-        return Project.model_validate(data)
+        return self._project(gid, F.PROJECT_CUSTOM_FIELDS)
 
     def portfolio_items_with_fields(self, portfolio_gid: str) -> list[Project]:
         """A portfolio's projects with their custom field values, in one paginated read."""
+        return self._portfolio_items(portfolio_gid, F.PORTFOLIO_ITEM_CUSTOM_FIELDS)
+
+    def _portfolio_items(self, portfolio_gid: str, fields: str) -> list[Project]:
         api = self.api(asana.PortfoliosApi)
         rows = self._pages(
             "GET /portfolios/{gid}/items",
             lambda o, kw: api.get_items_for_portfolio(portfolio_gid, o, **kw),
-            F.PORTFOLIO_ITEM_CUSTOM_FIELDS,
+            fields,
             gid=portfolio_gid,
         )
         return [Project.model_validate(r) for r in rows]
