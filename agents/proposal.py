@@ -24,6 +24,7 @@ class ActionKind(StrEnum):
     CREATE_SECTION = "create_section"
     ADD_TO_PROJECT = "add_to_project"
     ADD_TO_SECTION = "add_to_section"
+    REMOVE_FROM_PROJECT = "remove_from_project"
     CREATE_TASK = "create_task"
     CREATE_SUBTASK = "create_subtask"
     UPDATE_TASK = "update_task"

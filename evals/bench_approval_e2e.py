@@ -44,7 +44,7 @@ def _one_run(stack: PipelineStack) -> dict[str, float]:
 
     row = wait_for(approval_row, 60, 0.01, "event in the inbox")
     t_inbox = time.perf_counter() - t0
-    wait_for(lambda: stack.delivery(row.id) is not None, 60, 0.01, "worker start")  # type: ignore[attr-defined]
+    wait_for(lambda: stack.delivery(row.id) is not None, 60, 0.01, "worker start")
     t_worker = time.perf_counter() - t0
     status = wait_for(lambda: (s := stack.proposal_status(pid)) in FINISHED and s, 120, 0.02, "apply")
     t_applied = time.perf_counter() - t0

@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from tools.asana import AsanaClient, TaskView
+from tools.asana.field_names import STORY_POINTS
 
 # project() + sections() + custom_field_settings (≤100 settings, so one page)
 METADATA_CALLS = 3
@@ -51,7 +52,7 @@ def read_project(client: AsanaClient, project_gid: str) -> tuple[int, int, int, 
     fmap = client.field_map(project_gid)
     tasks = client.project_tasks(project_gid, view=TaskView.PLANNING)
     wall = time.perf_counter() - started
-    points = fmap.require("Story Points").name or "Story Points"
+    points = fmap.require(STORY_POINTS).name or STORY_POINTS
     edges = sum(len(t.dependencies) for t in tasks)
     memberships = sum(1 for t in tasks if t.section_in(project_gid) is not None)
     with_points = sum(1 for t in tasks if t.field(points) is not None)

@@ -78,10 +78,10 @@ def main() -> None:
     with SandboxServer(store, "bench-token") as srv, AsanaClient(srv.base_url, "bench-token") as client:
         store.stats.reset()
         t0 = time.perf_counter()
-        inputs = read_standup_inputs(client, ws, project, now, ZoneInfo("UTC"))  # type: ignore[arg-type]
+        inputs = read_standup_inputs(client, ws, project, now, ZoneInfo("UTC"))
         st = compute_standup(inputs, stale_days=3, due_soon_days=2)
         if st.at_risk:
-            member_gids(client, inputs.project, ws)  # type: ignore[arg-type]
+            member_gids(client, inputs.project, ws)
         elapsed = time.perf_counter() - t0
         calls = Counter(store.stats.snapshot()["by_route"])
     per_task = Counter(len(v) for v in inputs.stories.values())

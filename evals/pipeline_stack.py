@@ -141,7 +141,8 @@ class PipelineStack:
     def _start(self) -> None:
         self.tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="sp-pipeline-")))
         self.broker = PrivateRedis().start()
-        self._stack.callback(self.broker.stop)
+        # Late-bound: a test that restarts the broker replaces `self.broker`; stop that one.
+        self._stack.callback(lambda: self.broker.stop())
         self.db_url = self._create_database()
         self.ws: GeneratedWorkspace = generate_workspace(seed=7)
         self.sandbox = SandboxServer(self.ws.store, self.ws.token).start()
@@ -292,7 +293,7 @@ class PipelineStack:
     def plan(self, project: str = "Product Backlog") -> dict[str, Any]:
         """Run the planner up to its approval gate; returns the pending approval request."""
         rt = self.runtime
-        ws = rt.allowed_workspaces()[0]
+        ws = rt.resolve_workspace()
         ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, project))
         outcome = start_run(
             rt.graph, ctx, uuid.uuid4().hex, {"agent": "planner", "args": {"project": project}}

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -36,9 +37,12 @@ from evals.datasets.storypoints import (
     load_projects,
     load_tawosi_anchors,
 )
+from tools.errors import UserError
 from tools.estimation import CONFIGS, PastTask, StoryPointEstimator
 from tools.estimation.embeddings import INSTALL_HINT, EmbeddingsUnavailable
 from tools.estimation.embeddings import available as embeddings_available
+
+A = TypeVar("A")  # an anchor row
 
 RANDOM_GUESS_RUNS = 1000
 MEDIAN_TOLERANCE = 0.05  # "never more than 5% worse than the median baseline"
@@ -152,7 +156,7 @@ def evaluate_project(
 ) -> ProjectResult:
     train, valid, test = (past_tasks(project, split) for split in ("train", "valid", "test"))
     if not train or not test:
-        raise ValueError(
+        raise UserError(
             f"project {project.name}: needs train and test issues (train {len(train)}, test {len(test)})"
         )
     y_train = np.array([t.points for t in train])
@@ -231,7 +235,7 @@ def available_configs(configs: Sequence[str]) -> list[str]:
     asked for too ("all"); asked for alone, a missing extra is an error that says how to install it."""
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
+        raise UserError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
     needs_extra = [c for c in configs if CONFIGS[c].embeddings]
     if not needs_extra or embeddings_available():
         return list(configs)
@@ -265,7 +269,7 @@ def run_eval(
     )
 
 
-def _optional(loader, data_dir):  # type: ignore[no-untyped-def]
+def _optional(loader: Callable[[Path | str], dict[str, A]], data_dir: Path | str) -> dict[str, A]:
     # A dataset folder without anchor tables is still evaluable; the anchor columns stay empty.
     try:
         return loader(data_dir)

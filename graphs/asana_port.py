@@ -1,8 +1,10 @@
-"""The slice of the typed Asana client (tools.asana) that the graphs call.
+"""The slices of the typed Asana client (tools.asana) that the graphs use, split by power.
 
-Written as a Protocol so the executor, the scope checks and the crash-window probes are typed
-against exactly what they use, and unit tests can pass a small in-memory fake.
-`tools.asana.client.AsanaClient` satisfies it (its extra keyword arguments all have defaults).
+`AsanaReads` is what specialists, scope checks, stale checks and probes may call; `AsanaWrites` is
+what only the executor (through each kind's `ActionSpec.write`) calls. The composition root hands
+specialists a `ReadOnlyAsana` view, so a write from a reader fails at run time too, not only in
+mypy. `tools.asana.client.AsanaClient` satisfies both (its extra keyword arguments have defaults);
+unit tests pass small in-memory fakes.
 """
 
 from __future__ import annotations
@@ -12,11 +14,21 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from tools.asana.field_map import FieldMap
-from tools.asana.models import Attachment, Portfolio, Project, Section, StatusUpdate, Story, Task
+from tools.asana.models import (
+    Attachment,
+    Portfolio,
+    Project,
+    Section,
+    StatusUpdate,
+    Story,
+    Task,
+    Workspace,
+)
 
 
-class AsanaPort(Protocol):
-    # --- reads -------------------------------------------------------------------------------
+class AsanaReads(Protocol):
+    def workspaces(self) -> list[Workspace]: ...
+
     def task(self, gid: str) -> Task: ...
 
     def field_map(self, project_gid: str) -> FieldMap: ...
@@ -43,7 +55,10 @@ class AsanaPort(Protocol):
 
     def attachments(self, parent_gid: str) -> list[Attachment]: ...
 
-    # --- writes (only the executor calls these) ---------------------------------------------
+
+class AsanaWrites(Protocol):
+    """Only the executor holds this (RunContext.writes); nothing else in graphs/ or agents/ may."""
+
     def create_project(
         self,
         workspace_gid: str,
@@ -63,6 +78,8 @@ class AsanaPort(Protocol):
     ) -> None: ...
 
     def add_task_to_section(self, section_gid: str, task_gid: str) -> None: ...
+
+    def remove_task_from_project(self, task_gid: str, project_gid: str) -> None: ...
 
     def create_task(
         self,
@@ -96,3 +113,33 @@ class AsanaPort(Protocol):
     def upload_attachment(
         self, parent_gid: str, filename: str, data: bytes, content_type: str
     ) -> Attachment: ...
+
+
+class AsanaPort(AsanaReads, AsanaWrites, Protocol):
+    """Both halves: what the typed client offers and what test fakes implement."""
+
+
+# The write half's method names, read from the protocol so the read-only view can never lag it.
+WRITE_METHODS = frozenset(
+    name for name, value in vars(AsanaWrites).items() if callable(value) and not name.startswith("_")
+)
+
+
+# Writes the executor never makes (webhooks, tags, deletes) are refused by their verb.
+_WRITE_PREFIXES = ("create_", "update_", "delete_", "add_", "remove_", "set_", "upload_")
+
+
+class WriteRefused(RuntimeError):
+    """A reader (specialist, scope check, probe) tried to write to Asana."""
+
+
+class ReadOnlyAsana:
+    """The client as specialists see it: every read passes through, every write is refused."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name in WRITE_METHODS or name.startswith(_WRITE_PREFIXES):
+            raise WriteRefused(f"{name} is a write; only the executor writes to Asana")
+        return getattr(self._client, name)

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.proposal import Decision, DecisionType, Proposal
 from graphs.state import Verdict
+from tools.errors import UserError
 
 EDITABLE_ARGS = {"target", "params"}
 
 
-class InvalidDecision(ValueError):
+class InvalidDecision(UserError, ValueError):
     pass
 
 

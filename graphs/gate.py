@@ -7,7 +7,7 @@ valid answer moves on to apply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
@@ -21,6 +21,8 @@ from graphs.scope import ScopeChecker
 from graphs.state import RunState, Verdict, proposal_of, verdicts_of
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
+# Where a gate goes: back to itself (a refused answer asks again) or on to apply.
+GateNext = Literal["gate", "apply"]
 
 
 def approval_request(
@@ -55,7 +57,7 @@ def approval_request(
     return payload
 
 
-def gate_node(state: RunState, runtime: Runtime[RunContext]) -> Command[Any]:
+def gate_node(state: RunState, runtime: Runtime[RunContext]) -> Command[GateNext]:
     proposal = proposal_of(state)
     verdicts = verdicts_of(state)
     if not any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):
@@ -77,15 +79,16 @@ def settle_answer(
     verdicts: list[Verdict],
     payload: dict[str, Any],
     answer: Any,
-) -> Command[Any]:
+) -> Command[GateNext]:
     """Validate a reviewer's answer (digest, count, re-validated edits) and route: back to the gate
     with the refusal audited, or on to apply with the decisions recorded. Shared by every gate."""
     thread_id = current_thread_id()
     scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
 
     def reevaluate(edited: Proposal) -> tuple[Proposal, list[Verdict]]:
-        tagged = with_tagged_comments(edited, ctx.policy)
-        new_verdicts = evaluate(tagged, ctx.policy, scope)
+        policy = ctx.policy_for(edited.scope.workspace_gid)
+        tagged = with_tagged_comments(edited, policy)
+        new_verdicts = evaluate(tagged, policy, scope)
         return annotate(tagged, new_verdicts), new_verdicts
 
     try:

@@ -13,38 +13,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents.proposal import Action, ActionKind, ApprovalClass, Proposal
-from graphs.actions import (
-    CREATES,
-    TARGETS,
-    UPDATABLE_TASK_FIELDS,
-    AddToProjectParams,
-    AddToSectionParams,
-    AttachFileParams,
-    CreateApprovalTaskParams,
-    CreateProjectParams,
-    CreateTaskParams,
-    DependencyParams,
-    InvalidAction,
-    Params,
-    PostStatusUpdateParams,
-    SetCustomFieldParams,
-    SetProjectCustomFieldParams,
-    is_ref,
-    parse_params,
-    ref_name,
-)
+from graphs.actions import InvalidAction, is_ref, ref_name
 from graphs.approval import approval_surface
 from graphs.context import RunContext, current_thread_id
+from graphs.kinds import Denied, spec_for
 from graphs.policy_config import PolicyConfig
 from graphs.ports import AuditRecord
 from graphs.scope import OutOfScope, ScopeChecker
 from graphs.state import RunState, Verdict, proposal_of
 
 RESERVED_REF_PREFIX = "__"
-
-
-class Denied(Exception):
-    pass
 
 
 def tag_comment(text: str, tag: str) -> str:
@@ -94,13 +72,13 @@ class PolicyEngine:
             except OutOfScope as err:
                 klass, note = ApprovalClass.DENIED, f"out of scope: {err}"
             deferred = klass == ApprovalClass.AUTO and any(
-                verdicts[d].approval_class == ApprovalClass.NEEDS_APPROVAL.value or verdicts[d].deferred
+                verdicts[d].approval_class == ApprovalClass.NEEDS_APPROVAL or verdicts[d].deferred
                 for d in depends_on
             )
             verdicts.append(
                 Verdict(
                     index=index,
-                    approval_class=klass.value,
+                    approval_class=klass,
                     note=note,
                     deferred=deferred,
                     depends_on=depends_on,
@@ -113,18 +91,12 @@ class PolicyEngine:
     # --- classification -----------------------------------------------------------------------
 
     def _classify(self, action: Action) -> tuple[ApprovalClass, str]:
+        spec = spec_for(action.kind)
+        decided = spec.classify(spec.parse(action.params), self.config)
+        if decided is not None:
+            return decided
         if action.kind in self.config.auto_kinds:
             return ApprovalClass.AUTO, f"{action.kind.value} is applied automatically"
-        if action.kind == ActionKind.SET_CUSTOM_FIELD:
-            field = str(action.params.get("field", ""))
-            if self.config.is_auto_field(field):
-                return ApprovalClass.AUTO, f"AI suggestion field {field!r} is applied automatically"
-            return ApprovalClass.NEEDS_APPROVAL, f"custom field {field!r} needs approval"
-        if action.kind == ActionKind.SET_PROJECT_CUSTOM_FIELD:
-            field = str(action.params.get("field", ""))
-            if self.config.is_health_field(field):
-                return ApprovalClass.AUTO, f"the health field {field!r} of a project is applied automatically"
-            return ApprovalClass.NEEDS_APPROVAL, f"project field {field!r} needs approval"
         return ApprovalClass.NEEDS_APPROVAL, f"{action.kind.value} needs approval"
 
     # --- validation ---------------------------------------------------------------------------
@@ -137,126 +109,85 @@ class PolicyEngine:
         producers: dict[str, int],
         verdicts: list[Verdict],
     ) -> list[int]:
+        spec = spec_for(action.kind)
         if action.kind in self.config.denied_kinds:
             raise Denied(f"{action.kind.value} is not allowed in this workspace")
         if action.ref is not None:
-            if action.kind not in CREATES:
+            if spec.creates is None:
                 raise Denied(f"{action.kind.value} creates nothing, so it cannot define ref {action.ref!r}")
-            if action.ref.startswith(RESERVED_REF_PREFIX) and action.kind != ActionKind.CREATE_APPROVAL_TASK:
+            if action.ref.startswith(RESERVED_REF_PREFIX) and not spec.reserved_ref:
                 raise Denied(f"ref names starting with {RESERVED_REF_PREFIX!r} are reserved")
             if action.ref in producers:
                 raise Denied(f"ref {action.ref!r} is already defined by action #{producers[action.ref]}")
         try:
-            params = parse_params(action)
+            params = spec.parse(action.params)
         except InvalidAction as err:
             raise Denied(str(err)) from None
 
-        depends: list[int] = []
-
-        def use_ref(value: str, expected: str) -> None:
-            name = ref_name(value)
-            if name not in producers:
-                raise Denied(f"ref {name!r} is not created by an earlier action")
-            producer = producers[name]
-            made = CREATES[proposal.actions[producer].kind]
-            if made != expected:
-                raise Denied(f"ref {name!r} names a {made}, but a {expected} is needed here")
-            if verdicts[producer].approval_class == ApprovalClass.DENIED.value:
-                raise Denied(f"depends on action #{producer}, which is denied")
-            depends.append(producer)
-
-        def check_project(gid: str) -> None:
-            if is_ref(gid):
-                use_ref(gid, "project")
-            else:
-                self.scope.project(gid)
-
-        def check_task(gid: str) -> None:
-            if is_ref(gid):
-                use_ref(gid, "task")
-            elif not gid.isdigit():
-                raise Denied(f"{gid!r} is not an Asana gid")
-            else:
-                self.scope.task(gid)
-
-        rule = TARGETS[action.kind]
-        if isinstance(params, AttachFileParams) and params.parent_type == "project":
-            rule = "project"
-        if isinstance(params, PostStatusUpdateParams) and params.parent_type == "portfolio":
-            if not action.target or is_ref(action.target):
-                raise Denied("a portfolio status update needs an existing portfolio gid")
-            self.scope.portfolio(action.target)
-        elif rule == "none":
+        refs = _ProposalRefs(self.scope, proposal, producers, verdicts)
+        rule = spec.target_rule(params)
+        if rule == "none":
             if action.target is not None:
                 raise Denied(f"{action.kind.value} takes no target")
         elif not action.target:
             raise Denied(f"{action.kind.value} needs a target {rule}")
-        elif rule == "task":
-            check_task(action.target)
-        elif isinstance(params, SetProjectCustomFieldParams):
-            # An existing project, in scope, and an item of the (in-scope) portfolio whose field it is.
-            if is_ref(action.target):
-                raise Denied("a project field can only be set on an existing project")
-            self.scope.project(action.target)
-            self.scope.portfolio_project(params.portfolio, action.target)
         else:
-            check_project(action.target)
+            spec.check_target(action.target, params, refs)
+        spec.check_params(params, refs, proposal.scope.workspace_gid)
+        if action.before:
+            spec.check_before(action.before, params)
+        return list(dict.fromkeys(refs.depends))
 
-        self._check_params(params, proposal, check_project, check_task, use_ref)
-        self._check_before(action, params)
-        return list(dict.fromkeys(depends))
 
-    def _check_params(
-        self, params: Params, proposal: Proposal, check_project: Any, check_task: Any, use_ref: Any
+class _ProposalRefs:
+    """The `Refs` a spec checks its gids with: scope for existing objects, earlier actions for refs."""
+
+    def __init__(
+        self, scope: ScopeChecker, proposal: Proposal, producers: dict[str, int], verdicts: list[Verdict]
     ) -> None:
-        if isinstance(params, CreateProjectParams | CreateTaskParams | CreateApprovalTaskParams):
-            ws = params.workspace_gid or proposal.scope.workspace_gid
-            self.scope.workspace(ws)
-        if isinstance(params, CreateTaskParams):
-            for p in params.projects:
-                check_project(p)
-            if params.section is not None:
-                if not is_ref(params.section):
-                    raise Denied("create_task may only place the task in a section this proposal creates")
-                use_ref(params.section, "section")
-            if params.custom_fields and not params.projects:
-                raise Denied("custom fields on a new task need a project to resolve them")
-        if isinstance(params, CreateApprovalTaskParams) and params.project is not None:
-            check_project(params.project)
-        if isinstance(params, AddToProjectParams):
-            check_project(params.project)
-            if params.section is not None and is_ref(params.section):
-                use_ref(params.section, "section")
-        if isinstance(params, AddToSectionParams):
-            if is_ref(params.section):
-                use_ref(params.section, "section")
-            elif params.project is None:
-                raise Denied("moving to an existing section needs its project, to check the scope")
-            if params.project is not None:
-                check_project(params.project)
-        if isinstance(params, SetCustomFieldParams) and params.project is not None:
-            check_project(params.project)
-        if isinstance(params, DependencyParams):
-            for dep in params.dependencies:
-                check_task(dep)
+        self.scope = scope
+        self.proposal = proposal
+        self.producers = producers
+        self.verdicts = verdicts
+        self.depends: list[int] = []
 
-    def _check_before(self, action: Action, params: Params) -> None:
-        """`before` must only name values the apply step can read back for its stale check."""
-        if not action.before:
-            return
-        keys = set(action.before)
-        if action.kind == ActionKind.UPDATE_TASK:
-            unknown = keys - set(UPDATABLE_TASK_FIELDS)
-        elif isinstance(params, SetCustomFieldParams | SetProjectCustomFieldParams):
-            unknown = {k for k in keys if k.casefold() != params.field.casefold()}
-        elif action.kind == ActionKind.ADD_TO_SECTION:
-            unknown = keys - {"section"}
-            if not unknown and isinstance(params, AddToSectionParams) and params.project is None:
-                raise Denied("a before-section needs the project it is in")
+    def _use_ref(self, value: str, expected: str) -> None:
+        name = ref_name(value)
+        if name not in self.producers:
+            raise Denied(f"ref {name!r} is not created by an earlier action")
+        producer = self.producers[name]
+        made = spec_for(self.proposal.actions[producer].kind).creates
+        if made != expected:
+            raise Denied(f"ref {name!r} names a {made}, but a {expected} is needed here")
+        if self.verdicts[producer].approval_class == ApprovalClass.DENIED:
+            raise Denied(f"depends on action #{producer}, which is denied")
+        self.depends.append(producer)
+
+    def workspace(self, gid: str | None) -> None:
+        self.scope.workspace(gid)
+
+    def project(self, gid: str) -> None:
+        if is_ref(gid):
+            self._use_ref(gid, "project")
         else:
-            unknown = keys
-        if unknown:
-            raise Denied(f"before-values {sorted(unknown)} cannot be checked for {action.kind.value}")
+            self.scope.project(gid)
+
+    def task(self, gid: str) -> None:
+        if is_ref(gid):
+            self._use_ref(gid, "task")
+        elif not gid.isdigit():
+            raise Denied(f"{gid!r} is not an Asana gid")
+        else:
+            self.scope.task(gid)
+
+    def new_section(self, ref: str) -> None:
+        self._use_ref(ref, "section")
+
+    def portfolio(self, gid: str) -> None:
+        self.scope.portfolio(gid)
+
+    def portfolio_project(self, portfolio_gid: str, project_gid: str) -> None:
+        self.scope.portfolio_project(portfolio_gid, project_gid)
 
 
 def evaluate(proposal: Proposal, config: PolicyConfig, scope: ScopeChecker) -> list[Verdict]:
@@ -267,9 +198,12 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
     """Classify the proposal's actions and, when a human must decide, add the Asana approval surface."""
     ctx = runtime.context
     thread_id = current_thread_id()
-    proposal = with_tagged_comments(proposal_of(state), ctx.policy)
+    raw = proposal_of(state)
+    # Judged by the policy of the workspace the proposal acts in, not the first one configured.
+    policy = ctx.policy_for(raw.scope.workspace_gid)
+    proposal = with_tagged_comments(raw, policy)
     scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
-    verdicts = evaluate(proposal, ctx.policy, scope)
+    verdicts = evaluate(proposal, policy, scope)
     if any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):
         extra = approval_surface(
             proposal,
@@ -277,10 +211,10 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
             approver_gid=ctx.approver_gid,
             due_hours=ctx.approval_due_hours,
             now=ctx.now(),
-            tag=ctx.policy.comment_tag,
+            tag=policy.comment_tag,
         )
         proposal = proposal.model_copy(update={"actions": [*proposal.actions, *extra]})
-        verdicts = evaluate(proposal, ctx.policy, scope)
+        verdicts = evaluate(proposal, policy, scope)
     proposal = annotate(proposal, verdicts)
     ctx.repo.save_proposal(thread_id, proposal, "pending")
     counts = {

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.proposal import ActionKind
-
-DEFAULT_AUTO_KINDS = frozenset(
-    {
-        ActionKind.POST_COMMENT,
-        ActionKind.POST_STATUS_UPDATE,
-        ActionKind.ATTACH_FILE,
-        ActionKind.CREATE_APPROVAL_TASK,
-    }
+from agents.proposal import ActionKind, ApprovalClass
+from graphs.kinds import default_classes
+from tools.asana.field_names import (
+    AI_PRIORITY_SCORE,
+    AI_SUGGESTION,
+    ESTIMATED_STORY_POINTS,
+    HEALTH,
+    IMPEDIMENTS,
+    RISK_SCORE,
 )
+
+# Each kind's spec says whether it is auto by default (graphs/kinds/); this is only their union.
+DEFAULT_AUTO_KINDS = frozenset(k for k, c in default_classes().items() if c is ApprovalClass.AUTO)
 
 # Fields that only carry the AI's own suggestions; writing them changes no commitment.
 DEFAULT_AUTO_FIELDS = frozenset(
-    {"AI Priority Score", "Estimated Story Points", "Risk Score", "AI Suggestion", "Impediments"}
+    {AI_PRIORITY_SCORE, ESTIMATED_STORY_POINTS, RISK_SCORE, AI_SUGGESTION, IMPEDIMENTS}
 )
 
 
@@ -30,7 +33,7 @@ class PolicyConfig(BaseModel):
     denied_kinds: frozenset[ActionKind] = frozenset()
     # The portfolio field the health agent writes per project; setting it is auto (it only carries
     # the agent's own score), any other project field needs approval.
-    health_field: str = Field(default="Health", min_length=1)
+    health_field: str = Field(default=HEALTH, min_length=1)
     comment_tag: str = "[AI Proposal]"
     max_actions: int = Field(default=500, ge=1)
 

@@ -17,13 +17,14 @@ from langgraph.types import Command
 from agents.proposal import Decision
 from graphs.context import RunContext
 from graphs.state import RunRequest
+from tools.errors import ConflictError
 
 
-class ThreadBusy(RuntimeError):
+class ThreadBusy(ConflictError, RuntimeError):
     """The thread already has a run (waiting for approval, crashed mid-way, or finished)."""
 
 
-class NothingPending(RuntimeError):
+class NothingPending(ConflictError, RuntimeError):
     """resume_run on a thread that has no pending approval request."""
 
 
@@ -116,3 +117,25 @@ def recover_run(graph: Any, ctx: RunContext, thread_id: str) -> RunOutcome:
     if snapshot.next:
         graph.invoke(None, _config(thread_id), context=ctx, durability="sync")
     return _outcome(graph, thread_id)
+
+
+RunOnce = Literal["started", "continued", "waiting", "finished"]
+
+
+def run_once(
+    graph: Any, ctx: RunContext, thread_id: str, request: RunRequest | dict[str, Any]
+) -> tuple[RunOnce, RunOutcome]:
+    """Run a request at most once on a deterministic thread (a day's stand-up, one event).
+
+    A fresh thread starts; one that stopped mid-run (a crash, or a transient Asana error that
+    stopped it before an outcome) is continued; one waiting at its gate gets no new input; one
+    that finished is left alone. Callers hold the thread's lock.
+    """
+    if pending_interrupt(graph, thread_id) is not None:
+        return "waiting", _outcome(graph, thread_id)
+    snapshot = graph.get_state(_config(thread_id))
+    if snapshot.next:
+        return "continued", recover_run(graph, ctx, thread_id)
+    if snapshot.values:
+        return "finished", _outcome(graph, thread_id)
+    return "started", start_run(graph, ctx, thread_id, request)

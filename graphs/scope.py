@@ -7,19 +7,20 @@ human is even asked.
 
 from __future__ import annotations
 
-from graphs.asana_port import AsanaPort
+from graphs.asana_port import AsanaReads
 from tools.asana.errors import Forbidden, NotFound
 from tools.asana.models import Task
+from tools.errors import UserError
 
 _PARENT_DEPTH = 3  # subtasks without their own project memberships inherit the parent's scope
 
 
-class OutOfScope(Exception):
+class OutOfScope(UserError):
     pass
 
 
 class ScopeChecker:
-    def __init__(self, asana: AsanaPort, workspaces: frozenset[str], projects: frozenset[str]) -> None:
+    def __init__(self, asana: AsanaReads, workspaces: frozenset[str], projects: frozenset[str]) -> None:
         self._asana = asana
         self.workspaces = workspaces
         self.projects = projects

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
-from agents.proposal import Proposal
+from agents.proposal import ApprovalClass, Proposal
 from graphs.ports import LedgerStatus
 
 
@@ -28,10 +28,10 @@ def append_list(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
 
 
 class RunRequest(BaseModel):
-    """What started the run: an explicit agent (CLI/event/eval) or free text (chat)."""
+    """What started the run: the agent to run (named by the CLI, an event, a schedule, an eval or a
+    chat tool call) and its args. A request naming no agent ends with an error report."""
 
     agent: str | None = None
-    intent: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     trigger: str = "cli"  # cli | event | schedule | chat | eval
     trigger_info: dict[str, Any] = Field(default_factory=dict)
@@ -41,7 +41,7 @@ class Verdict(BaseModel):
     """The policy's answer for one action (by index in the proposal's action list)."""
 
     index: int
-    approval_class: Literal["auto", "needs_approval", "denied"]
+    approval_class: ApprovalClass
     note: str
     # An auto action that consumes a ref made by an action awaiting approval runs after the gate.
     deferred: bool = False

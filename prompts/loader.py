@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from agents.proposal import PromptRef
+from tools.errors import SprintpilotError
 
 PROMPTS_DIR = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 FENCE_TAG = "asana_data"
 
 
-class PromptError(ValueError):
+class PromptError(SprintpilotError, ValueError):
     pass
 
 

@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sandbox.generator_calendar import (
     SprintWindow,
@@ -26,6 +28,8 @@ from sandbox.generator_calendar import (
 )
 from sandbox.generator_people import SKILL_WEIGHTS, Person, make_people, people_with_skill
 from sandbox.generator_text import TitleMaker, blocked_comment, comment, notes_for, process_actions
+
+T = TypeVar("T")
 
 FIBONACCI = (1, 2, 3, 5, 8, 13)
 PRIORITIES = ("Critical", "High", "Medium", "Low")
@@ -127,7 +131,7 @@ class WorkspacePlan:
         return [it for it in self.items if not it.completed]
 
 
-def _weighted(rng: random.Random, values: tuple, weights: tuple[float, ...]):  # type: ignore[no-untyped-def]
+def _weighted(rng: random.Random, values: Sequence[T], weights: Sequence[float]) -> T:
     return rng.choices(values, weights=weights, k=1)[0]
 
 

@@ -93,7 +93,8 @@ def display_value(store: Store, cf: CustomField, raw: Any) -> str | None:
     if kind == "multi_enum":
         return ", ".join(store.enum_options[g].name for g in raw if g in store.enum_options)
     if kind == "date":
-        return raw.get("date_time") or raw.get("date")
+        when: str | None = raw.get("date_time") or raw.get("date")
+        return when
     if kind == "people":
         return ", ".join(store.users[g].name for g in raw if g in store.users)
     return str(raw)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from agents.proposal import Decision, DecisionType, EditedAction
-from graphs.runner import RunOutcome, pending_interrupt, resume_run
+from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from service.db.proposals import ProposalRecord
+from service.events.locks import thread_lock
 from service.runtime import Runtime
+from tools.errors import UserError
 
 
-class ApprovalError(RuntimeError):
+class ApprovalError(UserError, RuntimeError):
     """A decision that cannot be made (unknown proposal, nothing pending, bad edit)."""
 
 
@@ -39,7 +41,7 @@ def find_proposal(rt: Runtime, ref: str) -> ProposalRecord:
     exact = rt.repo.get_proposal(ref)
     if exact is not None:
         return exact
-    matches = [p for p in rt.repo.list_proposals(limit=10_000) if p.id.startswith(ref)]
+    matches = rt.repo.find_by_prefix(ref, limit=2)
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -125,11 +127,22 @@ def decide(
     decisions: list[Decision],
     decided_by: str,
     digest: str | None = None,
+    *,
+    lock_wait_s: float = 5.0,
 ) -> RunOutcome:
-    request = pending_request(rt, proposal)
-    ctx = rt.context(actor=decided_by)
-    graph = graph_for(rt, proposal.thread_id)
-    return resume_run(graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest"))
+    """Resume the proposal's thread with `decisions`, holding the thread's run lock.
+
+    Every surface (CLI, API, chat, Asana sync, worker) ends here, so two deciders at once are
+    serialised: the second finds nothing pending and is told so. The lock is re-entrant, so the
+    sweep and the worker, which already hold it, call this too.
+    """
+    with thread_lock(rt.engine, proposal.thread_id, wait_s=lock_wait_s):
+        request = pending_request(rt, proposal)
+        ctx = rt.context(actor=decided_by)
+        graph = graph_for(rt, proposal.thread_id)
+        return resume_run(
+            graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
+        )
 
 
 @dataclass
@@ -168,30 +181,52 @@ def asana_decision(rt: Runtime, approval_task_gid: str, request: dict[str, Any])
     return AsanaDecision(status, who, [Decision(type=decision_type, message=message) for _ in range(count)])
 
 
-def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult]:
-    """Read each pending proposal's approval task in Asana and resume the threads decided there.
+@dataclass
+class AsanaResume:
+    """What resuming a proposal from its approval task did."""
 
-    Each resume holds the thread's run lock (shared with the workers), so a sweep here and an
-    approval event in a worker never apply the same thread twice.
+    status: Literal["resumed", "continued", "pending", "decided", "no_task"]
+    asana_status: str | None
+    outcome: RunOutcome | None
+
+
+def resume_from_asana(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float = 5.0) -> AsanaResume:
+    """Resume `proposal`'s thread with the decision its approval task holds in Asana now.
+
+    The one place the Asana decision is read and applied (the `approvals sync` sweep and the
+    worker's approval route both call it), under the thread's run lock: already decided → no-op;
+    stopped mid-apply (worker killed) → continued from its checkpoint; still pending → left.
     """
-    from service.events.locks import thread_lock
+    thread_id = proposal.thread_id
+    graph = graph_for(rt, thread_id)
+    with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
+        request = pending_interrupt(graph, thread_id)
+        if request is None or request.get("proposal_id") != proposal.id:
+            if graph.get_state({"configurable": {"thread_id": thread_id}}).next:
+                outcome = recover_run(graph, rt.context(actor="system:approvals"), thread_id)
+                return AsanaResume("continued", None, outcome)
+            return AsanaResume("decided", None, None)
+        gid = request.get("approval_task_gid") or proposal.approval_task_gid
+        if not gid:
+            return AsanaResume("no_task", None, None)
+        decided = asana_decision(rt, gid, request)
+        if decided.decisions is None:
+            return AsanaResume("pending", decided.status, None)
+        outcome = decide(rt, proposal, decided.decisions, decided.decided_by, request.get("digest"))
+        return AsanaResume("resumed", decided.status, outcome)
 
+
+def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult]:
+    """Read each pending proposal's approval task in Asana and resume the threads decided there."""
     results = []
     for item in pending(rt):
         gid = item.request.get("approval_task_gid") or item.proposal.approval_task_gid
         if not gid:
             continue
-        with thread_lock(rt.engine, item.proposal.thread_id, wait_s=lock_wait_s):
-            request = pending_interrupt(graph_for(rt, item.proposal.thread_id), item.proposal.thread_id)
-            if request is None:
-                continue  # decided meanwhile by another surface
-            decided = asana_decision(rt, gid, request)
-            outcome = None
-            if decided.decisions is not None:
-                outcome = decide(
-                    rt, item.proposal, decided.decisions, decided.decided_by, request.get("digest")
-                )
-        results.append(SyncResult(item.proposal.id, gid, decided.status, outcome))
+        done = resume_from_asana(rt, item.proposal, lock_wait_s=lock_wait_s)
+        if done.status == "decided":
+            continue  # decided meanwhile by another surface
+        results.append(SyncResult(item.proposal.id, gid, done.asana_status or "pending", done.outcome))
     return results
 
 

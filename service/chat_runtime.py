@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import threading
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator
@@ -75,7 +74,7 @@ def chat_session(
 ) -> ChatSession:
     cfg = config or ChatConfig()
     graph = chat_graph(rt, model=model, config=cfg)
-    ws = rt.allowed_workspaces()[0] if rt.allowed_workspaces() else None
+    ws = rt.resolve_workspace()
 
     def context() -> Any:
         approver = rt.approver_for(ws, None) if ws else None
@@ -94,12 +93,10 @@ def _process_runtime() -> Runtime:
     """One runtime per server process, opened on first use and closed at exit."""
     with _lock:
         if "rt" not in _open:
-            from service.runtime import open_runtime
+            from service.runtime import hold_runtime
             from service.settings import load_settings
 
-            stack = ExitStack()
-            _open["rt"] = stack.enter_context(open_runtime(load_settings()))
-            _open["stack"] = stack
+            _open["stack"], _open["rt"] = hold_runtime(load_settings())
             atexit.register(close_process_runtime)
         rt: Runtime = _open["rt"]
         return rt
@@ -114,19 +111,31 @@ def close_process_runtime() -> None:
         stack.close()
 
 
+def _ui_context() -> Any:
+    """The RunContext of an Agent Server run: opens this process's runtime on first use, inside a
+    node (a worker thread), never in the graph factory on the server's event loop."""
+    rt = _process_runtime()
+    ws = rt.resolve_workspace()
+    return rt.context(actor="chat:ui", approver_gid=rt.approver_for(ws, None))
+
+
 def make_graph(config: Any = None) -> Any:
     """Graph factory for langgraph.json: the chat graph without a checkpointer (the Agent Server
-    brings its own), taking its RunContext from this process's runtime when the run passes none."""
-    rt = _process_runtime()
+    brings its own), taking its RunContext from this process's runtime when the run passes none.
+
+    No blocking I/O here (the Agent Server calls factories on its event loop): settings, the
+    registry and the model client are built without touching the network or the database.
+    """
+    from service.runtime import default_registry
+    from service.settings import load_settings
+
+    settings = load_settings()
     cfg = ChatConfig()
-    ws = rt.allowed_workspaces()[0] if rt.allowed_workspaces() else None
     return build_chat_graph(
-        rt.registry,
-        model=chat_model(rt.settings),
-        approvers=cfg.approver_set(rt.settings),
+        default_registry(),
+        model=chat_model(settings),
+        approvers=cfg.approver_set(settings),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
-        context_provider=lambda: rt.context(
-            actor="chat:ui", approver_gid=rt.approver_for(ws, None) if ws else None
-        ),
+        context_provider=_ui_context,
         max_rounds=cfg.max_rounds,
     ).compile()

@@ -10,6 +10,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from rich.markdown import Markdown
 from rich.table import Table
@@ -22,6 +23,7 @@ from service.db.audit_verify import verify_chain
 from service.runtime import Runtime, open_runtime
 from service.settings import load_settings
 from tools.asana.client import AsanaClient
+from tools.asana.field_names import SPRINT, STORY_POINTS
 
 
 def run_demo(*, data_dir: Path | None = None, seed: int = 7) -> None:
@@ -47,7 +49,7 @@ def run_demo(*, data_dir: Path | None = None, seed: int = 7) -> None:
 def _run(rt: Runtime, started: float) -> None:
     assert rt.sandbox is not None
     console.print(f"Sandbox Asana at [bold]{rt.sandbox.base_url}[/] (engine: {rt.settings.model})")
-    ws = rt.allowed_workspaces()[0]
+    ws = rt.resolve_workspace()
     backlog = rt.asana.find_project(ws, "Product Backlog")
     counts = rt.asana.task_counts(backlog.gid)
     people = [u for u in rt.asana.users(ws) if u.gid != rt.asana.me().gid]
@@ -111,7 +113,7 @@ def _run(rt: Runtime, started: float) -> None:
     console.print(f"demo finished in {time.perf_counter() - started:.1f}s")
 
 
-def _read_back(rt: Runtime, ws: str, request: dict, approval_gid: str) -> None:
+def _read_back(rt: Runtime, ws: str, request: dict[str, Any], approval_gid: str) -> None:
     console.rule("what now exists in Asana (read back through the API)")
     sprint_name = str(request.get("title", "")).removeprefix("Approve ").removesuffix(" backlog")
     project = rt.asana.find_project(ws, sprint_name)
@@ -122,14 +124,14 @@ def _read_back(rt: Runtime, ws: str, request: dict, approval_gid: str) -> None:
         f"sections: {', '.join(map(str, sections))}"
     )
     table = Table(title=f"{project.name}: {len(tasks)} tasks")
-    for col in ("task", "points", "Sprint", "assignee", "section"):
+    for col in ("task", "points", SPRINT, "assignee", "section"):
         table.add_column(col)
     for t in tasks:
         sec = t.section_in(project.gid)
         table.add_row(
             t.name or t.gid,
-            t.display("Story Points") or "-",
-            t.display("Sprint") or "-",
+            t.display(STORY_POINTS) or "-",
+            t.display(SPRINT) or "-",
             t.assignee.name if t.assignee and t.assignee.name else "-",
             sec.name if sec and sec.name else "-",
         )

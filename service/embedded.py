@@ -23,6 +23,7 @@ class EmbeddedSandbox:
         self.seed = seed
         self.server: SandboxServer | None = None
         self.generated = False
+        self._saved_at: tuple[int, int] | None = None
 
     def _load_or_generate(self) -> Store:
         if self.path.exists():
@@ -40,6 +41,8 @@ class EmbeddedSandbox:
         self.server = SandboxServer(store, token).start()
         if self.generated:
             self.save()
+        else:
+            self._saved_at = self._fingerprint()
         return self
 
     @property
@@ -64,11 +67,23 @@ class EmbeddedSandbox:
                 return token
         return None
 
+    def _fingerprint(self) -> tuple[int, int]:
+        # Every write through the API mints a gid or an event, so these two counters move with it.
+        return self.store.next_gid, self.store.next_event_seq
+
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        self.store.save(tmp)
+        with self.store.lock:
+            fingerprint = self._fingerprint()
+            self.store.save(tmp)
         tmp.replace(self.path)
+        self._saved_at = fingerprint
+
+    def save_if_changed(self) -> None:
+        """Persist after a request in a long-lived process (the API), only when something changed."""
+        if self.server is not None and self._fingerprint() != self._saved_at:
+            self.save()
 
     def stop(self) -> None:
         if self.server is None:

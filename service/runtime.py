@@ -1,19 +1,25 @@
-"""Composition root: settings → DB, Asana client, checkpointer, compiled supervisor graph.
+"""Composition root: settings → DB, Asana client, checkpointer, compiled graphs, language engine.
 
-Everything with a connection or a thread is created here (never at import time, never inside
-graphs/ or agents/), and torn down when the `open_runtime` block ends.
+Process lifetime vs run lifetime: `open_runtime` builds what lives for a process (engines, pools,
+the Asana client, compiled graphs, the checkpointer, the model client) once; the API builds it in
+its lifespan, the worker once per process, the CLI once per command. `Runtime.context()` is the
+cheap per-run part (no I/O). Everything with a connection or a thread is created here (never at
+import time, never inside graphs/ or agents/), and torn down when the `open_runtime` block ends.
+Migrations are not run here: only `serve`, `db migrate` and worker start run them; the embedded
+SQLite default is created on first use (see `service.db.migrate.ensure_schema`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from graphs.asana_port import ReadOnlyAsana
 from graphs.context import RunContext
 from graphs.registry import SpecialistRegistry
 from graphs.supervisor import build_supervisor_graph
@@ -21,17 +27,14 @@ from service.checkpoint import open_checkpointer
 from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
 from service.db.journal import SqlApplyJournal
-from service.db.migrate import migrate
+from service.db.migrate import ensure_schema
 from service.db.proposals import SqlProposalRepository
 from service.embedded import EmbeddedSandbox
 from service.settings import Settings
 from tools.asana.client import AsanaClient
+from tools.errors import ConfigError as ConfigError  # re-exported: callers import it from here
 from tools.llm.engine import LanguageEngine
 from tools.llm.factory import make_chat_model
-
-
-class ConfigError(RuntimeError):
-    """Settings that cannot work (e.g. a real Asana URL without a token)."""
 
 
 def default_registry() -> SpecialistRegistry:
@@ -71,8 +74,8 @@ class Runtime:
     asana: AsanaClient
     registry: SpecialistRegistry
     graph: Any
+    language: LanguageEngine
     sandbox: EmbeddedSandbox | None = None
-    language: LanguageEngine | None = None
     # The conversational graph (graphs/chat) on the same checkpointer; set by open_runtime.
     chat_graph: Any = None
     _workspaces: list[str] | None = field(default=None, repr=False)
@@ -86,6 +89,8 @@ class Runtime:
             return list(self.settings.allowed_workspaces)
         if self._workspaces is None:
             self._workspaces = [w.gid for w in self.asana.workspaces()]
+            if not self._workspaces:
+                raise ConfigError("the Asana token sees no workspace")
         return self._workspaces
 
     def resolve_user(self, workspace_gid: str, ref: str) -> str | None:
@@ -109,6 +114,11 @@ class Runtime:
             return project.owner.gid if project.owner else None
         return None
 
+    def persist(self) -> None:
+        """Save the embedded sandbox if a request changed it (long-lived processes call this)."""
+        if self.sandbox is not None:
+            self.sandbox.save_if_changed()
+
     def share_call_totals(self) -> None:
         """Count this process's Asana calls into the Redis totals that `/metrics` reports."""
         from service.metrics import RedisCallTotals
@@ -118,22 +128,31 @@ class Runtime:
     def context(
         self, *, actor: str = "sprintpilot", approver_gid: str | None = None, **extra: Any
     ) -> RunContext:
+        """A per-run context over the process-lived parts (cheap: no I/O beyond a cached lookup)."""
         workspaces = self.allowed_workspaces()
+        policy = self.settings.approval_policy
         return RunContext(
-            asana=self.asana,
+            asana=ReadOnlyAsana(self.asana),  # a view: reads pass through, writes are refused
+            writes=self.asana,
             journal=self.journal,
             repo=self.repo,
             audit=self.audit,
             registry=self.registry,
             language=self.language,
-            policy=self.settings.approval_policy.to_policy_config(workspaces[0] if workspaces else None),
+            policy=policy.to_policy_config(None),
+            policies={ws: policy.to_policy_config(ws) for ws in workspaces},
             allowed_workspace_gids=frozenset(workspaces),
             allowed_project_gids=frozenset(self.settings.allowed_projects),
+            default_workspace_gid=workspaces[0] if workspaces else None,
             approver_gid=approver_gid,
             approval_due_hours=float(self.settings.approval_due_hours),
             actor=actor,
             **extra,
         )
+
+    def resolve_workspace(self, explicit: str | None = None) -> str:
+        """The workspace a command works in (see RunContext.resolve_workspace)."""
+        return self.context().resolve_workspace(explicit)
 
 
 def _asana_target(settings: Settings, stack: ExitStack) -> tuple[str, str, EmbeddedSandbox | None]:
@@ -155,10 +174,10 @@ def _language(settings: Settings) -> LanguageEngine:
 @contextmanager
 def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = None) -> Iterator[Runtime]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(settings)
     engine = make_engine(settings)
     with ExitStack() as stack:
         stack.callback(engine.dispose)
+        ensure_schema(engine)
         base_url, token, sandbox = _asana_target(settings, stack)
         asana = AsanaClient(base_url, token)
         stack.callback(asana.close)
@@ -182,3 +201,22 @@ def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = No
 
         rt.chat_graph = chat_graph(rt)
         yield rt
+
+
+def hold_runtime(
+    settings: Settings, *, prepare: Callable[[Runtime], None] | None = None
+) -> tuple[ExitStack, Runtime]:
+    """Open a runtime that a long-lived process keeps (the API, a worker, the Agent Server).
+
+    Returns the stack to close at shutdown with the runtime; `prepare` runs once on it (shared
+    call totals, quotas), and a failure there closes what was opened.
+    """
+    stack = ExitStack()
+    try:
+        rt = stack.enter_context(open_runtime(settings))
+        if prepare is not None:
+            prepare(rt)
+    except BaseException:
+        stack.close()
+        raise
+    return stack, rt

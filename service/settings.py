@@ -17,41 +17,25 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.proposal import ActionKind, ApprovalClass
+from tools.asana.field_names import HEALTH
 
 if TYPE_CHECKING:
     from graphs.policy_config import PolicyConfig
 
 APP_NAME = "sprintpilot"
 
-# ARCHITECTURE §3 Policy: comments, AI-suggestion fields and summaries are low-risk and applied
-# without a human; anything that moves, assigns, reschedules, completes or links work waits for one.
-DEFAULT_ACTION_CLASSES: dict[ActionKind, ApprovalClass] = {
-    ActionKind.POST_COMMENT: ApprovalClass.AUTO,
-    ActionKind.POST_STATUS_UPDATE: ApprovalClass.AUTO,
-    # The approval task is how a human is asked; gating it on approval would deadlock the gate.
-    ActionKind.CREATE_APPROVAL_TASK: ApprovalClass.AUTO,
-    # Attachments are report artefacts (burndown charts on stand-up/status updates).
-    ActionKind.ATTACH_FILE: ApprovalClass.AUTO,
-    # Only the AI-suggestion fields below are auto; other custom fields (e.g. Sprint) need approval.
-    ActionKind.SET_CUSTOM_FIELD: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.CREATE_PROJECT: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.CREATE_SECTION: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.ADD_TO_PROJECT: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.ADD_TO_SECTION: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.CREATE_TASK: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.CREATE_SUBTASK: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.UPDATE_TASK: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.ADD_DEPENDENCY: ApprovalClass.NEEDS_APPROVAL,
-    ActionKind.REMOVE_DEPENDENCY: ApprovalClass.NEEDS_APPROVAL,
-}
+def _default_action_classes() -> dict[ActionKind, ApprovalClass]:
+    """Each action kind's default class, as its spec in graphs/kinds/ declares it (one place)."""
+    # Imported here so settings stay importable without loading graph code.
+    from graphs.kinds import default_classes
 
-DEFAULT_AUTO_CUSTOM_FIELDS: tuple[str, ...] = (
-    "AI Priority Score",
-    "Estimated Story Points",
-    "Risk Score",
-    "AI Suggestion",
-    "Impediments",
-)
+    return default_classes()
+
+
+def _default_auto_fields() -> list[str]:
+    from graphs.policy_config import DEFAULT_AUTO_FIELDS
+
+    return sorted(DEFAULT_AUTO_FIELDS)
 
 
 class ApprovalPolicy(BaseModel):
@@ -61,41 +45,16 @@ class ApprovalPolicy(BaseModel):
     "needs_approval"}}'`) is merged over the defaults, so overriding one kind never un-gates others.
     """
 
-    kinds: dict[ActionKind, ApprovalClass] = Field(default_factory=lambda: dict(DEFAULT_ACTION_CLASSES))
-    auto_custom_fields: list[str] = Field(default_factory=lambda: list(DEFAULT_AUTO_CUSTOM_FIELDS))
+    kinds: dict[ActionKind, ApprovalClass] = Field(default_factory=_default_action_classes)
+    auto_custom_fields: list[str] = Field(default_factory=_default_auto_fields)
     workspaces: dict[str, dict[ActionKind, ApprovalClass]] = Field(default_factory=dict)
     # The portfolio custom field the health agent writes on each project (auto class).
-    health_field: str = Field(default="Health", min_length=1)
+    health_field: str = Field(default=HEALTH, min_length=1)
 
     @field_validator("kinds", mode="after")
     @classmethod
     def _merge_defaults(cls, value: dict[ActionKind, ApprovalClass]) -> dict[ActionKind, ApprovalClass]:
-        return {**DEFAULT_ACTION_CLASSES, **value}
-
-    def class_for(
-        self,
-        kind: ActionKind | str,
-        *,
-        workspace_gid: str | None = None,
-        custom_field_name: str | None = None,
-    ) -> ApprovalClass:
-        """The approval class of one action; unknown kinds are denied (fail closed)."""
-        try:
-            kind = ActionKind(kind)
-        except ValueError:
-            return ApprovalClass.DENIED
-        overrides = self.workspaces.get(workspace_gid or "", {})
-        if kind in overrides:
-            return overrides[kind]
-        base = self.kinds.get(kind, ApprovalClass.NEEDS_APPROVAL)
-        if (
-            kind is ActionKind.SET_CUSTOM_FIELD
-            and base is ApprovalClass.NEEDS_APPROVAL
-            and custom_field_name is not None
-            and custom_field_name.casefold() in {n.casefold() for n in self.auto_custom_fields}
-        ):
-            return ApprovalClass.AUTO
-        return base
+        return {**_default_action_classes(), **value}
 
     def to_policy_config(self, workspace_gid: str | None = None) -> PolicyConfig:
         """The graphs' policy input for one workspace (its overrides applied)."""

@@ -22,14 +22,12 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.asana.field_names import RISK_SCORE, STATUS, STORY_POINTS
 from tools.asana.models import Project, Task
 from tools.dependencies.calendar import working_days_inclusive
 from tools.dependencies.durations import DEFAULT_POINTS_PER_PERSON_DAY, points_per_person_day
 from tools.dependencies.models import TaskNode
 
-STORY_POINTS = "Story Points"
-STATUS = "Status"
-RISK_SCORE = "Risk Score"
 SPRINT_NAME = re.compile(r"^\s*sprint\s+\d+\s*$", re.IGNORECASE)
 
 
@@ -73,21 +71,12 @@ class DependencyInputs(BaseModel):
     past_sprints: list[SprintRead] = Field(default_factory=list)
 
 
-def _points(task: Task) -> float | None:
-    value = task.field(STORY_POINTS)
-    try:
-        return None if value is None or isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def is_sprint_like(project: Project) -> bool:
     """A time-boxed project: both dates set, in order (our "Sprint N" projects are)."""
     return bool(project.start_on and project.due_on and project.due_on >= project.start_on)
 
 
 def to_node(task: Task, implicit_due: date | None = None) -> TaskNode:
-    status = task.field(STATUS)
     implicit = task.due_on is None and implicit_due is not None
     return TaskNode(
         gid=task.gid,
@@ -95,10 +84,10 @@ def to_node(task: Task, implicit_due: date | None = None) -> TaskNode:
         start_on=task.start_on,
         due_on=implicit_due if implicit else task.due_on,
         due_implicit=implicit,
-        points=_points(task),
+        points=task.number(STORY_POINTS),
         assignee_gid=task.assignee.gid if task.assignee else None,
         completed=bool(task.completed),
-        status=None if status is None else str(status),
+        status=task.text(STATUS),
         depends_on=tuple(d.gid for d in task.dependencies),
     )
 
@@ -116,12 +105,8 @@ def read_past_sprints(asana: DependencyReader, workspace_gid: str, exclude: set[
     return out
 
 
-def team_pace(asana: DependencyReader, workspace_gid: str, exclude: set[str]) -> Pace:
-    """Points one person finishes per working day, from completed points of past sprint projects."""
-    return pace_of(read_past_sprints(asana, workspace_gid, exclude))
-
-
 def pace_of(sprints: list[SprintRead]) -> Pace:
+    """Points one person finishes per working day, from completed points of past sprint projects."""
     velocities: list[float] = []
     rates: list[float] = []
     people: set[str] = set()
@@ -129,7 +114,7 @@ def pace_of(sprints: list[SprintRead]) -> Pace:
         project, tasks = sprint.project, sprint.tasks
         assert project.start_on is not None and project.due_on is not None
         done = [t for t in tasks if t.completed]
-        velocity = sum(_points(t) or 0.0 for t in done)
+        velocity = sum(t.number(STORY_POINTS) or 0.0 for t in done)
         team = {t.assignee.gid for t in tasks if t.assignee}
         if velocity <= 0 or not team:
             continue

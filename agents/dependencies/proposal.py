@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from agents.dependencies.analysis import DependencyAnalysis
-from agents.dependencies.inputs import RISK_SCORE, DependencyInputs
+from agents.dependencies.inputs import DependencyInputs
 from agents.proposal import Action, ActionKind, Proposal, Scope
+from tools.asana.field_names import RISK_SCORE
 
 MAX_RISK_WRITES = 200  # a cascade through a huge backlog should not become thousands of writes
 SHOWN = 12
@@ -29,7 +30,7 @@ def risk_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> list
         risk = analysis.risks[gid]
         current = task.field(RISK_SCORE)
         why = "; ".join(risk.reasons) or "no pressure"
-        if current is not None and float(current) == risk.score:
+        if task.number(RISK_SCORE) == risk.score:
             continue
         out.append(
             Action(

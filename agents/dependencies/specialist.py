@@ -13,7 +13,7 @@ from agents.dependencies.inputs import read_dependency_inputs
 from agents.dependencies.proposal import make_proposal
 from agents.dependencies.schemas import CascadeNarrative, DependentAlert
 from agents.proposal import Proposal
-from graphs.registry import Specialist
+from graphs.registry import ChatOption, Specialist, Target
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -99,7 +99,7 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = DependencyArgs.model_validate(raw_args)
-    workspace = ctx.default_workspace(args.workspace)
+    workspace = ctx.resolve_workspace(args.workspace)
     inputs = read_dependency_inputs(ctx.asana, workspace, args.projects, use_history=args.use_history)  # type: ignore[arg-type]
     today = ctx.now().date()
     if args.trigger != "scan":
@@ -163,14 +163,14 @@ def dependencies_specialist() -> Specialist:
             "(Risk Scores, alerts, due-date shifts)."
         ),
         run=run_dependencies,
-        keywords=(
-            "dependency",
-            "dependencies",
-            "slip",
-            "slipped",
-            "delay",
-            "blocked",
-            "critical path",
-            "cascade",
+        args_model=DependencyArgs,
+        verbs=("risk", "deps", "dependencies"),
+        expects=Target("projects", "projects", help="dependency scan"),
+        alternatives=(
+            Target(
+                "task", "task", verbs=("risk",), task_projects="projects", help="delay cascade from one task"
+            ),
         ),
+        options=(ChatOption("days", "days", "integer", verbs=("risk",), sets=(("trigger", "manual"),)),),
+        project_kind="any",
     )

@@ -12,7 +12,7 @@ from agents.forecast.proposal import make_proposal
 from agents.forecast.schemas import ForecastNarrative
 from agents.planner.inputs import read_planning_inputs
 from agents.proposal import Proposal
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -44,7 +44,7 @@ def run_forecast(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = ForecastArgs.model_validate(raw_args)
-    workspace = ctx.default_workspace(args.workspace)
+    workspace = ctx.resolve_workspace(args.workspace)
     inputs = read_planning_inputs(ctx.asana, workspace, args.project)  # type: ignore[arg-type]
     result = compute_forecast(
         inputs,
@@ -90,5 +90,8 @@ def forecast_specialist() -> Specialist:
         description="Forecast velocity (P50/P85/P95), when a scope will be done, how much by a date, and "
         "capacity vs workload per person.",
         run=run_forecast,
-        keywords=("forecast", "velocity", "when", "done by", "capacity", "predict"),
+        args_model=ForecastArgs,
+        verbs=("forecast",),
+        expects=Target("project", "project", help="delivery forecast"),
+        project_kind="backlog",
     )

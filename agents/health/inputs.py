@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agents.planner.inputs import past_sprint_projects, sprint_record
+from tools.asana.field_names import STATUS
 from tools.asana.models import CustomField, Project, Story, Task
 from tools.health.score import SprintFacts
 from tools.sentiment import LexiconSentiment
@@ -46,7 +47,7 @@ def find_portfolio(asana: Any, workspace_gid: str, ref: str) -> tuple[str, str]:
 
 
 def _status_of(story: Story) -> str | None:
-    if story.custom_field is None or (story.custom_field.name or "") != "Status":
+    if story.custom_field is None or (story.custom_field.name or "") != STATUS:
         return None
     return story.new_enum_value.name if story.new_enum_value else ""
 
@@ -61,7 +62,7 @@ def sprint_facts(
     moods: list[float] = []
     for t in tasks:
         since: datetime | None = None
-        was_blocked = (t.field("Status") or "") == "Blocked"
+        was_blocked = (t.field(STATUS) or "") == "Blocked"
         for s in sorted(stories.get(t.gid, []), key=lambda s: s.created_at or datetime.min):
             if s.is_comment and s.text:
                 moods.append(_POLARITY.get(mood.analyse(s.text).label, 0.0))

@@ -17,7 +17,7 @@ from agents.forecast.schemas import ForecastNarrative
 from agents.health.inputs import read_portfolio
 from agents.health.project_field import field_actions, plan_field
 from agents.proposal import Action, ActionKind, Proposal, Scope
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 from tools.health.score import DEFAULT_WEIGHTS, HealthScore, HealthTrend, health_trend
 
 if TYPE_CHECKING:
@@ -75,9 +75,7 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = HealthArgs.model_validate(raw_args)
-    workspace = args.workspace or (
-        sorted(ctx.allowed_workspace_gids)[0] if ctx.allowed_workspace_gids else ctx.asana.workspaces()[0].gid  # type: ignore[attr-defined]
-    )
+    workspace = ctx.resolve_workspace(args.workspace)
     inputs = read_portfolio(ctx.asana, workspace, args.portfolio)
     if not inputs.sprints:
         raise ValueError(f"portfolio {inputs.portfolio_name!r} holds no sprint project (named 'Sprint N')")
@@ -156,5 +154,8 @@ def health_specialist() -> Specialist:
         description="Portfolio health per team/project: completion, carry-over, blockers, forecast risk, "
         "retro sentiment, with trend.",
         run=run_health,
-        keywords=("health", "portfolio", "status", "risk"),
+        args_model=HealthArgs,
+        verbs=("health",),
+        expects=Target("portfolio", "portfolio", help="portfolio health"),
+        project_kind="portfolio",
     )

@@ -13,18 +13,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.asana.field_names import BUSINESS_VALUE, EFFORT, PRIORITY, SPRINT, STATUS, STORY_POINTS
 from tools.asana.models import Project, Task, User
 from tools.planning.models import BacklogItem, Person, SprintRecord
 
 SPRINT_NAME = re.compile(r"^\s*sprint\s+(\d+)\s*$", re.IGNORECASE)
 DEFAULT_SPRINT_DAYS = 14
 
-STORY_POINTS = "Story Points"
-BUSINESS_VALUE = "Business Value"
-EFFORT = "Effort"
-PRIORITY = "Priority"
-STATUS = "Status"
-SPRINT = "Sprint"
 PLANNING_FIELDS = (STORY_POINTS, BUSINESS_VALUE, EFFORT, PRIORITY, STATUS, SPRINT)
 
 
@@ -56,30 +51,15 @@ class PlanningInputs(BaseModel):
         return max((s.number for s in self.sprints), default=0) + 1
 
 
-def _num(task: Task, name: str) -> float | None:
-    value = task.field(name)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(task: Task, name: str) -> str | None:
-    value = task.field(name)
-    return None if value is None else str(value)
-
-
 def to_backlog_item(task: Task) -> BacklogItem:
     return BacklogItem(
         gid=task.gid,
         name=task.name or "",
-        points=_num(task, STORY_POINTS),
-        business_value=_num(task, BUSINESS_VALUE),
-        effort=_num(task, EFFORT),
-        priority=_text(task, PRIORITY),
-        status=_text(task, STATUS),
+        points=task.number(STORY_POINTS),
+        business_value=task.number(BUSINESS_VALUE),
+        effort=task.number(EFFORT),
+        priority=task.text(PRIORITY),
+        status=task.text(STATUS),
         tags=sorted({(t.name or "").strip().lower() for t in task.tags if t.name}),
         assignee_gid=task.assignee.gid if task.assignee else None,
         depends_on=[d.gid for d in task.dependencies],
@@ -98,7 +78,7 @@ def sprint_record(project: Project, tasks: list[Task]) -> SprintRecord:
     committed = completed = 0.0
     done_items = carried = 0
     for t in tasks:
-        pts = _num(t, STORY_POINTS) or 0.0
+        pts = t.number(STORY_POINTS) or 0.0
         committed += pts
         finished = bool(t.completed) and (
             end is None or t.completed_at is None or t.completed_at.replace(tzinfo=None) <= end
@@ -137,7 +117,7 @@ def people_from_history(
     for t in sprint_tasks:
         if not (t.assignee and t.completed):
             continue
-        pts = _num(t, STORY_POINTS) or 0.0
+        pts = t.number(STORY_POINTS) or 0.0
         past[t.assignee.gid] += pts
         for tag in t.tags:
             if tag.name:

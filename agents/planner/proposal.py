@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from agents.planner.inputs import SPRINT, PlanningInputs
+from agents.planner.inputs import PlanningInputs
 from agents.planner.plan import SprintPlan
 from agents.proposal import Action, ActionKind, Proposal, Scope
+from tools.asana.field_names import SPRINT
 
 SECTIONS = (("To Do", "section_todo"), ("In Progress", "section_in_progress"), ("Done", "section_done"))
 SPRINT_REF = "sprint_project"

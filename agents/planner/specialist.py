@@ -10,7 +10,7 @@ from agents.planner.inputs import next_sprint_window, read_planning_inputs
 from agents.planner.plan import compute_plan
 from agents.planner.proposal import left_out, make_proposal, risks_of
 from agents.proposal import Proposal
-from graphs.registry import Specialist
+from graphs.registry import ChatOption, Specialist, Target
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -35,7 +35,7 @@ class PlannerArgs(BaseModel):
 
 def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     args = PlannerArgs.model_validate(raw_args)
-    workspace = ctx.default_workspace(args.workspace)
+    workspace = ctx.resolve_workspace(args.workspace)
     inputs = read_planning_inputs(ctx.asana, workspace, args.project, availability=args.availability)  # type: ignore[arg-type]
     today = ctx.now().date()
     plan = compute_plan(
@@ -88,5 +88,12 @@ def planner_specialist() -> Specialist:
         name=PLANNER_NAME,
         description="Plan the next sprint from a backlog: score, fit velocity, respect dependencies, assign.",
         run=run_planner,
-        keywords=("plan", "sprint", "backlog", "capacity"),
+        args_model=PlannerArgs,
+        verbs=("plan",),
+        expects=Target("project", "project", help="sprint plan from a backlog"),
+        options=(
+            ChatOption("capacity", "capacity", "number"),
+            ChatOption("sprint", "sprint_name", "text"),
+        ),
+        project_kind="backlog",
     )

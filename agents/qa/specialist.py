@@ -21,7 +21,7 @@ from agents.qa.inputs import (
 )
 from agents.qa.proposal import QA_NAME, MovePlan, make_proposal, plan_move
 from agents.qa.schemas import QaCommentText
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 from tools.dod.checks import evaluate, quote
 from tools.dod.config import DodConfig, ReadyMarker
 from tools.dod.loader import LoadedDod, config_from_data, load_dod_file, project_file, resolve_dod
@@ -163,5 +163,8 @@ def qa_specialist(dod_file: str | Path | None = None, dod_dir: str | Path | None
         description="Review a task against the Definition of Done: subtasks, attachments, links, "
         "acceptance criteria evidence, required fields; propose the move when everything passes.",
         run=run,
-        keywords=("qa", "review", "dod", "definition", "done", "acceptance"),
+        args_model=QaArgs,
+        verbs=("review", "qa"),
+        expects=Target("task", "task", help="Definition-of-Done review"),
+        project_kind="any",
     )

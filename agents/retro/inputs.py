@@ -15,13 +15,12 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.planner.inputs import SPRINT_NAME, past_sprint_projects
+from tools.asana.field_names import STATUS, STORY_POINTS
 from tools.asana.models import Project, Story, Task, User
 from tools.retro.models import Comment, DueChange, RetroItem, SprintWindow, Transition
 
 RETRO_TASK_PREFIX = "Sprint Retro"
 PROCESS_PROJECT = "Process Improvement"
-STORY_POINTS = "Story Points"
-STATUS = "Status"
 THEME_LINE = re.compile(r"^\s*-\s+\*\*(.+?)\*\*")
 
 
@@ -58,16 +57,6 @@ class RetroInputs(BaseModel):
     process_project: Project | None = None
     people: dict[str, str] = Field(default_factory=dict)
     scrum_master_gid: str | None = None
-
-
-def _num(task: Task, name: str) -> float | None:
-    v = task.field(name)
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def _date(value: object) -> date | None:
@@ -122,12 +111,11 @@ def to_item(task: Task, stories: list[Story], project: Project, section_names: d
             dues.append(DueChange(at=s.created_at, old=old, new=new))
         elif sub == "added_to_project" and s.project is not None and s.project.gid == project.gid:
             added_at = s.created_at if added_at is None else min(added_at, s.created_at)
-    status = task.field(STATUS)
     return RetroItem(
         gid=task.gid,
         name=task.name or task.gid,
         notes=task.notes or "",
-        points=_num(task, STORY_POINTS),
+        points=task.number(STORY_POINTS),
         assignee_gid=task.assignee.gid if task.assignee else None,
         assignee_name=task.assignee.name if task.assignee else None,
         completed=bool(task.completed),
@@ -137,7 +125,7 @@ def to_item(task: Task, stories: list[Story], project: Project, section_names: d
         transitions=sorted(transitions, key=lambda t: t.at),
         due_changes=dues,
         comments=sorted(comments, key=lambda c: c.at),
-        status=None if status is None else str(status),
+        status=task.text(STATUS),
     )
 
 

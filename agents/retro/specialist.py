@@ -11,7 +11,7 @@ from agents.retro.analysis import RetroAnalysis, analyse
 from agents.retro.inputs import RetroInputs, read_retro_inputs
 from agents.retro.proposal import make_proposal
 from agents.retro.schemas import RetroNarrative
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -55,7 +55,7 @@ def run_retro(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = RetroArgs.model_validate(raw_args)
-    workspace = ctx.default_workspace(args.workspace)
+    workspace = ctx.resolve_workspace(args.workspace)
     reader: Any = ctx.asana
     inputs = read_retro_inputs(reader, workspace, args.project, today=ctx.now().date(), history=args.history)
     result = analyse(inputs)
@@ -69,5 +69,8 @@ def retro_specialist() -> Specialist:
         name=RETRO_NAME,
         description="Sprint retrospective: numbers, cycle times, blockers, sentiment, themes, action items.",
         run=run_retro,
-        keywords=("retro", "retrospective", "review", "carry-over", "sentiment"),
+        args_model=RetroArgs,
+        verbs=("retro",),
+        expects=Target("project", "project", optional=True, help="sprint retrospective"),
+        project_kind="finished_sprint",
     )

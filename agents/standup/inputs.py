@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.asana.field_names import IMPEDIMENTS, PRIORITY, STATUS, STORY_POINTS
 from tools.asana.fields import TaskView, join
 from tools.asana.models import Project, StatusUpdate, Story, Task, User
 from tools.standup.models import TaskState
 
 STANDUP_MARKER = "Daily stand-up"
-IMPEDIMENTS = "Impediments"
 DEFAULT_LOOKBACK = timedelta(hours=24)
 
 
@@ -73,16 +73,6 @@ def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if value is None else value.astimezone(tz)
 
 
-def _points(task: Task) -> float | None:
-    value = task.field("Story Points")
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def to_state(task: Task, project_gid: str, tz: ZoneInfo) -> TaskState:
     section = task.section_in(project_gid)
     deps: dict[str, bool | None] = {}
@@ -92,16 +82,15 @@ def to_state(task: Task, project_gid: str, tz: ZoneInfo) -> TaskState:
         deps[d.gid] = bool(done) if isinstance(done, bool) else None
         if d.name:
             names[d.gid] = d.name
-    impediments = task.field(IMPEDIMENTS)
     return TaskState(
         gid=task.gid,
         name=task.name or task.gid,
         assignee_gid=task.assignee.gid if task.assignee else None,
         assignee_name=task.assignee.name if task.assignee else None,
         section=section.name if section else None,
-        status=None if task.field("Status") is None else str(task.field("Status")),
-        priority=None if task.field("Priority") is None else str(task.field("Priority")),
-        points=_points(task),
+        status=task.text(STATUS),
+        priority=task.text(PRIORITY),
+        points=task.number(STORY_POINTS),
         completed=bool(task.completed),
         completed_at=_local(task.completed_at, tz),
         created_at=_local(task.created_at, tz),
@@ -109,7 +98,7 @@ def to_state(task: Task, project_gid: str, tz: ZoneInfo) -> TaskState:
         due_on=task.due_on,
         dependencies=deps,
         dependency_names=names,
-        impediments=None if impediments is None else str(impediments),
+        impediments=task.text(IMPEDIMENTS),
         has_impediments_field=task.has_field(IMPEDIMENTS),
     )
 

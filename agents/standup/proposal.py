@@ -8,7 +8,8 @@ from typing import Any
 
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.standup.compute import Standup
-from agents.standup.inputs import IMPEDIMENTS, StandupInputs, standup_title
+from agents.standup.inputs import StandupInputs, standup_title
+from tools.asana.field_names import IMPEDIMENTS
 
 IMPEDIMENT_PREFIX = "[stand-up"
 CHART_FILENAME = "burndown-{day}.png"

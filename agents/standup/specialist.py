@@ -11,7 +11,7 @@ from agents.proposal import Proposal
 from agents.standup.compute import Standup, compute_standup
 from agents.standup.inputs import StandupInputs, member_gids, read_standup_inputs
 from agents.standup.proposal import already_done_proposal, make_proposal
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 from tools.standup.blockers import DEFAULT_STALE_DAYS
 from tools.standup.risk import DEFAULT_DUE_SOON_DAYS
 
@@ -48,10 +48,9 @@ class StandupArgs(BaseModel):
 
 
 def _workspace(args: StandupArgs, ctx: RunContext) -> str | None:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids and not args.project.strip().isdigit():
-        return sorted(ctx.allowed_workspace_gids)[0]
+    # A gid needs no workspace to be read; a name is looked up in the run's workspace.
+    if args.workspace or not args.project.strip().isdigit():
+        return ctx.resolve_workspace(args.workspace)
     return None
 
 
@@ -152,5 +151,8 @@ def standup_specialist() -> Specialist:
         name=STANDUP_NAME,
         description="Daily stand-up of a sprint: progress per person, blockers, at-risk tasks, burndown.",
         run=run_standup,
-        keywords=("standup", "stand-up", "daily", "blockers", "burndown"),
+        args_model=StandupArgs,
+        verbs=("standup", "stand-up"),
+        expects=Target("project", "project", help="daily stand-up of a sprint"),
+        project_kind="sprint",
     )

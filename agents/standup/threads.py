@@ -8,11 +8,17 @@ also checks the project for today's stand-up status update, which covers runs on
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tools.errors import UserError
 
 
 def local_day(now: datetime, timezone: str = "UTC") -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):  # the zone comes from --timezone or settings
+        raise UserError(f"unknown time zone {timezone!r}; use an IANA name like Europe/Paris") from None
+    return now.astimezone(zone).date()
 
 
 def standup_thread_id(project_gid: str, day: date) -> str:

@@ -12,13 +12,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.triage.inputs import TriageInputs, story_points
+from tools.asana.field_names import (
+    AI_PRIORITY_SCORE,
+    AI_SUGGESTION,
+    BUSINESS_VALUE,
+    ESTIMATED_STORY_POINTS,
+    PRIORITY,
+    RISK_SCORE,
+    STATUS,
+)
 from tools.asana.models import Task
 from tools.estimation import StoryPointEstimator
 from tools.refinement.criteria import CriteriaResult, extract_criteria
 from tools.refinement.priority import PriorityScore, priority_score
 from tools.refinement.risk import RiskAssessment, assess_risk
 
-AI_FIELDS = ("Estimated Story Points", "AI Priority Score", "Risk Score", "AI Suggestion")
+AI_FIELDS = (ESTIMATED_STORY_POINTS, AI_PRIORITY_SCORE, RISK_SCORE, AI_SUGGESTION)
 SIMILAR_SHOWN = 3
 
 
@@ -77,14 +86,6 @@ def _estimate(
     )
 
 
-def _number(task: Task, name: str) -> float | None:
-    value = task.field(name)
-    try:
-        return None if value is None or isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def assess_task(
     task: Task,
     inputs: TriageInputs,
@@ -96,7 +97,7 @@ def assess_task(
     criteria = extract_criteria(task.notes)
     open_deps = [d.gid for d in task.dependencies if d.gid not in inputs.completed_gids]
     dependents = [d.gid for d in task.dependents if d.gid not in inputs.completed_gids]
-    status = task.field("Status")
+    status = task.field(STATUS)
     blocked = (isinstance(status, str) and status.strip().lower() == "blocked") or bool(open_deps)
     risk = assess_risk(
         name=task.name or "",
@@ -114,8 +115,8 @@ def assess_task(
         created = task.created_at if task.created_at.tzinfo else task.created_at.replace(tzinfo=now.tzinfo)
         age = max(0.0, (now - created).total_seconds() / 86400.0)
     priority = priority_score(
-        business_value=_number(task, "Business Value"),
-        priority=task.field("Priority") if isinstance(task.field("Priority"), str) else None,
+        business_value=task.number(BUSINESS_VALUE),
+        priority=task.field(PRIORITY) if isinstance(task.field(PRIORITY), str) else None,
         age_days=age,
         dependents=len(dependents),
         risk=risk.score,

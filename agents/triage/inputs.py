@@ -12,9 +12,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from agents.triage.args import TriageArgs
+from tools.asana.field_names import STORY_POINTS
 from tools.asana.models import Project, Task, Workspace
-
-STORY_POINTS = "Story Points"
 
 
 class TriageReader(Protocol):
@@ -40,13 +39,7 @@ class TriageInputs(BaseModel):
 
 
 def story_points(task: Task) -> float | None:
-    value = task.field(STORY_POINTS)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return task.number(STORY_POINTS)
 
 
 def _is_work_item(task: Task) -> bool:
@@ -95,11 +88,4 @@ def read_triage_inputs(asana: TriageReader, workspace_gid: str, args: TriageArgs
 
 
 def workspace_for(args: TriageArgs, ctx: Any) -> str:
-    if args.workspace:
-        return args.workspace
-    if ctx.allowed_workspace_gids:
-        return str(sorted(ctx.allowed_workspace_gids)[0])
-    workspaces = ctx.asana.workspaces()
-    if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
-    return str(workspaces[0].gid)
+    return str(ctx.resolve_workspace(args.workspace))

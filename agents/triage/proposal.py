@@ -7,6 +7,7 @@ from typing import Any
 from agents.proposal import Action, ActionKind, PromptRef, Proposal, Scope
 from agents.triage.assess import TaskAssessment
 from agents.triage.inputs import TriageInputs
+from tools.asana.field_names import AI_PRIORITY_SCORE, AI_SUGGESTION, ESTIMATED_STORY_POINTS, RISK_SCORE
 from tools.llm.writers.triage import TriageNote
 from tools.refinement.priority import PriorityScore
 from tools.refinement.risk import RULES_DOC
@@ -64,17 +65,17 @@ def task_actions(a: TaskAssessment, note: TriageNote, project: str) -> list[Acti
         _field_action(
             a,
             project,
-            "Estimated Story Points",
+            ESTIMATED_STORY_POINTS,
             a.estimate.points if a.estimate else None,
             f"estimate {_fmt(a.estimate.points)} pts" if a.estimate else "no estimate",
         )
         if a.estimate
         else None,
         _field_action(
-            a, project, "AI Priority Score", a.priority.score, f"AI Priority Score {a.priority.score}"
+            a, project, AI_PRIORITY_SCORE, a.priority.score, f"AI Priority Score {a.priority.score}"
         ),
-        _field_action(a, project, "Risk Score", a.risk.score, f"risk {a.risk.score} ({a.risk.flag})"),
-        _field_action(a, project, "AI Suggestion", note.suggestion, "refinement suggestion"),
+        _field_action(a, project, RISK_SCORE, a.risk.score, f"risk {a.risk.score} ({a.risk.flag})"),
+        _field_action(a, project, AI_SUGGESTION, note.suggestion, "refinement suggestion"),
     ]
     actions = [x for x in candidates if x is not None]
     actions.append(

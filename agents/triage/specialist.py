@@ -16,7 +16,7 @@ from agents.triage.assess import TaskAssessment, assess_task
 from agents.triage.index import ESTIMATOR_CACHE
 from agents.triage.inputs import read_triage_inputs, story_points, workspace_for
 from agents.triage.proposal import make_proposal
-from graphs.registry import Specialist
+from graphs.registry import Specialist, Target
 from tools.llm.writers.triage import PROMPT_ID, TriageNote
 
 if TYPE_CHECKING:
@@ -74,5 +74,9 @@ def triage_specialist() -> Specialist:
         description="Refine backlog tasks: story-point estimate with similar past tasks, acceptance "
         "criteria, AI Priority Score and risk flags.",
         run=run_triage,
-        keywords=("triage", "refine", "refinement", "estimate", "estimation", "grooming"),
+        args_model=TriageArgs,
+        verbs=("triage",),
+        expects=Target("task", "task", help="estimate and refine"),
+        alternatives=(Target("project", "project", keyword="project"),),
+        project_kind="backlog",
     )

@@ -36,6 +36,7 @@ from pathlib import Path
 from evals.datasets.sprints import KoralageIssue, KoralageProject, KoralageSprint, MembershipRow
 from evals.recorded.io import save_recorded
 from evals.recorded.models import (
+    Event,
     Outcome,
     RecordedField,
     RecordedMembership,
@@ -51,6 +52,19 @@ from evals.recorded.models import (
     TaskMoved,
     TaskRemoved,
 )
+from tools.asana.field_names import (
+    AI_PRIORITY_SCORE,
+    AI_SUGGESTION,
+    BUSINESS_VALUE,
+    EFFORT,
+    ESTIMATED_STORY_POINTS,
+    IMPEDIMENTS,
+    PRIORITY,
+    RISK_SCORE,
+    SPRINT,
+    STATUS,
+    STORY_POINTS,
+)
 
 BACKLOG_ID = "backlog"
 SPRINT_ID = "sprint"
@@ -64,17 +78,17 @@ EVENT_ORDER = {"task_added": 0, "task_moved": 1, "re_estimated": 2, "task_comple
 
 FIELDS = [
     # Jira allows fractional estimates (e.g. 0.2); precision 0 would round them away.
-    RecordedField(name="Story Points", type="number", precision=1),
-    RecordedField(name="Priority", type="enum", options=PRIORITIES),
-    RecordedField(name="Business Value", type="number"),
-    RecordedField(name="Effort", type="number"),
-    RecordedField(name="Sprint", type="text"),
-    RecordedField(name="Status", type="enum", options=STATUSES),
-    RecordedField(name="AI Priority Score", type="number", precision=1),
-    RecordedField(name="Estimated Story Points", type="number"),
-    RecordedField(name="Risk Score", type="number"),
-    RecordedField(name="AI Suggestion", type="text"),
-    RecordedField(name="Impediments", type="text"),
+    RecordedField(name=STORY_POINTS, type="number", precision=1),
+    RecordedField(name=PRIORITY, type="enum", options=PRIORITIES),
+    RecordedField(name=BUSINESS_VALUE, type="number"),
+    RecordedField(name=EFFORT, type="number"),
+    RecordedField(name=SPRINT, type="text"),
+    RecordedField(name=STATUS, type="enum", options=STATUSES),
+    RecordedField(name=AI_PRIORITY_SCORE, type="number", precision=1),
+    RecordedField(name=ESTIMATED_STORY_POINTS, type="number"),
+    RecordedField(name=RISK_SCORE, type="number"),
+    RecordedField(name=AI_SUGGESTION, type="text"),
+    RecordedField(name=IMPEDIMENTS, type="text"),
 ]
 
 
@@ -151,11 +165,11 @@ def _task(
         assignee=people.user_id(m.assignee),
         tags=tags,
         fields={
-            "Story Points": points,
-            "Priority": priority,
-            "Business Value": business_value(priority, issue),
-            "Effort": effort_for(points),
-            "Status": "Not Started",
+            STORY_POINTS: points,
+            PRIORITY: priority,
+            BUSINESS_VALUE: business_value(priority, issue),
+            EFFORT: effort_for(points),
+            STATUS: "Not Started",
         },
         memberships=[RecordedMembership(project=BACKLOG_ID, section=section)],
     )
@@ -208,7 +222,7 @@ def convert_sprint(
             if key_number(m.key) < newest and fresh:
                 candidates[m.key] = _task(m, project.issues.get(m.key), people, start_points(m))
 
-    events: list = []
+    events: list[Event] = []
     base_day: dict[str, int] = {m.key: 0 for m in scope}
     for j, m in enumerate(sorted(added, key=lambda m: (key_number(m.key), m.key))):
         day = min(length - 1, 1 + (j * max(1, length - 2)) // max(1, len(added)))

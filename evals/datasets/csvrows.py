@@ -15,12 +15,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tools.errors import UserError
+
 M = TypeVar("M", bound=BaseModel)
 # Some upstream cells hold long issue descriptions.
 csv.field_size_limit(10_000_000)
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """A dataset file that cannot be read as its documented format."""
 
     def __init__(self, path: Path, line: int | None, message: str) -> None:

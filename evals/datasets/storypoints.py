@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from tools.errors import NotFoundError, UserError
 
 Split = Literal["train", "valid", "test"]
 Source = Literal["deepse", "tawosi"]
@@ -40,7 +42,7 @@ _SPLIT_HEADER = ["train", "valid", "test"]
 _SPLITS: tuple[Split, Split, Split] = ("train", "valid", "test")
 
 
-class DatasetFormatError(ValueError):
+class DatasetFormatError(UserError, ValueError):
     """A dataset file does not have the expected native format; the message names file and line."""
 
     def __init__(self, path: Path, line: int | None, problem: str) -> None:
@@ -297,7 +299,7 @@ def load_projects(data_dir: Path | str, names: Sequence[str] | None = None) -> l
         missing = [n for n in names if n.strip().lower() not in by_name]
         if missing:
             listing = ", ".join(n for _, n in known) or "none"
-            raise ValueError(f"unknown project(s) {', '.join(missing)}; available: {listing}")
+            raise NotFoundError(f"unknown project(s) {', '.join(missing)}; available: {listing}")
         chosen = [by_name[n.strip().lower()] for n in names]
     return [
         load_deepse_project(root, name) if src == "deepse" else load_tawosi_project(root, name)
@@ -356,19 +358,24 @@ def _anchor_fields(
     return out
 
 
-def load_deepse_anchors(data_dir: Path | str) -> dict[str, DeepSEAnchor]:
-    path = resolve_root(data_dir) / DEEPSE_ANCHORS
-    out: dict[str, DeepSEAnchor] = {}
+_Anchor = TypeVar("_Anchor", bound=BaseModel)
+
+
+def _load_anchors(
+    data_dir: Path | str, file: str, model: type[_Anchor], key: Callable[[_Anchor], str]
+) -> dict[str, _Anchor]:
+    """Rows of one anchors table as `model`, keyed by `key` (a later row wins)."""
+    path = resolve_root(data_dir) / file
+    out: dict[str, _Anchor] = {}
     for line, rec in _read_table(path):
-        anchor = DeepSEAnchor.model_validate(_anchor_fields(path, line, rec, DeepSEAnchor))
-        out[anchor.project] = anchor
+        anchor = model.model_validate(_anchor_fields(path, line, rec, model))
+        out[key(anchor)] = anchor
     return out
+
+
+def load_deepse_anchors(data_dir: Path | str) -> dict[str, DeepSEAnchor]:
+    return _load_anchors(data_dir, DEEPSE_ANCHORS, DeepSEAnchor, lambda a: a.project)
 
 
 def load_tawosi_anchors(data_dir: Path | str) -> dict[str, TawosiAnchor]:
-    path = resolve_root(data_dir) / TAWOSI_ANCHORS
-    out: dict[str, TawosiAnchor] = {}
-    for line, rec in _read_table(path):
-        anchor = TawosiAnchor.model_validate(_anchor_fields(path, line, rec, TawosiAnchor))
-        out[anchor.key] = anchor
-    return out
+    return _load_anchors(data_dir, TAWOSI_ANCHORS, TawosiAnchor, lambda a: a.key)

@@ -8,9 +8,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from evals.recorded.models import FORMAT_NAME, FORMAT_VERSION, RecordedSprint
+from tools.errors import UserError
 
 
-class FormatError(ValueError):
+class FormatError(UserError, ValueError):
     """A file that is not a recorded sprint of a version this code reads."""
 
 

@@ -11,6 +11,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.asana.field_names import STORY_POINTS
+
 FORMAT_NAME: Final = "sprintpilot.recorded_sprint"
 FORMAT_VERSION: Final = 1
 
@@ -115,7 +117,7 @@ class Commented(_Event):
 
 class ReEstimated(_Event):
     type: Literal["re_estimated"] = "re_estimated"
-    field: str = "Story Points"
+    field: str = STORY_POINTS
     old: float | None = None
     new: float | None = None
 

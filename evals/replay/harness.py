@@ -31,7 +31,7 @@ from agents.planner import planner_specialist
 from agents.retro import retro_specialist
 from agents.standup import standup_specialist
 from agents.triage import triage_specialist
-from evals.recorded.models import RecordedSprint, ReEstimated, TaskAdded
+from evals.recorded.models import RecordedSprint
 from evals.replay.observations import (
     PlannerObservation,
     SprintAgentsObservation,
@@ -56,7 +56,9 @@ from evals.replay.world import (
     World,
     WorldBuilder,
     apply_event,
+    as_number,
     at,
+    final_points,
     open_sprint,
 )
 from graphs.context import RunContext
@@ -65,6 +67,7 @@ from graphs.runner import start_run
 from graphs.supervisor import build_supervisor_graph
 from sandbox.server import SandboxServer
 from tools.asana.client import AsanaClient
+from tools.asana.field_names import PRIORITY, STORY_POINTS
 from tools.llm.engine import LanguageEngine
 
 DEFAULT_HISTORY = 6
@@ -80,7 +83,7 @@ class ReplayConfig:
     standup: bool = True
     risk: bool = True
     retro: bool = True
-    language: LanguageEngine | None = None
+    language: LanguageEngine = field(default_factory=LanguageEngine)
     progress: Callable[[str], None] | None = None
 
 
@@ -91,30 +94,16 @@ class ReplayResult:
     per_sprint_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def final_points(rs: RecordedSprint) -> dict[str, float | None]:
-    points = {t.id: _num(t.fields.get("Story Points")) for t in rs.snapshot.tasks}
-    for e in rs.events:
-        if isinstance(e, TaskAdded):
-            points[e.task] = _num(e.data.fields.get("Story Points"))
-        elif isinstance(e, ReEstimated) and e.field == "Story Points":
-            points[e.task] = e.new
-    return points
-
-
 def priority_baseline(rs: RecordedSprint, capacity: float | None) -> list[str]:
     """Naive item baseline: candidates by Jira priority (then key order) until last velocity is used."""
     if not capacity:
         return []
     chosen, used = [], 0.0
     ranked = sorted(
-        rs.snapshot.tasks, key=lambda t: (PRIORITY_RANK.get(str(t.fields.get("Priority")), 2), t.id)
+        rs.snapshot.tasks, key=lambda t: (PRIORITY_RANK.get(str(t.fields.get(PRIORITY)), 2), t.id)
     )
     for t in ranked:
-        pts = _num(t.fields.get("Story Points")) or 0.0
+        pts = as_number(t.fields.get(STORY_POINTS)) or 0.0
         if pts and used + pts <= capacity:
             chosen.append(t.id)
             used += pts
@@ -135,12 +124,12 @@ def _planner_obs(
     chosen = sorted(world.keys.get(g, g) for g in sel.get("chosen") or [])
     return PlannerObservation(
         status=outcome.status,
-        capacity=_num(cap.get("capacity")),
+        capacity=as_number(cap.get("capacity")),
         capacity_source=cap.get("source"),
-        velocity_median=_num(vel.get("median")),
-        predicted_low=_num(vel.get("predicted_low")),
-        predicted_high=_num(vel.get("predicted_high")),
-        selected_points=_num(sel.get("total_points")),
+        velocity_median=as_number(vel.get("median")),
+        predicted_low=as_number(vel.get("predicted_low")),
+        predicted_high=as_number(vel.get("predicted_high")),
+        selected_points=as_number(sel.get("total_points")),
         chosen=chosen,
         candidates=candidates,
         actions=len(proposal.actions),
@@ -149,7 +138,7 @@ def _planner_obs(
 
 def _completed_history_median(world: World) -> tuple[float | None, int]:
     store = world.store
-    sp = world.fields["Story Points"]
+    sp = world.fields[STORY_POINTS]
     values = [
         float(t.custom_fields[sp])
         for gid in store.project_tasks(world.backlog)
@@ -181,9 +170,9 @@ def _triage_obs(
             TriageObservation(
                 task=key,
                 day=day,
-                estimate=_num(est.get("points")),
-                low=_num(est.get("low")),
-                high=_num(est.get("high")),
+                estimate=as_number(est.get("points")),
+                low=as_number(est.get("low")),
+                high=as_number(est.get("high")),
                 actual=actual if actual else None,
                 median_baseline=median,
                 history_size=size,
@@ -227,6 +216,7 @@ def replay_sprint(
     with SandboxServer(world.store, TOKEN) as server, AsanaClient(server.base_url, TOKEN) as client:
         ctx = RunContext(
             asana=client,
+            writes=client,
             journal=ReplayJournal(audit),
             repo=repo,
             audit=audit,

@@ -13,6 +13,7 @@ from evals.recorded.models import RecordedSprint
 from evals.replay.harness import DEFAULT_HISTORY, ReplayConfig, ReplayResult, replay
 from evals.replay.report import write_report
 from evals.replay.scorers import run_scorers, scorer_names
+from tools.errors import UserError
 from tools.llm.cache import ResponseCache
 from tools.llm.engine import LanguageEngine
 
@@ -41,19 +42,19 @@ def parse_selection(text: str | None, sprints: list[RecordedSprint]) -> set[int]
         elif part.isdigit():
             chosen.add(int(part))
         else:
-            raise ValueError(
+            raise UserError(
                 f"--sprints: {part!r} is neither a sprint number, a range (3-7) nor a sprint name"
             )
     known = {s.sequence for s in sprints}
     if not chosen & known:
-        raise ValueError(f"--sprints selects none of the {len(sprints)} recorded sprints")
+        raise UserError(f"--sprints selects none of the {len(sprints)} recorded sprints")
     return chosen & known
 
 
-def language_engine(cache_dir: Path | None, model_name: str) -> LanguageEngine | None:
+def language_engine(cache_dir: Path | None, model_name: str) -> LanguageEngine:
     """With a cache dir: answer only from recorded model answers (offline fallback on a miss)."""
     if cache_dir is None:
-        return None
+        return LanguageEngine()
     return LanguageEngine(model_name=model_name, cache=ResponseCache(cache_dir), replay_only=True)
 
 
@@ -76,7 +77,7 @@ def run_replay(
 ) -> tuple[dict[str, Any], ReplayResult]:
     sprints, dataset = load_recordings(data, project, seed)
     if not sprints:
-        raise ValueError(f"no recorded sprints found in {data}")
+        raise UserError(f"no recorded sprints found in {data}")
     only = parse_selection(selection, sprints)
     engine = language_engine(cache_dir, model_name)
     config = ReplayConfig(

@@ -23,9 +23,10 @@ from evals.replay.observations import (
     StandupObservation,
 )
 from evals.replay.ports import ReplayRepo
-from evals.replay.world import World, apply_event, members_of
+from evals.replay.world import World, apply_event, as_number, members_of
 from graphs.context import RunContext
 from graphs.runner import RunOutcome, start_run
+from tools.asana.field_names import STORY_POINTS
 
 IN_PROGRESS = "In Progress"
 
@@ -75,8 +76,7 @@ def apply_with_stories(world: World, event: Any, start: date) -> str | None:
 
 
 def _points(world: World, gid: str) -> float | None:
-    value = world.store.tasks[gid].custom_fields.get(world.fields["Story Points"])
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return as_number(world.store.tasks[gid].custom_fields.get(world.fields[STORY_POINTS]))
 
 
 def open_tasks(world: World, rs: RecordedSprint) -> list[OpenTask]:
@@ -218,7 +218,7 @@ def retro_truth(rs: RecordedSprint, points: dict[str, float | None], world: Worl
     committed = sorted(t for t in members if t in start)
     added = sorted(t for t in members if t not in start)
     carry = sorted(t for t in members if t not in done)
-    precision = next((f.precision for f in rs.snapshot.fields if f.name == "Story Points"), 0)
+    precision = next((f.precision for f in rs.snapshot.fields if f.name == STORY_POINTS), 0)
     odd = [t for t in members if (p := points.get(t)) is not None and round(p, precision) != p]
     return RetroTruth(
         numbers=RetroNumbers(

@@ -26,6 +26,7 @@ from evals.recorded.models import (
     TaskRemoved,
 )
 from sandbox.store import Store
+from tools.asana.field_names import STORY_POINTS
 
 TOKEN = "replay-bot-token"
 BOT_NAME = "sprintpilot"
@@ -69,20 +70,21 @@ class World:
         return self.tasks[task_id]
 
 
-def _final_points(rs: RecordedSprint) -> dict[str, float | None]:
+def final_points(rs: RecordedSprint) -> dict[str, float | None]:
     """Story Points of every task of a recording after its re-estimates."""
     points: dict[str, float | None] = {}
     for t in rs.snapshot.tasks:
-        points[t.id] = _as_float(t.fields.get("Story Points"))
+        points[t.id] = as_number(t.fields.get(STORY_POINTS))
     for e in rs.events:
         if isinstance(e, TaskAdded):
-            points[e.task] = _as_float(e.data.fields.get("Story Points"))
-        elif isinstance(e, ReEstimated) and e.field == "Story Points":
+            points[e.task] = as_number(e.data.fields.get(STORY_POINTS))
+        elif isinstance(e, ReEstimated) and e.field == STORY_POINTS:
             points[e.task] = e.new
     return points
 
 
-def _as_float(value: object) -> float | None:
+def as_number(value: object) -> float | None:
+    """A recorded (JSON) value as a number: None unless it is an int or float (not a bool)."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -166,7 +168,7 @@ class WorldBuilder:
             }
             for fg in world.fields.values():
                 store.add_field_setting(project, fg)
-            points = _final_points(h)
+            points = final_points(h)
             done_days = completion_days(h)
             punted = set(h.outcome.punted_items)
             for tid, t in members_of(h).items():
@@ -180,8 +182,8 @@ class WorldBuilder:
                 task = store.tasks[gid]
                 pts = points.get(tid)
                 if pts is not None and tid not in {x.id for x in self.rs.snapshot.tasks}:
-                    task.custom_fields[world.fields["Story Points"]] = store.coerce_field_value(
-                        world.fields["Story Points"], pts
+                    task.custom_fields[world.fields[STORY_POINTS]] = store.coerce_field_value(
+                        world.fields[STORY_POINTS], pts
                     )
                 if tid in done_days:
                     task.completed = True

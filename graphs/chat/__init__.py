@@ -2,7 +2,7 @@
 with every proposal governed by the existing policy → publish → gate → apply → report nodes."""
 
 from graphs.chat.approvers import Approvers
-from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, HELP
+from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, Grammar
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.resolve import ChatError
 from graphs.chat.session import ChatEvent, ChatSession
@@ -10,11 +10,11 @@ from graphs.chat.tools import SpecialistTool, specialist_tools
 
 __all__ = [
     "FREE_TEXT_NEEDS_MODEL",
-    "HELP",
     "Approvers",
     "ChatError",
     "ChatEvent",
     "ChatSession",
+    "Grammar",
     "SpecialistTool",
     "build_chat_graph",
     "specialist_tools",

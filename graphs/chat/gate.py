@@ -20,7 +20,7 @@ from langgraph.types import Command, interrupt
 from agents.proposal import ApprovalClass
 from graphs.chat.approvers import Approvers
 from graphs.context import RunContext, current_thread_id
-from graphs.gate import approval_request, settle_answer
+from graphs.gate import GateNext, approval_request, settle_answer
 from graphs.ports import AuditRecord
 from graphs.state import proposal_of, verdicts_of
 
@@ -38,7 +38,7 @@ def normalise_answer(answer: Any, digest: str, default_decider: str | None) -> A
 
 
 def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of: ContextOf) -> Any:
-    def gate(state: dict[str, Any], runtime: Runtime[Any]) -> Command[Any]:
+    def gate(state: dict[str, Any], runtime: Runtime[Any]) -> Command[GateNext]:
         proposal = proposal_of(state)  # type: ignore[arg-type]
         verdicts = verdicts_of(state)  # type: ignore[arg-type]
         if not any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):

@@ -32,27 +32,16 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite
 
-from graphs.apply import apply_node
 from graphs.chat.approvers import Approvers
 from graphs.chat.gate import make_chat_gate
-from graphs.chat.grammar import (
-    FREE_TEXT_NEEDS_MODEL,
-    HELP,
-    SPECIALIST_COMMANDS,
-    AgentCommand,
-    GrammarError,
-    MetaCommand,
-    parse,
-)
+from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, AgentCommand, Grammar, GrammarError, MetaCommand
 from graphs.chat.offline import answer_from_results, command_args
 from graphs.chat.resolve import ChatError
 from graphs.chat.state import ChatState
 from graphs.chat.tools import SpecialistTool, run_tool, specialist_tools, tool_artifact, tool_result_text
 from graphs.context import RunContext, current_thread_id
-from graphs.policy import policy_node
-from graphs.publish import publish_node
+from graphs.governance import add_governance
 from graphs.registry import SpecialistRegistry
-from graphs.report import report_node
 from prompts.loader import load_prompt
 
 log = logging.getLogger(__name__)
@@ -109,11 +98,10 @@ def _specialist_lines(tools: list[SpecialistTool]) -> str:
     return "\n".join(f"- {t.name}: {t.description}" for t in tools) or "- (none registered)"
 
 
-def _unknown_command(text: str, tools: dict[str, SpecialistTool]) -> str:
+def _unknown_command(text: str, grammar: Grammar) -> str:
     """Free text offline: say a model is needed, and suggest a command when one was mistyped."""
     word = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
-    vocabulary = [*SPECIALIST_COMMANDS, "approve", "reject", "edit", "show", "help", "run"]
-    close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.75) if len(word) >= 4 else []
+    close = difflib.get_close_matches(word, grammar.verbs, n=1, cutoff=0.75) if len(word) >= 4 else []
     if close:
         return f"Unknown command {word!r}: did you mean `{close[0]}`? {FREE_TEXT_NEEDS_MODEL}"
     return FREE_TEXT_NEEDS_MODEL
@@ -136,6 +124,7 @@ def build_chat_graph(
     RunContext when the caller passes none (`langgraph dev`).
     """
     tools = {t.name: t for t in specialist_tools(registry)}
+    grammar = Grammar.from_registry(registry)
     context_of = _context_of(context_provider)
     bound = model.bind_tools([t.openai_schema() for t in tools.values()]) if model is not None else None
     system_text = (
@@ -153,13 +142,13 @@ def build_chat_graph(
             return Command(goto=END)
         text = last.text
         try:
-            parsed = parse(text)
+            parsed = grammar.parse(text)
         except GrammarError as err:
             return _reply(str(err))
         if parsed is None:
-            return _reply(_unknown_command(text, tools))
+            return _reply(_unknown_command(text, grammar))
         if isinstance(parsed, MetaCommand):
-            return _reply(HELP if parsed.type == "help" else NOTHING_PENDING)
+            return _reply(grammar.help if parsed.type == "help" else NOTHING_PENDING)
         if not isinstance(parsed, AgentCommand):
             return _reply(NOTHING_PENDING)
         tool = tools.get(parsed.agent)
@@ -178,7 +167,7 @@ def build_chat_graph(
         messages = state.get("messages") or []
         last = messages[-1] if messages else None
         if isinstance(last, HumanMessage) and last.text.strip().lower() in ("help", "/help", "?"):
-            return _reply(HELP)
+            return _reply(grammar.help)
         rounds = 0 if isinstance(last, HumanMessage) else int(state.get("chat_rounds") or 0)
         if rounds >= max_rounds:
             return _reply(
@@ -281,17 +270,13 @@ def build_chat_graph(
     )
     graph.add_node("tools", run_tools, destinations=("next_proposal", "supervisor"))
     graph.add_node("next_proposal", next_proposal)
-    graph.add_node("policy", _with_context(policy_node, context_of))
-    graph.add_node("publish", _with_context(publish_node, context_of))
-    gate = make_chat_gate(approvers or Approvers.anyone(), default_decider, context_of)
-    graph.add_node("gate", gate, destinations=("gate", "apply"))
-    graph.add_node("apply", _with_context(apply_node, context_of))
-    graph.add_node("report", _with_context(report_node, context_of))
+    entry = add_governance(
+        graph,
+        then="settle",
+        gate=make_chat_gate(approvers or Approvers.anyone(), default_decider, context_of),
+        wrap=lambda node: _with_context(node, context_of),
+    )
     graph.add_node("settle", settle, destinations=("next_proposal", "supervisor"))
     graph.add_edge(START, "supervisor")
-    graph.add_edge("next_proposal", "policy")
-    graph.add_edge("policy", "publish")
-    graph.add_edge("publish", "gate")
-    graph.add_edge("apply", "report")
-    graph.add_edge("report", "settle")
+    graph.add_edge("next_proposal", entry)
     return graph

@@ -13,60 +13,35 @@ if TYPE_CHECKING:
     from graphs.context import RunContext
 
 
-def _field(tool: SpecialistTool, *candidates: str) -> str | None:
-    """The first of `candidates` that the specialist's args model has (any, without a model)."""
-    if tool.args_model is None:
-        return candidates[0]
-    fields = tool.args_model.model_fields
-    return next((c for c in candidates if c in fields), None)
-
-
 def command_args(cmd: AgentCommand, tool: SpecialistTool, ctx: RunContext) -> dict[str, Any]:
-    """Specialist args for a command, with projects and tasks resolved to in-scope gids."""
+    """Specialist args for a command, with projects and tasks resolved to in-scope gids.
+
+    What the target names and which args field it fills come from the specialist's declaration
+    (`cmd.expects`, chosen by the grammar); so do the options and the args they imply.
+    """
     if cmd.raw_args is not None:
         return dict(cmd.raw_args)
-    resolver = Resolver(ctx)
-    target = cmd.target
     args: dict[str, Any] = {}
-    if cmd.agent == "planner":
-        assert target is not None
-        args["project"] = resolver.project(target)
-        args.update(cmd.options)
-    elif cmd.agent == "dependencies" and cmd.verb == "risk":
-        assert target is not None
-        task = resolver.task(target)
-        projects = resolver.task_projects(task)
-        if not projects:
-            raise ChatError(f"task {target!r} is in no project this chat may use")
-        args.update(task=task, projects=projects)
-        if "days" in cmd.options:
-            args.update(trigger="manual", days=cmd.options["days"])
-    elif cmd.agent == "dependencies":
-        assert target is not None
-        args["projects"] = [resolver.project(p) for p in target.split(",") if p.strip()]
-    elif cmd.agent == "triage":
-        assert target is not None
-        if cmd.options.get("mode") == "project":
-            args["project"] = resolver.project(target)
+    target, expects = cmd.target, cmd.expects
+    if target is not None and expects.field is not None and expects.kind == "portfolio":
+        args[expects.field] = target  # portfolios are resolved by the specialist (not projects)
+    elif target is not None and expects.field is not None:
+        resolver = Resolver(ctx)
+        if expects.kind == "projects":
+            args[expects.field] = [resolver.project(p) for p in target.split(",") if p.strip()]
+        elif expects.kind == "task":
+            task = resolver.task(target)
+            args[expects.field] = task
+            if expects.task_projects is not None:
+                projects = resolver.task_projects(task)
+                if not projects:
+                    raise ChatError(f"task {target!r} is in no project this chat may use")
+                args[expects.task_projects] = projects
         else:
-            args["task"] = resolver.task(target)
-    elif cmd.agent == "qa":
-        assert target is not None
-        args["task"] = resolver.task(target)
-    elif target is not None:
-        # standup, retro, forecast, health and any later specialist taking a project/portfolio.
-        key = (
-            _field(tool, "portfolio", "project", "projects")
-            if cmd.agent == "health"
-            else _field(tool, "project", "projects", "portfolio")
-        )
-        if key is None:
-            raise ChatError(f"{cmd.agent} takes no project; use `run {cmd.agent} {{json}}`")
-        if key == "portfolio":
-            args[key] = target  # portfolios are resolved by the specialist (not projects)
-        else:
-            gid = resolver.project(target)
-            args[key] = [gid] if key == "projects" else gid
+            args[expects.field] = resolver.project(target)
+    for opt in cmd.given:
+        args.update(dict(opt.sets))
+        args[opt.field] = cmd.options[opt.field]
     return args
 
 

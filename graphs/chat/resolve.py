@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from graphs.scope import OutOfScope, ScopeChecker
 from tools.asana.errors import AsanaError, NotFound
 from tools.asana.fields import TaskView
+from tools.errors import SprintpilotError, UserError
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
     from tools.asana.models import Task
 
 
-class ChatError(ValueError):
+class ChatError(UserError, ValueError):
     """Something the user (or the model) asked for that cannot be done; the message says why."""
 
 
@@ -26,14 +27,10 @@ class Resolver:
 
     @property
     def workspace(self) -> str:
-        if self._workspace:
-            return self._workspace
-        if self.ctx.allowed_workspace_gids:
-            return sorted(self.ctx.allowed_workspace_gids)[0]
-        workspaces = self.ctx.asana.workspaces()  # type: ignore[attr-defined]
-        if not workspaces:
-            raise ChatError("the Asana token sees no workspace")
-        return str(workspaces[0].gid)
+        try:
+            return self.ctx.resolve_workspace(self._workspace)
+        except SprintpilotError as err:
+            raise ChatError(str(err)) from None
 
     def check_workspace(self) -> None:
         if self._workspace and self.ctx.allowed_workspace_gids:

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, Human
 from langgraph.types import Command
 
 from graphs.chat.approvers import Approvers
-from graphs.chat.grammar import HELP, DecisionCommand, GrammarError, MetaCommand, parse
+from graphs.chat.grammar import DecisionCommand, Grammar, GrammarError, MetaCommand
 from graphs.chat.offline import decisions_for
 from graphs.chat.resolve import ChatError
 from graphs.context import RunContext
@@ -78,6 +78,10 @@ class ChatSession:
     def context(self) -> RunContext:
         return self._context if isinstance(self._context, RunContext) else self._context()
 
+    def grammar(self) -> Grammar:
+        """The offline command grammar of the specialists this chat can call."""
+        return Grammar.from_registry(self.context().registry)
+
     def _config(self) -> dict[str, Any]:
         return {"configurable": {"thread_id": self.thread_id}}
 
@@ -103,7 +107,7 @@ class ChatSession:
             yield from self._while_pending(text, request)
             return
         try:
-            parsed = parse(text)
+            parsed = self.grammar().parse(text)
         except GrammarError:
             parsed = None  # the graph answers malformed commands itself
         if isinstance(parsed, DecisionCommand):
@@ -133,14 +137,15 @@ class ChatSession:
         yield from self._run(Command(resume=value))
 
     def _while_pending(self, text: str, request: dict[str, Any]) -> Iterator[ChatEvent]:
+        grammar = self.grammar()
         try:
-            parsed = parse(text)
+            parsed = grammar.parse(text)
         except GrammarError as err:
             yield ChatEvent("error", {"message": str(err)})
             return
         if isinstance(parsed, MetaCommand):
             if parsed.type == "help":
-                yield ChatEvent("notice", {"message": HELP})
+                yield ChatEvent("notice", {"message": grammar.help})
             else:
                 yield ChatEvent("approval", {"request": request})
             return

@@ -3,15 +3,14 @@
 The tool list is derived from the registry, so a specialist registered later appears without
 changes here. A tool call never writes to Asana: it runs the specialist (reads + compute) and
 returns its Proposal, which the chat graph then sends through policy → publish → gate → apply.
-Arguments come from the model, so they are validated against the specialist's args model and the
-projects/tasks they name are checked against the allowed scope before the specialist runs.
+Arguments come from the model, so they are validated against the specialist's declared
+`args_model` (which also gives the tool's JSON schema), and the projects/tasks they name are
+checked against the allowed scope before the specialist runs.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,36 +28,15 @@ PROJECT_KEYS = ("project", "projects", "portfolio")
 TASK_KEYS = ("task", "tasks")
 
 
-def args_model_for(spec: Specialist) -> type[BaseModel] | None:
-    """The specialist's pydantic args model: an explicit `args_model` attribute, else the
-    `<Something>Args` model defined in or imported by the module that defines its `run`."""
-    explicit = getattr(spec, "args_model", None)
-    if isinstance(explicit, type) and issubclass(explicit, BaseModel):
-        return explicit
-    module = sys.modules.get(getattr(spec.run, "__module__", "") or "")
-    if module is None:
-        return None
-    found = [
-        obj
-        for name, obj in vars(module).items()
-        if name.endswith("Args")
-        and inspect.isclass(obj)
-        and issubclass(obj, BaseModel)
-        and obj is not BaseModel
-    ]
-    return found[0] if len(found) == 1 else None
-
-
 @dataclass(frozen=True)
 class SpecialistTool:
     name: str
     description: str
     spec: Specialist
-    args_model: type[BaseModel] | None
+    args_model: type[BaseModel]
 
     def parameters(self) -> dict[str, Any]:
-        if self.args_model is None:
-            return {"type": "object", "properties": {}, "additionalProperties": True}
+        """The JSON schema of the specialist's declared args model."""
         schema = self.args_model.model_json_schema()
         schema.pop("title", None)
         return schema
@@ -72,8 +50,6 @@ class SpecialistTool:
     def validate(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise ChatError(f"{self.name}: arguments must be an object")
-        if self.args_model is None:
-            return dict(raw)
         try:
             return self.args_model.model_validate(raw).model_dump(mode="json", exclude_none=True)
         except ValidationError as err:
@@ -84,7 +60,7 @@ class SpecialistTool:
 
 
 def specialist_tools(registry: SpecialistRegistry) -> list[SpecialistTool]:
-    return [SpecialistTool(s.name, s.description, s, args_model_for(s)) for s in registry]
+    return [SpecialistTool(s.name, s.description, s, s.args_model) for s in registry]
 
 
 def check_scope(args: dict[str, Any], ctx: RunContext) -> None:

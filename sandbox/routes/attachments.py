@@ -22,25 +22,28 @@ async def create_attachment(ctx: Ctx = Depends(build_ctx)) -> Response:
     if not content_type.startswith("multipart/form-data"):
         raise bad_request("Attachments must be uploaded as multipart/form-data")
     form = await ctx.request.form()
-    parent = form.get("parent")
-    upload = form.get("file")
-    if not isinstance(parent, str) or not parent:
-        raise bad_request("parent: Missing input")
-    if not isinstance(upload, UploadFile):
-        raise bad_request("file: Missing input")
-    content = await upload.read()
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise bad_request("file: File is larger than 100MB")
-    name = form.get("name")
-    file_name = name if isinstance(name, str) and name else (upload.filename or "attachment")
-    with ctx.lock:
-        # Asana accepts a task or a project as the parent of an attachment.
-        owner = ctx.need(parent, "task", "project", field="parent")
-        attachment = ctx.store.add_attachment(
-            owner.gid, file_name, content, content_type=upload.content_type or "application/octet-stream"
-        )
-        emit(ctx.store, attachment, "added", user=ctx.user.gid, parent=owner, extra_scopes=[owner.gid])
-        return ctx.one(attachment, 201)
+    try:
+        parent = form.get("parent")
+        upload = form.get("file")
+        if not isinstance(parent, str) or not parent:
+            raise bad_request("parent: Missing input")
+        if not isinstance(upload, UploadFile):
+            raise bad_request("file: Missing input")
+        content = await upload.read()
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise bad_request("file: File is larger than 100MB")
+        name = form.get("name")
+        file_name = name if isinstance(name, str) and name else (upload.filename or "attachment")
+        with ctx.lock:
+            # Asana accepts a task or a project as the parent of an attachment.
+            owner = ctx.need(parent, "task", "project", field="parent")
+            attachment = ctx.store.add_attachment(
+                owner.gid, file_name, content, content_type=upload.content_type or "application/octet-stream"
+            )
+            emit(ctx.store, attachment, "added", user=ctx.user.gid, parent=owner, extra_scopes=[owner.gid])
+            return ctx.one(attachment, 201)
+    finally:
+        await form.close()  # closes the upload's spooled temp file
 
 
 @router.get("/attachments")

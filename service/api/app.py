@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -17,18 +19,48 @@ from service.db.engine import make_engine
 from service.metrics import Metrics, create_db_metrics
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.runtime import Runtime
 
-def _default_runtime_factory(settings: Settings) -> RuntimeFactory:
+
+class SharedRuntime:
+    """The API process's one Runtime: opened on the first request that needs it (the webhook
+    receiver never does), shared by every request after, closed when the app shuts down.
+
+    A request used to open its own runtime (schema check, two engines, two graph compiles, the
+    embedded sandbox loaded from disk): hundreds of milliseconds each. Requests now get a cheap
+    per-run context from the shared one; the embedded sandbox is saved after a request that
+    changed it, so CLI commands started later see the API's writes.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._stack: ExitStack | None = None
+        self._runtime: Runtime | None = None
+
+    def get(self) -> Runtime:
+        with self._lock:
+            if self._runtime is None:
+                # Imported on first use: the webhook receiver never needs graphs or the Asana client.
+                from service.runtime import Runtime, hold_runtime
+
+                self._stack, self._runtime = hold_runtime(self.settings, prepare=Runtime.share_call_totals)
+            return self._runtime
+
     @contextmanager
-    def factory() -> Iterator[object]:
-        # Imported on first use: the webhook receiver never needs graphs or the Asana client.
-        from service.runtime import open_runtime
-
-        with open_runtime(settings) as rt:
-            rt.share_call_totals()
+    def __call__(self) -> Iterator[Runtime]:
+        rt = self.get()
+        try:
             yield rt
+        finally:
+            rt.persist()
 
-    return factory  # type: ignore[return-value]
+    def close(self) -> None:
+        with self._lock:
+            stack, self._stack, self._runtime = self._stack, None, None
+        if stack is not None:
+            stack.close()
 
 
 def create_api(
@@ -45,12 +77,15 @@ def create_api(
     """
     own_engine = engine is None
     db = engine if engine is not None else make_engine(settings)
+    shared = SharedRuntime(settings) if runtime_factory is None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            if shared is not None:
+                shared.close()
             if own_engine:
                 db.dispose()
 
@@ -66,7 +101,7 @@ def create_api(
         engine=db,
         metrics=metrics or create_db_metrics(db, settings.redis_url),
         audit=SqlAuditLog(db),
-        runtime_factory=runtime_factory or _default_runtime_factory(settings),
+        runtime_factory=runtime_factory or shared,  # type: ignore[arg-type]
         secrets=SecretCache(db),
         max_body_bytes=max_body_bytes,
     )

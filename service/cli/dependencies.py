@@ -7,22 +7,15 @@ sprintpilot risk --task 1200… --new-due 2026-12-04
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from service.cli import render
 from service.cli.errors import friendly
-from service.cli.render import console
-
-
-def _settings(data_dir: Path | None) -> Any:
-    from service.settings import load_settings
-
-    return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+from service.cli.options import date_option
+from service.cli.run_agent import run_specialist_command
+from tools.errors import UserError
 
 
 @friendly
@@ -47,11 +40,9 @@ def deps(
     """Dependency graph check and delay cascade: Risk Scores and alerts now, due-date shifts for approval."""
     from agents.dependencies import DEPENDENCIES_NAME, DependencyArgs
     from agents.dependencies.analysis import Trigger
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
 
     if slipped is None and (days is not None or new_due is not None or blocked):
-        raise ValueError("--days, --new-due and --blocked need --task TASK_GID")
+        raise UserError("--days, --new-due and --blocked need --task TASK_GID")
     trigger: Trigger = "scan" if slipped is None else ("blocked" if blocked else "manual")
     args = DependencyArgs(
         projects=project or ["Product Backlog"],
@@ -59,28 +50,15 @@ def deps(
         trigger=trigger,
         task=slipped,
         days=days,
-        new_due_on=date.fromisoformat(new_due) if new_due else None,
+        new_due_on=date_option(new_due, "--new-due"),
         blocked_slip_days=blocked_days,
     )
-    with open_runtime(_settings(data_dir)) as rt:
-        ws = workspace or rt.allowed_workspaces()[0]
-        ctx = rt.context(actor="agent:dependencies", approver_gid=rt.approver_for(ws, args.projects[0]))
-        thread_id = uuid.uuid4().hex
-        with console.status("dependencies: reading the graph, cascading…"):
-            outcome = start_run(
-                rt.graph,
-                ctx,
-                thread_id,
-                {
-                    "agent": DEPENDENCIES_NAME,
-                    "args": args.model_dump(mode="json", exclude_none=True),
-                    "trigger": "cli",
-                },
-            )
-        render.finish_run(
-            outcome,
-            thread_id,
-            rt.asana.calls.snapshot(),
-            as_json=as_json,
-            approve_hint="Due-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]",
-        )
+    run_specialist_command(
+        DEPENDENCIES_NAME,
+        args,
+        data_dir=data_dir,
+        as_json=as_json,
+        approver_project=args.projects[0],
+        status_text="dependencies: reading the graph, cascading…",
+        approve_hint="Due-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]",
+    )

@@ -1,62 +1,67 @@
-"""Turn the errors a user can cause into one clear line and exit code 1 — never a traceback."""
+"""Turn the errors a user can cause into one clear line and an exit code — never a traceback.
+
+What counts as "caused by the user": the product's own `SprintpilotError` family (a `UserError`
+exits with its `exit_code`, 2 for configuration; anything else in the family with 1), pydantic's
+`ValidationError` (bad option values), and OS errors on paths the user gave. A plain ValueError is
+a bug and keeps its traceback: option values typer cannot check are parsed by `service.cli.options`,
+which raises a UserError naming the flag.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-F = TypeVar("F", bound=Callable[..., Any])
+from tools.errors import SprintpilotError, UserError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 err_console = Console(stderr=True)
 
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    from graphs.registry import UnknownSpecialist
-    from graphs.runner import NothingPending, ThreadBusy
-    from service.approvals import ApprovalError
-    from service.runtime import ConfigError
-    from tools.asana.errors import AsanaError
-    from tools.planning.scoring import FormulaError
-
-    return (
-        AsanaError,
-        ApprovalError,
-        ConfigError,
-        FormulaError,
-        NothingPending,
-        ThreadBusy,
-        UnknownSpecialist,
-        ValidationError,
-        ValueError,
-        FileNotFoundError,
-        PermissionError,
-    )
+EXPECTED: tuple[type[BaseException], ...] = (
+    SprintpilotError,
+    ValidationError,
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+)
 
 
-def friendly(fn: F) -> F:
+def friendly(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except _expected_errors() as err:
-            err_console.print(f"[bold red]error:[/] {_describe(err)}")
-            raise typer.Exit(1) from None
+        except EXPECTED as err:
+            report(err)
+            raise typer.Exit(exit_code(err)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def _describe(err: BaseException) -> str:
+def report(err: BaseException) -> None:
+    """One line on stderr (soft wrap: a long message is not broken over several lines)."""
+    err_console.print(f"[bold red]error:[/] {escape(describe(err))}", soft_wrap=True)
+
+
+def exit_code(err: BaseException) -> int:
+    return err.exit_code if isinstance(err, UserError) else 1
+
+
+def describe(err: BaseException) -> str:
     if isinstance(err, ValidationError):
         parts = []
         for e in err.errors():
             loc = ".".join(str(x) for x in e.get("loc", ()))
             parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
         return "invalid input — " + "; ".join(parts)
-    return str(err) or err.__class__.__name__
+    return " ".join(str(err).split()) or err.__class__.__name__

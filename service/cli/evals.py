@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from service.cli.errors import friendly
+from tools.errors import UserError
 
 eval_app = typer.Typer(help="Offline evaluations on public datasets.", no_args_is_help=True)
 
@@ -47,7 +48,7 @@ def storypoints(
     configs = list(CONFIGS) if config == "all" else [c.strip() for c in config.split(",") if c.strip()]
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown or not configs:
-        raise ValueError(f"unknown --config {config!r}; choose {', '.join(CONFIGS)}, a comma list, or all")
+        raise UserError(f"unknown --config {config!r}; choose {', '.join(CONFIGS)}, a comma list, or all")
     names = [p.strip() for p in projects.split(",") if p.strip()] if projects else None
     if select:
         chosen = run_selection(data, names, configs, progress=None if as_json else Console(stderr=True))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import uuid
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from service.cli.errors import friendly
+from service.cli.options import date_option
+from service.cli.run_agent import print_report, run_specialist_command
 
 
 @friendly
@@ -24,23 +23,15 @@ def forecast(
     ] = None,
 ) -> None:
     """Forecast the next sprints (P50/P85/P95), when the scope will be done, and capacity per person."""
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
-    from service.settings import load_settings
+    from agents.forecast import FORECAST_NAME, ForecastArgs
 
-    args: dict[str, object] = {"project": project, "scope": scope}
-    if by:
-        args["by"] = date.fromisoformat(by).isoformat()
-    overrides = {"data_dir": data_dir} if data_dir is not None else {}
-    with open_runtime(load_settings(**overrides)) as rt:
-        out = start_run(
-            rt.graph,
-            rt.context(actor="cli:forecast"),
-            f"forecast-{uuid.uuid4().hex[:12]}",
-            {"agent": "forecast", "args": args, "trigger": "cli"},
-        )
-    report = out.report or {}
-    if as_json:
-        typer.echo(json.dumps(report, indent=2, default=str))
-        return
-    typer.echo(str(report.get("markdown") or report.get("error") or out.status))
+    args = ForecastArgs(project=project, scope=scope, by=date_option(by, "--by"))
+    run_specialist_command(
+        FORECAST_NAME,
+        args,
+        data_dir=data_dir,
+        as_json=as_json,
+        actor=f"cli:{FORECAST_NAME}",
+        thread_prefix=FORECAST_NAME,
+        show=print_report,
+    )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from service.cli.errors import friendly
+from service.cli.run_agent import print_report, run_specialist_command
 
 
 @friendly
@@ -22,20 +21,14 @@ def health(
     ] = None,
 ) -> None:
     """Score the portfolio's team(s) and post the result as a status update."""
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
-    from service.settings import load_settings
+    from agents.health import HEALTH_NAME, HealthArgs
 
-    overrides = {"data_dir": data_dir} if data_dir is not None else {}
-    with open_runtime(load_settings(**overrides)) as rt:
-        out = start_run(
-            rt.graph,
-            rt.context(actor="cli:health"),
-            f"health-{uuid.uuid4().hex[:12]}",
-            {"agent": "health", "args": {"portfolio": portfolio, "window": window}, "trigger": "cli"},
-        )
-    report = out.report or {}
-    if as_json:
-        typer.echo(json.dumps(report, indent=2, default=str))
-        return
-    typer.echo(str(report.get("markdown") or report.get("error") or out.status))
+    run_specialist_command(
+        HEALTH_NAME,
+        HealthArgs(portfolio=portfolio, window=window),
+        data_dir=data_dir,
+        as_json=as_json,
+        actor=f"cli:{HEALTH_NAME}",
+        thread_prefix=HEALTH_NAME,
+        show=print_report,
+    )

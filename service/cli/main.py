@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markdown import Markdown
+from rich.table import Table
 
 from service.cli import render
 from service.cli.errors import friendly
 from service.cli.render import console
+from service.cli.run_agent import run_specialist_command
+from tools.errors import UserError
 
 app = typer.Typer(
     name="sprintpilot",
@@ -100,13 +103,11 @@ def plan(
     data_dir: DataDir = None,
 ) -> None:
     """Plan the next sprint from a backlog and put the proposal up for approval."""
-    from agents.planner import PlannerArgs
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
+    from agents.planner import PLANNER_NAME, PlannerArgs
 
-    with open_runtime(_settings(data_dir)) as rt:
-        ws = workspace or rt.allowed_workspaces()[0]
-        args = PlannerArgs(
+    def args(rt: Any) -> PlannerArgs:
+        ws = rt.resolve_workspace(workspace)
+        return PlannerArgs(
             project=project,
             capacity=capacity,
             sprint_name=sprint_name,
@@ -115,23 +116,17 @@ def plan(
             workspace=workspace,
             availability=_availability(rt, ws, availability),
         )
-        ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, project))
-        thread_id = uuid.uuid4().hex
-        with console.status("planning: reading the backlog and sprint history, solving…"):
-            outcome = start_run(
-                rt.graph,
-                ctx,
-                thread_id,
-                {"agent": "planner", "args": args.model_dump(exclude_none=True), "trigger": "cli"},
-            )
-        render.finish_run(
-            outcome,
-            thread_id,
-            rt.asana.calls.snapshot(),
-            as_json=as_json,
-            approve_hint="Approve in Asana (approval task) then run [bold]sprintpilot approvals sync[/], "
-            "or here: [bold]sprintpilot approvals approve {pid}[/]",
-        )
+
+    run_specialist_command(
+        PLANNER_NAME,
+        args,
+        data_dir=data_dir,
+        as_json=as_json,
+        approver_project=project,
+        status_text="planning: reading the backlog and sprint history, solving…",
+        approve_hint="Approve in Asana (approval task) then run [bold]sprintpilot approvals sync[/], "
+        "or here: [bold]sprintpilot approvals approve {pid}[/]",
+    )
 
 
 def _availability(rt: Any, workspace: str, values: list[str]) -> dict[str, float]:
@@ -139,14 +134,14 @@ def _availability(rt: Any, workspace: str, values: list[str]) -> dict[str, float
     for raw in values:
         who, sep, pts = raw.rpartition("=")
         if not sep or not who.strip():
-            raise ValueError(f"--availability must look like PERSON=POINTS, got {raw!r}")
+            raise UserError(f"--availability must look like PERSON=POINTS, got {raw!r}")
         try:
             points = float(pts)
         except ValueError:
-            raise ValueError(f"--availability {raw!r}: {pts!r} is not a number") from None
+            raise UserError(f"--availability {raw!r}: {pts!r} is not a number") from None
         gid = rt.resolve_user(workspace, who.strip())
         if gid is None:
-            raise ValueError(f"--availability {raw!r}: no user {who.strip()!r} in workspace {workspace}")
+            raise UserError(f"--availability {raw!r}: no user {who.strip()!r} in workspace {workspace}")
         out[gid] = points
     return out
 
@@ -201,7 +196,7 @@ def approvals_show(
             render.show_request(request)
         else:
             console.print(f"[bold]{record.title}[/] — status [bold]{record.status}[/] (nothing pending)")
-            console.print(render.Markdown(record.proposal.summary_markdown))
+            console.print(Markdown(record.proposal.summary_markdown))
         if detail and detail.decisions:
             console.print(f"{len(detail.decisions)} decisions recorded.")
 
@@ -211,7 +206,7 @@ def _parse_numbered(values: list[str], sep: str, what: str) -> dict[int, str]:
     for raw in values:
         num, _, rest = raw.partition(sep)
         if not num.strip().isdigit():
-            raise ValueError(f"{what} must look like N{sep}..., got {raw!r}")
+            raise UserError(f"{what} must look like N{sep}..., got {raw!r}")
         out[int(num)] = rest
     return out
 
@@ -339,7 +334,7 @@ def audit_show(
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return
-    table = render.Table(title=f"Audit log (newest {len(rows)})")
+    table = Table(title=f"Audit log (newest {len(rows)})")
     for col in ("id", "time (UTC)", "actor", "event", "outcome", "target"):
         table.add_column(col)
     for r in rows:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from service.cli import render
 from service.cli.errors import friendly
-from service.cli.render import console
+from service.cli.run_agent import run_specialist_command
 
 
 @friendly
@@ -26,29 +24,15 @@ def retro(
     ] = None,
 ) -> None:
     """Sprint retrospective: numbers, sentiment, themes → retro notes, action items, review draft."""
-    from agents.retro import RetroArgs
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
-    from service.settings import load_settings
+    from agents.retro import RETRO_NAME, RetroArgs
 
-    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir is not None else {}
-    with open_runtime(load_settings(**overrides)) as rt:
-        ws = workspace or rt.allowed_workspaces()[0]
-        args = RetroArgs(project=project, workspace=workspace, history=history)
-        ctx = rt.context(actor="agent:retro", approver_gid=rt.approver_for(ws, project or "Product Backlog"))
-        thread_id = uuid.uuid4().hex
-        with console.status("retro: reading the sprint, its stories and earlier sprints…"):
-            outcome = start_run(
-                rt.graph,
-                ctx,
-                thread_id,
-                {"agent": "retro", "args": args.model_dump(exclude_none=True), "trigger": "cli"},
-            )
-        render.finish_run(
-            outcome,
-            thread_id,
-            rt.asana.calls.snapshot(),
-            as_json=as_json,
-            approve_hint="The numbers and review draft were posted as a status update. Approve the retro "
-            "task and action items in Asana, or here: [bold]sprintpilot approvals approve {pid}[/]",
-        )
+    run_specialist_command(
+        RETRO_NAME,
+        RetroArgs(project=project, workspace=workspace, history=history),
+        data_dir=data_dir,
+        as_json=as_json,
+        approver_project=project or "Product Backlog",
+        status_text="retro: reading the sprint, its stories and earlier sprints…",
+        approve_hint="The numbers and review draft were posted as a status update. Approve the retro "
+        "task and action items in Asana, or here: [bold]sprintpilot approvals approve {pid}[/]",
+    )

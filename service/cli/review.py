@@ -8,10 +8,8 @@ a full pass waits at the approval gate.
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,12 +17,10 @@ from rich.table import Table
 from service.cli import render
 from service.cli.errors import friendly
 from service.cli.render import console
+from service.cli.run_agent import AgentRun, run_specialist_command
 
-
-def _settings(data_dir: Path | None) -> Any:
-    from service.settings import load_settings
-
-    return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+if TYPE_CHECKING:
+    from service.runtime import Runtime
 
 
 def review_payload(outcome: Any, proposal: Any, thread_id: str, calls: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +76,6 @@ def review(
 ) -> None:
     """Check a task against the Definition of Done; comment the gaps or propose the move."""
     from agents.qa import QA_NAME, QaArgs
-    from graphs.runner import start_run
-    from service.runtime import open_runtime
     from tools.dod.loader import load_dod_file
 
     loaded = load_dod_file(dod) if dod is not None else None
@@ -92,25 +86,27 @@ def review(
         dod=loaded.config.model_dump(mode="json") if loaded else None,
         dod_source=str(dod) if dod is not None else None,
     )
-    with open_runtime(_settings(data_dir)) as rt:
+
+    def review_project_of(rt: Runtime) -> str | None:
+        """The project to find the approver in: the given one, else the task's first project."""
         subject = rt.asana.task(args.task)
-        ws = args.workspace or rt.allowed_workspaces()[0]
-        first_project = args.project or next((p.gid for p in subject.projects), None)
-        ctx = rt.context(actor=f"agent:{QA_NAME}", approver_gid=rt.approver_for(ws, first_project))
-        thread_id = uuid.uuid4().hex
-        with console.status("reviewing: reading the task, its subtasks, comments and attachments…"):
-            outcome = start_run(
-                rt.graph,
-                ctx,
-                thread_id,
-                {"agent": QA_NAME, "args": args.model_dump(exclude_none=True), "trigger": "cli"},
-            )
-        pid = (outcome.interrupt or {}).get("proposal_id") or (outcome.report or {}).get("proposal_id")
-        record = rt.repo.get_proposal(str(pid)) if pid else None
-        payload = review_payload(
-            outcome, record.proposal if record else None, thread_id, asdict(rt.asana.calls.snapshot())
-        )
-    if as_json:
+        return args.project or next((p.gid for p in subject.projects), None)
+
+    run_specialist_command(
+        QA_NAME,
+        args,
+        data_dir=data_dir,
+        as_json=as_json,
+        approver_project=review_project_of,
+        status_text="reviewing: reading the task, its subtasks, comments and attachments…",
+        show=_show_review,
+    )
+
+
+def _show_review(run: AgentRun) -> None:
+    outcome = run.outcome
+    payload = review_payload(outcome, run.proposal(), run.thread_id, run.calls())
+    if run.as_json:
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
         if outcome.status == "error":
             raise typer.Exit(1)
@@ -121,6 +117,8 @@ def review(
     _show(payload)
     if outcome.interrupt:
         render.show_request(outcome.interrupt, summary=False)
-        console.print(f"\nApprove the move: [bold]sprintpilot approvals approve {str(pid)[:12]}[/]")
+        console.print(
+            f"\nApprove the move: [bold]sprintpilot approvals approve {str(run.proposal_id())[:12]}[/]"
+        )
     else:
         render.show_report(outcome.report)

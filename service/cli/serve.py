@@ -16,6 +16,7 @@ from service.cli.errors import friendly
 from service.cli.render import console
 from service.settings import Settings, load_settings
 from tools.asana.client import AsanaClient
+from tools.errors import ConfigError
 
 webhooks_app = typer.Typer(
     help="Asana webhooks that feed the event pipeline (real Asana or a `sprintpilot sandbox` server).",
@@ -49,7 +50,7 @@ def serve(
 def _asana(settings: Settings) -> Iterator[AsanaClient]:
     if settings.asana_base_url is None or settings.asana_token is None:
         # An in-process sandbox stops delivering when this command exits, so it cannot host webhooks.
-        raise ValueError(
+        raise ConfigError(
             "webhooks need a running Asana: set SPRINTPILOT_ASANA_BASE_URL and SPRINTPILOT_ASANA_TOKEN "
             "(real Asana, or the URL and token printed by `sprintpilot sandbox`)"
         )
@@ -65,7 +66,7 @@ def _workspace(settings: Settings, asana: AsanaClient) -> str:
         return settings.allowed_workspaces[0]
     workspaces = asana.workspaces()
     if not workspaces:
-        raise ValueError("the Asana token sees no workspace")
+        raise ConfigError("the Asana token sees no workspace")
     return workspaces[0].gid
 
 

@@ -8,14 +8,15 @@ approval interrupt; the report is printed.
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from service.cli import render
 from service.cli.errors import friendly
+from service.cli.run_agent import AgentRun, run_specialist_command
+from tools.errors import UserError
 
 
 @friendly
@@ -36,49 +37,47 @@ def triage(
     ] = None,
 ) -> None:
     """Estimate story points (with similar past tasks), find acceptance criteria, score priority and risk."""
-    from agents.triage import TriageArgs
-    from graphs.runner import start_run
-    from service.cli import render
-    from service.runtime import open_runtime
-    from service.settings import load_settings
+    from agents.triage import TRIAGE_NAME, TriageArgs
 
     if not task and not project:
-        raise ValueError("give --task GID or --project P (with --unestimated for unestimated tasks only)")
+        raise UserError("give --task GID or --project P (with --unestimated for unestimated tasks only)")
     args = TriageArgs(task=task, project=project, unestimated=unestimated, workspace=workspace, limit=limit)
-    settings = load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
-    with open_runtime(settings) as rt:
-        ctx = rt.context(actor="agent:triage")
-        thread_id = uuid.uuid4().hex
-        request = {
-            "agent": "triage",
-            "args": args.model_dump(exclude_none=True, exclude_defaults=True),
-            "trigger": "cli",
-        }
-        outcome = start_run(rt.graph, ctx, thread_id, request)
-        proposal = None
-        if outcome.report and outcome.report.get("proposal_id"):
-            record = rt.repo.get_proposal(outcome.report["proposal_id"])
-            proposal = getattr(record, "proposal", None)
-        if as_json:
-            payload = {
-                "thread_id": thread_id,
-                "status": outcome.status,
-                "approval_request": outcome.interrupt,
-                "report": outcome.report,
-                "evidence": proposal.evidence if proposal is not None else None,
-                "asana_calls": asdict(rt.asana.calls.snapshot()),
-            }
-            typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
-            if outcome.status == "error":
-                raise typer.Exit(1)
-            return
-        if proposal is not None:
-            from rich.markdown import Markdown
+    run_specialist_command(
+        TRIAGE_NAME,
+        args.model_dump(exclude_none=True, exclude_defaults=True),
+        data_dir=data_dir,
+        as_json=as_json,
+        show=_show_triage,
+    )
 
-            render.console.print(Markdown(proposal.summary_markdown))
-        if outcome.interrupt:
-            render.show_request(outcome.interrupt, limit=15)
-        else:
-            render.show_report(outcome.report)
+
+def _show_triage(run: AgentRun) -> None:
+    """The refinement summary, then the report (every triage action is auto: no approval table)."""
+    outcome = run.outcome
+    proposal = None
+    if outcome.report and outcome.report.get("proposal_id"):
+        record = run.rt.repo.get_proposal(outcome.report["proposal_id"])
+        proposal = getattr(record, "proposal", None)
+    if run.as_json:
+        payload = {
+            "thread_id": run.thread_id,
+            "status": outcome.status,
+            "approval_request": outcome.interrupt,
+            "report": outcome.report,
+            "evidence": proposal.evidence if proposal is not None else None,
+            "asana_calls": run.calls(),
+        }
+        typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
         if outcome.status == "error":
             raise typer.Exit(1)
+        return
+    if proposal is not None:
+        from rich.markdown import Markdown
+
+        render.console.print(Markdown(proposal.summary_markdown))
+    if outcome.interrupt:
+        render.show_request(outcome.interrupt, limit=15)
+    else:
+        render.show_report(outcome.report)
+    if outcome.status == "error":
+        raise typer.Exit(1)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from service.db.engine import make_engine, writer
 from service.settings import Settings
+from tools.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Fixed key so API, worker and beat starting together migrate one at a time on Postgres.
@@ -62,3 +63,23 @@ def downgrade(target: Settings | str | Engine, revision: str = "base") -> None:
     finally:
         if engine is not target:
             engine.dispose()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Check, without migrating a shared database, that the schema is the one this code needs.
+
+    Only `serve`, `db migrate` and worker start migrate (they run once per deploy, under the
+    migration lock). A private SQLite file (the embedded default, or a test's) is created or
+    upgraded here on first use, so `make demo` and every CLI command work with no setup step.
+    """
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    if engine.dialect.name == "sqlite":
+        migrate(engine)
+        return
+    raise ConfigError(
+        f"the database schema is at revision {current or 'none'} but this version needs {head}: "
+        "run `sprintpilot db migrate` (or start `sprintpilot serve` / the worker, which migrate)"
+    )

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from agents.proposal import Decision, Proposal
 from graphs.ports import LedgerEntry
-from service.db.audit import AuditEntry, query_audit
 from service.db.engine import dialect_insert, read_session, write_session
 from service.db.journal import ledger_entry
 from service.db.models import (
@@ -23,11 +22,12 @@ from service.db.models import (
     Run,
     utcnow,
 )
+from tools.errors import ConflictError
 
 RUN_STARTED = "running"
 
 
-class DecisionConflictError(RuntimeError):
+class DecisionConflictError(ConflictError, RuntimeError):
     """A proposal already carries different decisions (a second, diverging approval)."""
 
 
@@ -255,23 +255,26 @@ class SqlProposalRepository:
                 ledger=[ledger_entry(e) for e in ledger],
             )
 
+    def find_by_prefix(self, prefix: str, limit: int = 2) -> list[ProposalRecord]:
+        """Up to `limit` proposals whose id starts with `prefix`, found by the database.
+
+        `limit=2` is all a caller needs to tell "unique" from "ambiguous"; nothing else is loaded.
+        """
+        if not prefix:
+            return []
+        stmt = (
+            select(ProposalRow)
+            .where(ProposalRow.id.startswith(prefix, autoescape=True))
+            .order_by(ProposalRow.id)
+            .limit(limit)
+        )
+        with read_session(self.engine) as session:
+            return [_record(r) for r in session.scalars(stmt)]
+
     def find_by_approval_task(self, gid: str) -> ProposalRecord | None:
         with read_session(self.engine) as session:
             row = session.scalars(select(ProposalRow).where(ProposalRow.approval_task_gid == gid)).first()
             return None if row is None else _record(row)
-
-    def audit_rows(
-        self,
-        limit: int = 100,
-        *,
-        newest_first: bool = True,
-        thread_id: str | None = None,
-        proposal_id: str | None = None,
-    ) -> list[AuditEntry]:
-        with read_session(self.engine) as session:
-            return query_audit(
-                session, limit=limit, newest_first=newest_first, thread_id=thread_id, proposal_id=proposal_id
-            )
 
     @staticmethod
     def _proposal_for_update(session: Session, proposal_id: str) -> ProposalRow:

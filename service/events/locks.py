@@ -15,8 +15,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 
+from tools.errors import ConflictError
 
-class ThreadLocked(RuntimeError):
+
+class ThreadLocked(ConflictError, RuntimeError):
     """Another run holds this thread's lock (transient: retry later)."""
 
 
@@ -35,11 +37,40 @@ def _local_lock(thread_id: str) -> threading.Lock:
         return _local_locks.setdefault(thread_id, threading.Lock())
 
 
+# Locks this Python thread holds, so a path that already holds a thread's lock (the approvals
+# sweep) can call one that takes it (`decide`) without deadlocking on itself.
+_held = threading.local()
+
+
+def _held_here() -> set[str]:
+    held: set[str] | None = getattr(_held, "ids", None)
+    if held is None:
+        held = _held.ids = set()
+    return held
+
+
 @contextmanager
 def thread_lock(
     engine: Engine, thread_id: str, *, wait_s: float = 0.0, poll_s: float = 0.1
 ) -> Iterator[None]:
-    """Hold the run lock of `thread_id`; raise ThreadLocked when not obtained within `wait_s`."""
+    """Hold the run lock of `thread_id`; raise ThreadLocked when not obtained within `wait_s`.
+
+    Re-entrant within one Python thread: an inner call for a lock this thread holds just yields.
+    """
+    held = _held_here()
+    if thread_id in held:
+        yield
+        return
+    with _acquire(engine, thread_id, wait_s=wait_s, poll_s=poll_s):
+        held.add(thread_id)
+        try:
+            yield
+        finally:
+            held.discard(thread_id)
+
+
+@contextmanager
+def _acquire(engine: Engine, thread_id: str, *, wait_s: float, poll_s: float) -> Iterator[None]:
     deadline = time.monotonic() + wait_s
     if engine.dialect.name != "postgresql":
         lock = _local_lock(thread_id)

@@ -91,12 +91,6 @@ def reconcile_project(
     return result
 
 
-def watch_project(engine: Engine, project_gid: str, workspace_gid: str | None = None) -> None:
-    with write_session(engine) as session:
-        if session.get(WatchedProject, project_gid) is None:
-            session.add(WatchedProject(project_gid=project_gid, workspace_gid=workspace_gid))
-
-
 def watched_projects(engine: Engine, extra: list[str] | None = None) -> list[str]:
     """Projects to poll: explicitly watched ones, projects with a webhook, and `extra` (settings)."""
     with read_session(engine) as session:

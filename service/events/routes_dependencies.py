@@ -19,12 +19,14 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from agents.dependencies import DEPENDENCIES_NAME
 from service.events.router import ROUTES as ROUTER_TABLE
 from service.events.router import Route, on, register_route
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, route_args, start_agent
+from tools.asana.field_names import STATUS
 from tools.asana.models import Task
 
-DEPS_AGENT = "dependencies"
+DEPS_AGENT = DEPENDENCIES_NAME
 DUE_HANDLER = "dependency_due_changed"
 STATUS_HANDLER = "dependency_status_changed"
 THREAD_ROUTE = "deps_slip"
@@ -89,7 +91,7 @@ def dependency_due_changed(work: EventWork) -> HandlerResult:
 def dependency_status_changed(work: EventWork) -> HandlerResult:
     task = _usable(work)
     fallback = _fallback["name"]
-    if isinstance(task, HandlerResult) or (task.display("Status") or "").strip().casefold() != BLOCKED:
+    if isinstance(task, HandlerResult) or (task.display(STATUS) or "").strip().casefold() != BLOCKED:
         if fallback and fallback in HANDLERS:
             return HANDLERS[fallback](work)
         return (

@@ -26,13 +26,14 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from agents.qa import QA_NAME
 from service.events.router import ROUTES as ROUTER_TABLE
 from service.events.router import EventFacts, Route, on, register_route
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, route_args, start_agent
 from tools.asana.models import Story, Task
 from tools.dod.config import ReadyMarker
 
-QA_AGENT = "qa"
+QA_AGENT = QA_NAME
 HANDLER_NAME = "qa_review"
 # The (virtual) route name the QA thread ids and run arguments are keyed on.
 THREAD_ROUTE = "qa_ready_for_review"

@@ -7,6 +7,7 @@ the event's parent. The handler uses the same per-(project, local day) thread as
 
 from __future__ import annotations
 
+from agents.standup import STANDUP_NAME
 from service.events.router import Route, on
 from service.schedules.standup import run_daily_standup
 from service.worker.handlers import EventWork, HandlerResult
@@ -19,7 +20,7 @@ ROUTES: list[Route] = [
         STANDUP_ROUTE,
         on(resource_type="task", action="added", parent_type="project"),
         handler=STANDUP_HANDLER,
-        agent="standup",
+        agent=STANDUP_NAME,
     ),
 ]
 

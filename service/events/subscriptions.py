@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from service.db.engine import read_session, write_session
 from service.db.events import WebhookHandshake, WebhookSubscription
 from tools.asana.models import Webhook
+from tools.errors import UpstreamError
 
 # How long a registration waits for its handshake; Asana handshakes within the create call.
 HANDSHAKE_WINDOW = timedelta(minutes=10)
@@ -42,7 +43,7 @@ class HandshakeOutcome(StrEnum):
     CONFLICT = "conflict"
 
 
-class RegistrationError(RuntimeError):
+class RegistrationError(UpstreamError, RuntimeError):
     """The handshake and the create answer cannot be reconciled into one subscription."""
 
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from agents.triage import TRIAGE_NAME
 from service.events.router import Route, on, register_route
 from service.worker.handlers import EventWork, HandlerResult, register_handler, route_args, start_agent
 
@@ -57,7 +58,7 @@ def on_task_added(work: EventWork) -> HandlerResult:
         if task.resource_subtype == "approval" or task.completed:
             return HandlerResult("skipped", "approval or completed task", outcome="ignored")
         keyed = dataclasses.replace(
-            work, route=dataclasses.replace(work.route, name=TRIAGE_THREAD_ROUTE, agent="triage")
+            work, route=dataclasses.replace(work.route, name=TRIAGE_THREAD_ROUTE, agent=TRIAGE_NAME)
         )
         return start_agent(keyed)
     return run_standup_handler(work)
@@ -78,7 +79,7 @@ def install_routes() -> None:
                 TASK_ADDED_ROUTE,
                 on(resource_type="task", action="added", parent_type="project"),
                 handler=TASK_ADDED_HANDLER,
-                agent="triage",
+                agent=TRIAGE_NAME,
             )
         )
         register_handler(TASK_ADDED_HANDLER, on_task_added)

@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.planner.inputs import past_sprint_projects
 from agents.retro.inputs import RETRO_TASK_PREFIX
+from agents.retro.specialist import RETRO_NAME
 
 SCHEDULE = {"task": "sprintpilot.retro.end_of_sprint", "crontab": {"hour": 18, "minute": 0}}
 CATCH_UP_DAYS = 7
@@ -47,7 +48,7 @@ def run_end_of_sprint_retros(
                 continue
             thread_id = uuid.uuid4().hex
             request = {
-                "agent": "retro",
+                "agent": RETRO_NAME,
                 "args": {"project": project.gid, "workspace": ws},
                 "trigger": "schedule",
             }

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from agents.standup import STANDUP_NAME, standup_thread_id
 from agents.standup.threads import local_day
-from graphs.runner import ThreadBusy, start_run
+from graphs.runner import run_once
+from service.events.locks import thread_lock
 from service.runtime import Runtime
 
 # Celery beat entry the lead wires (crontab per team's configured local time, default 09:00).
@@ -41,10 +42,11 @@ def run_daily_standup(
     workspace: str | None = None,
     now: Callable[[], datetime] | None = None,
     args: dict[str, Any] | None = None,
+    lock_wait_s: float = 5.0,
 ) -> StandupResult:
     extra: dict[str, Any] = {"now": now} if now else {}
     ctx = rt.context(actor=f"agent:{STANDUP_NAME}", **extra)
-    ws = workspace or rt.allowed_workspaces()[0]
+    ws = ctx.resolve_workspace(workspace)
     gid = project if project.strip().isdigit() else rt.asana.find_project(ws, project).gid
     day = local_day(ctx.now(), timezone)
     thread_id = standup_thread_id(gid, day)
@@ -53,9 +55,10 @@ def run_daily_standup(
         "args": {"project": gid, "timezone": timezone, **(args or {})},
         "trigger": trigger,
     }
-    try:
-        outcome = start_run(rt.graph, ctx, thread_id, request)
-    except ThreadBusy:
+    with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
+        # A thread stopped by a transient Asana error is continued, never counted as done.
+        how, outcome = run_once(rt.graph, ctx, thread_id, request)
+    if how in ("finished", "waiting"):
         return StandupResult(gid, day.isoformat(), thread_id, "already_done")
     report = outcome.report or {}
     if outcome.status == "error":

@@ -25,7 +25,7 @@ from service.worker.signals import connect_signals, remember_app
 from service.worker.state import WorkerState
 
 
-class SprintpilotCelery(Celery):
+class SprintpilotCelery(Celery):  # type: ignore[misc]  # Celery is untyped (Any) to mypy
     """A Celery app that also carries sprintpilot's settings and its per-process state."""
 
     def __init__(self, settings: Settings | None, worker_config: WorkerConfig, **kwargs: Any) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from graphs.ports import AuditRecord
-from graphs.runner import RunOutcome, pending_interrupt, recover_run, start_run
-from service.approvals import asana_decision, decide, graph_for
+from graphs.runner import RunOutcome, run_once
+from service.approvals import resume_from_asana
 from service.db.proposals import ProposalRecord
 from service.events.locks import thread_lock
 from service.events.router import EventFacts, Route
@@ -46,10 +46,6 @@ class EventWork:
 Handler = Callable[[EventWork], HandlerResult]
 
 
-def _graph_config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}}
-
-
 def _run_outcome(outcome: RunOutcome) -> str:
     if outcome.status == "awaiting_approval":
         return "awaiting_approval"
@@ -72,29 +68,19 @@ def audit_skip(rt: Runtime, event: str, reason: str, **details: Any) -> None:
 
 
 def apply_asana_decision(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float) -> HandlerResult:
-    """Resume `proposal`'s thread with the decision its approval task holds in Asana now.
-
-    Already decided → no-op; stopped mid-apply (worker killed) → continued from its checkpoint;
-    still pending in Asana → skipped. Callers: the approval route and the `sync_approvals` sweep.
-    """
+    """The approval route's work: `service.approvals.resume_from_asana`, as a handler result."""
+    done = resume_from_asana(rt, proposal, lock_wait_s=lock_wait_s)
     thread_id = proposal.thread_id
-    gid = proposal.approval_task_gid
-    graph = graph_for(rt, thread_id)
-    with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
-        request = pending_interrupt(graph, thread_id)
-        if request is None or request.get("proposal_id") != proposal.id:
-            # Not waiting: either decided and finished (nothing to do) or interrupted mid-run.
-            if graph.get_state(_graph_config(thread_id)).next:
-                outcome = recover_run(graph, rt.context(actor="system:worker"), thread_id)
-                return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(outcome))
-            return HandlerResult("skipped", "proposal already decided", thread_id, "noop")
-        if not gid:
-            return HandlerResult("skipped", "proposal has no approval task", thread_id, "noop")
-        decided = asana_decision(rt, gid, request)
-        if decided.decisions is None:
-            return HandlerResult("skipped", f"approval task is {decided.status}", thread_id, "pending")
-        outcome = decide(rt, proposal, decided.decisions, decided.decided_by, request.get("digest"))
-        return HandlerResult("done", f"resumed with {decided.status}", thread_id, _run_outcome(outcome))
+    if done.status == "continued" and done.outcome is not None:
+        return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(done.outcome))
+    if done.status == "resumed" and done.outcome is not None:
+        detail = f"resumed with {done.asana_status}"
+        return HandlerResult("done", detail, thread_id, _run_outcome(done.outcome))
+    if done.status == "pending":
+        return HandlerResult("skipped", f"approval task is {done.asana_status}", thread_id, "pending")
+    if done.status == "no_task":
+        return HandlerResult("skipped", "proposal has no approval task", thread_id, "noop")
+    return HandlerResult("skipped", "proposal already decided", thread_id, "noop")
 
 
 def resume_approval(work: EventWork) -> HandlerResult:
@@ -125,25 +111,20 @@ def start_agent(work: EventWork) -> HandlerResult:
     args_for = route_args.get(route.name)
     args = args_for(work.facts) if args_for else {"resource_gid": work.facts.resource_gid}
     ctx = rt.context(actor=f"agent:{route.agent}")
+    request = {
+        "agent": route.agent,
+        "args": dict(args),
+        "trigger": "event",
+        "trigger_info": {"route": route.name, "inbox_id": work.inbox_id, "dedup_key": work.dedup_key},
+    }
     with thread_lock(rt.engine, thread_id, wait_s=work.lock_wait_s):
-        if pending_interrupt(rt.graph, thread_id) is not None:
-            return HandlerResult(
-                "skipped", "thread waits at its approval gate", thread_id, "awaiting_approval"
-            )
-        snapshot = rt.graph.get_state(_graph_config(thread_id))
-        if snapshot.next:
-            outcome = recover_run(rt.graph, ctx, thread_id)
-            return HandlerResult("done", "continued an interrupted run", thread_id, _run_outcome(outcome))
-        if snapshot.values:
-            return HandlerResult("skipped", "event already handled", thread_id, "noop")
-        request = {
-            "agent": route.agent,
-            "args": dict(args),
-            "trigger": "event",
-            "trigger_info": {"route": route.name, "inbox_id": work.inbox_id, "dedup_key": work.dedup_key},
-        }
-        outcome = start_run(rt.graph, ctx, thread_id, request)
-        return HandlerResult("done", "agent run", thread_id, _run_outcome(outcome))
+        how, outcome = run_once(rt.graph, ctx, thread_id, request)
+    if how == "waiting":
+        return HandlerResult("skipped", "thread waits at its approval gate", thread_id, "awaiting_approval")
+    if how == "finished":
+        return HandlerResult("skipped", "event already handled", thread_id, "noop")
+    detail = "continued an interrupted run" if how == "continued" else "agent run"
+    return HandlerResult("done", detail, thread_id, _run_outcome(outcome))
 
 
 # Per-route request arguments for `start_agent` (structured event fields only).

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from service.db.engine import make_engine
+from service.db.migrate import migrate
 from service.metrics import Metrics, create_metrics
-from service.runtime import Runtime, open_runtime
+from service.runtime import Runtime, hold_runtime
 from service.settings import Settings
 from service.worker.config import WorkerConfig
 
@@ -66,17 +67,15 @@ class WorkerState:
     def runtime(self) -> Runtime:
         self._check_pid()
         if self._runtime is None:
-            stack = ExitStack()
-            try:
-                rt = stack.enter_context(open_runtime(self.settings))
-                if self.config.shared_asana_limits:
-                    self._install_quota(rt)
-                rt.share_call_totals()
-            except BaseException:
-                stack.close()
-                raise
-            self._stack, self._runtime = stack, rt
+            # Worker start is one of the three places that migrate (under the migration lock).
+            migrate(self.settings)
+            self._stack, self._runtime = hold_runtime(self.settings, prepare=self._prepare)
         return self._runtime
+
+    def _prepare(self, rt: Runtime) -> None:
+        if self.config.shared_asana_limits:
+            self._install_quota(rt)
+        rt.share_call_totals()
 
     def _install_quota(self, rt: Runtime) -> None:
         from tools.asana.shared_limits import install_shared_limits

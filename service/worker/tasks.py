@@ -10,6 +10,7 @@ fail at once. Every delivery of `process_event` is counted first (see deliveries
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -59,6 +60,12 @@ def _error_text(err: BaseException) -> str:
 
 def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
     cfg = app.worker_config
+
+    def task(**options: Any) -> Callable[[Callable[..., Any]], Task]:
+        # `app.task` with a declared type: celery ships no type hints, so mypy sees Any.
+        decorator: Callable[[Callable[..., Any]], Task] = app.task(**options)
+        return decorator
+
     retry_options: dict[str, Any] = {
         "autoretry_for": TRANSIENT_ERRORS,
         "retry_backoff": cfg.retry_backoff_s,
@@ -67,7 +74,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         "max_retries": cfg.max_retries,
     }
 
-    @app.task(bind=True, shared=False, name=PROCESS_EVENT, **retry_options)
+    @task(bind=True, shared=False, name=PROCESS_EVENT, **retry_options)
     def process_event(self: Task, inbox_id: int) -> dict[str, Any]:
         state = app.state
         engine = state.engine
@@ -100,11 +107,11 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
             args=[row.inbox_id], queue=EVENTS_QUEUE, retry=True, retry_policy=PUBLISH_RETRY_POLICY
         )
 
-    @app.task(shared=False, name=RELAY_OUTBOX)
+    @task(shared=False, name=RELAY_OUTBOX)
     def relay_outbox() -> dict[str, Any]:
         return relay_all(app.state.engine, publish).as_dict()
 
-    @app.task(bind=True, shared=False, name=RECONCILE, **retry_options)
+    @task(bind=True, shared=False, name=RECONCILE, **retry_options)
     def reconcile(self: Task, project_gid: str) -> dict[str, Any]:
         rt = app.state.runtime
         result = reconcile_project(rt.engine, rt.asana, project_gid)
@@ -115,14 +122,14 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
             relay_outbox.apply_async(queue=MAINTENANCE_QUEUE)
         return result.as_dict()
 
-    @app.task(shared=False, name=RECONCILE_ALL)
+    @task(shared=False, name=RECONCILE_ALL)
     def reconcile_all() -> list[str]:
         projects = watched_projects(app.state.engine, list(app.settings.allowed_projects))
         for gid in projects:
             reconcile.apply_async(args=[gid], queue=MAINTENANCE_QUEUE)
         return projects
 
-    @app.task(bind=True, shared=False, name=SYNC_APPROVALS, **retry_options)
+    @task(bind=True, shared=False, name=SYNC_APPROVALS, **retry_options)
     def sync_approvals(self: Task) -> list[dict[str, Any]]:
         from service.approvals import pending
         from service.worker.handlers import apply_asana_decision
@@ -139,7 +146,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
             )
         return results
 
-    @app.task(shared=False, name=DAILY_STANDUPS)
+    @task(shared=False, name=DAILY_STANDUPS)
     def daily_standups() -> list[dict[str, Any]]:
         """Every active sprint's stand-up for today (one per project per day, however often run)."""
         from service.schedules.standup import active_sprint_projects
@@ -152,16 +159,17 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
             for r in run_all(rt, active_sprint_projects(rt), timezone=tz)
         ]
 
-    @app.task(shared=False, name=END_OF_SPRINT_RETROS)
+    @task(shared=False, name=END_OF_SPRINT_RETROS)
     def end_of_sprint_retros() -> list[str]:
         """Start a retro for each sprint that ended in the last week and has none yet."""
+        from agents.retro import RETRO_NAME
         from service.schedules.retro import run_end_of_sprint_retros
 
         rt = app.state.runtime
         started_for = {
             str((r.request.get("args") or {}).get("project"))
             for r in rt.repo.list_runs(limit=500)
-            if r.agent == "retro"
+            if r.agent == RETRO_NAME
         }
         return run_end_of_sprint_retros(rt, already_started=lambda gid: gid in started_for)
 

@@ -163,3 +163,11 @@ def test_task_typed_values_and_display() -> None:
     assert task.display("Skills") == "backend, qa"
     assert task.display("Target") == "2026-12-01"  # rendered when display_value was not fetched
     assert task.display("Effort") is None
+    # Numeric reads: numbers as floats; unset, missing, or non-numeric values are None.
+    assert task.number("Story Points") == 5.0 and isinstance(task.number("Story Points"), float)
+    assert task.number("AI Priority Score") == 7.25
+    assert task.number("Effort") is None and task.number("Nope") is None
+    assert task.number("Priority") is None and task.number("Skills") is None
+    assert task.number("Target") is None and task.number("Sprint") is None
+    assert task.text("Priority") == "High" and task.text("Story Points") == "5"
+    assert task.text("Effort") is None and task.text("Nope") is None

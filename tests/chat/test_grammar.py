@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from agents.proposal import Proposal, Scope
-from graphs.chat.grammar import AgentCommand, DecisionCommand, GrammarError, MetaCommand, parse
+from graphs.chat.grammar import AgentCommand, DecisionCommand, Grammar, GrammarError, MetaCommand
 from graphs.chat.offline import decisions_for
 from graphs.chat.resolve import ChatError
 from graphs.registry import Specialist, SpecialistRegistry
 from service.chat_runtime import chat_session
-from service.runtime import Runtime, open_runtime
+from service.runtime import Runtime, default_registry, open_runtime
 from service.settings import Settings
+
+# The grammar of every shipped specialist (what the chat of a default runtime understands).
+parse = Grammar.from_registry(default_registry()).parse
 
 
 @pytest.mark.parametrize(
@@ -97,7 +103,14 @@ def test_decisions_follow_the_numbers_shown() -> None:
 NAMES = ["planner", "standup", "qa", "retro", "dependencies", "triage", "forecast", "health"]
 
 
+class _AnyArgs(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
 def _recording_registry(calls: list[tuple[str, dict]]) -> SpecialistRegistry:
+    """The shipped specialists' declarations (verbs, targets, options) with recording runs."""
+    shipped = {s.name: s for s in default_registry()}
+
     def make(name: str) -> Specialist:
         def run(args: dict, ctx: object) -> Proposal:
             calls.append((name, args))
@@ -109,7 +122,9 @@ def _recording_registry(calls: list[tuple[str, dict]]) -> SpecialistRegistry:
                 evidence={"n": 42},
             )
 
-        return Specialist(name=name, description=f"the {name} agent", run=run)
+        return dataclasses.replace(
+            shipped[name], description=f"the {name} agent", run=run, args_model=_AnyArgs
+        )
 
     return SpecialistRegistry([make(n) for n in NAMES])
 
@@ -157,6 +172,8 @@ def test_clear_errors_for_unknown_projects_tasks_commands_and_free_text(rt: Runt
     assert "did you mean `standup`" in _answer(rt, "standpu Sprint 23")
     assert "Free-text questions need a model" in _answer(rt, "how are we doing?")
     assert "SPRINTPILOT_MODEL=openai:<model>" in _answer(rt, "how are we doing?")
-    assert "not available here" in _answer(rt, "forecast Sprint 23")  # not registered in this runtime
+    assert "not available here" in _answer(rt, "run forecast {}")  # not registered in this runtime
+    # The grammar is this runtime's registry's: an unregistered agent's verb is not a command.
+    assert "Free-text questions need a model" in _answer(rt, "forecast Sprint 23")
     assert "Nothing is waiting for approval" in _answer(rt, "approve")
     assert "plan <project>" in _answer(rt, "help")

@@ -12,7 +12,7 @@ from fake_model import call, scripted
 from langchain_core.messages import AIMessage, ToolMessage
 
 from graphs.chat import ChatEvent
-from graphs.chat.tools import args_model_for, specialist_tools
+from graphs.chat.tools import specialist_tools
 from service.chat_runtime import ChatConfig, chat_session
 from service.runtime import Runtime
 from service.settings import Settings
@@ -31,7 +31,8 @@ def tool_results(events: list[ChatEvent]) -> list[dict]:
 def test_every_registered_specialist_is_a_tool_with_its_args_schema(rt: Runtime) -> None:
     tools = {t.name: t for t in specialist_tools(rt.registry)}
     assert set(tools) == {"planner", "standup", "dependencies", "qa"}
-    assert args_model_for(tools["planner"].spec).__name__ == "PlannerArgs"  # type: ignore[union-attr]
+    assert tools["planner"].args_model is tools["planner"].spec.args_model
+    assert tools["planner"].args_model.__name__ == "PlannerArgs"
     assert "capacity" in tools["planner"].parameters()["properties"]
     assert tools["qa"].parameters()["required"] == ["task"]
     model = scripted(AIMessage(content="hi"))
@@ -122,7 +123,7 @@ def test_edit_in_chat_is_revalidated_and_applied(rt: Runtime) -> None:
     events = list(session.send(f'edit {n} {{"params": {{"name": "Sprint 24 (edited)"}}}}'))
     assert tool_results(events)[-1]["status"] in ("applied", "partially_applied")
     assert "Sprint 24 (edited)" in _sprint_projects(rt)
-    rows = rt.repo.audit_rows(limit=1000, thread_id="t-edit")
+    rows = rt.audit.rows(limit=1000, thread_id="t-edit")
     assert any(r.event == "decision.edit" for r in rows)
 
 
@@ -140,7 +141,7 @@ def test_non_approver_cannot_approve_and_is_audited(rt: Runtime) -> None:
     events = list(session.send("approve"))
     assert kinds(events) == ["error"] and "not allowed" in events[0].data["message"]
     assert session.pending() is not None  # still waiting
-    rows = rt.repo.audit_rows(limit=1000, thread_id="t-rights")
+    rows = rt.audit.rows(limit=1000, thread_id="t-rights")
     assert any(r.event == "decision.unauthorized" and r.actor == "human:chat:mallory" for r in rows)
     # Bypassing the session (e.g. a raw resume) is refused by the graph's gate as well.
     forged = list(session.decide([{"type": "approve"}]))

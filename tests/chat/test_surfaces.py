@@ -127,3 +127,20 @@ def test_langgraph_json_names_a_factory_that_runs_without_a_context(
         assert done["report"]["status"] == "rejected" and done["report"]["decided_by"] == "chatui:pm"
     finally:
         chat_runtime.close_process_runtime()
+
+
+def test_the_graph_factory_does_no_io(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The Agent Server calls the factory on its event loop: building the graph must not open the
+    database, the sandbox or Asana (issue 14: it used to open a whole runtime)."""
+    import service.chat_runtime as chat_runtime
+
+    # Settings that would fail on first contact: nothing may contact them while building.
+    monkeypatch.setenv("SPRINTPILOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SPRINTPILOT_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("SPRINTPILOT_ASANA_BASE_URL", "http://127.0.0.1:1/api/1.0")
+    monkeypatch.setenv("SPRINTPILOT_ASANA_TOKEN", "t")
+    chat_runtime.close_process_runtime()
+    graph = chat_runtime.make_graph()
+    assert "supervisor" in graph.get_graph().nodes
+    assert not chat_runtime._open  # no runtime was opened
+    assert not list(tmp_path.iterdir())  # and nothing was written

@@ -139,6 +139,6 @@ def test_decisions_and_ledger_in_detail(engine: Engine, make_proposal: Callable[
     assert detail.decisions[0].decided_by == "human:po@example.com"
     assert [(e.key, e.status) for e in detail.ledger] == [(key, LedgerStatus.DONE)]
 
-    events = [r.event for r in repo.audit_rows(10, newest_first=False, proposal_id=p.id)]
+    events = [r.event for r in SqlAuditLog(engine).rows(10, newest_first=False, proposal_id=p.id)]
     assert events == ["action.begin", "action.applied"]
     assert len(SqlAuditLog(engine).rows(1)) == 1

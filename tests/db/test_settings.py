@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 import service.settings as settings_module
 from agents.proposal import ActionKind, ApprovalClass
+from graphs.policy_config import PolicyConfig
 from service.settings import (
     Settings,
     is_postgres,
@@ -101,23 +102,28 @@ def test_lists_from_env_json_or_commas(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.allowed_projects == ["333", "444"]
 
 
+def _class_of(cfg: PolicyConfig, kind: ActionKind) -> ApprovalClass:
+    if kind in cfg.denied_kinds:
+        return ApprovalClass.DENIED
+    return ApprovalClass.AUTO if kind in cfg.auto_kinds else ApprovalClass.NEEDS_APPROVAL
+
+
 def test_default_policy_follows_architecture() -> None:
-    policy = load_settings().approval_policy
-    assert policy.class_for(ActionKind.POST_COMMENT) is ApprovalClass.AUTO
-    assert policy.class_for(ActionKind.POST_STATUS_UPDATE) is ApprovalClass.AUTO
+    cfg = load_settings().approval_policy.to_policy_config()
+    assert _class_of(cfg, ActionKind.POST_COMMENT) is ApprovalClass.AUTO
+    assert _class_of(cfg, ActionKind.POST_STATUS_UPDATE) is ApprovalClass.AUTO
     for kind in (
         ActionKind.UPDATE_TASK,
         ActionKind.CREATE_PROJECT,
         ActionKind.ADD_TO_SECTION,
         ActionKind.ADD_DEPENDENCY,
         ActionKind.REMOVE_DEPENDENCY,
+        ActionKind.SET_CUSTOM_FIELD,
     ):
-        assert policy.class_for(kind) is ApprovalClass.NEEDS_APPROVAL, kind
+        assert _class_of(cfg, kind) is ApprovalClass.NEEDS_APPROVAL, kind
     # AI-suggestion fields are auto; any other custom field (e.g. Sprint) needs a human.
-    assert policy.class_for("set_custom_field", custom_field_name="Risk Score") is ApprovalClass.AUTO
-    assert policy.class_for("set_custom_field", custom_field_name="Sprint") is ApprovalClass.NEEDS_APPROVAL
-    assert policy.class_for("set_custom_field") is ApprovalClass.NEEDS_APPROVAL
-    assert policy.class_for("drop_database") is ApprovalClass.DENIED
+    assert cfg.is_auto_field("Risk Score")
+    assert not cfg.is_auto_field("Sprint")
 
 
 def test_policy_converts_to_the_graphs_policy_config() -> None:
@@ -145,12 +151,13 @@ def test_policy_override_from_json_env_merges_defaults(monkeypatch: pytest.Monke
         ),
     )
     policy = load_settings().approval_policy
-    assert policy.class_for(ActionKind.POST_COMMENT) is ApprovalClass.NEEDS_APPROVAL
-    assert policy.class_for(ActionKind.ATTACH_FILE) is ApprovalClass.DENIED
+    cfg = policy.to_policy_config()
+    assert _class_of(cfg, ActionKind.POST_COMMENT) is ApprovalClass.NEEDS_APPROVAL
+    assert _class_of(cfg, ActionKind.ATTACH_FILE) is ApprovalClass.DENIED
     # Kinds not mentioned keep their defaults.
-    assert policy.class_for(ActionKind.POST_STATUS_UPDATE) is ApprovalClass.AUTO
-    assert policy.class_for(ActionKind.UPDATE_TASK) is ApprovalClass.NEEDS_APPROVAL
-    assert policy.class_for(ActionKind.UPDATE_TASK, workspace_gid="999") is ApprovalClass.AUTO
+    assert _class_of(cfg, ActionKind.POST_STATUS_UPDATE) is ApprovalClass.AUTO
+    assert _class_of(cfg, ActionKind.UPDATE_TASK) is ApprovalClass.NEEDS_APPROVAL
+    assert _class_of(policy.to_policy_config("999"), ActionKind.UPDATE_TASK) is ApprovalClass.AUTO
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:

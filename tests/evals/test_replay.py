@@ -72,14 +72,15 @@ def test_parse_selection_rejects_nonsense(tmp_path: Path) -> None:
 
     from evals.converters.koralage import convert_koralage
     from evals.datasets.sprints import load_koralage
+    from tools.errors import UserError
 
     koralage_dir(tmp_path, sprints=2)
     sprints = convert_koralage(load_koralage(tmp_path, "Tiny"))
     assert parse_selection("Sprint 2", sprints) == {2}
     assert parse_selection("1-9", sprints) == {1, 2}
-    with pytest.raises(ValueError, match="neither"):
+    with pytest.raises(UserError, match="neither"):
         parse_selection("last", sprints)
-    with pytest.raises(ValueError, match="selects none"):
+    with pytest.raises(UserError, match="selects none"):
         parse_selection("7", sprints)
 
 

@@ -13,6 +13,7 @@ from evals.datasets.storypoints import (
     tawosi_splits,
 )
 from tests.estimation.spdata import write_dataset
+from tools.errors import NotFoundError
 
 
 def test_loads_native_formats_with_original_and_rule_splits(tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_accepts_datasets_root_or_storypoints_folder(tmp_path: Path) -> None:
 
 def test_unknown_project_lists_available(tmp_path: Path) -> None:
     write_dataset(tmp_path)
-    with pytest.raises(ValueError, match="unknown project.*gamma.*available: alpha, BETA"):
+    with pytest.raises(NotFoundError, match="unknown project.*gamma.*available: alpha, BETA"):
         load_projects(tmp_path, ["gamma"])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel, ConfigDict
 
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.context import RunContext
@@ -23,6 +24,14 @@ from tests.graphs.fakes import (
     MemoryJournal,
     MemoryRepo,
 )
+from tools.llm.engine import LanguageEngine
+
+
+class FakeArgs(BaseModel):
+    """Args of the test-double specialists: anything goes."""
+
+    model_config = ConfigDict(extra="allow")
+
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 T1, T2, T_OUT = "4001", "4002", "4900"
@@ -114,6 +123,8 @@ class World:
     def ctx(self, **overrides: Any) -> RunContext:
         kw: dict[str, Any] = dict(
             asana=self.asana,
+            writes=self.asana,
+            language=LanguageEngine(),
             journal=self.journal,
             repo=self.repo,
             audit=self.audit,
@@ -150,9 +161,7 @@ def world() -> World:
 
     registry = SpecialistRegistry(
         [
-            Specialist(
-                "fake_planner", "plans a sprint (test double)", run, keywords=("plan", "sprint", "planning")
-            )
+            Specialist("fake_planner", "plans a sprint (test double)", run, FakeArgs, verbs=("plan",)),
         ]
     )
     saver = InMemorySaver()

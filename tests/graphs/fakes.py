@@ -217,6 +217,13 @@ class FakeAsana:
         task.memberships.append(Membership(project=Ref(gid=project_gid), section=section))
         self._after()
 
+    def remove_task_from_project(self, task_gid: str, project_gid: str) -> None:
+        self._write("remove_task_from_project", task_gid, project_gid)
+        task = self.tasks[task_gid]
+        task.memberships = [m for m in task.memberships if not (m.project and m.project.gid == project_gid)]
+        task.projects = [p for p in task.projects if p.gid != project_gid]
+        self._after()
+
     def add_task_to_section(self, section_gid: str, task_gid: str) -> None:
         self._write("add_task_to_section", section_gid, task_gid)
         project = next(

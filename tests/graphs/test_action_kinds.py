@@ -1,75 +1,85 @@
-"""Every writer kind through approve-all: the right client call with resolved refs and markers."""
+"""The action-kind registry: one spec per kind, and `remove_from_project` added as one spec.
+
+`remove_from_project` is the worked example of "how to add an action kind" in the README: an enum
+member, one spec class in graphs/kinds/tasks.py, one line in the registry, the write on the
+AsanaWrites port, and these tests. The policy, publish, executor and default policy needed no edit.
+"""
 
 from __future__ import annotations
 
-from agents.proposal import Action, ActionKind
+import pytest
+
+from agents.proposal import Action, ActionKind, ApprovalClass, Decision, DecisionType
+from graphs.kinds import all_specs, default_classes, spec_for
+from graphs.policy_config import DEFAULT_AUTO_KINDS
 from graphs.ports import LedgerStatus
 from graphs.runner import resume_run, start_run
-from tests.graphs.conftest import T1, T2, World
-from tests.graphs.fakes import PROJECT
+from service.settings import ApprovalPolicy
+from tests.graphs.conftest import T1, World
+from tests.graphs.fakes import OTHER_PROJECT, PROJECT
 
 
-def _kinds() -> list[Action]:
+def test_every_kind_has_exactly_one_spec() -> None:
+    kinds = [s.kind for s in all_specs()]
+    assert sorted(kinds) == sorted(ActionKind)
+    assert len(set(kinds)) == len(kinds)
+    for kind in ActionKind:
+        spec = spec_for(kind)
+        assert spec.kind is kind
+        assert spec.params_model.model_config.get("extra") == "forbid"
+
+
+def test_default_policies_come_from_the_specs() -> None:
+    assert {k for k, c in default_classes().items() if c is ApprovalClass.AUTO} == DEFAULT_AUTO_KINDS
+    assert ApprovalPolicy().kinds == default_classes()
+    assert default_classes()[ActionKind.REMOVE_FROM_PROJECT] is ApprovalClass.NEEDS_APPROVAL
+
+
+def _remove(project: str) -> list[Action]:
     return [
         Action(
-            kind=ActionKind.CREATE_TASK,
-            ref="spike",
-            reason="spike",
-            params={"name": "Auth spike", "projects": [PROJECT], "custom_fields": {"Priority": "High"}},
-        ),
-        Action(
-            kind=ActionKind.CREATE_SUBTASK, target="ref:spike", params={"name": "Read the RFC"}, ref="sub"
-        ),
-        Action(kind=ActionKind.ADD_DEPENDENCY, target=T1, params={"dependencies": ["ref:spike"]}),
-        Action(kind=ActionKind.REMOVE_DEPENDENCY, target=T2, params={"dependencies": [T1]}),
-        Action(
-            kind=ActionKind.SET_CUSTOM_FIELD,
-            target=T2,
-            params={"field": "Priority", "value": "High"},
-            before={"Priority": "Low"},
-        ),
-        Action(kind=ActionKind.UPDATE_TASK, target=T2, params={"completed": True, "assignee": "3000"}),
-        Action(
-            kind=ActionKind.POST_STATUS_UPDATE,
-            target=PROJECT,
-            params={"title": "Day 3", "text": "On track", "status_type": "on_track"},
-        ),
-        Action(kind=ActionKind.ATTACH_FILE, target=T1, params={"filename": "plan.md", "content": "# Plan"}),
+            kind=ActionKind.REMOVE_FROM_PROJECT,
+            target=T1,
+            params={"project": project},
+            reason="carried over out of the sprint",
+        )
     ]
 
 
-def test_all_writer_kinds(world: World, thread_id: str) -> None:
-    world.set_actions(_kinds)
-    out = start_run(world.graph, world.ctx(), thread_id, {"agent": "fake_planner"})
-    # auto ones (status update, attachment) are already out; approval ones are not
-    assert [m for m, _ in world.asana.writes][:2] == ["create_status_update", "upload_attachment"]
-    assert "[AI Proposal]" not in (world.asana.status_log[PROJECT][0].text or "")
-    assert "⟨sp:" in (world.asana.status_log[PROJECT][0].text or "")
-    assert out.interrupt is not None and len(out.interrupt["action_requests"]) == 6
+def test_remove_from_project_waits_for_approval_then_applies_once(world: World, thread_id: str) -> None:
+    world.set_actions(lambda: _remove(PROJECT))
+    out = start_run(world.graph, world.ctx(), thread_id, {"agent": "fake_planner", "trigger": "cli"})
+    assert out.status == "awaiting_approval" and out.interrupt is not None
+    assert "remove_task_from_project" not in [m for m, _ in world.asana.writes]
+    (request,) = out.interrupt["action_requests"]
+    assert request["name"] == "remove_from_project"
 
-    done = resume_run(world.graph, world.ctx(), thread_id, [{"type": "approve"}], "alice")
-    assert done.report is not None
-    assert done.report["status"] == "applied", done.report["failures"]
-    created = {c["ref"]: c["gid"] for c in done.report["created"]}
-    spike = world.asana.tasks[created["spike"]]
-    assert spike.field("Priority") == "High" and "⟨sp:" in (spike.notes or "")
-    assert world.asana.tasks[created["sub"]].parent.gid == spike.gid  # type: ignore[union-attr]
-    assert world.asana.tasks[T1].dependency_gids == [spike.gid]
-    t2 = world.asana.tasks[T2]
-    assert t2.field("Priority") == "High" and t2.completed is True and t2.assignee.gid == "3000"  # type: ignore[union-attr]
-    assert world.asana.attachment_log[T1][0].name == "plan.md"
-    assert {e.status for e in world.journal.entries.values()} == {LedgerStatus.DONE}
+    done = resume_run(world.graph, world.ctx(), thread_id, [Decision(type=DecisionType.APPROVE)], "po")
+    assert done.status == "done"
+    assert [a for m, a in world.asana.writes if m == "remove_task_from_project"] == [(T1, PROJECT)]
+    assert all(m.project is None or m.project.gid != PROJECT for m in world.asana.tasks[T1].memberships)
 
 
-def test_unknown_custom_field_fails_cleanly_at_apply(world: World, thread_id: str) -> None:
-    world.set_actions(
-        lambda: [
-            Action(kind=ActionKind.SET_CUSTOM_FIELD, target=T2, params={"field": "Sprint", "value": "24"}),
-            Action(kind=ActionKind.UPDATE_TASK, target=T1, params={"name": "Login page v2"}),
-        ]
-    )
-    start_run(world.graph, world.ctx(), thread_id, {"agent": "fake_planner"})
-    done = resume_run(world.graph, world.ctx(), thread_id, [{"type": "approve"}], "alice")
-    assert done.report is not None and done.report["status"] == "partially_applied"
-    assert "custom field 'Sprint'" in done.report["failures"][0]["message"]
-    assert world.asana.tasks[T1].name == "Login page v2"
+def test_remove_from_project_is_already_done_when_the_task_left(world: World, thread_id: str) -> None:
+    world.set_actions(lambda: _remove(PROJECT))
+    start_run(world.graph, world.ctx(), thread_id, {"agent": "fake_planner", "trigger": "cli"})
+    world.asana.remove_task_from_project(T1, PROJECT)  # a human did it meanwhile
+    out = resume_run(world.graph, world.ctx(), thread_id, [Decision(type=DecisionType.APPROVE)], "po")
+    assert out.report is not None and out.report["status"] == "applied"
+    (entry,) = [e for e in world.journal.by_status(LedgerStatus.DONE) if e.kind == "remove_from_project"]
+    assert entry.result is not None and "already" in entry.result["message"]
+    # Only the human's removal reached Asana; the approved action wrote nothing.
+    assert [m for m, _ in world.asana.writes].count("remove_task_from_project") == 1
+
+
+@pytest.mark.parametrize(
+    ("project", "why"), [(OTHER_PROJECT, "outside the allowed projects"), ("ref:sprint", "existing project")]
+)
+def test_remove_from_project_outside_scope_or_by_ref_is_denied(
+    world: World, thread_id: str, project: str, why: str
+) -> None:
+    world.set_actions(lambda: _remove(project))
+    out = start_run(world.graph, world.ctx(), thread_id, {"agent": "fake_planner", "trigger": "cli"})
+    assert out.report is not None and out.report["counts"].get("denied") == 1
+    assert why in str(out.report)
+    assert "remove_task_from_project" not in [m for m, _ in world.asana.writes]

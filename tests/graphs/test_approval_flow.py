@@ -267,15 +267,12 @@ def test_failing_specialist_ends_with_error_report(world: World, thread_id: str)
     assert "backlog could not be read" in out.report["error"]  # type: ignore[index]
 
 
-def test_free_text_intent_routes_offline(world: World, thread_id: str) -> None:
-    out = start_run(
-        world.graph, world.ctx(), thread_id, {"intent": "please plan the next sprint", "trigger": "chat"}
-    )
-    assert out.status == "awaiting_approval"
-    other = start_run(
-        world.graph, world.ctx(), thread_id + "x", {"intent": "what's the weather", "trigger": "chat"}
-    )
-    assert other.status == "error" and "matched none" in other.report["error"]  # type: ignore[index]
+def test_a_request_naming_no_agent_ends_with_error_report(world: World, thread_id: str) -> None:
+    out = start_run(world.graph, world.ctx(), thread_id, {"args": {}, "trigger": "chat"})
+    assert out.status == "error"
+    assert out.report is not None and "say which agent to run" in out.report["error"]
+    assert "fake_planner" in out.report["error"]
+    assert world.asana.writes == []
 
 
 def test_nothing_needing_approval_finishes_without_interrupt(world: World, thread_id: str) -> None:

@@ -17,9 +17,10 @@ from graphs.runner import recover_run, resume_run, start_run
 from graphs.supervisor import build_supervisor_graph
 from sandbox.server import SandboxServer
 from sandbox.store import Store
-from tests.graphs.conftest import NOW
+from tests.graphs.conftest import NOW, FakeArgs
 from tests.graphs.fakes import MemoryAudit, MemoryJournal, MemoryRepo
 from tools.asana.client import AsanaClient
+from tools.llm.engine import LanguageEngine
 
 pytestmark = pytest.mark.integration
 TOKEN = "tok-sprintpilot"
@@ -86,7 +87,7 @@ def test_full_graph_over_http(sandbox: tuple[SandboxServer, dict[str, str]]) -> 
             ],
         )
 
-    registry = SpecialistRegistry([Specialist("http_planner", "test planner", plan)])
+    registry = SpecialistRegistry([Specialist("http_planner", "test planner", plan, FakeArgs)])
     graph = build_supervisor_graph(registry).compile(checkpointer=InMemorySaver())
     audit = MemoryAudit()
     journal = MemoryJournal(audit)
@@ -94,6 +95,8 @@ def test_full_graph_over_http(sandbox: tuple[SandboxServer, dict[str, str]]) -> 
     with AsanaClient(server.base_url, TOKEN) as client:
         ctx = RunContext(
             asana=client,
+            writes=client,
+            language=LanguageEngine(),
             journal=journal,
             repo=MemoryRepo(),
             audit=audit,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.chat_runtime import chat_session
+from service.db.migrate import migrate
 from service.runtime import open_runtime
 from service.settings import load_settings
 
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_offline_chat_plan_then_approve_across_runtimes(tmp_path: Path, pg_url: str) -> None:
     settings = load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    migrate(settings)
     with open_runtime(settings) as rt:
         events = list(chat_session(rt, "pm-1", "alice").send("plan Product Backlog capacity 20"))
         assert any(e.kind == "approval" for e in events), [e.kind for e in events]

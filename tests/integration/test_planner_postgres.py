@@ -18,6 +18,7 @@ import pytest
 
 from graphs.runner import recover_run, start_run
 from service.approvals import build_decisions, decide, find_proposal
+from service.db.migrate import migrate
 from service.runtime import Runtime, open_runtime
 from service.settings import Settings, load_settings
 from tools.asana.client import AsanaClient
@@ -28,7 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def settings(tmp_path: Path, pg_url: str) -> Settings:
-    return load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    s = load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    migrate(s)  # a shared database is migrated by `db migrate`/serve/worker, never by a command
+    return s
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -160,7 +163,7 @@ def test_crash_mid_apply_then_resume_writes_each_action_exactly_once(settings: S
         record = find_proposal(rt, request["proposal_id"])
         base = _mutations(rt)
         ctx = rt.context(actor="cli:po")
-        ctx.asana = CrashAfterWrites(rt.asana, crash_after=9)  # type: ignore[assignment]
+        ctx.writes = CrashAfterWrites(rt.asana, crash_after=9)  # type: ignore[assignment]
         from graphs.runner import resume_run
 
         with pytest.raises(SimulatedCrash):

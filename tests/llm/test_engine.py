@@ -10,6 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.runnables import RunnableLambda
 from pydantic import ValidationError
 
+from tools.errors import ConfigError
 from tools.llm.cache import ResponseCache
 from tools.llm.engine import LanguageEngine
 from tools.llm.factory import make_chat_model, parse_model_setting
@@ -167,8 +168,8 @@ def test_model_factory() -> None:
     assert model.model_name == "gpt-4o-mini" and model.temperature == 0
     local = make_chat_model("openai-compatible:llama3", base_url="http://127.0.0.1:11434/v1")
     assert local.openai_api_base == "http://127.0.0.1:11434/v1"
-    with pytest.raises(ValueError, match="needs a base_url"):
+    with pytest.raises(ConfigError, match="needs a base_url"):
         make_chat_model("openai-compatible:llama3")
     for bad in ("anthropic:claude", "gpt-4o", "openai:", ""):
-        with pytest.raises(ValueError, match="unsupported model setting"):
+        with pytest.raises(ConfigError, match="unsupported model setting"):
             make_chat_model(bad)

@@ -16,6 +16,7 @@ from sandbox.server import SandboxServer
 from sandbox.store import Store
 from tests.graphs.fakes import MemoryAudit, MemoryJournal, MemoryRepo
 from tools.asana.client import AsanaClient
+from tools.llm.engine import LanguageEngine
 
 TOKEN = "tok-qa-bot"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -53,6 +54,8 @@ class QaWorld:
         assert self.journal is not None and self.registry is not None
         kw: dict[str, Any] = dict(
             asana=self.asana,
+            writes=self.asana,
+            language=LanguageEngine(),
             journal=self.journal,
             repo=self.repo,
             audit=self.audit,

@@ -94,3 +94,36 @@ def test_empty_sprint_gives_a_short_honest_standup(rt: Runtime) -> None:
     assert "no tasks" in (update[0].text or "")
     assert len(update[0].text or "") < 800
     assert _mutations(rt)["POST /tasks/{task_gid}/stories"] == 0
+
+
+def test_a_transient_asana_error_does_not_make_the_days_standup_done(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 defect: a 503 inside the specialist used to end the run with an error report, so the
+    day's deterministic thread was finished and every retry answered "already done" (lost)."""
+    import agents.standup.specialist as standup_module
+    from service.schedules.standup import run_daily_standup
+    from tools.asana.errors import ServerError
+
+    real = standup_module.read_standup_inputs
+    calls = {"n": 0}
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ServerError(503, "Service Unavailable", "GET", "/projects/x/tasks")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(standup_module, "read_standup_inputs", flaky)
+    project = _sprint(rt, "Sprint 23")
+    # The error reaches the caller (the worker retries transient errors; beat reports it per project).
+    with pytest.raises(ServerError):
+        run_daily_standup(rt, project, now=lambda: NOW, trigger="schedule")
+    assert _mutations(rt)["POST /status_updates"] == 0
+
+    retried = run_daily_standup(rt, project, now=lambda: NOW, trigger="schedule")
+    assert retried.status == "applied", retried.report
+    assert _mutations(rt)["POST /status_updates"] == 1
+    # And only once: a third trigger the same day is already done and writes nothing.
+    assert run_daily_standup(rt, project, now=lambda: NOW, trigger="cli").status == "already_done"
+    assert _mutations(rt)["POST /status_updates"] == 1

@@ -21,6 +21,7 @@ from graphs.supervisor import build_supervisor_graph
 from sandbox.generator import GeneratedWorkspace, generate_workspace
 from sandbox.server import SandboxServer
 from tools.asana.client import AsanaClient
+from tools.llm.engine import LanguageEngine
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 AI_FIELDS = ("Estimated Story Points", "AI Priority Score", "Risk Score", "AI Suggestion")
@@ -65,6 +66,8 @@ def env(generated: GeneratedWorkspace) -> Iterator[Env]:
     with SandboxServer(store, ws.token) as server, AsanaClient(server.base_url, ws.token) as client:
         ctx = RunContext(
             asana=client,
+            writes=client,
+            language=LanguageEngine(),
             journal=journal,
             repo=repo,
             audit=audit,

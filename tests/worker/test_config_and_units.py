@@ -17,8 +17,10 @@ from service.db.events import OutboxMessage
 from service.db.migrate import migrate
 from service.events.inbox import store_events
 from service.events.locks import ThreadLocked, thread_lock
+from service.events.reconcile import watched_projects
 from service.events.relay import relay_all, relay_batch
 from service.events.router import ROUTES, EventFacts, Route, match_route, on, register_route
+from service.events.subscriptions import bind_webhook, expect_handshake, record_handshake
 from service.settings import load_settings
 from service.worker.app import make_celery
 from service.worker.config import WorkerConfig
@@ -225,3 +227,21 @@ def test_concurrent_relays_publish_each_row_once(pg_engine: Engine) -> None:
     for t in threads:
         t.join()
     assert sorted(sent) == list(range(1, 41))
+
+
+@pytest.mark.integration
+def test_reconciliation_covers_projects_whose_webhook_was_registered(pg_engine: Engine) -> None:
+    assert watched_projects(pg_engine, ["200"]) == ["200"]
+    expect_handshake(pg_engine, "nonce-1", "https://hooks.example/webhooks/asana/nonce-1", "100")
+    record_handshake(pg_engine, "nonce-1", "s3cret")
+    bind_webhook(
+        pg_engine,
+        "nonce-1",
+        webhook_gid="w-1",
+        resource_gid="100",
+        resource_type="project",
+        workspace_gid="1",
+        create_secret="s3cret",
+    )
+    # `webhooks register` needs no separate "watch" step: the subscription row is what is polled.
+    assert watched_projects(pg_engine, ["200"]) == ["100", "200"]

@@ -12,9 +12,15 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from tools.errors import UpstreamError, UserError
 
-class AsanaError(Exception):
-    """Base class: `status` is the HTTP status, or 0 when the failure was not an HTTP answer."""
+
+class AsanaError(UpstreamError):
+    """Base class: `status` is the HTTP status, or 0 when the failure was not an HTTP answer.
+
+    An upstream failure by default (the API answers 502); the few a user fixes by changing what
+    they asked for are also `UserError`s (listed first among the bases so their status wins).
+    """
 
     def __init__(self, status: int, message: str, method: str = "", path: str = "") -> None:
         self.status = status
@@ -89,7 +95,7 @@ class SyncTokenExpired(AsanaError):
         super().__init__(412, message or "Sync token invalid or too old", method, path)
 
 
-class MissingCustomField(AsanaError):
+class MissingCustomField(UserError, AsanaError):
     """A custom field looked up by name is not set up on the project."""
 
     def __init__(self, field: str, project: str, available: Iterable[str]) -> None:
@@ -100,7 +106,7 @@ class MissingCustomField(AsanaError):
         super().__init__(0, f"custom field {field!r} is not on project {project}; fields there: {shown}")
 
 
-class InvalidFieldValue(AsanaError, ValueError):
+class InvalidFieldValue(UserError, AsanaError, ValueError):
     """A human value cannot be encoded for a custom field (wrong type, unknown enum option...)."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -108,7 +114,7 @@ class InvalidFieldValue(AsanaError, ValueError):
         super().__init__(0, f"custom field {field!r}: {message}")
 
 
-class AmbiguousName(AsanaError):
+class AmbiguousName(UserError, AsanaError):
     """A lookup by name matched more than one object."""
 
 
@@ -191,3 +197,12 @@ def from_http(
         return ServerError(status, message, method, path)
     cls = _BY_STATUS.get(status, AsanaError)
     return cls(status, message, method, path)
+
+
+# Failures that a later try may not meet: the caller stops and retries (worker backoff, the sweep),
+# never records them as a final outcome. CircuitOpen is a ServerError.
+TRANSIENT_ERRORS: tuple[type[AsanaError], ...] = (RateLimited, ServerError, TransportError)
+
+
+def is_transient(err: BaseException) -> bool:
+    return isinstance(err, TRANSIENT_ERRORS)

@@ -213,6 +213,21 @@ class Task(AsanaModel):
         cf = self.custom_field(name)
         return cf.value if cf else None
 
+    def number(self, name: str) -> float | None:
+        """A custom field read as a number: None when unset, not on the task, or not numeric."""
+        value = self.field(name)
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+    def text(self, name: str) -> str | None:
+        """A custom field's typed value as a string (None when unset or not on the task)."""
+        value = self.field(name)
+        return None if value is None else str(value)
+
     def display(self, name: str) -> str | None:
         """Asana's display string of a custom field (None when unset or not on the task)."""
         cf = self.custom_field(name)

@@ -124,10 +124,11 @@ class ReadOps(ClientCore):
         if wanted.isdigit():
             return self.project(wanted)
         candidates = self.projects(workspace_gid, archived=None)
-        for same in (
+        exact_then_folded: tuple[Callable[[Project], bool], ...] = (
             lambda p: p.name == wanted,
             lambda p: (p.name or "").casefold() == wanted.casefold(),
-        ):
+        )
+        for same in exact_then_folded:
             hits = [p for p in candidates if same(p)]
             active = [p for p in hits if not p.archived]
             chosen = active or hits

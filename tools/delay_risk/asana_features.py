@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tools.asana.field_names import PRIORITY
 from tools.asana.models import Task
 
-PRIORITY = "Priority"
 _EPOCH = date(1970, 1, 1)
 
 

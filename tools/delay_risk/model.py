@@ -72,7 +72,8 @@ class _Blend:
     @staticmethod
     def _dense(x: np.ndarray) -> np.ndarray:
         # The forest gets missing values as -1 (every feature is >= 0), a value of its own to split on.
-        return np.nan_to_num(x, nan=-1.0)
+        dense: np.ndarray = np.nan_to_num(x, nan=-1.0)
+        return dense
 
     def _filled(self, x: np.ndarray) -> np.ndarray:
         # A feature a team never records (all missing in training) is a constant to the trees;
@@ -93,7 +94,7 @@ class _Blend:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         x = self._filled(x)
-        p = self.boosted.predict_proba(x)
+        p: np.ndarray = self.boosted.predict_proba(x)  # scikit-learn is untyped
         if self.forest_weight > 0:
             p = (1 - self.forest_weight) * p + self.forest_weight * self.forest.predict_proba(self._dense(x))
         return p
@@ -112,7 +113,7 @@ def _typical_values(x: np.ndarray) -> np.ndarray:
     """Median per numeric feature, most frequent code per categorical one."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing features stay NaN
-        typical = np.nanmedian(x, axis=0)
+        typical: np.ndarray = np.nanmedian(x, axis=0)
     for name in CATEGORICAL:
         j = FEATURE_NAMES.index(name)
         col = x[:, j][~np.isnan(x[:, j])]

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.asana.field_names import STATUS
+
 EvidenceSource = Literal["subtasks", "comments", "attachments"]
 LinkSource = Literal["notes", "comments", "attachments"]
 ALL_EVIDENCE: tuple[EvidenceSource, ...] = ("subtasks", "comments", "attachments")
@@ -97,7 +99,7 @@ class OnPass(BaseModel):
 
     section: str | None = "Done"
     status: str | None = "Done"
-    status_field: str = "Status"
+    status_field: str = STATUS
     complete: bool = False
 
     @model_validator(mode="after")
@@ -114,7 +116,7 @@ class ReadyMarker(BaseModel):
 
     section: str = "Ready for Review"
     status: str = "Ready for Review"
-    status_field: str = "Status"
+    status_field: str = STATUS
 
 
 class DodConfig(BaseModel):

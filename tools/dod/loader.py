@@ -28,6 +28,7 @@ from tools.dod.config import (
     SubtasksComplete,
     default_config,
 )
+from tools.errors import UserError
 
 DOD_TASK_NAME = "Definition of Done"
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)]|\[[ xX]\])\s*(?:\[[ xX]\]\s*)?(.+?)\s*$")
@@ -37,7 +38,7 @@ _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 PULL_REQUEST_PATTERNS = ["*/pull/*", "*/merge_requests/*", "*/pull-requests/*"]
 
 
-class DodConfigError(ValueError):
+class DodConfigError(UserError, ValueError):
     """A DoD source exists but does not describe a valid DoD (message names the source)."""
 
 

@@ -27,6 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf
 
+from tools.errors import ConfigError
+
 F32 = NDArray[np.float32]
 MODEL_ENV = "SPRINTPILOT_EMBEDDING_MODEL"
 CACHE_ENV = "SPRINTPILOT_CACHE_DIR"
@@ -40,8 +42,8 @@ MAX_TOKENS = 128  # the model was trained on 128-token inputs; titles and the st
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
-class EmbeddingsUnavailable(ValueError):
-    """The optional model files are not installed (a ValueError: the CLI reports those as one line)."""
+class EmbeddingsUnavailable(ConfigError, ValueError):
+    """The optional model files are not installed (the message says how to install them)."""
 
 
 def find_model_dir() -> Path:
@@ -162,14 +164,16 @@ def _is_cjk(cp: int) -> bool:
 
 
 def _layer_norm(x: F32, gamma: F32, beta: F32, eps: float) -> F32:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * gamma + beta).astype(np.float32)
+    mean: F32 = x.mean(-1, keepdims=True)
+    var: F32 = ((x - mean) ** 2).mean(-1, keepdims=True)
+    std: F32 = np.sqrt(var + eps)  # numpy's ufuncs are typed Any
+    return ((x - mean) / std * gamma + beta).astype(np.float32)
 
 
 def _gelu(x: F32) -> F32:
     # exact (erf) GELU as in BERT, not the tanh approximation
-    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(np.float32)
+    e: F32 = erf(x / np.sqrt(2.0))  # scipy is untyped
+    return (0.5 * x * (1.0 + e)).astype(np.float32)
 
 
 class MiniLMEncoder:
@@ -219,7 +223,8 @@ class MiniLMEncoder:
             p = f"encoder.layer.{i}."
 
             def lin(h: F32, name: str, p: str = p) -> F32:
-                return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                out: F32 = h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+                return out
 
             def split(h: F32) -> F32:
                 return h.reshape(n, length, self.heads, hd).transpose(0, 2, 1, 3)
@@ -245,8 +250,8 @@ class MiniLMEncoder:
                 w[p + "output.LayerNorm.bias"],
                 self.eps,
             )
-        pooled = (x * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1.0, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        pooled: F32 = (x * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1.0, None)
+        norms: F32 = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.proposal import PromptRef
 from prompts.loader import load_prompt
+from tools.errors import UpstreamError
 from tools.llm.cache import ResponseCache, cache_key
 from tools.llm.factory import OFFLINE
 from tools.llm.offline import write_offline
@@ -25,7 +26,7 @@ S = TypeVar("S", bound=BaseModel)
 _REASON_LIMIT = 160
 
 
-class ModelOutputError(ValueError):
+class ModelOutputError(UpstreamError, ValueError):
     pass
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.errors import ConfigError
+
 OFFLINE = "offline"
 _PROVIDERS = ("openai", "openai-compatible")
 
 
 def parse_model_setting(model: str) -> tuple[str, str]:
-    """("offline", "") or (provider, model name); ValueError for anything else."""
+    """("offline", "") or (provider, model name); ConfigError for anything else."""
     text = (model or "").strip()
     if text.lower() == OFFLINE:
         return OFFLINE, ""
     provider, sep, name = text.partition(":")
     if not sep or provider not in _PROVIDERS or not name.strip():
-        raise ValueError(
+        raise ConfigError(
             f"unsupported model setting {model!r}: use 'offline', 'openai:<model>' or "
             "'openai-compatible:<model>' (with a base URL)"
         )
@@ -37,7 +39,7 @@ def make_chat_model(
     if provider == OFFLINE:
         return None
     if provider == "openai-compatible" and not base_url:
-        raise ValueError(
+        raise ConfigError(
             "an 'openai-compatible:<model>' setting needs a base_url (e.g. http://localhost:8000/v1)"
         )
     from langchain_openai import ChatOpenAI

@@ -147,7 +147,7 @@ def _cp_sat(
         return code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
     def keep_solution() -> None:
-        model.clear_hints()
+        model.proto.clear_solution_hint()  # what clear_hints() does; that one is unannotated
         for i in range(n_items):
             for p in range(n_people):
                 model.add_hint(x[i][p], solver.boolean_value(x[i][p]))

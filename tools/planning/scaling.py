@@ -26,7 +26,7 @@ def point_scale(points: Sequence[float]) -> int:
     """Smallest power of ten (up to 10^4) that makes every value integral; capacity checks on the
     scaled integers are then exact (values with more decimals are rounded to 1e-4)."""
     for decimals in range(MAX_POINT_DECIMALS + 1):
-        factor = 10**decimals
+        factor: int = 10**decimals  # int ** int is typed Any (negative exponents give a float)
         if all(abs(p * factor - round(p * factor)) < 1e-9 for p in points):
             return factor
-    return 10**MAX_POINT_DECIMALS
+    return int(10**MAX_POINT_DECIMALS)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Literal
 
+from tools.errors import UserError
 from tools.planning.models import BacklogItem, ItemScore
 
 DEFAULT_FORMULA = "(business_value * 0.6) / (effort * 0.4)"
@@ -69,7 +70,7 @@ MAX_FORMULA_CHARS = 400
 MAX_NODES = 200
 
 
-class FormulaError(ValueError):
+class FormulaError(UserError, ValueError):
     """The formula text is not an allowed arithmetic expression."""
 
 
@@ -210,22 +211,15 @@ def score_item(
         return ItemScore(
             gid=item.gid, score=score, explanation=f"{formula.text} with {shown} = {score:.4g}", inputs=used
         )
-    if missing == "exclude":
-        return ItemScore(
-            gid=item.gid,
-            score=0.0,
-            explanation=f"{formula.text} with {shown}: {problem}; excluded",
-            inputs=used,
-            flags=[problem],
-            excluded=True,
-            reason=f"score not computable: {problem}",
-        )
+    excluded = missing == "exclude"
     return ItemScore(
         gid=item.gid,
         score=0.0,
-        explanation=f"{formula.text} with {shown}: {problem}; scored 0",
+        explanation=f"{formula.text} with {shown}: {problem}; {'excluded' if excluded else 'scored 0'}",
         inputs=used,
         flags=[problem],
+        excluded=excluded,
+        reason=f"score not computable: {problem}" if excluded else None,
     )
 
 

@@ -9,11 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.asana.field_names import STATUS, STORY_POINTS
 from tools.asana.models import Story
 from tools.standup.models import Change, ChangeKind, TaskState
-
-STATUS_FIELD = "Status"
-POINTS_FIELD = "Story Points"
 
 # Phrases with which people report being stuck. Matched on comment text only to flag a blocker for
 # a human to look at; the text never chooses a target or an action.
@@ -65,11 +63,11 @@ def change_from_story(task_gid: str, story: Story, project_gid: str) -> Change |
         new = (story.new_dates or {}).get("due_on") if story.new_dates else None
         return Change(kind=ChangeKind.DUE, old=old, new=new, **base)
     field = _name(story.custom_field) or ""
-    if sub == "enum_custom_field_changed" and field.casefold() == STATUS_FIELD.casefold():
+    if sub == "enum_custom_field_changed" and field.casefold() == STATUS.casefold():
         return Change(
             kind=ChangeKind.STATUS, old=_value(story.old_enum_value), new=_value(story.new_enum_value), **base
         )
-    if sub == "number_custom_field_changed" and field.casefold() == POINTS_FIELD.casefold():
+    if sub == "number_custom_field_changed" and field.casefold() == STORY_POINTS.casefold():
         old, new = story.old_number_value, story.new_number_value
         return Change(
             kind=ChangeKind.POINTS,

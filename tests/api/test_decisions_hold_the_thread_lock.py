@@ -1,0 +1,113 @@
+"""Every decision takes the thread's run lock, and a proposal prefix is found by the database
+(issue 14 defects: CLI and HTTP approvals resumed a thread without its lock; prefix lookup loaded
+up to 10,000 proposals into Python)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agents.proposal import Proposal, Scope
+from graphs.runner import start_run
+from service.approvals import ApprovalError, build_decisions, decide, find_proposal, pending_request
+from service.events.locks import ThreadLocked, thread_lock
+from service.runtime import Runtime, open_runtime
+from service.settings import load_settings
+from tests.api.conftest import API_TOKEN, Api
+
+pytestmark = pytest.mark.integration
+
+
+def _plan(rt: Runtime) -> str:
+    ws = rt.resolve_workspace()
+    ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, "Product Backlog"))
+    out = start_run(
+        rt.graph, ctx, uuid.uuid4().hex, {"agent": "planner", "args": {"project": "Product Backlog"}}
+    )
+    assert out.status == "awaiting_approval" and out.interrupt is not None
+    return str(out.interrupt["proposal_id"])
+
+
+@contextmanager
+def _held_elsewhere(engine: Any, thread_id: str) -> Iterator[None]:
+    """Hold the thread's lock from another Python thread (as a worker or a second CLI would)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with thread_lock(engine, thread_id, wait_s=5):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_a_cli_decision_waits_for_the_lock_and_then_applies(tmp_path: Path) -> None:
+    with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
+        record = find_proposal(rt, _plan(rt))
+        decisions = build_decisions(pending_request(rt, record))
+        with _held_elsewhere(rt.engine, record.thread_id), pytest.raises(ThreadLocked):
+            decide(rt, record, decisions, "cli:po", lock_wait_s=0.3)
+        assert rt.repo.get_proposal(record.id).status == "pending"  # type: ignore[union-attr]
+        outcome = decide(rt, record, decisions, "cli:po")
+        assert outcome.status == "done"
+        # The loser of a race finds nothing pending, under the same lock.
+        with pytest.raises(ApprovalError, match="not waiting for approval"):
+            decide(rt, record, decisions, "cli:other")
+
+
+def test_an_api_decision_answers_409_while_another_holds_the_thread(api: Api) -> None:
+    settings = api.settings
+    with open_runtime(settings) as rt:
+        pid = _plan(rt)
+        record = find_proposal(rt, pid)
+        request = pending_request(rt, record)
+    body = {
+        "decisions": [{"type": "approve"}] * len(request["action_requests"]),
+        "decided_by": "po",
+        "digest": request["digest"],
+    }
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    with _held_elsewhere(api.engine, record.thread_id):
+        busy = httpx.post(f"{api.url}/approvals/{pid}", json=body, headers=headers, timeout=60)
+    assert busy.status_code == 409, busy.text
+    done = httpx.post(f"{api.url}/approvals/{pid}", json=body, headers=headers, timeout=120)
+    assert done.status_code == 200, done.text
+
+
+def test_prefix_lookup_is_answered_by_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
+        for pid in ("abc111", "abc222", "abd333", "a%c444"):
+            rt.repo.save_proposal(
+                f"t-{pid}",
+                Proposal(id=pid, agent="x", scope=Scope(workspace_gid="1"), title="t", summary_markdown="s"),
+                "pending",
+            )
+
+        def no_scan(*args: object, **kwargs: object) -> None:
+            raise AssertionError("prefix lookup must not list proposals into Python")
+
+        monkeypatch.setattr(rt.repo, "list_proposals", no_scan)
+        assert find_proposal(rt, "abd").id == "abd333"
+        assert find_proposal(rt, "abc1").id == "abc111"
+        with pytest.raises(ApprovalError, match="2 proposals start with"):
+            find_proposal(rt, "abc")
+        with pytest.raises(ApprovalError, match="no proposal"):
+            find_proposal(rt, "zzz")
+        # LIKE wildcards in what a user types are literal characters.
+        with pytest.raises(ApprovalError, match="no proposal"):
+            find_proposal(rt, "a_c")
+        assert find_proposal(rt, "a%").id == "a%c444"
