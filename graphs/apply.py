@@ -12,19 +12,19 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.proposal import Decision, DecisionType
+from agents.proposal import DecisionType
 from graphs.context import RunContext, current_thread_id
 from graphs.executor import Executor, dependency_block
 from graphs.ports import LedgerStatus
 from graphs.publish import POLICY_ACTOR
-from graphs.state import RunState, proposal_of, verdicts_of
+from graphs.state import RunState, decisions_of, proposal_of, verdicts_of
 
 
 def apply_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     thread_id = current_thread_id()
     proposal = proposal_of(state)
-    decisions = {int(k): Decision.model_validate(v) for k, v in (state.get("decisions") or {}).items()}
+    decisions = decisions_of(state)
     decided_by = state.get("decided_by") or "unknown"
     ex = Executor(ctx, thread_id, proposal, phase="apply")
     agent_actor = f"agent:{proposal.agent}"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
-from agents.proposal import ApprovalClass, Proposal
+from agents.proposal import ApprovalClass, Decision, Proposal
 from graphs.ports import LedgerStatus
 
 
@@ -72,6 +72,16 @@ class RunState(TypedDict, total=False):
     invalid_decisions: Annotated[list[str], append_list]
     report: dict[str, Any] | None
     error: str | None
+
+
+def request_of(state: RunState) -> RunRequest:
+    """The run's request (raises pydantic's ValidationError when a caller sent a malformed one)."""
+    return RunRequest.model_validate(state.get("request") or {})
+
+
+def decisions_of(state: RunState) -> dict[int, Decision]:
+    """The accepted decisions by action index (empty until the gate accepted an answer)."""
+    return {int(k): Decision.model_validate(v) for k, v in (state.get("decisions") or {}).items()}
 
 
 def proposal_of(state: RunState) -> Proposal:

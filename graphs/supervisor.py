@@ -21,7 +21,7 @@ from agents.proposal import Proposal
 from graphs.context import RunContext, current_thread_id
 from graphs.governance import add_governance
 from graphs.registry import Specialist, SpecialistRegistry
-from graphs.state import RunRequest, RunState
+from graphs.state import RunState, request_of
 from tools.asana.errors import is_transient
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _make_route(registry: SpecialistRegistry) -> Callable[..., Command[Any]]:
         ctx = runtime.context
         thread_id = current_thread_id()
         try:
-            request = RunRequest.model_validate(state.get("request") or {})
+            request = request_of(state)
         except ValidationError as err:
             return Command(goto="report", update={"error": f"invalid request: {err.errors()[0]['msg']}"})
         name = request.agent
@@ -62,7 +62,7 @@ def _make_route(registry: SpecialistRegistry) -> Callable[..., Command[Any]]:
 
 def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistNext]]:
     def run_specialist(state: RunState, runtime: Runtime[RunContext]) -> Command[SpecialistNext]:
-        request = RunRequest.model_validate(state.get("request") or {})
+        request = request_of(state)
         try:
             proposal = spec.run(dict(request.args), runtime.context)
             if not isinstance(proposal, Proposal):
