@@ -13,9 +13,16 @@ from typing import Any, Literal
 from agents.proposal import Decision, DecisionType, EditedAction
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from service.db.proposals import ProposalRecord
-from service.events.locks import thread_lock
+from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime
-from tools.errors import UserError
+from tools.asana.errors import is_transient
+from tools.errors import SprintpilotError, UserError
+
+
+class ApplyInterrupted(SprintpilotError):
+    """Approved work stopped on a transient fault; the ledger lets it resume without duplicates."""
+
+    http_status = 503
 
 
 class ApprovalError(UserError, RuntimeError):
@@ -140,9 +147,18 @@ def decide(
         request = pending_request(rt, proposal)
         ctx = rt.context(actor=decided_by)
         graph = graph_for(rt, proposal.thread_id)
-        return resume_run(
-            graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
-        )
+        try:
+            return resume_run(
+                graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
+            )
+        except SprintpilotError as err:
+            if not is_transient(err):
+                raise
+            raise ApplyInterrupted(
+                f"the decision is recorded, but applying stopped on a transient Asana error ({err}); "
+                f"what was applied is kept and the rest resumes with `sprintpilot approvals resume "
+                f"{proposal.id[:12]}` (the worker's sweep resumes it too)"
+            ) from err
 
 
 @dataclass
@@ -214,6 +230,48 @@ def resume_from_asana(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: flo
             return AsanaResume("pending", decided.status, None)
         outcome = decide(rt, proposal, decided.decisions, decided.decided_by, request.get("digest"))
         return AsanaResume("resumed", decided.status, outcome)
+
+
+# Statuses of a proposal whose approved or automatic work may still be unfinished.
+UNFINISHED = ("approved", "partially_approved", "applying")
+
+
+def resume(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float = 5.0) -> RunOutcome | None:
+    """Continue a proposal's run that stopped mid-way (a transient Asana error, Ctrl-C, a dead
+    worker) from its last checkpoint, under the thread's lock. None when nothing was unfinished.
+
+    The executor's ledger makes this safe to call any number of times: finished actions are read
+    back, and a write whose answer was lost is probed for before it is tried again.
+    """
+    graph = graph_for(rt, proposal.thread_id)
+    with thread_lock(rt.engine, proposal.thread_id, wait_s=lock_wait_s):
+        if pending_interrupt(graph, proposal.thread_id) is not None:
+            return None  # waiting for a human, not stuck
+        if not graph.get_state({"configurable": {"thread_id": proposal.thread_id}}).next:
+            return None
+        return recover_run(graph, rt.context(actor="system:resume"), proposal.thread_id)
+
+
+def resume_interrupted(rt: Runtime, *, lock_wait_s: float = 0.0) -> list[tuple[str, RunOutcome]]:
+    """The sweep: continue every approved or automatic run that stopped before it finished.
+
+    A thread another process holds right now is skipped (the next sweep looks again); a run that
+    stops again on a transient error stays unfinished for the next sweep.
+    """
+    done: list[tuple[str, RunOutcome]] = []
+    for status in UNFINISHED:
+        for record in rt.repo.list_proposals(status=status, limit=500):
+            try:
+                outcome = resume(rt, record, lock_wait_s=lock_wait_s)
+            except ThreadLocked:
+                continue
+            except SprintpilotError as err:
+                if not is_transient(err):
+                    raise
+                continue
+            if outcome is not None:
+                done.append((record.id, outcome))
+    return done
 
 
 def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult]:

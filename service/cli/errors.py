@@ -44,6 +44,14 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         except EXPECTED as err:
             report(err)
             raise typer.Exit(exit_code(err)) from None
+        except KeyboardInterrupt:
+            # Every write is ledgered before it is made, so stopping here loses nothing.
+            err_console.print(
+                "[bold red]interrupted:[/] what was applied is kept; "
+                "`sprintpilot approvals resume` finishes approved work that stopped part-way",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
 
     return wrapper
 

@@ -268,17 +268,49 @@ def _after_decision(outcome: Any) -> None:
     render.show_report(outcome.report)
 
 
+@approvals_app.command("resume")
+@friendly
+def approvals_resume(
+    proposal_id: Annotated[
+        str | None, typer.Argument(help="Proposal id or a unique prefix (default: every unfinished one).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Finish approved or automatic work that stopped on a fault, Ctrl-C or a dead worker."""
+    from service.approvals import find_proposal, resume, resume_interrupted
+    from service.runtime import open_runtime
+
+    with open_runtime(_settings(data_dir)) as rt:
+        with console.status("resuming from the action ledger…"):
+            if proposal_id is None:
+                done = resume_interrupted(rt, lock_wait_s=5.0)
+            else:
+                record = find_proposal(rt, proposal_id)
+                outcome = resume(rt, record)
+                done = [] if outcome is None else [(record.id, outcome)]
+        if not done:
+            console.print("Nothing to resume: no approved or automatic work stopped part-way.")
+        for pid, outcome in done:
+            console.print(f"proposal {pid[:12]} resumed:")
+            _after_decision(outcome)
+
+
 @approvals_app.command("sync")
 @friendly
 def approvals_sync(data_dir: DataDir = None) -> None:
-    """Read approval tasks in Asana; resume every proposal approved, rejected or sent back there."""
-    from service.approvals import sync_from_asana
+    """Read approval tasks in Asana; resume every proposal approved, rejected or sent back there,
+    and finish approved work that stopped part-way."""
+    from service.approvals import resume_interrupted, sync_from_asana
     from service.runtime import open_runtime
 
     with open_runtime(_settings(data_dir)) as rt:
         with console.status("reading approval tasks in Asana…"):
+            resumed = resume_interrupted(rt, lock_wait_s=5.0)
             results = sync_from_asana(rt)
-        if not results:
+        for pid, outcome in resumed:
+            console.print(f"proposal {pid[:12]} resumed (it had stopped part-way):")
+            render.show_report(outcome.report)
+        if not results and not resumed:
             console.print("No pending proposals with an approval task.")
         for r in results:
             console.print(

@@ -191,10 +191,18 @@ class SharedRetryPolicy(RetryPolicy):
 
     quota: SharedQuota | None = None
 
-    def delay_for(self, error: AsanaError, attempt: int, *, is_write: bool, elapsed: float) -> float | None:
+    def delay_for(
+        self,
+        error: AsanaError,
+        attempt: int,
+        *,
+        is_write: bool,
+        elapsed: float,
+        idempotent: bool | None = None,
+    ) -> float | None:
         if isinstance(error, RateLimited) and self.quota is not None and error.retry_after is not None:
             self.quota.block_for(error.retry_after)
-        return super().delay_for(error, attempt, is_write=is_write, elapsed=elapsed)
+        return super().delay_for(error, attempt, is_write=is_write, elapsed=elapsed, idempotent=idempotent)
 
 
 def install_shared_limits(client: Any, quota: SharedQuota) -> Any:

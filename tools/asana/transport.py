@@ -44,6 +44,8 @@ class Transport:
         method, template = label.split(" ", 1)
         path = template.format(**path_params) if path_params else template
         is_write = method != "GET"
+        # PUT and DELETE leave the same state when sent twice; a POST may create twice.
+        idempotent = method in ("GET", "PUT", "DELETE")
         started = self.policy.clock()
         attempt = 0
         while True:
@@ -65,7 +67,9 @@ class Transport:
             if isinstance(error, RateLimited):
                 self.counter.record_rate_limited(label)
             elapsed = self.policy.clock() - started
-            wait = self.policy.delay_for(error, attempt, is_write=is_write, elapsed=elapsed)
+            wait = self.policy.delay_for(
+                error, attempt, is_write=is_write, elapsed=elapsed, idempotent=idempotent
+            )
             if wait is None:
                 self._give_up(error)
                 raise error
