@@ -127,6 +127,8 @@ def _record(
     accepted: AcceptedDecisions,
     approval_task_gid: str | None,
 ) -> None:
+    # The compare-and-set first: a second decider is refused before anything is audited for it.
+    ctx.repo.save_decisions(proposal.id, list(accepted.by_index.values()), accepted.decided_by)
     for index, decision in accepted.by_index.items():
         action = accepted.proposal.actions[index]
         ctx.audit.append(
@@ -144,7 +146,6 @@ def _record(
                 details={"digest": proposal.digest()},
             )
         )
-    ctx.repo.save_decisions(proposal.id, list(accepted.by_index.values()), accepted.decided_by)
     types = {d.type.value for d in accepted.by_index.values()}
     status = (
         "rejected" if types == {"reject"} else "approved" if "reject" not in types else "partially_approved"

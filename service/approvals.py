@@ -68,9 +68,22 @@ def pending_request(rt: Runtime, proposal: ProposalRecord) -> dict[str, Any]:
     request = pending_interrupt(graph_for(rt, proposal.thread_id), proposal.thread_id)
     if request is None or request.get("proposal_id") != proposal.id:
         raise ApprovalError(
-            f"proposal {proposal.id[:12]} is not waiting for approval (status {proposal.status})"
+            f"proposal {proposal.id[:12]} is not waiting for approval ({decided_text(rt, proposal)})"
         )
     return request
+
+
+def decided_text(rt: Runtime, proposal: ProposalRecord) -> str:
+    """ "approved by cli:po at 2026-12-05 05:10 UTC", or the bare status when nobody decided."""
+    fresh = rt.repo.get_proposal(proposal.id)
+    if fresh is None:
+        return f"status {proposal.status}"
+    who = sorted({d.decided_by for d in fresh.decisions})
+    status = fresh.status.value
+    if not who:
+        return f"status {status}"
+    when = fresh.decided_at.strftime("%Y-%m-%d %H:%M UTC") if fresh.decided_at else "an unknown time"
+    return f"already decided by {', '.join(who)} at {when}; status {status}"
 
 
 def pending(rt: Runtime) -> list[PendingApproval]:
@@ -232,8 +245,9 @@ def resume_from_asana(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: flo
         return AsanaResume("resumed", decided.status, outcome)
 
 
-# Statuses of a proposal whose approved or automatic work may still be unfinished.
-UNFINISHED = ("approved", "partially_approved", "applying")
+# Statuses of a proposal whose work may still be unfinished: approved work, automatic work, and a
+# "pending" one whose publish step (auto writes, the approval task) stopped before the gate.
+UNFINISHED = ("approved", "partially_approved", "applying", "pending")
 
 
 def resume(rt: Runtime, proposal: ProposalRecord, *, lock_wait_s: float = 5.0) -> RunOutcome | None:

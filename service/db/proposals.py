@@ -178,11 +178,16 @@ class SqlProposalRepository:
     def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
         """Store one decision per action index; replaying identical decisions is a no-op."""
         with write_session(self.engine) as session:
-            self._proposal_for_update(session, proposal_id)
+            row = self._proposal_for_update(session, proposal_id)
             existing = {
                 d.action_index: d
                 for d in session.scalars(select(DecisionRow).where(DecisionRow.proposal_id == proposal_id))
             }
+            if not existing and row.status != ProposalStatus.PENDING.value:
+                # Compare-and-set: only a pending proposal takes a decision, whoever comes second.
+                raise DecisionConflictError(
+                    f"proposal {proposal_id} is no longer pending (status {row.status}); nothing recorded"
+                )
             for index, decision in enumerate(decisions):
                 fields = _decision_fields(decision)
                 stored = existing.get(index)

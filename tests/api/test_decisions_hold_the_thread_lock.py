@@ -111,3 +111,44 @@ def test_prefix_lookup_is_answered_by_the_database(tmp_path: Path, monkeypatch: 
         with pytest.raises(ApprovalError, match="no proposal"):
             find_proposal(rt, "a_c")
         assert find_proposal(rt, "a%").id == "a%c444"
+
+
+def test_two_deciders_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path, pg_url: str) -> None:
+    """Issue 15 reproduction 2: CLI approve and API reject at the same instant both went through."""
+    from service.db.migrate import migrate
+
+    settings = load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    migrate(settings)
+    with open_runtime(settings) as rt:
+        record = find_proposal(rt, _plan(rt))
+        request = pending_request(rt, record)
+        approve = build_decisions(request)
+        reject = build_decisions(request, reject_all=True, message="not now")
+        results: dict[str, object] = {}
+        start = threading.Barrier(2)
+
+        def run(who: str, decisions: list[Any]) -> None:
+            start.wait()
+            try:
+                results[who] = decide(rt, record, decisions, who, request["digest"], lock_wait_s=60).status
+            except ApprovalError as err:
+                results[who] = err
+
+        threads = [
+            threading.Thread(target=run, args=("cli:po", approve)),
+            threading.Thread(target=run, args=("api:sm", reject)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+
+        winners = [w for w, r in results.items() if r == "done"]
+        losers = [r for r in results.values() if isinstance(r, ApprovalError)]
+        assert len(winners) == 1 and len(losers) == 1, results
+        assert f"already decided by {winners[0]}" in str(losers[0])
+        detail = rt.repo.get_proposal(record.id)
+        assert detail is not None and {d.decided_by for d in detail.decisions} == {winners[0]}
+        decision_rows = [r for r in rt.audit.rows(limit=10_000) if r.event.startswith("decision.")]
+        assert len(decision_rows) == len(request["action_requests"])
+        assert {r.actor for r in decision_rows} == {f"human:{winners[0]}"}

@@ -69,9 +69,7 @@ def test_faults_during_approve_then_the_sweep_finishes_it_exactly_once(tmp_path:
         store = rt.sandbox.store
         assert [p.name for p in store.projects.values()].count("Sprint 24") == 1
         markers = Counter(
-            m
-            for story in store.stories.values()
-            for m in re.findall(r"⟨sp:[0-9a-f]+⟩", story.text or "")
+            m for story in store.stories.values() for m in re.findall(r"⟨sp:[0-9a-f]+⟩", story.text or "")
         )
         assert markers and max(markers.values()) == 1, markers.most_common(3)
         # Exactly one ledger entry per action, all done; no action written twice.
@@ -81,3 +79,40 @@ def test_faults_during_approve_then_the_sweep_finishes_it_exactly_once(tmp_path:
         assert set(range(len(final.proposal.actions))) <= set(indexes)  # + the report's result comment
         sprint = next(p for p in rt.asana.projects(ws) if p.name == "Sprint 24")
         assert len(rt.asana.sections(sprint.gid)) == len({s.name for s in rt.asana.sections(sprint.gid)})
+
+
+def test_ctrl_c_in_the_middle_of_automatic_writes_is_finished_by_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`triage --project … --limit N` interrupted part-way used to stay "pending" with some writes
+    done and never be finished."""
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    with open_runtime(settings) as rt:
+        real = rt.asana.add_comment
+        calls = {"n": 0}
+
+        def interrupted(task_gid: str, text: str) -> object:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return real(task_gid, text)
+
+        monkeypatch.setattr(rt.asana, "add_comment", interrupted)
+        request = {"agent": "triage", "args": {"project": "Product Backlog", "unestimated": True, "limit": 5}}
+        with pytest.raises(KeyboardInterrupt):
+            start_run(rt.graph, rt.context(actor="agent:triage"), uuid.uuid4().hex, request)
+        (record,) = rt.repo.list_proposals(status="pending")
+        monkeypatch.setattr(rt.asana, "add_comment", real)
+
+        resumed = resume_interrupted(rt)
+        assert [pid for pid, _ in resumed] == [record.id]
+        final = rt.repo.get_proposal(record.id)
+        assert final is not None and final.status == "applied", final.status
+        assert rt.sandbox is not None
+        markers = Counter(
+            m
+            for story in rt.sandbox.store.stories.values()
+            for m in re.findall(r"⟨sp:[0-9a-f]+⟩", story.text or "")
+        )
+        assert max(markers.values()) == 1
+        assert resume_interrupted(rt) == []
