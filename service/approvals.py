@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agents.proposal import Decision, DecisionType, EditedAction
+from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked, thread_lock
@@ -195,14 +196,21 @@ def asana_decision(rt: Runtime, approval_task_gid: str, request: dict[str, Any])
     """Events are compact, so the decision is whatever the approval task holds in Asana now.
 
     approved → approve every action; rejected / changes requested → reject every action, with the
-    approver's latest comment as the reason when there is one.
+    approver's latest comment as the reason when there is one. Who decided is Asana's own record
+    (the story of the `approval_status` change), never the assignee field; a change by anyone the
+    policy does not allow is set back to pending with a comment and audited, and decides nothing.
     """
     task = rt.asana.task(approval_task_gid)
     status = task.approval_status or "pending"
-    who = f"asana:{task.assignee.gid if task.assignee else 'unknown'}"
     decision_type = ASANA_STATUS_DECISION.get(status)
     if decision_type is None:
-        return AsanaDecision(status, who, None)
+        return AsanaDecision(status, "asana:nobody", None)
+    decider = _approval_changed_by(rt, approval_task_gid, status)
+    allowed = _asana_approvers(rt, task)
+    if decider is None or decider not in allowed:
+        _refuse_asana_decision(rt, task, status, decider)
+        return AsanaDecision("pending", f"asana:{decider or 'unknown'}", None)
+    who = f"asana:{decider}"
     message = None
     if decision_type is DecisionType.REJECT:
         message = _latest_human_comment(rt, approval_task_gid) or f"{status.replace('_', ' ')} in Asana"
@@ -300,6 +308,54 @@ def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult
             continue  # decided meanwhile by another surface
         results.append(SyncResult(item.proposal.id, gid, done.asana_status or "pending", done.outcome))
     return results
+
+
+def _approval_changed_by(rt: Runtime, task_gid: str, status: str) -> str | None:
+    """The user who set the approval task to `status`, from its latest approval story."""
+    changes = [
+        s
+        for s in rt.asana.stories(task_gid)
+        if s.new_approval_status is not None or s.resource_subtype == "approval_status_changed"
+    ]
+    if not changes or changes[-1].new_approval_status not in (None, status):
+        return None
+    last = changes[-1]
+    return last.created_by.gid if last.created_by else None
+
+
+def _asana_approvers(rt: Runtime, task: Any) -> set[str]:
+    """Gids allowed to decide: SPRINTPILOT_APPROVERS (gids or emails), else the task's assignee."""
+    if not rt.settings.approvers:
+        return {task.assignee.gid} if task.assignee else set()
+    ws = getattr(task, "workspace", None)
+    workspace = (ws.get("gid") if isinstance(ws, dict) else getattr(ws, "gid", None)) or rt.resolve_workspace()
+    found = {rt.resolve_user(workspace, ref) for ref in rt.settings.approvers}
+    return {gid for gid in found if gid}
+
+
+def _refuse_asana_decision(rt: Runtime, task: Any, status: str, decider: str | None) -> None:
+    """Set the approval back to pending, say why on the task, audit it; nothing is applied.
+
+    These two writes restore the approval task's own state (it is ours); they are audited here
+    rather than proposed, since asking for approval to undo an unauthorised approval would loop.
+    """
+    who = decider or "someone Asana did not name"
+    rt.asana.update_task(task.gid, {"approval_status": "pending"})
+    rt.asana.add_comment(
+        task.gid,
+        f"{rt.context().policy.comment_tag} This task was marked {status.replace('_', ' ')} by {who}, "
+        "who may not decide this proposal; it is set back to pending and nothing was applied.",
+    )
+    rt.audit.append(
+        AuditRecord(
+            actor=f"asana:{who}",
+            event="approval.unauthorized",
+            outcome="denied",
+            target=task.gid,
+            reason=f"{status} in Asana by a user who is not an allowed approver",
+            details={"status": status, "changed_by": decider},
+        )
+    )
 
 
 def _latest_human_comment(rt: Runtime, task_gid: str) -> str | None:

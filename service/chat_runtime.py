@@ -42,6 +42,8 @@ class ChatConfig(BaseSettings):
     def approver_set(self, settings: Settings) -> Approvers:
         if self.approvers:
             return Approvers.only(self.approvers)
+        if settings.approvers:
+            return Approvers.only(settings.approvers)
         if settings.approver:
             return Approvers.only([settings.approver])
         return Approvers.anyone()

@@ -104,12 +104,14 @@ class Settings(BaseSettings):
     allowed_projects: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approval_policy: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     approver: str | None = None
+    # Who may decide (Asana gids or emails). Empty: the approval task's assignee decides in Asana.
+    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approval_due_hours: int = Field(default=24, ge=1)
 
     api_token: SecretStr | None = None
     timezone: str = "UTC"
 
-    @field_validator("allowed_workspaces", "allowed_projects", mode="before")
+    @field_validator("allowed_workspaces", "allowed_projects", "approvers", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         # Accept both JSON lists and the friendlier "gid1,gid2" form in the environment.
