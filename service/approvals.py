@@ -328,7 +328,8 @@ def _asana_approvers(rt: Runtime, task: Any) -> set[str]:
     if not rt.settings.approvers:
         return {task.assignee.gid} if task.assignee else set()
     ws = getattr(task, "workspace", None)
-    workspace = (ws.get("gid") if isinstance(ws, dict) else getattr(ws, "gid", None)) or rt.resolve_workspace()
+    ws_gid = ws.get("gid") if isinstance(ws, dict) else getattr(ws, "gid", None)
+    workspace = ws_gid or rt.resolve_workspace()
     found = {rt.resolve_user(workspace, ref) for ref in rt.settings.approvers}
     return {gid for gid in found if gid}
 
