@@ -22,7 +22,8 @@ from graphs.context import RunContext, current_thread_id
 from graphs.governance import add_governance
 from graphs.registry import Specialist, SpecialistRegistry
 from graphs.state import RunState, request_of
-from tools.asana.errors import is_transient
+from tools.asana.errors import AsanaError, is_transient
+from tools.errors import SprintpilotError
 
 log = logging.getLogger(__name__)
 # A specialist's proposal goes to the policy; a failure straight to the report.
@@ -60,6 +61,13 @@ def _make_route(registry: SpecialistRegistry) -> Callable[..., Command[Any]]:
     return route
 
 
+def failure_text(err: BaseException) -> str:
+    """What went wrong, for people: Asana's own message for a 4xx, without the request line."""
+    if isinstance(err, AsanaError) and 400 <= err.status < 500:
+        return err.message
+    return str(err)
+
+
 def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistNext]]:
     def run_specialist(state: RunState, runtime: Runtime[RunContext]) -> Command[SpecialistNext]:
         request = request_of(state)
@@ -72,8 +80,13 @@ def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistN
                 # Not an outcome: the run stops here (checkpointed before this node) and the
                 # caller's retry continues it; a report would make e.g. the day's stand-up "done".
                 raise
-            log.exception("specialist %s failed", spec.name)
-            return Command(goto="report", update={"error": f"agent {spec.name!r} failed: {err}"})
+            if isinstance(err, SprintpilotError | LookupError | ValueError):
+                # A bad project name or an Asana 404 is the user's to fix, not a crash to log.
+                log.info("specialist %s refused the request: %s", spec.name, err)
+            else:
+                log.exception("specialist %s failed", spec.name)
+            error = f"agent {spec.name!r} failed: {failure_text(err)}"
+            return Command(goto="report", update={"error": error})
         return Command(goto="policy", update={"proposal": proposal.model_dump(mode="json")})
 
     return run_specialist

@@ -58,7 +58,11 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
 
 def report(err: BaseException) -> None:
     """One line on stderr (soft wrap: a long message is not broken over several lines)."""
-    err_console.print(f"[bold red]error:[/] {escape(describe(err))}", soft_wrap=True)
+    report_message(describe(err))
+
+
+def report_message(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True)
 
 
 def exit_code(err: BaseException) -> int:

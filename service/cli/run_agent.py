@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
 from pydantic import BaseModel
 
 from service.cli import render
+from service.cli.errors import report_message
 from service.cli.render import console
 
 if TYPE_CHECKING:
@@ -121,6 +123,13 @@ def run_specialist_command(
         else:
             outcome = start_run(rt.graph, ctx, thread_id, request)
         run = AgentRun(rt, agent, thread_id, payload, outcome, as_json)
+        if outcome.status == "error":
+            # Every agent command fails the same way: one line (or the JSON), exit 1.
+            if as_json:
+                print_report(run)
+            else:
+                report_message((outcome.report or {}).get("error") or "the run failed")
+            raise typer.Exit(1)
         if show is not None:
             show(run)
             return

@@ -115,3 +115,23 @@ def test_the_helper_refuses_args_of_another_model(tmp_path: Path) -> None:
     result = runner.invoke(_app(lambda: OtherArgs(word="hi")), ["echo", str(tmp_path)])
     assert isinstance(result.exception, TypeError)
     assert "echo takes EchoArgs, got OtherArgs" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--project", "No Such Project"],
+        ["forecast", "--project", "No Such Project"],
+        ["health", "--portfolio", "No Such"],
+        ["retro", "--project", "No Such"],
+        ["triage", "--task", "999"],
+    ],
+)
+def test_a_failed_agent_run_is_one_line_and_exit_1(args: list[str], tmp_path: Path) -> None:
+    """A run that fails (bad name, Asana 404) used to print a log line, a panel and the raw request
+    line, and `forecast`/`health` exited 0."""
+    result = runner.invoke(main.app, [*args, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: agent "), result.output
+    assert "GET /" not in lines[0] and "Traceback" not in result.output
