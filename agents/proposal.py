@@ -37,6 +37,8 @@ class ActionKind(StrEnum):
     POST_STATUS_UPDATE = "post_status_update"
     ATTACH_FILE = "attach_file"
     CREATE_APPROVAL_TASK = "create_approval_task"
+    # Mirror a decision taken anywhere (CLI, API, chat) onto the approval task, and complete it.
+    CLOSE_APPROVAL_TASK = "close_approval_task"
 
 
 class ApprovalClass(StrEnum):

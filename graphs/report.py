@@ -12,13 +12,13 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from agents.proposal import Action, ActionKind, ApprovalClass, Proposal
+from agents.proposal import Action, ActionKind, ApprovalClass, DecisionType, Proposal
 from graphs.approval import APPROVAL_REF
 from graphs.context import RunContext, current_thread_id
 from graphs.executor import Executor
 from graphs.policy import tag_comment
 from graphs.ports import AuditRecord, LedgerStatus
-from graphs.state import ActionResult, RunState, proposal_of, results_of
+from graphs.state import ActionResult, RunState, decisions_of, proposal_of, results_of
 
 ProposalOutcome = Literal["applied", "partially_applied", "rejected", "failed", "denied", "empty", "error"]
 
@@ -130,14 +130,47 @@ def error_report(thread_id: str, error: str, agent: str | None) -> RunReport:
     )
 
 
+SURFACES = {
+    "cli": "the CLI",
+    "api": "the HTTP API",
+    "chat": "chat",
+    "chatui": "Agent Chat UI",
+    "asana": "Asana",
+}
+
+
+def decided_where(decided_by: str | None) -> str:
+    """ "po in the CLI" from "cli:po"; the surface is the identity's prefix."""
+    if not decided_by:
+        return "an unknown reviewer"
+    surface, sep, who = decided_by.partition(":")
+    if sep and surface in SURFACES:
+        return f"{who} in {SURFACES[surface]}"
+    return decided_by
+
+
 def _result_comment(report: RunReport, tag: str) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
-    lines = [tag_comment(f"Result: {report.status.replace('_', ' ')} ({counts}).", tag)]
+    lines = [
+        tag_comment(
+            f"Decided by {decided_where(report.decided_by)}. Result: {report.status.replace('_', ' ')} "
+            f"({counts}).",
+            tag,
+        )
+    ]
     lines += [
         f"- conflict on #{c['index']} {c['field']}: Asana now has {c['now']!r}" for c in report.conflicts
     ]
     lines += [f"- failed #{f['index']} {f['kind']}: {f['message']}" for f in report.failures]
     return "\n".join(lines)
+
+
+def _task_status(state: RunState) -> str | None:
+    """The approval status that mirrors the decision; None when it was taken in Asana itself."""
+    if str(state.get("decided_by") or "").startswith("asana:"):
+        return None
+    types = {d.type for d in decisions_of(state).values()}
+    return "rejected" if types == {DecisionType.REJECT} else "approved"
 
 
 def report_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -171,7 +204,17 @@ def report_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
             reason="result of the approved proposal",
         )
         posted = ex.execute(len(proposal.actions), note, actor=f"agent:{proposal.agent}")
-        update["results"] = {str(posted.index): posted.model_dump(mode="json")}
+        close = Action(
+            kind=ActionKind.CLOSE_APPROVAL_TASK,
+            target=approval_task_gid,
+            params={"status": _task_status(state)},
+            reason="the decision, mirrored on the approval task",
+        )
+        closed = ex.execute(len(proposal.actions) + 1, close, actor=f"agent:{proposal.agent}")
+        update["results"] = {
+            str(posted.index): posted.model_dump(mode="json"),
+            str(closed.index): closed.model_dump(mode="json"),
+        }
     ctx.repo.set_proposal_status(proposal.id, report.status, approval_task_gid)
     ctx.repo.set_run_status(thread_id, "completed", report.status)
     ctx.audit.append(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
-from agents.proposal import ActionKind, ApprovalClass
+from agents.proposal import Action, ActionKind, ApprovalClass
 from graphs.actions import GidOrRef, Params
 from graphs.asana_port import AsanaReads
-from graphs.kinds.spec import ActionSpec, Refs, Unverifiable, WriteContext
+from graphs.kinds.spec import ActionSpec, Refs, StaleOutcome, Unverifiable, WriteContext
+from graphs.ports import LedgerStatus
 
 
 class CreateApprovalTaskParams(Params):
@@ -58,4 +60,34 @@ class CreateApprovalTask(ActionSpec[CreateApprovalTaskParams]):
         for task in asana.project_tasks(params.project):
             if task.name == params.name and mark in (task.notes or ""):
                 return task.gid
+        return None
+
+
+class CloseApprovalTaskParams(Params):
+    # None: the decision was taken in Asana itself, whose status stays as the human set it.
+    status: Literal["approved", "rejected", "changes_requested"] | None = None
+
+
+class CloseApprovalTask(ActionSpec[CloseApprovalTaskParams]):
+    """The loop closes in Asana: whoever decided and wherever, the approval task shows it."""
+
+    kind = ActionKind.CLOSE_APPROVAL_TASK
+    params_model = CloseApprovalTaskParams
+    default_class = ApprovalClass.AUTO
+
+    def stale(
+        self, asana: AsanaReads, action: Action, target: str | None, params: CloseApprovalTaskParams
+    ) -> StaleOutcome | None:
+        assert target
+        task = asana.task(target)
+        if task.completed and (params.status is None or task.approval_status == params.status):
+            return StaleOutcome(LedgerStatus.DONE, "the approval task already shows the decision", [])
+        return None
+
+    def write(self, w: WriteContext, target: str | None, params: CloseApprovalTaskParams) -> str | None:
+        assert target
+        fields: dict[str, object] = {"completed": True}
+        if params.status is not None:
+            fields["approval_status"] = params.status
+        w.asana.update_task(target, fields)
         return None

@@ -98,7 +98,10 @@ def test_approve_all_applies_everything_once_with_refs_resolved(world: World, th
     assert world.repo.proposals[report["proposal_id"]]["status"] == "applied"
     # the result is posted on the approval task
     result_comment = world.asana.story_log[report["approval_task_gid"]][-1].text or ""
-    assert result_comment.startswith("[AI Proposal] Result: applied")
+    assert result_comment.startswith("[AI Proposal] Decided by alice. Result: applied")
+    # and the approval task shows the decision and is closed (the loop closes in Asana)
+    approval = world.asana.tasks[report["approval_task_gid"]]
+    assert approval.approval_status == "approved" and approval.completed
 
 
 def test_reject_all_writes_nothing_more_and_is_audited(world: World, thread_id: str) -> None:
@@ -108,7 +111,10 @@ def test_reject_all_writes_nothing_more_and_is_audited(world: World, thread_id: 
 
     assert out.report is not None and out.report["status"] == "rejected"
     new = [m for m, _ in world.asana.writes[before:]]
-    assert new == ["add_comment"]  # only the result note on the approval task
+    # only the result note on the approval task, and the task itself marked rejected and closed
+    assert new == ["add_comment", "update_task"]
+    approval = world.asana.tasks[out.report["approval_task_gid"]]
+    assert approval.approval_status == "rejected" and approval.completed
     assert not world.asana.writes_of("create_project")
     rejected = world.journal.by_status(LedgerStatus.REJECTED)
     # the 5 rejected actions plus the deferred comment on the never-created kickoff task

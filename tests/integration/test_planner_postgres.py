@@ -111,8 +111,11 @@ def test_no_write_before_approval_and_reject_writes_nothing(settings: Settings) 
         outcome = decide(rt, record, decisions, "cli:po", request["digest"])
         assert outcome.status == "done"
         after = _mutations(rt) - before - during
-        # The only write after a rejection is the result comment on the approval task.
-        assert set(after) <= {"POST /tasks/{task_gid}/stories"}, after
+        # The only writes after a rejection are on the approval task: the result comment, and the
+        # task marked rejected and completed (the decision taken in the CLI, mirrored in Asana).
+        assert after == Counter({"POST /tasks/{task_gid}/stories": 1, "PUT /tasks/{task_gid}": 1}), after
+        closed = rt.asana.task(request["approval_task_gid"])
+        assert closed.approval_status == "rejected" and closed.completed
         ws = rt.allowed_workspaces()[0]
         assert not [p for p in rt.asana.projects(ws, archived=None) if p.name == "Sprint 24"]
         events = [r.event for r in rt.audit.rows(limit=1000, proposal_id=request["proposal_id"])]
