@@ -139,10 +139,18 @@ SURFACES = {
 }
 
 
+SYSTEM_DECIDERS = {
+    "system:expired": "nobody before the approval was due (expired)",
+    "system:superseded": "nobody: a newer proposal for the same scope replaced this one (superseded)",
+}
+
+
 def decided_where(decided_by: str | None) -> str:
-    """ "po in the CLI" from "cli:po"; the surface is the identity's prefix."""
+    """`po in the CLI` from `cli:po`: the surface is the identity's prefix."""
     if not decided_by:
         return "an unknown reviewer"
+    if decided_by in SYSTEM_DECIDERS:
+        return SYSTEM_DECIDERS[decided_by]
     surface, sep, who = decided_by.partition(":")
     if sep and surface in SURFACES:
         return f"{who} in {SURFACES[surface]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agents.proposal import Decision, DecisionType, EditedAction
@@ -294,6 +295,57 @@ def resume_interrupted(rt: Runtime, *, lock_wait_s: float = 0.0) -> list[tuple[s
             if outcome is not None:
                 done.append((record.id, outcome))
     return done
+
+
+EXPIRED_BY = "system:expired"
+SUPERSEDED_BY = "system:superseded"
+
+
+@dataclass
+class Closed:
+    proposal_id: str
+    status: Literal["expired", "superseded"]
+    reason: str
+
+
+def close_stale(rt: Runtime, *, now: datetime | None = None) -> list[Closed]:
+    """Close what nobody will decide any more: approvals past their due time (expired), and an
+    older waiting proposal of the same agent and scope once a newer one waits (superseded).
+
+    Each is resumed with "reject all" by a system identity, so nothing of it is applied, its
+    approval task is closed with a comment, and the audit says why; then its status is set.
+    """
+    moment = now or rt.context().now()
+    due = timedelta(hours=rt.settings.approval_due_hours)
+    waiting = pending(rt)
+    newest: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    for item in sorted(waiting, key=lambda i: i.proposal.created_at):
+        scope = item.proposal.proposal.scope
+        newest[(item.proposal.agent, scope.workspace_gid, tuple(sorted(scope.project_gids)))] = (
+            item.proposal.id
+        )
+    closed: list[Closed] = []
+    for item in waiting:
+        record = item.proposal
+        scope = record.proposal.scope
+        key = (record.agent, scope.workspace_gid, tuple(sorted(scope.project_gids)))
+        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        if newest[key] != record.id:
+            status: Literal["expired", "superseded"] = "superseded"
+            who, reason = SUPERSEDED_BY, f"superseded by the newer proposal {newest[key][:12]}"
+        elif moment - created > due:
+            status, who = "expired", EXPIRED_BY
+            reason = f"expired: nobody decided within {rt.settings.approval_due_hours} h"
+        else:
+            continue
+        decisions = build_decisions(item.request, reject_all=True, message=reason)
+        try:
+            decide(rt, record, decisions, who, item.request.get("digest"), lock_wait_s=0)
+        except (ThreadLocked, ApprovalError):
+            continue  # decided or running right now: the next sweep looks again
+        rt.repo.set_proposal_status(record.id, status)
+        closed.append(Closed(record.id, status, reason))
+    return closed
 
 
 def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult]:

@@ -300,17 +300,20 @@ def approvals_resume(
 def approvals_sync(data_dir: DataDir = None) -> None:
     """Read approval tasks in Asana; resume every proposal approved, rejected or sent back there,
     and finish approved work that stopped part-way."""
-    from service.approvals import resume_interrupted, sync_from_asana
+    from service.approvals import close_stale, resume_interrupted, sync_from_asana
     from service.runtime import open_runtime
 
     with open_runtime(_settings(data_dir)) as rt:
         with console.status("reading approval tasks in Asana…"):
             resumed = resume_interrupted(rt, lock_wait_s=5.0)
             results = sync_from_asana(rt)
+            closed = close_stale(rt)
+        for item in closed:
+            console.print(f"proposal {item.proposal_id[:12]} closed: {item.reason}")
         for pid, outcome in resumed:
             console.print(f"proposal {pid[:12]} resumed (it had stopped part-way):")
             render.show_report(outcome.report)
-        if not results and not resumed:
+        if not results and not resumed and not closed:
             console.print("No pending proposals with an approval task.")
         for r in results:
             console.print(

@@ -54,6 +54,10 @@ class ProposalStatus(StrEnum):
     DENIED = "denied"
     EMPTY = "empty"
     ERROR = "error"
+    # Closed without a decision: nobody decided before the approval was due / a newer proposal
+    # for the same scope replaced it. Nothing of either is applied.
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 # A human decision has been made once a proposal reaches one of these.

@@ -131,7 +131,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
 
     @task(bind=True, shared=False, name=SYNC_APPROVALS, **retry_options)
     def sync_approvals(self: Task) -> list[dict[str, Any]]:
-        from service.approvals import pending, resume_interrupted
+        from service.approvals import close_stale, pending, resume_interrupted
         from service.worker.handlers import apply_asana_decision
 
         rt = app.state.runtime
@@ -139,6 +139,9 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         # First finish approved or automatic work that stopped on a fault (never left stuck).
         for proposal_id, resumed in resume_interrupted(rt):
             results.append({"proposal_id": proposal_id, "status": "resumed", "detail": resumed.status})
+        # Then close what nobody will decide any more (expired, superseded).
+        for gone in close_stale(rt):
+            results.append({"proposal_id": gone.proposal_id, "status": gone.status, "detail": gone.reason})
         for item in pending(rt):
             try:
                 outcome = apply_asana_decision(rt, item.proposal, lock_wait_s=0)
