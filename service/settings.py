@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     approval_due_hours: int = Field(default=24, ge=1)
 
     api_token: SecretStr | None = None
+    # Signs the audit chain's head (keep it outside the database). Unset: the embedded SQLite
+    # default keeps a generated key file beside its database; a Postgres head stays unsigned.
+    audit_key: SecretStr | None = None
     timezone: str = "UTC"
 
     @field_validator("allowed_workspaces", "allowed_projects", "approvers", mode="before")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -325,19 +327,32 @@ def approvals_sync(data_dir: DataDir = None) -> None:
 
 @audit_app.command("verify")
 @friendly
-def audit_verify(data_dir: DataDir = None) -> None:
-    """Recompute the audit log's hash chain; name the first tampered row if any."""
-    from service.db.audit_verify import verify_chain
-    from service.db.engine import make_engine
-    from service.db.migrate import migrate
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="File of exported checkpoints (JSON lines from `audit checkpoint`) to hold the log against."
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Recompute the audit log's hash chain and check it against its signed head (and exported
+    checkpoints): name the first tampered row if any; exit 2 when tampered."""
+    from service.db.audit import audit_key_of
+    from service.db.audit_verify import Checkpoint, verify_chain
 
-    settings = _settings(data_dir)
-    migrate(settings)
-    engine = make_engine(settings)
-    try:
-        result = verify_chain(engine)
-    finally:
-        engine.dispose()
+    checkpoints = []
+    if checkpoint is not None:
+        for n, line in enumerate(checkpoint.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    checkpoints.append(Checkpoint.model_validate_json(line))
+                except ValueError:
+                    raise UserError(
+                        f"{checkpoint}:{n} is not a checkpoint line from `audit checkpoint`"
+                    ) from None
+    with _audit_engine(data_dir) as engine:
+        result = verify_chain(engine, key=audit_key_of(engine), checkpoints=checkpoints)
     if result.ok:
         console.print(
             f"[green]audit log OK[/]: {result.rows_checked} rows, head {str(result.head_hash)[:16]}…"
@@ -345,6 +360,44 @@ def audit_verify(data_dir: DataDir = None) -> None:
         return
     console.print(f"[bold red]audit log TAMPERED[/] at row {result.first_bad_id}: {result.reason}")
     raise typer.Exit(2)
+
+
+@audit_app.command("checkpoint")
+@friendly
+def audit_checkpoint(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Append the checkpoint line to this file (keep it off the database host)."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Export the audit chain's signed head as one JSON line, to keep or post elsewhere; a later
+    `audit verify --checkpoint FILE` proves nothing up to it was removed or rewritten."""
+    from service.db.audit_verify import export_checkpoint
+
+    with _audit_engine(data_dir) as engine:
+        cp = export_checkpoint(engine)
+    if cp is None:
+        raise UserError("the audit log is empty: nothing to checkpoint yet")
+    line = cp.model_dump_json()
+    if out is not None:
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    typer.echo(line)
+
+
+@contextmanager
+def _audit_engine(data_dir: Path | None) -> Iterator[Any]:
+    """The app database for the audit commands, schema-checked, disposed afterwards."""
+    from service.db.engine import make_engine
+    from service.db.migrate import ensure_schema
+
+    engine = make_engine(_settings(data_dir))
+    try:
+        ensure_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @audit_app.command("show")
@@ -356,16 +409,9 @@ def audit_show(
 ) -> None:
     """The newest audit rows."""
     from service.db.audit import SqlAuditLog
-    from service.db.engine import make_engine
-    from service.db.migrate import migrate
 
-    settings = _settings(data_dir)
-    migrate(settings)
-    engine = make_engine(settings)
-    try:
+    with _audit_engine(data_dir) as engine:
         rows = SqlAuditLog(engine).rows(limit=limit)
-    finally:
-        engine.dispose()
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return

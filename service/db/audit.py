@@ -10,6 +10,7 @@ ledger update and its audit row commit or roll back together.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from graphs.ports import AuditRecord
 from service.db.engine import read_session, write_session
-from service.db.models import AuditRow
+from service.db.models import AuditHead, AuditRow
 
 GENESIS_HASH = "0" * 64
 # Arbitrary fixed 64-bit key for pg_advisory_xact_lock; only audit appends take it.
@@ -98,7 +99,36 @@ def append_audit(session: Session, record: AuditRecord, *, ts: datetime | None =
     row.hash = row_hash(prev, data)
     session.add(row)
     session.flush()
+    _move_head(session, row)
     return row
+
+
+# The engine execution option that carries the audit key (set by `make_engine` from settings),
+# so every append path (journal, audit log, deliveries) signs the head without new parameters.
+AUDIT_KEY_OPTION = "sprintpilot_audit_key"
+
+
+def head_mac(key: bytes, row_id: int, row_hash_: str) -> str:
+    return hmac.new(key, f"{row_id}:{row_hash_}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def audit_key_of(session_or_engine: Session | Engine) -> bytes | None:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    engine = bind.engine if hasattr(bind, "engine") else bind
+    key = engine.get_execution_options().get(AUDIT_KEY_OPTION)
+    return key if isinstance(key, bytes) and key else None
+
+
+def _move_head(session: Session, row: AuditRow) -> None:
+    """Move the signed head to `row` (the chain lock is held, so heads only move forward)."""
+    key = audit_key_of(session)
+    mac = head_mac(key, row.id, row.hash) if key else None
+    head = session.get(AuditHead, 1)
+    if head is None:
+        session.add(AuditHead(id=1, row_id=row.id, hash=row.hash, mac=mac, updated_at=datetime.now(UTC)))
+    else:
+        head.row_id, head.hash, head.mac, head.updated_at = row.id, row.hash, mac, datetime.now(UTC)
+    session.flush()
 
 
 class AuditEntry(BaseModel):

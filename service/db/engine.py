@@ -9,6 +9,7 @@ no server-side prepared statements (safe behind pgbouncer in transaction mode).
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +51,31 @@ def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engin
         )
         _configure_sqlite(engine)
     _guard_fork(engine)
+    key = audit_key(settings_or_url)
+    if key is not None:
+        from service.db.audit import AUDIT_KEY_OPTION
+
+        engine.update_execution_options(**{AUDIT_KEY_OPTION: key})
     return engine
+
+
+def audit_key(settings_or_url: Settings | str) -> bytes | None:
+    """The key that signs the audit head: configured, else a key file beside an embedded SQLite
+    database (created once, readable by its owner only), else none."""
+    if not isinstance(settings_or_url, Settings):
+        return None
+    if settings_or_url.audit_key is not None:
+        return settings_or_url.audit_key.get_secret_value().encode()
+    path = sqlite_path(sqlalchemy_url(settings_or_url))
+    if path is None:
+        return None
+    key_file = path.with_name(f"{path.stem}.audit.key")
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()
 
 
 def _configure_sqlite(engine: Engine) -> None:

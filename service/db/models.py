@@ -168,6 +168,21 @@ class LedgerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class AuditHead(Base):
+    """The audit chain's head, kept outside the rows it covers and moved only forward, in the same
+    transaction as each append. `mac` = HMAC-SHA256(audit key, "row_id:hash") with a key that is
+    not in the database, so deleting the tail or re-chaining rewritten rows cannot be hidden by
+    also rewriting this row."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    row_id: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditRow(Base):
     """Append-only, hash-chained. Every column except `id` and `hash` is covered by `hash`."""
 

@@ -4,13 +4,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, exc, text
 
 from graphs.ports import AuditRecord
 from service.db import GENESIS_HASH, SqlAuditLog, append_audit, verify_chain, write_session
-from service.db.audit import row_hash
+from service.db.audit import AUDIT_KEY_OPTION, HASHED_FIELDS, audit_key_of, row_hash
+from service.db.audit_verify import export_checkpoint
 
 
 @pytest.fixture
@@ -149,13 +151,70 @@ def test_inserted_rows_are_detected(  # type: ignore[no-untyped-def]
         assert verify_chain(engine).ok
 
 
-def test_well_formed_append_needs_the_anchor(  # type: ignore[no-untyped-def]
+def test_truncating_the_tail_is_caught_by_the_signed_head(  # type: ignore[no-untyped-def]
     engine: Engine, filled: SqlAuditLog, tampering
 ) -> None:
+    """Issue 15 reproduction 6: deleting the tail of the log used to pass `audit verify`."""
     anchored = filled.head()
     with tampering(engine) as conn:
         conn.execute(text("DELETE FROM audit_log WHERE id = 50"))
-    # Truncating the tail leaves a valid shorter chain; only the anchored head reveals it.
-    assert verify_chain(engine).ok
+    result = verify_chain(engine)
+    assert not result.ok and result.first_bad_id == 50 and "removed from the end" in (result.reason or "")
     result = verify_chain(engine, expected_head=anchored)
-    assert not result.ok and result.first_bad_id == 49 and "anchored head" in (result.reason or "")
+    assert not result.ok
+
+
+def _rechain_from(conn: Any, first: int) -> None:
+    """Rewrite row `first` and recompute every later hash, as an attacker with DB access could."""
+    conn.execute(text("UPDATE audit_log SET reason = 'nothing to see' WHERE id = :id"), {"id": first})
+    rows = (
+        conn.execute(text("SELECT * FROM audit_log WHERE id >= :id ORDER BY id"), {"id": first})
+        .mappings()
+        .all()
+    )
+    prev = conn.execute(text("SELECT hash FROM audit_log WHERE id = :id"), {"id": first - 1}).scalar_one()
+    for row in rows:
+        fields = {k: row[k] for k in HASHED_FIELDS}
+        for name in ("before", "after", "details"):
+            if isinstance(fields[name], str):
+                fields[name] = json.loads(fields[name])
+        if isinstance(fields["ts_utc"], str):
+            fields["ts_utc"] = datetime.fromisoformat(fields["ts_utc"])
+        new = row_hash(prev, fields)
+        conn.execute(
+            text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :id"),
+            {"p": prev, "h": new, "id": row["id"]},
+        )
+        prev = new
+    # And move the head to the forged chain's end (the attacker cannot sign it without the key).
+    conn.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
+
+
+def test_a_rewritten_and_rechained_log_is_caught_by_the_head_signature(  # type: ignore[no-untyped-def]
+    engine: Engine, make_record: Callable[..., AuditRecord], tampering
+) -> None:
+    engine.update_execution_options(**{AUDIT_KEY_OPTION: b"key-kept-outside-the-database"})
+    log = SqlAuditLog(engine)
+    for i in range(20):
+        log.append(make_record(i))
+    key = audit_key_of(engine)
+    assert key is not None and verify_chain(engine, key=key).ok
+    with tampering(engine) as conn:
+        _rechain_from(conn, 7)
+    assert verify_chain(engine).ok  # the chain alone is consistent again...
+    result = verify_chain(engine, key=key)
+    assert not result.ok and "signature" in (result.reason or "")  # ...but the head signature is not
+
+
+def test_an_exported_checkpoint_catches_truncation_with_a_forged_head(  # type: ignore[no-untyped-def]
+    engine: Engine, filled: SqlAuditLog, tampering
+) -> None:
+    checkpoint = export_checkpoint(engine)
+    assert checkpoint is not None and checkpoint.row_id == 50
+    with tampering(engine) as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id > 40"))
+        forged = conn.execute(text("SELECT hash FROM audit_log WHERE id = 40")).scalar_one()
+        conn.execute(text("UPDATE audit_head SET row_id = 40, hash = :h WHERE id = 1"), {"h": forged})
+    assert verify_chain(engine).ok  # no key configured: a consistent forged head passes alone
+    result = verify_chain(engine, checkpoints=[checkpoint])
+    assert not result.ok and result.first_bad_id == 50 and "checkpoint" in (result.reason or "")
