@@ -109,12 +109,14 @@ class Settings(BaseSettings):
     approval_due_hours: int = Field(default=24, ge=1)
 
     api_token: SecretStr | None = None
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For names the real client; nobody else's is read.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Signs the audit chain's head (keep it outside the database). Unset: the embedded SQLite
     # default keeps a generated key file beside its database; a Postgres head stays unsigned.
     audit_key: SecretStr | None = None
     timezone: str = "UTC"
 
-    @field_validator("allowed_workspaces", "allowed_projects", "approvers", mode="before")
+    @field_validator("allowed_workspaces", "allowed_projects", "approvers", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         # Accept both JSON lists and the friendlier "gid1,gid2" form in the environment.

@@ -16,7 +16,12 @@ class BackgroundServer:
     """`with BackgroundServer(app) as srv: srv.url` — serves on 127.0.0.1 and a free port."""
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any) -> None:
-        options: dict[str, Any] = {"log_level": "warning", "access_log": False, **uvicorn_options}
+        options: dict[str, Any] = {
+            "log_level": "warning",
+            "access_log": False,
+            "proxy_headers": False,  # X-Forwarded-For is read by api/clients.py from trusted proxies only
+            **uvicorn_options,
+        }
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options))
         self._thread = threading.Thread(target=self._server.run, name="api-server", daemon=True)
         self.host = host

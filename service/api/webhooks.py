@@ -63,10 +63,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 @router.post("/webhooks/asana")
 async def receive_any(request: Request) -> Response:
     """Deliveries for webhooks registered without a nonce path (any active secret may match)."""
@@ -82,7 +78,8 @@ async def receive(nonce: str, request: Request) -> Response:
 
 async def _receive(request: Request, nonce: str | None) -> Response:
     state = api_state(request)
-    client = _client(request)
+    client = state.client(request)
+    state.refuse_if_flooding(client)
     hook_secret = request.headers.get("x-hook-secret")
     if hook_secret is not None:
         return await run_in_threadpool(_handshake, state, nonce, hook_secret, client)
@@ -95,7 +92,8 @@ def _reject(
     state: ApiState, status: int, reason: str, *, nonce: str | None, client: str | None, **details: Any
 ) -> Response:
     state.metrics.events_rejected.labels(reason).inc()
-    state.audit_quietly(
+    state.audit_failure(
+        client,
         AuditRecord(
             actor=ACTOR,
             event="webhook.rejected",
@@ -103,7 +101,7 @@ def _reject(
             target=f"nonce:{nonce}" if nonce else None,
             reason=reason,
             details={"client": client, **details},
-        )
+        ),
     )
     message = "invalid signature" if status == 401 else reason.replace("_", " ")
     return error_response(status, message)

@@ -43,7 +43,8 @@ def serve(
     console.print(f"sprintpilot API on [bold]http://{host}:{port}[/] (webhooks at /webhooks/asana)")
     if settings.api_token is None:
         console.print("[yellow]approvals API disabled:[/] set SPRINTPILOT_API_TOKEN to enable /approvals")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    # Our own code reads X-Forwarded-For, and only from SPRINTPILOT_TRUSTED_PROXIES (api/clients.py).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @contextmanager

@@ -66,6 +66,8 @@ def audit_key(settings_or_url: Settings | str) -> bytes | None:
         return None
     if settings_or_url.audit_key is not None:
         return settings_or_url.audit_key.get_secret_value().encode()
+    if is_postgres(settings_or_url):
+        return None
     path = sqlite_path(sqlalchemy_url(settings_or_url))
     if path is None:
         return None
