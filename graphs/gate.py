@@ -25,25 +25,72 @@ ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 GateNext = Literal["gate", "apply"]
 
 
+SUMMARY_ACTION = "apply_proposal"
+
+
+def action_requests_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """One request per action waiting for approval, whichever shape the payload has."""
+    return list(payload.get("actions") or payload.get("action_requests") or [])
+
+
+def _summary_request(proposal: Proposal, requests: list[dict[str, Any]], error: str | None) -> dict[str, Any]:
+    """One "apply this proposal" request whose description lists every action it would apply."""
+    lines = []
+    if error:
+        lines += [f"Your last answer was refused: {error}", ""]
+    lines += [f"{proposal.title}: {len(requests)} action(s) need your approval.", ""]
+    for n, req in enumerate(requests, 1):
+        target = (req.get("args") or {}).get("target") or "(new)"
+        lines.append(
+            f"{n}. {req['name']} → {target}: {str(req.get('description') or '').split(' (policy:')[0]}"
+        )
+    lines += [
+        "",
+        "Approve applies all of them; reject applies none. To decide single actions, use "
+        "`approve N,M` / `edit N {json}` in sprintpilot chat, the CLI or the HTTP API.",
+    ]
+    return {
+        "name": SUMMARY_ACTION,
+        "args": {"proposal_id": proposal.id, "actions": len(requests)},
+        "description": "\n".join(lines),
+    }
+
+
 def approval_request(
-    proposal: Proposal, verdicts: list[Verdict], approval_task_gid: str | None, error: str | None = None
+    proposal: Proposal,
+    verdicts: list[Verdict],
+    approval_task_gid: str | None,
+    error: str | None = None,
+    *,
+    summary: bool = False,
 ) -> dict[str, Any]:
-    """The interrupt payload: HITL `action_requests`/`review_configs` plus what a reviewer needs."""
+    """The interrupt payload: HITL `action_requests`/`review_configs` plus what a reviewer needs.
+
+    `summary`: for HITL UIs that render only some requests (LangChain's Agent Chat UI shows the
+    first), the requests are one `apply_proposal` action whose description lists them all, and the
+    per-action list moves to `actions`; one approve/reject then means exactly what was shown.
+    """
     pending = [v for v in verdicts if v.approval_class == ApprovalClass.NEEDS_APPROVAL]
     requests = []
     for v in pending:
         action = proposal.actions[v.index]
         description = f"{action.reason} (policy: {v.note})" if action.reason else f"policy: {v.note}"
         requests.append({"name": action.kind.value, "args": action_args(action), "description": description})
-    payload: dict[str, Any] = {
-        "action_requests": requests,
-        "review_configs": [
+    if summary:
+        shown = [_summary_request(proposal, requests, error)]
+        configs = [{"action_name": SUMMARY_ACTION, "allowed_decisions": ["approve", "reject"]}]
+    else:
+        shown = requests
+        configs = [
             {
                 "action_name": proposal.actions[v.index].kind.value,
                 "allowed_decisions": list(ALLOWED_DECISIONS),
             }
             for v in pending
-        ],
+        ]
+    payload: dict[str, Any] = {
+        "action_requests": shown,
+        "review_configs": configs,
         "action_indices": [v.index for v in pending],
         "proposal_id": proposal.id,
         "agent": proposal.agent,
@@ -52,6 +99,8 @@ def approval_request(
         "approval_task_gid": approval_task_gid,
         "digest": proposal.digest(),
     }
+    if summary:
+        payload["actions"] = requests
     if error:
         payload["error"] = error
     return payload

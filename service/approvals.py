@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agents.proposal import Decision, DecisionType, EditedAction
+from graphs.gate import action_requests_of
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from service.db.proposals import ProposalRecord
@@ -109,7 +110,7 @@ def build_decisions(
 
     `edits` maps a number to JSON with `params` (merged over the proposed params) and/or `target`.
     """
-    requests = request.get("action_requests") or []
+    requests = action_requests_of(request)
     count = len(requests)
     for n in [*(reject or {}), *(edits or {})]:
         if not 1 <= n <= count:
@@ -215,7 +216,7 @@ def asana_decision(rt: Runtime, approval_task_gid: str, request: dict[str, Any])
     message = None
     if decision_type is DecisionType.REJECT:
         message = _latest_human_comment(rt, approval_task_gid) or f"{status.replace('_', ' ')} in Asana"
-    count = len(request.get("action_requests") or [])
+    count = len(action_requests_of(request))
     return AsanaDecision(status, who, [Decision(type=decision_type, message=message) for _ in range(count)])
 
 

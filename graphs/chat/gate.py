@@ -45,7 +45,7 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
             return Command(goto="apply")
         invalid = state.get("invalid_decisions") or []
         payload = approval_request(
-            proposal, verdicts, state.get("approval_task_gid"), invalid[-1] if invalid else None
+            proposal, verdicts, state.get("approval_task_gid"), invalid[-1] if invalid else None, summary=True
         )
         answer = normalise_answer(interrupt(payload), payload["digest"], default_decider)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from graphs.chat.grammar import AgentCommand, DecisionCommand
 from graphs.chat.resolve import ChatError, Resolver
 from graphs.chat.tools import SpecialistTool
+from graphs.gate import action_requests_of
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -47,7 +48,7 @@ def command_args(cmd: AgentCommand, tool: SpecialistTool, ctx: RunContext) -> di
 
 def decisions_for(cmd: DecisionCommand, request: dict[str, Any]) -> list[dict[str, Any]]:
     """One HITL decision per action request, numbered from 1 as the approval card shows them."""
-    requests = request.get("action_requests") or []
+    requests = action_requests_of(request)
     count = len(requests)
     for n in cmd.numbers:
         if not 1 <= n <= count:

@@ -29,7 +29,9 @@ def change_of(args: dict[str, Any]) -> str:
 
 
 def approval_table(request: dict[str, Any], *, limit: int | None = None) -> Table:
-    rows = request.get("action_requests") or []
+    from graphs.gate import action_requests_of  # on use: keeps `sprintpilot --help` light
+
+    rows = action_requests_of(request)
     table = Table(title=f"Actions waiting for approval ({len(rows)})", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("action")

@@ -119,7 +119,7 @@ def test_approval_in_chat_results_in_asana_writes(rt: Runtime) -> None:
 
 def test_edit_in_chat_is_revalidated_and_applied(rt: Runtime) -> None:
     session, request, _ = _plan_until_approval(rt, "t-edit")
-    n = next(i for i, r in enumerate(request["action_requests"], 1) if r["name"] == "create_project")
+    n = next(i for i, r in enumerate(request["actions"], 1) if r["name"] == "create_project")
     events = list(session.send(f'edit {n} {{"params": {{"name": "Sprint 24 (edited)"}}}}'))
     assert tool_results(events)[-1]["status"] in ("applied", "partially_applied")
     assert "Sprint 24 (edited)" in _sprint_projects(rt)

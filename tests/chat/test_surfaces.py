@@ -144,3 +144,41 @@ def test_the_graph_factory_does_no_io(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert "supervisor" in graph.get_graph().nodes
     assert not chat_runtime._open  # no runtime was opened
     assert not list(tmp_path.iterdir())  # and nothing was written
+
+
+def test_agent_chat_ui_is_shown_what_one_decision_applies(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 reproduction 5: the UI rendered the first of 70 action requests and its single
+    decision was applied to all 70; a single edit was refused with an error it did not show."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    import service.chat_runtime as chat_runtime
+
+    monkeypatch.setenv("SPRINTPILOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "pm")
+    try:
+        served = chat_runtime.make_graph().copy(update={"checkpointer": InMemorySaver()})
+        cfg = {"configurable": {"thread_id": "ui-2"}}
+        out = served.invoke(
+            {"messages": [{"role": "user", "content": "plan Product Backlog capacity 20"}]}, cfg
+        )
+        request = out["__interrupt__"][0].value
+        (shown,) = request["action_requests"]  # exactly one thing to decide on...
+        assert shown["name"] == "apply_proposal"
+        assert request["review_configs"] == [
+            {"action_name": "apply_proposal", "allowed_decisions": ["approve", "reject"]}
+        ]
+        listed = [line for line in shown["description"].splitlines() if line[:1].isdigit()]
+        assert len(listed) == len(request["actions"]) > 1  # ...whose description lists every action
+
+        edit = {"type": "edit", "edited_action": {"name": "apply_proposal", "args": {}}}
+        again = served.invoke(Command(resume={"decisions": [edit]}), cfg)["__interrupt__"][0].value
+        assert again["action_requests"][0]["description"].startswith("Your last answer was refused:")
+
+        done = served.invoke(Command(resume={"decisions": [{"type": "approve"}]}), cfg)
+        assert done["report"]["status"] in ("applied", "partially_applied"), done["report"]
+        assert done["report"]["decided_by"] == "chatui:pm"
+    finally:
+        chat_runtime.close_process_runtime()
