@@ -36,6 +36,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m evals.bench_asana_read
 	$(BIN)/python -m evals.bench_planner
+	$(BIN)/python -m evals.bench_api_latency
+	$(BIN)/python -m evals.soak_approvals --proposals 200
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

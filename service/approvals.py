@@ -19,11 +19,12 @@ from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime
 from tools.asana.errors import is_transient
-from tools.errors import SprintpilotError, UserError
+from tools.errors import SprintpilotError, UpstreamError, UserError
 
 
-class ApplyInterrupted(SprintpilotError):
-    """Approved work stopped on a transient fault; the ledger lets it resume without duplicates."""
+class ApplyInterrupted(UpstreamError):
+    """Approved work stopped on a transient Asana fault; the ledger lets it resume without
+    duplicates (the API answers 503 with the hint; the decision itself is recorded)."""
 
     http_status = 503
 
@@ -309,7 +310,7 @@ class Closed:
     reason: str
 
 
-def close_stale(rt: Runtime, *, now: datetime | None = None) -> list[Closed]:
+def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = True) -> list[Closed]:
     """Close what nobody will decide any more: approvals past their due time (expired), and an
     older waiting proposal of the same agent and scope once a newer one waits (superseded).
 
@@ -331,7 +332,7 @@ def close_stale(rt: Runtime, *, now: datetime | None = None) -> list[Closed]:
         scope = record.proposal.scope
         key = (record.agent, scope.workspace_gid, tuple(sorted(scope.project_gids)))
         created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
-        if newest[key] != record.id:
+        if supersede and newest[key] != record.id:
             status: Literal["expired", "superseded"] = "superseded"
             who, reason = SUPERSEDED_BY, f"superseded by the newer proposal {newest[key][:12]}"
         elif moment - created > due:
