@@ -116,3 +116,38 @@ def test_ctrl_c_in_the_middle_of_automatic_writes_is_finished_by_the_sweep(
         )
         assert max(markers.values()) == 1
         assert resume_interrupted(rt) == []
+
+
+def test_ctrl_c_while_a_chat_approval_applies_is_finished_by_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat apply stopped by Ctrl-C used to stay "applying" for ever."""
+    from service.chat_runtime import chat_session
+
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    with open_runtime(settings) as rt:
+        session = chat_session(rt, "pm-9", "alice")
+        list(session.send("plan Product Backlog capacity 20"))
+        pending_request_ = session.pending()
+        assert pending_request_ is not None
+        real = rt.asana.add_task_to_project
+        calls = {"n": 0}
+
+        def interrupted(*args: object, **kwargs: object) -> None:
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise KeyboardInterrupt
+            real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(rt.asana, "add_task_to_project", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            list(session.send("approve"))
+        monkeypatch.setattr(rt.asana, "add_task_to_project", real)
+        (record,) = rt.repo.list_proposals(status="approved")
+
+        assert [pid for pid, _ in resume_interrupted(rt)] == [record.id]
+        final = rt.repo.get_proposal(record.id)
+        assert final is not None and final.status == "applied", final.status
+        sprint = rt.asana.find_project(rt.resolve_workspace(), "Sprint 24")
+        tasks = [t.gid for t in rt.asana.project_tasks(sprint.gid)]
+        assert len(tasks) == len(set(tasks)) > 3
