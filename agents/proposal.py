@@ -95,6 +95,10 @@ class Proposal(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     model: str = "offline"
     prompts: list[PromptRef] = Field(default_factory=list)
+    # What the proposal is about, when a newer proposal about the same thing replaces it (e.g.
+    # "sprint-plan:<backlog gid>"): a newer waiting one supersedes an older one. None: never
+    # superseded (e.g. two DoD reviews of different tasks in one project are both kept).
+    subject: str | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def digest(self) -> str:

@@ -312,7 +312,8 @@ class Closed:
 
 def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = True) -> list[Closed]:
     """Close what nobody will decide any more: approvals past their due time (expired), and an
-    older waiting proposal of the same agent and scope once a newer one waits (superseded).
+    older waiting proposal about the same subject (`Proposal.subject`, e.g. the next sprint of
+    one backlog) once a newer one waits (superseded).
 
     Each is resumed with "reject all" by a system identity, so nothing of it is applied, its
     approval task is closed with a comment, and the audit says why; then its status is set.
@@ -320,19 +321,18 @@ def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = T
     moment = now or rt.context().now()
     due = timedelta(hours=rt.settings.approval_due_hours)
     waiting = pending(rt)
-    newest: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    newest: dict[tuple[str, str, str], str] = {}
     for item in sorted(waiting, key=lambda i: i.proposal.created_at):
-        scope = item.proposal.proposal.scope
-        newest[(item.proposal.agent, scope.workspace_gid, tuple(sorted(scope.project_gids)))] = (
-            item.proposal.id
-        )
+        body = item.proposal.proposal
+        if body.subject:
+            newest[(body.agent, body.scope.workspace_gid, body.subject)] = item.proposal.id
     closed: list[Closed] = []
     for item in waiting:
         record = item.proposal
-        scope = record.proposal.scope
-        key = (record.agent, scope.workspace_gid, tuple(sorted(scope.project_gids)))
+        body = record.proposal
+        key = (body.agent, body.scope.workspace_gid, body.subject or "")
         created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
-        if supersede and newest[key] != record.id:
+        if supersede and body.subject and newest[key] != record.id:
             status: Literal["expired", "superseded"] = "superseded"
             who, reason = SUPERSEDED_BY, f"superseded by the newer proposal {newest[key][:12]}"
         elif moment - created > due:

@@ -244,6 +244,8 @@ def make_proposal(
         agent="planner",
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.backlog.gid]),
         title=f"Approve {sprint_name} backlog",
+        # One next sprint per backlog: a newer plan replaces a waiting older one.
+        subject=f"sprint-plan:{inputs.backlog.gid}",
         summary_markdown=summary,
         evidence=evidence(plan, inputs),
         actions=build_actions(plan, inputs, sprint_name, window, summary),

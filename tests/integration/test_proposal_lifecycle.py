@@ -57,3 +57,24 @@ def test_an_approval_past_its_due_time_expires(tmp_path: Path) -> None:
         assert rt.repo.get_proposal(plan["id"]).status == "expired"  # type: ignore[union-attr]
         _closed_with(rt, plan["task"], "expired")
         assert pending(rt) == []
+
+
+def test_proposals_about_different_things_in_one_project_are_not_superseded(tmp_path: Path) -> None:
+    """Only a proposal about the same subject (the next sprint of one backlog) replaces another:
+    two waiting changes of different tasks in one project both stay."""
+    from evals.soak_approvals import SOAK, soak_specialist
+    from graphs.registry import SpecialistRegistry
+
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    with open_runtime(settings, registry=SpecialistRegistry([soak_specialist()])) as rt:
+        backlog = rt.asana.find_project(rt.resolve_workspace(), "Product Backlog")
+        tasks = [t.gid for t in rt.asana.project_tasks(backlog.gid) if not t.completed][:2]
+        ctx = rt.context(
+            actor="agent:soak", approver_gid=rt.approver_for(rt.resolve_workspace(), backlog.gid)
+        )
+        for n, task in enumerate(tasks):
+            args = {"task": task, "field": "due_on", "value": f"2027-02-0{n + 1}", "n": n}
+            start_run(rt.graph, ctx, uuid.uuid4().hex, {"agent": SOAK, "args": args})
+        assert len(pending(rt)) == 2
+        assert close_stale(rt) == []
+        assert len(pending(rt)) == 2
