@@ -140,7 +140,7 @@ def compute_forecast(
     availability: dict[str, float] | None = None,
     seed: int = 0,
 ) -> ForecastResult:
-    history: list[float | None] = [s.record.completed_points for s in inputs.sprints]
+    history: list[float | None] = [s.record.completed_points for s in inputs.history]
     start, end = next_sprint_window(inputs.sprints, today)
     sprint_days = (end - start).days + 1
     nxt = velocity_forecast(history, 1, seed=seed)
@@ -164,7 +164,7 @@ def compute_forecast(
     )
     return ForecastResult(
         history=history,
-        history_names=[s.record.name for s in inputs.sprints],
+        history_names=[s.record.name for s in inputs.history],
         next_sprint=nxt,
         start=start,
         sprint_days=sprint_days,

@@ -45,7 +45,7 @@ def run_forecast(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
 
     args = ForecastArgs.model_validate(raw_args)
     workspace = ctx.resolve_workspace(args.workspace)
-    inputs = read_planning_inputs(ctx.asana, workspace, args.project)  # type: ignore[arg-type]
+    inputs = read_planning_inputs(ctx.asana, workspace, args.project, today=ctx.now().date())  # type: ignore[arg-type]
     result = compute_forecast(
         inputs,
         scope=args.scope,

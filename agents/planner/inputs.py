@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.asana.field_names import BUSINESS_VALUE, EFFORT, PRIORITY, SPRINT, STATUS, STORY_POINTS
 from tools.asana.models import Project, Task, User
 from tools.planning.models import BacklogItem, Person, SprintRecord
+from tools.planning.phase import SprintPhase, sprint_phase
 
 SPRINT_NAME = re.compile(r"^\s*sprint\s+(\d+)\s*$", re.IGNORECASE)
 DEFAULT_SPRINT_DAYS = 14
@@ -29,6 +30,7 @@ class PastSprint(BaseModel):
     number: int
     project: Project
     record: SprintRecord
+    phase: SprintPhase = "finished"
 
 
 class PlanningInputs(BaseModel):
@@ -49,6 +51,11 @@ class PlanningInputs(BaseModel):
     @property
     def next_sprint_number(self) -> int:
         return max((s.number for s in self.sprints), default=0) + 1
+
+    @property
+    def history(self) -> list[PastSprint]:
+        """Finished sprints only: what velocity and forecasts may learn from."""
+        return [s for s in self.sprints if s.phase == "finished"]
 
 
 def to_backlog_item(task: Task) -> BacklogItem:
@@ -175,7 +182,10 @@ def read_planning_inputs(
     backlog_ref: str,
     *,
     availability: dict[str, float] | None = None,
+    today: date | None = None,
 ) -> PlanningInputs:
+    """`today` decides each sprint's phase (default: the UTC date now)."""
+    day = today or datetime.now(UTC).date()
     backlog = asana.find_project(workspace_gid, backlog_ref)
     tasks = [t for t in asana.project_tasks(backlog.gid) if not t.parent and t.resource_subtype != "approval"]
     present = {cf.name for t in tasks for cf in t.custom_fields if cf.name}
@@ -186,7 +196,14 @@ def read_planning_inputs(
     for number, project in past_sprint_projects(asana.projects(workspace_gid, archived=None), backlog.gid):
         ptasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
         sprint_tasks.extend(ptasks)
-        sprints.append(PastSprint(number=number, project=project, record=sprint_record(project, ptasks)))
+        sprints.append(
+            PastSprint(
+                number=number,
+                project=project,
+                record=sprint_record(project, ptasks),
+                phase=sprint_phase(project, day),
+            )
+        )
     users = asana.users(workspace_gid)
     people = people_from_history(users, sprint_tasks, bot_gid, availability or {})
     items = [to_backlog_item(t) for t in tasks]

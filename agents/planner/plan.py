@@ -50,9 +50,9 @@ def compute_plan(
     f = Formula(formula or DEFAULT_FORMULA)
     open_items = [it for it in inputs.items if not it.is_done]
     scores = {s.gid: s for s in score_items(open_items, f, today=today)}
-    stats = velocity_stats([s.record for s in inputs.sprints])
+    stats = velocity_stats([s.record for s in inputs.history])
     cap = resolve_capacity(stats, override=capacity_override, people=inputs.people)
-    history = [s.record.completed_points for s in inputs.sprints]
+    history = [s.record.completed_points for s in inputs.history]
     forecast = velocity_forecast(history) if history else None
     if cap.source == "velocity" and forecast is not None:
         # Capacity from the forecast's median: whole points, so the plan is a coin-flip commitment
@@ -93,7 +93,5 @@ def compute_plan(
         assignment=assignment,
         unestimated=[it.gid for it in open_items if it.points is None],
         forecast=forecast,
-        completion_probability=(
-            completion_probability(history, selection.total_points) if history else None
-        ),
+        completion_probability=(completion_probability(history, selection.total_points) if history else None),
     )

@@ -225,7 +225,8 @@ def evidence(plan: SprintPlan, inputs: PlanningInputs) -> dict[str, Any]:
         "completion_probability": plan.completion_probability,
         "missing_fields": inputs.missing_fields,
         "backlog_items_read": len(inputs.items),
-        "past_sprints": [s.record.model_dump(mode="json") for s in inputs.sprints],
+        # Finished sprints only: a planned or active sprint is not velocity history.
+        "past_sprints": [s.record.model_dump(mode="json") for s in inputs.history],
     }
 
 

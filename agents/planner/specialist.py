@@ -36,7 +36,13 @@ class PlannerArgs(BaseModel):
 def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     args = PlannerArgs.model_validate(raw_args)
     workspace = ctx.resolve_workspace(args.workspace)
-    inputs = read_planning_inputs(ctx.asana, workspace, args.project, availability=args.availability)  # type: ignore[arg-type]
+    inputs = read_planning_inputs(
+        ctx.asana,  # type: ignore[arg-type]
+        workspace,
+        args.project,
+        availability=args.availability,
+        today=ctx.now().date(),
+    )
     today = ctx.now().date()
     plan = compute_plan(
         inputs,
