@@ -99,7 +99,10 @@ def _owner(theme: Theme, inputs: RetroInputs, texts: list[TextRef]) -> str | Non
 
 def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef]) -> list[ProposedAction]:
     length = (inputs.window.end_on - inputs.window.start_on).days + 1
-    due = inputs.window.end_on + timedelta(days=length)  # by the end of the next sprint
+    # By the end of the next sprint; a retro run late still gives a full sprint from today.
+    due = inputs.window.end_on + timedelta(days=length)
+    if inputs.today is not None:
+        due = max(due, inputs.today + timedelta(days=length))
     out: list[ProposedAction] = []
     problems = sorted(
         (t for t in a.themes if t.kind == "problem" and t.name in REMEDIES),

@@ -57,6 +57,17 @@ class RetroInputs(BaseModel):
     process_project: Project | None = None
     people: dict[str, str] = Field(default_factory=dict)
     scrum_master_gid: str | None = None
+    # The day the retro runs: action items are due after it, never in the past.
+    today: date | None = None
+
+
+# sprintpilot's own comments are not the team's voice: never evidence for sentiment or themes.
+OWN_COMMENT_TAG = "[AI Proposal]"
+
+
+def is_own_comment(story: Story, bot_gid: str | None) -> bool:
+    by_bot = bot_gid is not None and story.created_by is not None and story.created_by.gid == bot_gid
+    return by_bot or (story.text or "").lstrip().startswith(OWN_COMMENT_TAG)
 
 
 def _date(value: object) -> date | None:
@@ -73,7 +84,13 @@ def _date(value: object) -> date | None:
     return None
 
 
-def to_item(task: Task, stories: list[Story], project: Project, section_names: dict[str, str]) -> RetroItem:
+def to_item(
+    task: Task,
+    stories: list[Story],
+    project: Project,
+    section_names: dict[str, str],
+    bot_gid: str | None = None,
+) -> RetroItem:
     """Map one sprint task and its stories; only structured story fields choose what they mean."""
     transitions: list[Transition] = []
     dues: list[DueChange] = []
@@ -84,6 +101,8 @@ def to_item(task: Task, stories: list[Story], project: Project, section_names: d
             continue
         sub = s.resource_subtype or ""
         if sub == "comment_added" and s.text:
+            if is_own_comment(s, bot_gid):
+                continue
             who = s.created_by.name if s.created_by else None
             comments.append(Comment(at=s.created_at, author=who, text=s.text, task_gid=task.gid))
         elif sub == "section_changed" and s.new_section is not None:
@@ -179,7 +198,8 @@ def read_retro_inputs(
                 for ref in (s.old_section, s.new_section):
                     if ref is not None and ref.name:
                         section_names.setdefault(ref.gid, ref.name)
-    items = [to_item(t, stories.get(t.gid, []), project, section_names) for t in tasks]
+    bot = asana.me().gid
+    items = [to_item(t, stories.get(t.gid, []), project, section_names, bot) for t in tasks]
     previous = []
     previous_texts: dict[str, list[tuple[str, str | None, str | None]]] = {}
     number = next((n for n, p in sprints if p.gid == project.gid), None)
@@ -205,12 +225,11 @@ def read_retro_inputs(
             texts += [
                 (s.text, t.gid, t.name)
                 for s in pst.get(t.gid, [])
-                if s.resource_subtype == "comment_added" and s.text
+                if s.resource_subtype == "comment_added" and s.text and not is_own_comment(s, bot)
             ]
         previous_texts[p.name or p.gid] = texts
     process = next((p for p in projects if (p.name or "") == PROCESS_PROJECT), None)
     users = asana.users(workspace_gid)
-    bot = asana.me().gid
     backlog = next((p for p in projects if (p.name or "") == "Product Backlog"), None)
     return RetroInputs(
         workspace_gid=workspace_gid,
@@ -223,4 +242,5 @@ def read_retro_inputs(
         process_project=process,
         people={u.gid: u.name or u.gid for u in users if u.gid != bot},
         scrum_master_gid=backlog.owner.gid if backlog is not None and backlog.owner is not None else None,
+        today=today,
     )

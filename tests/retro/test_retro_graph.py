@@ -76,3 +76,43 @@ def test_retro_cli_command_runs_on_the_embedded_sandbox(
     payload = json.loads(res.output)
     assert payload["status"] == "awaiting_approval"
     assert {r["name"] for r in payload["approval_request"]["action_requests"]} == {"create_task"}
+
+
+def test_retro_ignores_its_own_comments_and_dates_actions_after_today(tmp_path: Path) -> None:
+    """Issue 16 reproduction 6: themes quoted sprintpilot's own `[AI Proposal]` comments, and a
+    retro run after the next sprint had ended proposed action items already overdue."""
+    from datetime import UTC, date, datetime
+
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    registry = SpecialistRegistry([planner_specialist(), retro_specialist()])
+    today = date(2026, 12, 20)  # Sprint 23 ended 2026-11-20; the sprint after it by 2026-12-04
+    with open_runtime(settings, registry=registry) as rt:
+        ws = rt.resolve_workspace()
+        sprint = rt.asana.find_project(ws, "Sprint 23")
+        tasks = [t.gid for t in rt.asana.project_tasks(sprint.gid)][:3]
+        for gid in tasks:  # what the stand-up's nudges look like, posted by the bot
+            rt.asana.add_comment(
+                gid, "[AI Proposal] Hi, a heads-up: estimates and scope creep again, blocked"
+            )
+
+        def retro() -> dict:  # type: ignore[type-arg]
+            now = datetime(today.year, today.month, today.day, 9, tzinfo=UTC)
+            ctx = rt.context(
+                actor="agent:retro", approver_gid=rt.approver_for(ws, "Product Backlog"), now=lambda: now
+            )
+            out = start_run(
+                rt.graph, ctx, uuid.uuid4().hex, {"agent": "retro", "args": {"project": "Sprint 23"}}
+            )
+            assert out.interrupt is not None
+            record = find_proposal(rt, out.interrupt["proposal_id"])
+            return record.proposal.model_dump(mode="json")
+
+        proposal = retro()
+        quoted = str(proposal["evidence"]) + proposal["summary_markdown"]
+        assert "[AI Proposal]" not in quoted and "a heads-up" not in quoted
+        dues = [
+            a["params"]["due_on"]
+            for a in proposal["actions"]
+            if a["kind"] == "create_task" and "due_on" in a["params"] and a["params"].get("assignee")
+        ]
+        assert dues and all(date.fromisoformat(d) > today for d in dues)
