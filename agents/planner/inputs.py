@@ -47,6 +47,8 @@ class PlanningInputs(BaseModel):
     sprints: list[PastSprint]
     missing_fields: list[str] = Field(default_factory=list)
     bot_gid: str | None = None
+    # Open tasks already in a planned or active sprint: never picked again (no double-booking).
+    committed_gids: set[str] = Field(default_factory=set)
 
     @property
     def next_sprint_number(self) -> int:
@@ -193,16 +195,15 @@ def read_planning_inputs(
     bot_gid = asana.me().gid
     sprints: list[PastSprint] = []
     sprint_tasks: list[Task] = []
+    committed: set[str] = set()
     for number, project in past_sprint_projects(asana.projects(workspace_gid, archived=None), backlog.gid):
         ptasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
         sprint_tasks.extend(ptasks)
+        phase = sprint_phase(project, day)
+        if phase != "finished":
+            committed |= {t.gid for t in ptasks if not t.completed}
         sprints.append(
-            PastSprint(
-                number=number,
-                project=project,
-                record=sprint_record(project, ptasks),
-                phase=sprint_phase(project, day),
-            )
+            PastSprint(number=number, project=project, record=sprint_record(project, ptasks), phase=phase)
         )
     users = asana.users(workspace_gid)
     people = people_from_history(users, sprint_tasks, bot_gid, availability or {})
@@ -218,4 +219,5 @@ def read_planning_inputs(
         sprints=sprints,
         missing_fields=missing,
         bot_gid=bot_gid,
+        committed_gids=committed,
     )

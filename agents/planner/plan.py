@@ -48,7 +48,10 @@ def compute_plan(
     time_limit_s: float = 5.0,
 ) -> SprintPlan:
     f = Formula(formula or DEFAULT_FORMULA)
-    open_items = [it for it in inputs.items if not it.is_done]
+    # Work committed to a planned or active sprint is not a candidate; depending on it is fine
+    # (it happens in the earlier sprint), so it counts as done for precedence.
+    candidates = [it for it in inputs.items if it.gid not in inputs.committed_gids]
+    open_items = [it for it in candidates if not it.is_done]
     scores = {s.gid: s for s in score_items(open_items, f, today=today)}
     stats = velocity_stats([s.record for s in inputs.history])
     cap = resolve_capacity(stats, override=capacity_override, people=inputs.people)
@@ -68,10 +71,10 @@ def compute_plan(
             }
         )
     selection = select(
-        inputs.items,
+        candidates,
         cap.capacity,
         scores=list(scores.values()),
-        done_gids=inputs.done_gids,
+        done_gids=inputs.done_gids | inputs.committed_gids,
         exclude_blocked=exclude_blocked,
         time_limit_s=time_limit_s,
     )

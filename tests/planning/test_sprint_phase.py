@@ -73,3 +73,44 @@ def test_an_approved_sprint_that_has_not_started_is_not_velocity_history(tmp_pat
         assert [s["name"] for s in second.proposal.evidence["past_sprints"]] == history
         assert "Sprint 24" not in history
         assert all(s["completed_points"] > 0 for s in second.proposal.evidence["past_sprints"])
+
+
+@pytest.mark.integration
+def test_plan_approve_plan_never_double_books(tmp_path: Path) -> None:
+    """Issue 16 reproduction 1: 21 of 21 tasks of Sprint 24 were picked again for Sprint 25."""
+    with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
+        ws = rt.resolve_workspace()
+
+        def plan_and_approve() -> set[str]:
+            ctx = rt.context(
+                actor="agent:planner", approver_gid=rt.approver_for(ws, "Product Backlog"), now=lambda: NOW
+            )
+            thread = uuid.uuid4().hex
+            out = start_run(
+                rt.graph, ctx, thread, {"agent": "planner", "args": {"project": "Product Backlog"}}
+            )
+            assert out.interrupt is not None
+            done = resume_run(
+                rt.graph,
+                rt.context(now=lambda: NOW),
+                thread,
+                [{"type": "approve"}],
+                "po",
+                out.interrupt["digest"],
+            )
+            assert done.report is not None and done.report["status"] == "applied", done.report
+            record = rt.repo.get_proposal(out.interrupt["proposal_id"])
+            assert record is not None
+            return {
+                a.target for a in record.proposal.actions if a.kind.value == "add_to_project" and a.target
+            }
+
+        first, second = plan_and_approve(), plan_and_approve()
+        assert first and second and not first & second
+        for gid in first:  # each planned task sits in exactly one sprint project
+            sprints = [
+                m.project.name
+                for m in rt.asana.task(gid).memberships
+                if m.project and (m.project.name or "").startswith("Sprint")
+            ]
+            assert len(sprints) == 1, (gid, sprints)
