@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from agents.proposal import Proposal
 from graphs.context import RunContext, current_thread_id
 from graphs.governance import add_governance
+from graphs.project_kind import check_project_kind
 from graphs.registry import Specialist, SpecialistRegistry
 from graphs.state import RunState, request_of
 from tools.asana.errors import AsanaError, is_transient
@@ -72,6 +73,7 @@ def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistN
     def run_specialist(state: RunState, runtime: Runtime[RunContext]) -> Command[SpecialistNext]:
         request = request_of(state)
         try:
+            check_project_kind(spec, dict(request.args), runtime.context)
             proposal = spec.run(dict(request.args), runtime.context)
             if not isinstance(proposal, Proposal):
                 proposal = Proposal.model_validate(proposal)

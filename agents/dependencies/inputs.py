@@ -14,7 +14,6 @@ implicit on the node and is never written back to Asana.
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import replace
 from datetime import date
@@ -27,8 +26,7 @@ from tools.asana.models import Project, Task
 from tools.dependencies.calendar import working_days_inclusive
 from tools.dependencies.durations import DEFAULT_POINTS_PER_PERSON_DAY, points_per_person_day
 from tools.dependencies.models import TaskNode
-
-SPRINT_NAME = re.compile(r"^\s*sprint\s+\d+\s*$", re.IGNORECASE)
+from tools.planning.phase import SPRINT_NAME
 
 
 class DependencyReader(Protocol):

@@ -93,5 +93,5 @@ def forecast_specialist() -> Specialist:
         args_model=ForecastArgs,
         verbs=("forecast",),
         expects=Target("project", "project", help="delivery forecast"),
-        project_kind="backlog",
+        project_kind="any",  # a backlog, or a sprint's remaining scope
     )

@@ -6,7 +6,6 @@ metadata calls (projects, users, the backlog project itself). No per-task reads.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -16,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.asana.field_names import BUSINESS_VALUE, EFFORT, PRIORITY, SPRINT, STATUS, STORY_POINTS
 from tools.asana.models import Project, Task, User
 from tools.planning.models import BacklogItem, Person, SprintRecord
-from tools.planning.phase import SprintPhase, sprint_phase
+from tools.planning.phase import SPRINT_NAME, SprintPhase, has_ended, sprint_phase
 
-SPRINT_NAME = re.compile(r"^\s*sprint\s+(\d+)\s*$", re.IGNORECASE)
 DEFAULT_SPRINT_DAYS = 14
 
 PLANNING_FIELDS = (STORY_POINTS, BUSINESS_VALUE, EFFORT, PRIORITY, STATUS, SPRINT)
@@ -31,6 +29,7 @@ class PastSprint(BaseModel):
     project: Project
     record: SprintRecord
     phase: SprintPhase = "finished"
+    ended: bool = True  # finished, or on its last day (see tools.planning.phase.has_ended)
 
 
 class PlanningInputs(BaseModel):
@@ -56,8 +55,8 @@ class PlanningInputs(BaseModel):
 
     @property
     def history(self) -> list[PastSprint]:
-        """Finished sprints only: what velocity and forecasts may learn from."""
-        return [s for s in self.sprints if s.phase == "finished"]
+        """Sprints that have ended: what velocity and forecasts may learn from."""
+        return [s for s in self.sprints if s.ended]
 
 
 def to_backlog_item(task: Task) -> BacklogItem:
@@ -199,11 +198,17 @@ def read_planning_inputs(
     for number, project in past_sprint_projects(asana.projects(workspace_gid, archived=None), backlog.gid):
         ptasks = [t for t in asana.project_tasks(project.gid) if not t.parent]
         sprint_tasks.extend(ptasks)
-        phase = sprint_phase(project, day)
-        if phase != "finished":
+        phase, ended = sprint_phase(project, day), has_ended(project, day)
+        if not ended:  # on a sprint's last day its open tasks are carry-over candidates again
             committed |= {t.gid for t in ptasks if not t.completed}
         sprints.append(
-            PastSprint(number=number, project=project, record=sprint_record(project, ptasks), phase=phase)
+            PastSprint(
+                number=number,
+                project=project,
+                record=sprint_record(project, ptasks),
+                phase=phase,
+                ended=ended,
+            )
         )
     users = asana.users(workspace_gid)
     people = people_from_history(users, sprint_tasks, bot_gid, availability or {})

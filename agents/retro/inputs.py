@@ -14,9 +14,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.planner.inputs import SPRINT_NAME, past_sprint_projects
+from agents.planner.inputs import past_sprint_projects
 from tools.asana.field_names import STATUS, STORY_POINTS
 from tools.asana.models import Project, Story, Task, User
+from tools.planning.phase import SPRINT_NAME
 from tools.retro.models import Comment, DueChange, RetroItem, SprintWindow, Transition
 
 RETRO_TASK_PREFIX = "Sprint Retro"

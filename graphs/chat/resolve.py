@@ -50,7 +50,7 @@ class Resolver:
         if not ref:
             raise ChatError("name a project")
         try:
-            project = self.ctx.asana.find_project(self.workspace, ref)  # type: ignore[attr-defined]
+            project = self.ctx.asana.find_project(self.workspace, ref)
         except NotFound as err:
             raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
         except AsanaError as err:

@@ -18,8 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from agents.proposal import Proposal
 from graphs.chat.resolve import ChatError, Resolver
+from graphs.project_kind import check_project_kind
 from graphs.registry import Specialist, SpecialistRegistry
 from prompts.loader import fence
+from tools.errors import UserError
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -86,10 +88,11 @@ def run_tool(tool: SpecialistTool, raw_args: Any, ctx: RunContext) -> Proposal:
     args = tool.validate(raw_args)
     check_scope(args, ctx)
     try:
+        check_project_kind(tool.spec, dict(args), ctx)
         proposal = tool.spec.run(dict(args), ctx)
     except ChatError:
         raise
-    except (LookupError, ValueError) as err:
+    except (LookupError, ValueError, UserError) as err:
         raise ChatError(f"{tool.name}: {err}") from None
     return proposal if isinstance(proposal, Proposal) else Proposal.model_validate(proposal)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly, report_message
 
 
 @friendly
@@ -36,6 +36,9 @@ def standup(
             args={"nudge": not no_nudges},
         )
         record = rt.repo.get_proposal(result.proposal_id) if result.proposal_id else None
+    if result.status == "error" and not as_json:
+        report_message(str((result.report or {}).get("error") or "the stand-up failed"))
+        raise typer.Exit(1)
     if as_json:
         payload = {
             "project": result.project_gid,
@@ -45,6 +48,8 @@ def standup(
             "report": result.report,
         }
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
+        if result.status == "error":
+            raise typer.Exit(1)
         return
     if result.status == "already_done":
         typer.echo(f"Stand-up for {result.day} already done (thread {result.thread_id}); nothing written.")

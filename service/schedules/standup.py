@@ -58,6 +58,8 @@ def run_daily_standup(
     with thread_lock(rt.engine, thread_id, wait_s=lock_wait_s):
         # A thread stopped by a transient Asana error is continued, never counted as done.
         how, outcome = run_once(rt.graph, ctx, thread_id, request)
+    if how == "finished" and outcome.status == "error":
+        return StandupResult(gid, day.isoformat(), thread_id, "error", outcome.report)
     if how in ("finished", "waiting"):
         return StandupResult(gid, day.isoformat(), thread_id, "already_done")
     report = outcome.report or {}

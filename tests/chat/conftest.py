@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +43,23 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
 
 
+# The last day of the seeded Sprint 23 (2026-11-09 → 2026-11-20): the stand-up's sprint is active
+# and the retro's has ended, whatever the real date is.
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def on_sprint_23s_last_day(runtime: Runtime) -> Runtime:
+    """Every run context of `runtime` reads the clock as NOW (the chat builds its own contexts)."""
+    context = runtime.context
+
+    def pinned(**kw: Any) -> Any:
+        return context(**{"now": lambda: NOW, **kw})
+
+    runtime.context = pinned  # type: ignore[method-assign]
+    return runtime
+
+
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
     with open_runtime(settings, registry=chat_registry()) as runtime:
-        yield runtime
+        yield on_sprint_23s_last_day(runtime)

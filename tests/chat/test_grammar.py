@@ -15,6 +15,7 @@ from graphs.registry import Specialist, SpecialistRegistry
 from service.chat_runtime import chat_session
 from service.runtime import Runtime, default_registry, open_runtime
 from service.settings import Settings
+from tests.chat.conftest import on_sprint_23s_last_day
 
 # The grammar of every shipped specialist (what the chat of a default runtime understands).
 parse = Grammar.from_registry(default_registry()).parse
@@ -132,6 +133,7 @@ def _recording_registry(calls: list[tuple[str, dict]]) -> SpecialistRegistry:
 def test_every_command_reaches_its_specialist_with_resolved_gids(settings: Settings) -> None:
     calls: list[tuple[str, dict]] = []
     with open_runtime(settings, registry=_recording_registry(calls)) as rt:
+        on_sprint_23s_last_day(rt)
         session = chat_session(rt, "t-grammar", "alice")
         backlog = rt.asana.find_project(rt.allowed_workspaces()[0], "Product Backlog").gid
         task = "1200000000000155"  # "Add rate limiting to the home feed API"

@@ -33,7 +33,7 @@ def _sprint(start: str | None, due: str | None, completed: bool = False) -> Simp
         (_sprint("2026-11-23", "2026-12-04"), "planned"),
         (_sprint("2026-11-09", "2026-11-25"), "active"),
         (_sprint("2026-11-09", "2026-11-20"), "finished"),
-        (_sprint("2026-11-09", "2026-11-21"), "finished"),  # its last day: the next one is planned
+        (_sprint("2026-11-09", "2026-11-21"), "active"),  # its last day (has_ended: True)
         (_sprint("2026-11-09", "2026-11-25", completed=True), "finished"),
         (_sprint(None, None), "finished"),
     ],
