@@ -162,7 +162,7 @@ def settle_answer(
         goto="apply",
         update={
             "proposal": accepted.proposal.model_dump(mode="json"),
-            "verdicts": [v.model_dump() for v in accepted.verdicts],
+            "verdicts": [v.model_dump(mode="json") for v in accepted.verdicts],
             "decisions": {str(i): d.model_dump(mode="json") for i, d in accepted.by_index.items()},
             "decided_by": accepted.decided_by,
         },

@@ -236,7 +236,10 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
             },
         )
     )
-    return {"proposal": proposal.model_dump(mode="json"), "verdicts": [v.model_dump() for v in verdicts]}
+    return {
+        "proposal": proposal.model_dump(mode="json"),
+        "verdicts": [v.model_dump(mode="json") for v in verdicts],
+    }
 
 
 def annotate(proposal: Proposal, verdicts: list[Verdict]) -> Proposal:

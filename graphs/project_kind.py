@@ -32,7 +32,8 @@ def check_project_kind(spec: Specialist, args: dict[str, Any], ctx: RunContext) 
     workspace = args.get("workspace") if isinstance(args.get("workspace"), str) else None
     project = ctx.asana.find_project(ctx.resolve_workspace(workspace), ref)
     name = project.name or project.gid
-    sprint = is_sprint_name(project.name)
+    # A sprint is named "Sprint N" or has a sprint window (recorded sprints carry other names).
+    sprint = is_sprint_name(project.name) or (project.start_on is not None and project.due_on is not None)
     today = ctx.now().date()
     if kind == "backlog":
         if sprint:
