@@ -99,10 +99,19 @@ def show_report(report: dict[str, Any] | None) -> None:
         console.print(str(report["message"]))
 
 
-def finish_run(outcome: Any, thread_id: str, calls: Any, *, as_json: bool, approve_hint: str) -> None:
+def finish_run(
+    outcome: Any,
+    thread_id: str,
+    calls: Any,
+    *,
+    as_json: bool,
+    approve_hint: str,
+    answer: dict[str, Any] | None = None,
+) -> None:
     """Print a run's outcome the same way for every agent command; exit 1 when the run failed.
 
-    `approve_hint` follows the approval table; `{pid}` in it becomes the short proposal id.
+    `answer` (the proposal's summary and evidence) comes first: what the agent found, then what it
+    wrote or asks to write. `approve_hint` follows the approval table; `{pid}` becomes the id.
     """
     import dataclasses
 
@@ -114,6 +123,7 @@ def finish_run(outcome: Any, thread_id: str, calls: Any, *, as_json: bool, appro
             "status": outcome.status,
             "approval_request": outcome.interrupt,
             "report": outcome.report,
+            "answer": answer,
             "asana_calls": dataclasses.asdict(calls),
         }
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
@@ -128,4 +138,6 @@ def finish_run(outcome: Any, thread_id: str, calls: Any, *, as_json: bool, appro
         pid = str(outcome.interrupt.get("proposal_id", ""))[:12]
         console.print("\n" + approve_hint.format(pid=pid))
     else:
+        if answer is not None and answer.get("summary_markdown"):
+            console.print(Markdown(str(answer["summary_markdown"])))
         show_report(outcome.report)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
+from rich.markdown import Markdown
 
 from service.cli import render
 from service.cli.errors import report_message
@@ -58,6 +59,17 @@ class AgentRun:
         pid = self.proposal_id()
         record = self.rt.repo.get_proposal(pid) if pid else None
         return record.proposal if record is not None else None
+
+    def answer(self) -> dict[str, Any] | None:
+        """What the agent found (its summary and the numbers behind it), shown before the actions."""
+        proposal = self.proposal()
+        if proposal is None:
+            return None
+        return {
+            "summary_markdown": proposal.summary_markdown,
+            "evidence": proposal.evidence,
+            "engine": proposal.model,
+        }
 
     def calls(self) -> dict[str, Any]:
         """This process's Asana calls so far (reads, writes, retries, per method)."""
@@ -134,7 +146,12 @@ def run_specialist_command(
             show(run)
             return
         render.finish_run(
-            outcome, thread_id, rt.asana.calls.snapshot(), as_json=as_json, approve_hint=approve_hint
+            outcome,
+            thread_id,
+            rt.asana.calls.snapshot(),
+            as_json=as_json,
+            approve_hint=approve_hint,
+            answer=run.answer(),
         )
 
 
@@ -145,7 +162,10 @@ def print_report(run: AgentRun) -> None:
     import typer
 
     report = run.outcome.report or {}
+    answer = run.answer()
     if run.as_json:
-        typer.echo(json.dumps(report, indent=2, default=str))
+        typer.echo(json.dumps({**report, "answer": answer}, indent=2, default=str))
         return
-    typer.echo(str(report.get("markdown") or report.get("error") or run.outcome.status))
+    if answer is not None and answer["summary_markdown"]:
+        console.print(Markdown(str(answer["summary_markdown"])))
+    render.show_report(report)

@@ -99,7 +99,7 @@ def test_the_helper_runs_the_specialist_and_renders_the_outcome(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["status"] == "done" and len(out["thread_id"]) == 32
-    assert set(out) == {"thread_id", "status", "approval_request", "report", "asana_calls"}
+    assert set(out) == {"thread_id", "status", "approval_request", "report", "answer", "asana_calls"}
 
     shown: list[run_agent.AgentRun] = []
     app = _app(lambda: {"word": "there"}, actor="cli:echo", thread_prefix="echo", show=shown.append)
@@ -135,3 +135,19 @@ def test_a_failed_agent_run_is_one_line_and_exit_1(args: list[str], tmp_path: Pa
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: agent "), result.output
     assert "GET /" not in lines[0] and "Traceback" not in result.output
+
+
+def test_forecast_health_and_risk_print_their_answer_before_the_actions(tmp_path: Path) -> None:
+    """Issue 16 reproduction 8: these printed only the outcome and the action table; `--json` had
+    no numbers."""
+    for args, words in (
+        (["forecast"], ("P50", "P85")),
+        (["health"], ("health", "/100")),
+        (["risk", "--project", "Sprint 23"], ("Graph:", "Pace:")),
+    ):
+        result = runner.invoke(main.app, [*args, "--data-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert all(w in result.output for w in words), (args, result.output[:400])
+        as_json = runner.invoke(main.app, [*args, "--json", "--data-dir", str(tmp_path)])
+        answer = json.loads(as_json.output)["answer"]
+        assert answer["summary_markdown"] and answer["evidence"] and answer["engine"] == "offline"

@@ -30,8 +30,9 @@ def forecast_summary(v: dict[str, Any]) -> _Narrative:
     parts = [
         f"Next sprint the team should finish about {p50} points "
         f"(85% chance of at most {p85}, 95% of at most {p95}).",
-        f"The {scope} ({number(v.get('scope_points') or 0)} points) is {when}"
-        + (f", or by {done85} with 85% confidence." if done85 else "."),
+        # `scope` already reads "the whole backlog" / "section X"; say the 85% date only when it differs.
+        f"{scope[:1].upper()}{scope[1:]} ({number(v.get('scope_points') or 0)} points) is {when}"
+        + (f", or by {done85} with 85% confidence." if done85 and done85 != done50 else "."),
     ]
     if v.get("by"):
         prob = v.get("by_probability")
