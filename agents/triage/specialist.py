@@ -51,7 +51,7 @@ def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
 
     args = TriageArgs.model_validate(raw_args)
     workspace = workspace_for(args, ctx)
-    inputs = read_triage_inputs(ctx.asana, workspace, args)  # type: ignore[arg-type]
+    inputs = read_triage_inputs(ctx.asana, workspace, args)
     if not inputs.targets:
         raise ValueError("nothing to refine: no matching open tasks")
     history = [(t, p) for t in inputs.history if (p := story_points(t))]
