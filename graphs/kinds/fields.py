@@ -16,10 +16,6 @@ if TYPE_CHECKING:
     from graphs.policy_config import PolicyConfig
 
 
-def _field_keys(before: dict[str, Any], field: str) -> set[str]:
-    return {k for k in before if k.casefold() != field.casefold()}
-
-
 class SetCustomFieldParams(Params):
     field: str = Field(min_length=1)
     value: Any = None
@@ -35,10 +31,8 @@ class SetCustomField(ActionSpec[SetCustomFieldParams]):
         if params.project is not None:
             refs.project(params.project)
 
-    def check_before(self, before: dict[str, Any], params: SetCustomFieldParams) -> None:
-        unknown = _field_keys(before, params.field)
-        if unknown:
-            raise Denied(f"before-values {sorted(unknown)} cannot be checked for {self.kind.value}")
+    def before_keys(self, params: SetCustomFieldParams) -> frozenset[str]:
+        return frozenset({params.field})
 
     def classify(
         self, params: SetCustomFieldParams, config: PolicyConfig
@@ -98,10 +92,8 @@ class SetProjectCustomField(ActionSpec[SetProjectCustomFieldParams]):
         refs.project(target)
         refs.portfolio_project(params.portfolio, target)
 
-    def check_before(self, before: dict[str, Any], params: SetProjectCustomFieldParams) -> None:
-        unknown = _field_keys(before, params.field)
-        if unknown:
-            raise Denied(f"before-values {sorted(unknown)} cannot be checked for {self.kind.value}")
+    def before_keys(self, params: SetProjectCustomFieldParams) -> frozenset[str]:
+        return frozenset({params.field})
 
     def classify(
         self, params: SetProjectCustomFieldParams, config: PolicyConfig

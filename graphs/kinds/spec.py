@@ -131,7 +131,9 @@ class ActionSpec(Generic[P]):
         return frozenset()
 
     def check_before(self, before: dict[str, Any], params: P) -> None:
-        unknown = set(before) - self.before_keys(params)
+        # Field names are matched as Asana matches them: case-insensitively.
+        known = {k.casefold() for k in self.before_keys(params)}
+        unknown = {k for k in before if k.casefold() not in known}
         if unknown:
             raise Denied(f"before-values {sorted(unknown)} cannot be checked for {self.kind.value}")
 
