@@ -34,13 +34,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.context import RunContext
 from graphs.registry import Specialist, SpecialistRegistry, Target
 from graphs.runner import start_run
 from sandbox.faults import FaultConfig
+from sandbox.server import SandboxServer
 from service.runtime import Runtime
 
 SOAK = "soak"
@@ -120,6 +121,7 @@ class SoakResult:
     audit_rows: int
     interrupted_decisions: int
     lost_races: int
+    left_after_faults: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -142,6 +144,7 @@ class SoakResult:
             ("faults injected (429 / 5xx)", f"{self.faults.get('429', 0)} / {self.faults.get('5xx', 0)}"),
             ("decisions interrupted by a fault, finished by the sweep", self.interrupted_decisions),
             ("lost races (told who decided)", self.lost_races),
+            ("unfinished when the faults stopped (settled then)", self.left_after_faults),
             ("approved changes written", self.approved_changes),
             ("approved changes written twice (goal 0)", self.duplicate_changes),
             ("changes without an allowed approval (goal 0)", self.changes_without_approval),
@@ -166,16 +169,41 @@ def _candidates(rt: Runtime, n: int) -> list[tuple[str, str]]:
     return pairs[:n]
 
 
-def _change_stories(rt: Runtime, task: str, field_name: str) -> int:
-    assert rt.sandbox is not None
+def _token_for(server: SandboxServer, user_gid: str) -> str | None:
+    return next((t for t, gid in server.store.tokens.items() if gid == user_gid), None)
+
+
+def _change_stories(server: SandboxServer, task: str, field_name: str) -> int:
     subtype = "due_date_changed" if field_name == "due_on" else "name_changed"
-    store = rt.sandbox.store
+    store = server.store
     return sum(1 for s in store.stories.values() if s.target == task and s.resource_subtype == subtype)
 
 
+def _unsettled(rt: Runtime, planned: list[Planned]) -> int:
+    """Proposals decided (or automatic) but not finished yet; wrongly approved ones wait on."""
+    out = 0
+    for p in planned:
+        record = rt.repo.get_proposal(p.proposal_id)
+        status = record.status.value if record else "missing"
+        running = status in ("approved", "partially_approved", "applying")
+        if running or (status == "pending" and p.path != "asana_wrong"):
+            out += 1
+    return out
+
+
 def run_soak(
-    rt: Runtime, api_url: str, *, proposals: int, seed: int, progress: Callable[[str], None]
+    rt: Runtime,
+    api_url: str,
+    *,
+    proposals: int,
+    seed: int,
+    progress: Callable[[str], None],
+    sandbox: SandboxServer | None = None,
+    sweepers: int = 2,
+    settle_wait_s: float = 90.0,
 ) -> SoakResult:
+    """`sandbox`: the Asana sandbox server (default: the runtime's embedded one). `sweepers`:
+    threads running the sweep in this process; 0 when real Celery workers sweep (`--celery`)."""
     from service.approvals import (
         ApplyInterrupted,
         ApprovalError,
@@ -194,13 +222,14 @@ def run_soak(
     from tools.asana.errors import is_transient
     from tools.errors import SprintpilotError
 
-    assert rt.sandbox is not None and rt.sandbox.server is not None
+    server = sandbox or (rt.sandbox.server if rt.sandbox is not None else None)
+    assert server is not None, "the soak needs a sandbox it can count in"
     rng = random.Random(seed)
     started = time.monotonic()
     counters: Counter[str] = Counter()
     errors: list[str] = []
     lock = threading.Lock()
-    faults = rt.sandbox.server.services.faults
+    faults = server.services.faults
     faults.configure(FaultConfig(rate_429=0.04, rate_5xx=0.06, retry_after_s=0, seed=seed))
 
     ws = rt.resolve_workspace()
@@ -278,9 +307,9 @@ def run_soak(
                 time.sleep(0.1)
 
     def asana_set(user: str, gid: str, status: str) -> None:
-        token = rt.sandbox.token_for(user) if rt.sandbox else None
+        token = _token_for(server, user)
         assert token is not None
-        with AsanaClient(rt.sandbox.base_url, token) as client:  # type: ignore[union-attr]
+        with AsanaClient(server.base_url, token) as client:
             for _ in range(20):
                 try:
                     client.update_task(gid, {"approval_status": status})
@@ -329,7 +358,7 @@ def run_soak(
             others = [
                 u.gid for u in rt.asana.users(ws) if u.gid not in {bot, assignee.gid if assignee else ""}
             ]
-            asana_set(next(u for u in others if rt.sandbox and rt.sandbox.token_for(u)), gid, "approved")
+            asana_set(next(u for u in others if _token_for(server, u)), gid, "approved")
         else:  # race: the CLI approves while the API rejects, at the same instant
             both = threading.Barrier(2)
 
@@ -347,7 +376,7 @@ def run_soak(
             for t in racers:
                 t.join(300)
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(sweepers)]
     for w in workers:
         w.start()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -355,9 +384,14 @@ def run_soak(
             if i % 25 == 0:
                 progress(f"decided {i + 1}/{len(planned)}")
     time.sleep(1.0)
+    if not sweepers:  # real workers sweep: give them time to finish everything decided so far
+        deadline = time.monotonic() + settle_wait_s
+        while time.monotonic() < deadline and _unsettled(rt, planned):
+            time.sleep(1.0)
     stop.set()
     for w in workers:
         w.join(60)
+    left_for_this_process = _unsettled(rt, planned)
 
     # Faults end; what is left settles, and what nobody (allowed) decided expires.
     injected = dict(faults.injected)
@@ -369,13 +403,14 @@ def run_soak(
         rt, now=rt.context().now() + timedelta(hours=rt.settings.approval_due_hours + 1), supersede=False
     )
 
+    counters["left"] = left_for_this_process
     statuses: Counter[str] = Counter()
     approved_changes = duplicate_changes = unapproved_changes = 0
     for p in planned:
         record = rt.repo.get_proposal(p.proposal_id)
         status = record.status.value if record else "missing"
         statuses[status] += 1
-        changes = _change_stories(rt, p.task, p.field)
+        changes = _change_stories(server, p.task, p.field)
         allowed = status in ("applied", "partially_applied") and p.path in (
             "cli_approve",
             "api_approve",
@@ -388,7 +423,7 @@ def run_soak(
         else:
             unapproved_changes += changes
     markers = Counter(
-        m for s in rt.sandbox.store.stories.values() for m in re.findall(r"⟨sp:[0-9a-f]+⟩", s.text or "")
+        m for s in server.store.stories.values() for m in re.findall(r"⟨sp:[0-9a-f]+⟩", s.text or "")
     )
     verified = verify_chain(rt.engine, key=audit_key_of(rt.engine))
     return SoakResult(
@@ -406,6 +441,7 @@ def run_soak(
         audit_ok=verified.ok,
         audit_rows=verified.rows_checked,
         interrupted_decisions=counters["interrupted"],
+        left_after_faults=counters["left"],
         lost_races=counters["lost"],
         errors=errors,
     )
@@ -430,12 +466,47 @@ def soak_stack(database_url: str, data_dir: Path) -> Iterator[tuple[Runtime, str
             yield rt, server.url
 
 
+@contextmanager
+def celery_soak_stack() -> Iterator[tuple[Runtime, str, SandboxServer]]:
+    """Real Celery workers (prefork, 2 processes) and beat on a private Redis, sweeping every
+    second and resuming Asana approvals from webhook events; the sandbox and the API in this process."""
+    from evals.pipeline_stack import PipelineStack
+    from service.api import create_api
+    from service.api.server import BackgroundServer
+    from service.runtime import open_runtime
+
+    env = {"SPRINTPILOT_WORKER_SYNC_APPROVALS_INTERVAL_S": "1"}
+    registry = SpecialistRegistry([soak_specialist()])
+    with (
+        PipelineStack(worker_env=env, concurrency=2) as stack,
+        open_runtime(stack.settings, registry=registry) as rt,
+    ):
+        settings = stack.settings.model_copy(update={"api_token": SecretStr(TOKEN)})
+        app = create_api(settings, engine=rt.engine, runtime_factory=lambda: nullcontext(rt))
+        with BackgroundServer(app) as server:
+            yield rt, server.url, stack.sandbox
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--proposals", type=int, default=200)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--celery",
+        action="store_true",
+        help="real Celery workers and beat sweep (else threads in this process)",
+    )
     ns = parser.parse_args()
+    if ns.celery:
+        with celery_soak_stack() as (rt, url, sandbox):
+            result = run_soak(
+                rt, url, proposals=ns.proposals, seed=ns.seed, progress=print, sandbox=sandbox, sweepers=0
+            )
+        print(result.table())
+        for err in result.errors[:10]:
+            print("error:", err)
+        raise SystemExit(0 if result.ok else 1)
     import psycopg
 
     admin = ns.database_url

@@ -357,7 +357,10 @@ def sync_from_asana(rt: Runtime, *, lock_wait_s: float = 5.0) -> list[SyncResult
         gid = item.request.get("approval_task_gid") or item.proposal.approval_task_gid
         if not gid:
             continue
-        done = resume_from_asana(rt, item.proposal, lock_wait_s=lock_wait_s)
+        try:
+            done = resume_from_asana(rt, item.proposal, lock_wait_s=lock_wait_s)
+        except ThreadLocked:
+            continue  # a worker or another surface is on this thread right now; next sweep looks again
         if done.status == "decided":
             continue  # decided meanwhile by another surface
         results.append(SyncResult(item.proposal.id, gid, done.asana_status or "pending", done.outcome))
