@@ -262,8 +262,11 @@ def build_chat_graph(
             update={"messages": [reply], "chat_queue": queue},
         )
 
+    # Served by the Agent Server (a context provider given), the run carries no RunContext: the
+    # server would try to build one from the run's (empty) `context`, so none is declared and
+    # every node takes it from the provider instead.
     graph: StateGraph[ChatState, RunContext, ChatState, ChatState] = StateGraph(
-        ChatState, context_schema=RunContext
+        ChatState, context_schema=RunContext if context_provider is None else None
     )
     graph.add_node(
         "supervisor", model_turn if model is not None else offline_turn, destinations=("tools", END)
