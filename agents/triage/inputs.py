@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from agents.triage.args import TriageArgs
-from tools.asana.field_names import STORY_POINTS
+from tools.asana.field_names import ESTIMATED_STORY_POINTS, STORY_POINTS
 from tools.asana.models import Project, Task, Workspace
 
 
@@ -71,7 +71,15 @@ def read_triage_inputs(asana: TriageReader, workspace_gid: str, args: TriageArgs
             by_gid[first.gid] = first
         targets = [by_gid[g] if g in by_gid else asana.task(g) for g in wanted]
     else:
-        targets = [t for t in rows if not t.completed and (not args.unestimated or story_points(t) is None)]
+        # The next untriaged tasks: one that already carries the AI estimate was refined by an
+        # earlier run (name it with --task to refine it again), so re-runs move on, not repeat.
+        targets = [
+            t
+            for t in rows
+            if not t.completed
+            and (not args.unestimated or story_points(t) is None)
+            and t.number(ESTIMATED_STORY_POINTS) is None
+        ]
     truncated = max(0, len(targets) - args.limit)
     targets = targets[: args.limit]
     target_gids = {t.gid for t in targets}

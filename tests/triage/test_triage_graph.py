@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,3 +167,33 @@ def test_project_unestimated_mode(env: Env) -> None:
     assert proposal is not None
     assert {a.target for a in proposal.actions} == set(open_unestimated)
     assert all(env.field(g, "Estimated Story Points") is not None for g in open_unestimated)
+
+
+def test_project_triage_moves_on_to_the_next_untriaged_tasks(tmp_path: Path) -> None:
+    """Issue 16 reproduction 2: `triage --project … --limit 3` twice refined the same three tasks
+    (identical comments again) and never reached the others."""
+    from service.runtime import open_runtime
+    from service.settings import load_settings
+
+    with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
+        picked: list[set[str]] = []
+        for _ in range(2):
+            args = {"project": "Product Backlog", "unestimated": True, "limit": 3}
+            out = start_run(
+                rt.graph,
+                rt.context(actor="agent:triage"),
+                uuid.uuid4().hex,
+                {"agent": "triage", "args": args},
+            )
+            assert out.report is not None and out.report["status"] == "applied", out.report
+            record = rt.repo.get_proposal(out.report["proposal_id"])
+            assert record is not None
+            picked.append(
+                {a.target for a in record.proposal.actions if a.kind.value == "post_comment" and a.target}
+            )
+        assert len(picked[0]) == len(picked[1]) == 3 and not picked[0] & picked[1]
+        for gid in picked[0] | picked[1]:  # one refinement comment per task
+            comments = [
+                s for s in rt.asana.stories(gid) if s.is_comment and "[AI Proposal]" in (s.text or "")
+            ]
+            assert len(comments) == 1, gid
