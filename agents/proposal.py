@@ -39,6 +39,8 @@ class ActionKind(StrEnum):
     CREATE_APPROVAL_TASK = "create_approval_task"
     # Mirror a decision taken anywhere (CLI, API, chat) onto the approval task, and complete it.
     CLOSE_APPROVAL_TASK = "close_approval_task"
+    # Undo a change of the approval task's status by someone who may not decide.
+    RESET_APPROVAL_TASK = "reset_approval_task"
 
 
 class ApprovalClass(StrEnum):

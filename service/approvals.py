@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from agents.proposal import Decision, DecisionType, EditedAction
+from agents.proposal import Action, ActionKind, Decision, DecisionType, EditedAction
+from graphs.executor import Executor
 from graphs.gate import action_requests_of
+from graphs.policy import tag_comment
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from service.db.proposals import ProposalRecord
@@ -211,7 +213,7 @@ def asana_decision(rt: Runtime, approval_task_gid: str, request: dict[str, Any])
     decider = _approval_changed_by(rt, approval_task_gid, status)
     allowed = _asana_approvers(rt, task)
     if decider is None or decider not in allowed:
-        _refuse_asana_decision(rt, task, status, decider)
+        _refuse_asana_decision(rt, request, task, status, decider)
         return AsanaDecision("pending", f"asana:{decider or 'unknown'}", None)
     who = f"asana:{decider}"
     message = None
@@ -391,24 +393,50 @@ def _asana_approvers(rt: Runtime, task: Any) -> set[str]:
     return {gid for gid in found if gid}
 
 
-def _refuse_asana_decision(rt: Runtime, task: Any, status: str, decider: str | None) -> None:
+def _refuse_asana_decision(
+    rt: Runtime, request: dict[str, Any], task: Any, status: str, decider: str | None
+) -> None:
     """Set the approval back to pending, say why on the task, audit it; nothing is applied.
 
-    These two writes restore the approval task's own state (it is ours); they are audited here
-    rather than proposed, since asking for approval to undo an unauthorised approval would loop.
+    Both writes restore our own approval task, so they are auto actions run by the proposal's
+    idempotent executor (ledgered and audited like the report's result comment) rather than put
+    up for approval, which would loop. Each refusal gets its own ledger indexes, so a second
+    unauthorised change is undone too, and a retried sweep does not undo or comment twice.
     """
     who = decider or "someone Asana did not name"
-    rt.asana.update_task(task.gid, {"approval_status": "pending"})
-    rt.asana.add_comment(
-        task.gid,
-        f"{rt.context().policy.comment_tag} This task was marked {status.replace('_', ' ')} by {who}, "
-        "who may not decide this proposal; it is set back to pending and nothing was applied.",
+    record = rt.repo.get_proposal(str(request.get("proposal_id") or ""))
+    if record is None:
+        return
+    proposal = record.proposal
+    earlier = [
+        r for r in rt.audit.rows(limit=10_000, proposal_id=proposal.id) if r.event == "approval.unauthorized"
+    ]
+    # After the actions, the report's result comment (+0) and close (+1); then two per refusal.
+    base = len(proposal.actions) + 2 + 2 * len(earlier)
+    ex = Executor(rt.context(), record.thread_id, proposal, phase="report")
+    comment = (
+        f"This task was marked {status.replace('_', ' ')} by {who}, who may not decide this proposal; "
+        "it is set back to pending and nothing was applied."
     )
+    actor = "system:approvals"
+    reset = Action(
+        kind=ActionKind.RESET_APPROVAL_TASK, target=task.gid, reason="unauthorised decision undone"
+    )
+    ex.execute(base, reset, actor=actor)
+    note = Action(
+        kind=ActionKind.POST_COMMENT,
+        target=task.gid,
+        params={"text": tag_comment(comment, rt.context().policy.comment_tag)},
+        reason="why the approval was set back",
+    )
+    ex.execute(base + 1, note, actor=actor)
     rt.audit.append(
         AuditRecord(
             actor=f"asana:{who}",
             event="approval.unauthorized",
             outcome="denied",
+            thread_id=record.thread_id,
+            proposal_id=proposal.id,
             target=task.gid,
             reason=f"{status} in Asana by a user who is not an allowed approver",
             details={"status": status, "changed_by": decider},

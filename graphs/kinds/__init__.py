@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.proposal import Action, ActionKind, ApprovalClass
 from graphs.actions import Params
-from graphs.kinds.approval import CloseApprovalTask, CreateApprovalTask
+from graphs.kinds.approval import CloseApprovalTask, CreateApprovalTask, ResetApprovalTask
 from graphs.kinds.fields import SetCustomField, SetProjectCustomField
 from graphs.kinds.links import AddDependency, RemoveDependency
 from graphs.kinds.projects import CreateProject, CreateSection
@@ -57,6 +57,7 @@ _SPECS: tuple[ActionSpec[Any], ...] = (
     AttachFile(),
     CreateApprovalTask(),
     CloseApprovalTask(),
+    ResetApprovalTask(),
 )
 _BY_KIND: dict[ActionKind, ActionSpec[Any]] = {s.kind: s for s in _SPECS}
 

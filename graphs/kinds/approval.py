@@ -91,3 +91,28 @@ class CloseApprovalTask(ActionSpec[CloseApprovalTaskParams]):
             fields["approval_status"] = params.status
         w.asana.update_task(target, fields)
         return None
+
+
+class ResetApprovalTaskParams(Params):
+    pass
+
+
+class ResetApprovalTask(ActionSpec[ResetApprovalTaskParams]):
+    """Set the approval task back to pending (a status changed by someone who may not decide)."""
+
+    kind = ActionKind.RESET_APPROVAL_TASK
+    params_model = ResetApprovalTaskParams
+    default_class = ApprovalClass.AUTO
+
+    def stale(
+        self, asana: AsanaReads, action: Action, target: str | None, params: ResetApprovalTaskParams
+    ) -> StaleOutcome | None:
+        assert target
+        if (asana.task(target).approval_status or "pending") == "pending":
+            return StaleOutcome(LedgerStatus.DONE, "the approval task is already pending", [])
+        return None
+
+    def write(self, w: WriteContext, target: str | None, params: ResetApprovalTaskParams) -> str | None:
+        assert target
+        w.asana.update_task(target, {"approval_status": "pending"})
+        return None

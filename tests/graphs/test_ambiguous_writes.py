@@ -24,13 +24,12 @@ from graphs.registry import Specialist, SpecialistRegistry
 from graphs.runner import recover_run, resume_run, start_run
 from graphs.supervisor import build_supervisor_graph
 from sandbox.server import SandboxServer
-from tests.graphs.conftest import NOW, FakeArgs
-from tests.graphs.fakes import MemoryAudit, MemoryJournal, MemoryRepo
-from tests.graphs.test_sandbox_http import TOKEN, _stats, sandbox  # noqa: F401 - fixture
+from tests.graphs.conftest import FakeArgs
+from tests.graphs.fakes import MemoryAudit, MemoryJournal
+from tests.graphs.test_sandbox_http import TOKEN, _stats, http_context, sandbox  # noqa: F401 - fixture
 from tools.asana.client import AsanaClient
 from tools.asana.errors import ServerError
 from tools.asana.retry import RetryPolicy
-from tools.llm.engine import LanguageEngine
 
 pytestmark = pytest.mark.integration
 
@@ -139,19 +138,7 @@ def test_a_lost_answer_to_a_create_never_creates_twice(
     # Fast waits: the retry policy is the production one, only without real sleeping.
     policy = RetryPolicy(sleep=lambda s: None)
     with AsanaClient(f"{proxy.url}/api/1.0", TOKEN, retry=policy) as client:
-        ctx = RunContext(
-            asana=client,
-            writes=client,
-            language=LanguageEngine(),
-            journal=journal,
-            repo=MemoryRepo(),
-            audit=audit,
-            registry=registry,
-            allowed_workspace_gids=frozenset({g["ws"]}),
-            allowed_project_gids=frozenset({g["project"]}),
-            approver_gid=g["approver"],
-            now=lambda: NOW,
-        )
+        ctx = http_context(client, registry, g, journal)
         # Publish posts the approval comment: its answer is lost, the run stops (not retried).
         with pytest.raises(ServerError):
             start_run(graph, ctx, thread_id, {"agent": "http_planner"})

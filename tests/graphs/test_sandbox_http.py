@@ -43,6 +43,25 @@ def sandbox() -> Iterator[tuple[SandboxServer, dict[str, str]]]:
         yield server, {"ws": ws, "project": project, "t1": t1, "t2": t2, "approver": approver}
 
 
+def http_context(
+    client: AsanaClient, registry: SpecialistRegistry, g: dict[str, str], journal: MemoryJournal
+) -> RunContext:
+    """A run context over the sandbox's HTTP API for the test workspace `g`."""
+    return RunContext(
+        asana=client,
+        writes=client,
+        language=LanguageEngine(),
+        journal=journal,
+        repo=MemoryRepo(),
+        audit=journal.audit,
+        registry=registry,
+        allowed_workspace_gids=frozenset({g["ws"]}),
+        allowed_project_gids=frozenset({g["project"]}),
+        approver_gid=g["approver"],
+        now=lambda: NOW,
+    )
+
+
 def _stats(server: SandboxServer) -> dict[str, Any]:
     reply = httpx.get(f"{server.root_url}/__sandbox/stats", headers={"Authorization": f"Bearer {TOKEN}"})
     reply.raise_for_status()
@@ -93,19 +112,7 @@ def test_full_graph_over_http(sandbox: tuple[SandboxServer, dict[str, str]]) -> 
     journal = MemoryJournal(audit)
     thread_id = uuid.uuid4().hex
     with AsanaClient(server.base_url, TOKEN) as client:
-        ctx = RunContext(
-            asana=client,
-            writes=client,
-            language=LanguageEngine(),
-            journal=journal,
-            repo=MemoryRepo(),
-            audit=audit,
-            registry=registry,
-            allowed_workspace_gids=frozenset({g["ws"]}),
-            allowed_project_gids=frozenset({g["project"]}),
-            approver_gid=g["approver"],
-            now=lambda: NOW,
-        )
+        ctx = http_context(client, registry, g, journal)
         out = start_run(graph, ctx, thread_id, {"agent": "http_planner"})
 
         assert out.status == "awaiting_approval"

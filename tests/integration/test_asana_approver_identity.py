@@ -58,9 +58,20 @@ def test_an_approval_by_someone_else_is_set_back_and_applies_nothing(tmp_path: P
         assert rt.asana.task(gid).approval_status == "pending"
         comments = [s.text or "" for s in rt.asana.stories(gid) if s.is_comment]
         assert any(mallory in c and "set back to pending" in c for c in comments)
-        refused = [r for r in rt.audit.rows(limit=50) if r.event == "approval.unauthorized"]
+        refused = [r for r in rt.audit.rows(limit=100) if r.event == "approval.unauthorized"]
         assert len(refused) == 1 and refused[0].details["changed_by"] == mallory
         assert not any(p.name == "Sprint 24" for p in rt.asana.projects(rt.resolve_workspace()))
+        # The two restoring writes went through the ledger: a second sweep writes nothing...
+        assert rt.sandbox is not None
+        writes = rt.sandbox.store.stats.snapshot()["mutating_total"]
+        (again,) = sync_from_asana(rt)
+        assert again.outcome is None and rt.sandbox.store.stats.snapshot()["mutating_total"] == writes
+        # ...and a second unauthorised change is undone too (new ledger entries, not skipped).
+        with _as_user(rt, mallory) as client:
+            client.update_task(gid, {"approval_status": "approved"})
+        sync_from_asana(rt)
+        assert rt.asana.task(gid).approval_status == "pending"
+        assert len([r for r in rt.audit.rows(limit=100) if r.event == "approval.unauthorized"]) == 2
 
         # The assignee's own approval counts, and the audit credits the one who decided.
         with _as_user(rt, assignee) as client:
