@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m evals.bench_planner
 	$(BIN)/python -m evals.bench_api_latency
 	$(BIN)/python -m evals.soak_approvals --proposals 200
+	$(BIN)/sprintpilot eval life --sprints 3 --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

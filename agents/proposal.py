@@ -22,6 +22,8 @@ REF_PREFIX = "ref:"
 class ActionKind(StrEnum):
     CREATE_PROJECT = "create_project"
     CREATE_SECTION = "create_section"
+    # Put existing custom fields (e.g. the backlog's) on a project, so its tasks' values can be set.
+    ADD_PROJECT_FIELDS = "add_project_fields"
     ADD_TO_PROJECT = "add_to_project"
     ADD_TO_SECTION = "add_to_section"
     REMOVE_FROM_PROJECT = "remove_from_project"
@@ -68,6 +70,11 @@ class Action(BaseModel):
     after: dict[str, Any] | None = None
     reason: str = ""
     ref: str | None = None
+    # What the write states, for repeat detection across runs: a report whose kind and facts equal
+    # those of an earlier applied one is not written again (see graphs/repeats.py). None → the
+    # target and params; give facts when the wording carries volatile parts (dates, counters) or
+    # when the same fact may land on different targets (one nudge per person per day).
+    facts: dict[str, Any] | None = None
     approval_class: ApprovalClass | None = None
     policy_note: str | None = None
 

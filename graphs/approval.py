@@ -22,8 +22,12 @@ def _line(action: Action) -> str:
 
 
 def approval_comment(proposal: Proposal, verdicts: list[Verdict], tag: str) -> str:
-    """The plan as a reviewer in Asana sees it; numbering matches the decision order."""
-    need = [proposal.actions[v.index] for v in verdicts if v.approval_class == ApprovalClass.NEEDS_APPROVAL]
+    """The plan as a reviewer in Asana sees it; actions are numbered as every listing numbers them."""
+    need = [
+        (v.index + 1, proposal.actions[v.index])
+        for v in verdicts
+        if v.approval_class == ApprovalClass.NEEDS_APPROVAL
+    ]
     auto = [proposal.actions[v.index] for v in verdicts if v.approval_class == ApprovalClass.AUTO]
     denied = [
         (proposal.actions[v.index], v.note) for v in verdicts if v.approval_class == ApprovalClass.DENIED
@@ -35,7 +39,7 @@ def approval_comment(proposal: Proposal, verdicts: list[Verdict], tag: str) -> s
         "",
         f"Needs your approval ({len(need)}):",
     ]
-    parts += [f"{n}. {_line(a)}" for n, a in enumerate(need, start=1)]
+    parts += [f"{n}. {_line(a)}" for n, a in need]  # action numbers, as every listing shows them
     if auto:
         parts += ["", f"Applied automatically ({len(auto)}):"]
         parts += [f"- {_line(a)}" for a in auto]

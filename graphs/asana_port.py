@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from tools.asana.field_map import FieldMap
 from tools.asana.models import (
     Attachment,
+    CustomFieldSetting,
     Portfolio,
     Project,
     Section,
@@ -32,6 +33,10 @@ class AsanaReads(Protocol):
     def task(self, gid: str) -> Task: ...
 
     def field_map(self, project_gid: str) -> FieldMap: ...
+
+    def custom_field_settings(self, project_gid: str) -> list[CustomFieldSetting]:
+        """The project's field settings read now (uncached, unlike `field_map`)."""
+        ...
 
     def projects(self, workspace_gid: str) -> list[Project]: ...
 
@@ -75,6 +80,12 @@ class AsanaWrites(Protocol):
 
     def create_section(self, project_gid: str, name: str) -> Section: ...
 
+    def update_section(self, section_gid: str, name: str) -> Section: ...
+
+    def add_custom_field_to_project(
+        self, project_gid: str, custom_field_gid: str, *, important: bool = True
+    ) -> None: ...
+
     def add_task_to_project(
         self, task_gid: str, project_gid: str, section_gid: str | None = None
     ) -> None: ...
@@ -106,15 +117,19 @@ class AsanaWrites(Protocol):
 
     def remove_dependencies(self, task_gid: str, gids: Iterable[str]) -> None: ...
 
-    def add_comment(self, task_gid: str, text: str) -> Story: ...
+    def add_comment(
+        self, task_gid: str, text: str | None = None, *, html_text: str | None = None
+    ) -> Story: ...
 
     def create_status_update(
-        self, parent_gid: str, *, title: str, text: str, status_type: str
+        self, parent_gid: str, *, title: str, text: str, status_type: str, html_text: str | None = None
     ) -> StatusUpdate: ...
 
     def upload_attachment(
         self, parent_gid: str, filename: str, data: bytes, content_type: str
     ) -> Attachment: ...
+
+    def delete_attachment(self, attachment_gid: str) -> None: ...
 
 
 class AsanaPort(AsanaReads, AsanaWrites, Protocol):

@@ -97,19 +97,19 @@ def validate_resume(
         original = actions[index]
         if decision.edited_action.name != original.kind.value:
             raise InvalidDecision(
-                f"edit of action #{index}: the kind cannot change ({original.kind.value} → "
+                f"edit of action #{index + 1}: the kind cannot change ({original.kind.value} → "
                 f"{decision.edited_action.name})"
             )
         args = decision.edited_action.args
         unknown = set(args) - EDITABLE_ARGS
         if unknown:
             raise InvalidDecision(
-                f"edit of action #{index}: only target and params can be edited, not {sorted(unknown)}"
+                f"edit of action #{index + 1}: only target and params can be edited, not {sorted(unknown)}"
             )
         if "params" in args and not isinstance(args["params"], dict):
-            raise InvalidDecision(f"edit of action #{index}: params must be an object")
+            raise InvalidDecision(f"edit of action #{index + 1}: params must be an object")
         if "target" in args and args["target"] is not None and not isinstance(args["target"], str):
-            raise InvalidDecision(f"edit of action #{index}: target must be a gid string")
+            raise InvalidDecision(f"edit of action #{index + 1}: target must be a gid string")
         actions[index] = original.model_copy(
             update={
                 "target": args.get("target", original.target),
@@ -125,6 +125,6 @@ def validate_resume(
     new_proposal, new_verdicts = reevaluate(proposal.model_copy(update={"actions": actions}))
     for old, new in zip(verdicts, new_verdicts, strict=True):
         if new.approval_class == "denied" and old.approval_class != "denied":
-            cause = "edit" if old.index in edited else f"edit affecting action #{old.index}"
+            cause = "edit" if old.index in edited else f"edit affecting action #{old.index + 1}"
             raise InvalidDecision(f"{cause} refused by policy: {new.note}")
     return AcceptedDecisions(by_index, value.decided_by, new_proposal, new_verdicts)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents.proposal import Action, Proposal, idempotency_key
+from agents.proposal import Action, ApprovalClass, Proposal, idempotency_key
 from graphs.actions import InvalidAction, resolve_refs
 from graphs.context import RunContext
 from graphs.kinds import Unverifiable, WriteContext, spec_for
 from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
 from graphs.probe import marker
+from graphs.repeats import applied_repeat, fact_key
 from graphs.state import ActionResult
 from tools.asana.errors import AsanaError, RateLimited, ServerError, TransportError, Unauthorized
 
@@ -47,6 +48,11 @@ class Executor:
         self.phase = phase
         self.gids: dict[str, str] = {}
         self.results: dict[int, ActionResult] = {}
+
+    def _budget_project(self, action: Action) -> str | None:
+        if action.approval_class != ApprovalClass.AUTO or not self.proposal.scope.project_gids:
+            return None
+        return self.proposal.scope.project_gids[0]
 
     def key(self, index: int) -> str:
         return idempotency_key(self.thread_id, self.proposal.id, index)
@@ -124,6 +130,8 @@ class Executor:
                 kind=action.kind.value,
                 target=action.target,
                 status=LedgerStatus.PENDING,
+                fact_key=fact_key(action),
+                budget_project=self._budget_project(action),
             )
         )
         if entry.status != LedgerStatus.PENDING:
@@ -177,6 +185,19 @@ class Executor:
             allowed_project_gids=self.ctx.allowed_project_gids,
             key=key,
         )
+        if not maybe_written and (prior := applied_repeat(self.ctx.journal, action, self.proposal.id)):
+            # Another proposal applied the same facts since this one was made (two runs racing,
+            # or an older approval decided late): writing again would only repeat it.
+            return self._finish(
+                index,
+                action,
+                LedgerStatus.DONE,
+                actor=actor,
+                target=target,
+                gid=(prior.result or {}).get("gid"),
+                message=f"already in Asana (proposal {prior.proposal_id[:12]}); not written again",
+                details={**(details or {}), "repeat_of": prior.key},
+            )
         try:
             if maybe_written:
                 try:
@@ -225,7 +246,7 @@ def dependency_block(
                 index,
                 action,
                 LedgerStatus.REJECTED,
-                f"not applied: depends on action #{dep}, which was rejected",
+                f"not applied: depends on action #{dep + 1}, which was rejected",
                 actor=actor,
             )
         state = result.status.value if result is not None else "not run"
@@ -233,7 +254,7 @@ def dependency_block(
             index,
             action,
             LedgerStatus.FAILED,
-            f"not applied: depends on action #{dep}, which ended {state}",
+            f"not applied: depends on action #{dep + 1}, which ended {state}",
             actor=actor,
         )
     return None

@@ -33,13 +33,41 @@ def action_requests_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return list(payload.get("actions") or payload.get("action_requests") or [])
 
 
-def _summary_request(proposal: Proposal, requests: list[dict[str, Any]], error: str | None) -> dict[str, Any]:
+def action_numbers(payload: dict[str, Any]) -> list[int]:
+    """The number of each action waiting for approval: its place in the proposal, counted from 1.
+
+    Every human-facing listing uses it (`approvals show`, the chat card, the Asana comment, the
+    apply report, refusal messages), and `--reject-action N` / `edit N` take it; actions that
+    apply automatically keep their numbers, so the waiting ones may skip some. The JSON fields
+    named `index` stay 0-based.
+    """
+    requests = action_requests_of(payload)
+    indices = payload.get("action_indices")
+    if isinstance(indices, list) and len(indices) == len(requests):
+        return [int(i) + 1 for i in indices]
+    return list(range(1, len(requests) + 1))
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """`1-4, 7, 9-10`: action numbers for a message."""
+    spans: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans) or "none"
+
+
+def _summary_request(
+    proposal: Proposal, requests: list[dict[str, Any]], numbers: list[int], error: str | None
+) -> dict[str, Any]:
     """One "apply this proposal" request whose description lists every action it would apply."""
     lines = []
     if error:
         lines += [f"Your last answer was refused: {error}", ""]
     lines += [f"{proposal.title}: {len(requests)} action(s) need your approval.", ""]
-    for n, req in enumerate(requests, 1):
+    for n, req in zip(numbers, requests, strict=True):
         target = (req.get("args") or {}).get("target") or "(new)"
         lines.append(
             f"{n}. {req['name']} → {target}: {str(req.get('description') or '').split(' (policy:')[0]}"
@@ -77,7 +105,7 @@ def approval_request(
         description = f"{action.reason} (policy: {v.note})" if action.reason else f"policy: {v.note}"
         requests.append({"name": action.kind.value, "args": action_args(action), "description": description})
     if summary:
-        shown = [_summary_request(proposal, requests, error)]
+        shown = [_summary_request(proposal, requests, [v.index + 1 for v in pending], error)]
         configs = [{"action_name": SUMMARY_ACTION, "allowed_decisions": ["approve", "reject"]}]
     else:
         shown = requests

@@ -19,6 +19,7 @@ from graphs.context import RunContext, current_thread_id
 from graphs.kinds import Denied, spec_for
 from graphs.policy_config import PolicyConfig
 from graphs.ports import AuditRecord
+from graphs.repeats import Quiet, drop_repeats, explain, over_budget, start_of_day
 from graphs.scope import OutOfScope, ScopeChecker
 from graphs.state import RunState, Verdict, proposal_of
 
@@ -118,7 +119,7 @@ class PolicyEngine:
             if action.ref.startswith(RESERVED_REF_PREFIX) and not spec.reserved_ref:
                 raise Denied(f"ref names starting with {RESERVED_REF_PREFIX!r} are reserved")
             if action.ref in producers:
-                raise Denied(f"ref {action.ref!r} is already defined by action #{producers[action.ref]}")
+                raise Denied(f"ref {action.ref!r} is already defined by action #{producers[action.ref] + 1}")
         try:
             params = spec.parse(action.params)
         except InvalidAction as err:
@@ -160,7 +161,7 @@ class _ProposalRefs:
         if made != expected:
             raise Denied(f"ref {name!r} names a {made}, but a {expected} is needed here")
         if self.verdicts[producer].approval_class == ApprovalClass.DENIED:
-            raise Denied(f"depends on action #{producer}, which is denied")
+            raise Denied(f"depends on action #{producer + 1}, which is denied")
         self.depends.append(producer)
 
     def workspace(self, gid: str | None) -> None:
@@ -201,9 +202,22 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
     raw = proposal_of(state)
     # Judged by the policy of the workspace the proposal acts in, not the first one configured.
     policy = ctx.policy_for(raw.scope.workspace_gid)
-    proposal = with_tagged_comments(raw, policy)
+    quiet = drop_repeats(with_tagged_comments(raw, policy), ctx.journal, ctx.repo)
+    proposal = quiet.proposal
     scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
     verdicts = evaluate(proposal, policy, scope)
+    project = proposal.scope.project_gids[0] if proposal.scope.project_gids else None
+    used = ctx.journal.done_since(project, start_of_day(ctx.now())) if project else 0
+    held = over_budget(proposal, verdicts, budget=policy.daily_write_budget if project else None, used=used)
+    if held:
+        quiet.held = [a for i, a in enumerate(proposal.actions) if i in held]
+        kept = [a for i, a in enumerate(proposal.actions) if i not in held]
+        proposal = proposal.model_copy(update={"actions": kept})
+        verdicts = evaluate(proposal, policy, scope)
+    if quiet.changed:
+        proposal = with_quiet_note(
+            proposal, quiet, budget=policy.daily_write_budget, used=used, project=project
+        )
     if any(v.approval_class == ApprovalClass.NEEDS_APPROVAL for v in verdicts):
         extra = approval_surface(
             proposal,
@@ -240,6 +254,23 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
         "proposal": proposal.model_dump(mode="json"),
         "verdicts": [v.model_dump(mode="json") for v in verdicts],
     }
+
+
+def with_quiet_note(
+    proposal: Proposal, quiet: Quiet, *, budget: int | None, used: int, project: str | None
+) -> Proposal:
+    """Say in the summary and the evidence what the quiet rules left out (graphs/repeats.py)."""
+    note = explain(quiet, budget=budget, used=used, project=project)
+    evidence = {
+        **proposal.evidence,
+        "quiet": {
+            "repeats": [a.describe() for a in quiet.repeats],
+            "waiting_proposal": quiet.waiting.id if quiet.waiting else None,
+            "held_back": [a.describe() for a in quiet.held],
+        },
+    }
+    summary = f"{proposal.summary_markdown.rstrip()}\n\n{note}".strip()
+    return proposal.model_copy(update={"summary_markdown": summary, "evidence": evidence})
 
 
 def annotate(proposal: Proposal, verdicts: list[Verdict]) -> Proposal:

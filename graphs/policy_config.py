@@ -36,6 +36,9 @@ class PolicyConfig(BaseModel):
     health_field: str = Field(default=HEALTH, min_length=1)
     comment_tag: str = "[AI Proposal]"
     max_actions: int = Field(default=500, ge=1)
+    # Automatic writes per project per day (comments, status updates, AI fields…); beyond it they
+    # are held back and reported. Approved changes are never held. None: no limit.
+    daily_write_budget: int | None = Field(default=150, ge=0)
 
     def is_health_field(self, name: str) -> bool:
         return name.strip().casefold() == self.health_field.strip().casefold()

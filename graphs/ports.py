@@ -25,6 +25,11 @@ class LedgerStatus(StrEnum):
     DENIED = "denied"  # policy refused it
 
 
+def wrote_to_asana(result: dict[str, Any] | None) -> bool:
+    """Whether a DONE outcome reached Asana (not "already up to date" or a skipped repeat)."""
+    return bool((result or {}).get("recovered")) or (result or {}).get("message") == "applied"
+
+
 class LedgerEntry(BaseModel):
     key: str
     thread_id: str
@@ -36,6 +41,11 @@ class LedgerEntry(BaseModel):
     result: dict[str, Any] | None = None
     attempts: int = 0
     updated_at: datetime | None = None
+    # What the write states (graphs/repeats.fact_key), so a later run can tell it was applied.
+    fact_key: str | None = None
+    # For an automatic write: the project whose daily write budget it counts against (None for
+    # changes a human approved, which the budget never holds back).
+    budget_project: str | None = None
 
 
 class AuditRecord(BaseModel):
@@ -71,6 +81,15 @@ class ApplyJournal(Protocol):
         """Record the outcome of one action and its audit row atomically."""
         ...
 
+    def applied_fact(self, fact_key: str, *, other_than: str) -> LedgerEntry | None:
+        """The newest DONE entry that stated these facts, of a proposal other than `other_than`."""
+        ...
+
+    def done_since(self, project_gid: str, since: datetime) -> int:
+        """How many automatic writes counted against `project_gid`'s budget reached Asana since
+        `since` (no-ops such as "already up to date" or a skipped repeat are not writes)."""
+        ...
+
 
 class AuditLog(Protocol):
     def append(self, record: AuditRecord) -> str:
@@ -92,3 +111,7 @@ class ProposalRepository(Protocol):
     ) -> None: ...
 
     def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None: ...
+
+    def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
+        """Proposals of `agent` about `subject` still waiting for a decision, oldest first."""
+        ...

@@ -111,16 +111,17 @@ def render_markdown(report: RunReport, proposal: Proposal, results: list[ActionR
     lines += ["", "| # | action | target | status | note |", "|---|---|---|---|---|"]
     for r in results:
         note = (r.message or "").replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {r.index} | {r.kind} | {r.target or r.gid or '-'} | {r.status.value} | {note} |")
+        # Action numbers count from 1, as `approvals show` and the approval card number them.
+        lines.append(f"| {r.index + 1} | {r.kind} | {r.target or r.gid or '-'} | {r.status.value} | {note} |")
     if report.conflicts:
         lines += ["", "### Conflicts (not written)"]
         lines += [
-            f"- #{c['index']} {c['field']}: proposed from {c['before']!r}, Asana now has {c['now']!r}"
+            f"- #{c['index'] + 1} {c['field']}: proposed from {c['before']!r}, Asana now has {c['now']!r}"
             for c in report.conflicts
         ]
     if report.failures:
         lines += ["", "### Failures"]
-        lines += [f"- #{f['index']} {f['kind']}: {f['message']}" for f in report.failures]
+        lines += [f"- #{f['index'] + 1} {f['kind']}: {f['message']}" for f in report.failures]
     return "\n".join(lines)
 
 
@@ -167,9 +168,9 @@ def _result_comment(report: RunReport, tag: str) -> str:
         )
     ]
     lines += [
-        f"- conflict on #{c['index']} {c['field']}: Asana now has {c['now']!r}" for c in report.conflicts
+        f"- conflict on #{c['index'] + 1} {c['field']}: Asana now has {c['now']!r}" for c in report.conflicts
     ]
-    lines += [f"- failed #{f['index']} {f['kind']}: {f['message']}" for f in report.failures]
+    lines += [f"- failed #{f['index'] + 1} {f['kind']}: {f['message']}" for f in report.failures]
     return "\n".join(lines)
 
 

@@ -5,10 +5,15 @@ The lead mounts `run_sandbox` as a typer command; `python -m sandbox.cli` runs i
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import signal
+import socket
+import tempfile
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -18,13 +23,19 @@ from sandbox.server import SandboxServer
 from sandbox.store import Store
 
 
+class StateFileError(ValueError):
+    """The --state file cannot be used; the message says why, and the file is left as it is."""
+
+
 def build_store(seed: int, state: Path | None) -> tuple[Store, str]:
     """The store (from `state` when that file exists, else generated from `seed`) and its token."""
+    if state is not None and state.is_dir():
+        raise StateFileError(f"--state {state} is a directory; give the path of a JSON file")
     if state is not None and state.exists():
-        store = Store.load(state)
+        store = load_state(state)
         token = store.meta.get("default_token") or next(iter(store.tokens), None)
         if token is None:
-            raise typer.BadParameter(f"{state} holds no API token", param_hint="--state")
+            raise StateFileError(f"--state {state} holds no API token; it is left untouched")
         return store, str(token)
     from sandbox.generator import generate_workspace  # lazy: generation is only needed here
 
@@ -33,11 +44,82 @@ def build_store(seed: int, state: Path | None) -> tuple[Store, str]:
     return generated.store, generated.token
 
 
+def load_state(state: Path) -> Store:
+    """A saved state, or StateFileError (one line) when the file is not one."""
+    try:
+        return Store.load(state)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    except json.JSONDecodeError as err:
+        reason = f"not JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+    except KeyError as err:
+        reason = f"no {err} in it"
+    except (ValueError, TypeError, AttributeError) as err:
+        reason = str(err)
+    except OSError as err:
+        raise StateFileError(f"cannot read --state {state}: {err.strerror or err}") from None
+    raise StateFileError(
+        f"--state {state} is not a saved sandbox state ({reason}); it is left untouched: "
+        "move it away or pick another --state"
+    )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the sandbox cannot listen on `host:port` (the one-line answer), or None (0: any port).
+
+    Checked before the server starts: uvicorn's own bind failure logs and exits its thread."""
+    if port == 0:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is in use; pick another with --port"
+            return f"cannot listen on port {port} on {host} ({err.strerror or err}); pick another with --port"
+    return None
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit 1, never a traceback (the main CLI's errors look the same)."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(1)
+
+
+def _prepare_state_file(state: Path, store: Store) -> None:
+    """Make sure the state can be saved at shutdown: create its folder now and, for a new file,
+    write the initial state at once (a path that cannot be written fails here, not at exit)."""
+    try:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        if not state.exists():
+            store.save(state)
+    except OSError as err:
+        _fail(f"cannot write --state {state}: {err.strerror or err}")
+
+
+def _save_state(state: Path, store: Store) -> None:
+    """Save at shutdown; if the file cannot be written, keep the data in a temp file instead."""
+    try:
+        store.save(state)
+    except OSError as err:
+        fd, name = tempfile.mkstemp(prefix="sandbox-state-", suffix=".json")
+        os.close(fd)
+        fallback = Path(name)
+        store.save(fallback)
+        _fail(f"cannot write --state {state} ({err.strerror or err}); the state was saved to {fallback}")
+    typer.echo(f"State saved to {state}")
+
+
 def run_sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8787,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic workspace.")] = 7,
     state: Annotated[
-        Path | None, typer.Option(help="JSON state file: loaded if present, saved on exit.")
+        Path | None,
+        typer.Option(
+            help="JSON state file: loaded if present (refused if it is not one), else created with its "
+            "folder; saved on exit."
+        ),
     ] = None,
     faults: Annotated[
         str | None, typer.Option(help='Faults, e.g. "429=0.1,5xx=0.05,latency=50,dup=0.1,drop=0.1".')
@@ -50,11 +132,22 @@ def run_sandbox(
         quota_config = QuotaConfig.plan(quota)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
-    store, token = build_store(seed, state)
+    problem = port_problem("127.0.0.1", port)
+    if problem is not None:
+        _fail(problem)
+    try:
+        store, token = build_store(seed, state)
+    except StateFileError as err:
+        _fail(str(err))
+    if state is not None:
+        _prepare_state_file(state, store)
     server = SandboxServer(store, token, port=port, faults=fault_config, quotas=quota_config)
     stop = threading.Event()
+    try:
+        server.start()
+    except RuntimeError:
+        _fail(f"the sandbox could not start on 127.0.0.1:{port}; pick another with --port")
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server.start()
     typer.echo(f"Asana sandbox: {server.base_url}")
     typer.echo(f"Token:         {token}")
     typer.echo("Press Ctrl-C to stop.")
@@ -67,8 +160,7 @@ def run_sandbox(
         server.stop()
         signal.signal(signal.SIGTERM, previous)
         if state is not None:
-            store.save(state)
-            typer.echo(f"State saved to {state}")
+            _save_state(state, store)
 
 
 def main() -> None:

@@ -69,6 +69,7 @@ class Project(Record):
     team: str | None = None
     owner: str | None = None
     notes: str = ""
+    html_notes: str | None = None
     color: str | None = None
     archived: bool = False
     public: bool = True

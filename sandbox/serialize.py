@@ -382,7 +382,9 @@ PROJECT_FIELDS: dict[str, Resolver] = {
     "due_date": _attr("due_on"),
     "start_on": _attr("start_on"),
     "notes": _attr("notes"),
-    "html_notes": lambda _r, p: f"<body>{_escape(p.notes)}</body>",
+    "html_notes": lambda _r, p: (
+        p.html_notes if p.html_notes is not None else f"<body>{_escape(p.notes)}</body>"
+    ),
     "public": _attr("public"),
     "privacy_setting": lambda _r, p: "public_to_workspace" if p.public else "private",
     "members": _refs("members", "user"),

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from agents.proposal import Action, ActionKind, Decision, DecisionType, EditedAction
 from graphs.executor import Executor
-from graphs.gate import action_requests_of
+from graphs.gate import action_numbers, action_requests_of, number_ranges
 from graphs.policy import tag_comment
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
@@ -109,17 +109,21 @@ def build_decisions(
     edits: dict[int, str] | None = None,
     message: str | None = None,
 ) -> list[Decision]:
-    """One decision per action request (numbered from 1 as `approvals show` prints them).
+    """One decision per action request; `reject` and `edits` are keyed by action number, as
+    `approvals show` prints it (`graphs.gate.action_numbers`: the place in the proposal from 1).
 
     `edits` maps a number to JSON with `params` (merged over the proposed params) and/or `target`.
     """
     requests = action_requests_of(request)
-    count = len(requests)
+    numbers = action_numbers(request)
     for n in [*(reject or {}), *(edits or {})]:
-        if not 1 <= n <= count:
-            raise ApprovalError(f"action number {n} is out of range 1..{count}")
+        if n not in numbers:
+            raise ApprovalError(
+                f"action number {n} is out of range: the actions waiting for approval are "
+                f"{number_ranges(numbers)}"
+            )
     decisions: list[Decision] = []
-    for n, req in enumerate(requests, 1):
+    for n, req in zip(numbers, requests, strict=True):
         if reject_all:
             decisions.append(Decision(type=DecisionType.REJECT, message=message or "rejected"))
         elif reject and n in reject:
@@ -312,7 +316,24 @@ class Closed:
     reason: str
 
 
-def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = True) -> list[Closed]:
+def supersede_older(rt: Runtime, thread_id: str) -> list[Closed]:
+    """Right after a run: when its proposal waits and has a subject, close the older waiting
+    proposals about the same subject now, so Asana never shows two open approvals for one thing."""
+    proposals = [p for p in rt.repo.pending_approvals() if p.thread_id == thread_id]
+    if not proposals or not proposals[0].proposal.subject:
+        return []
+    body = proposals[0].proposal
+    return close_stale(rt, subject=(body.agent, body.scope.workspace_gid, body.subject or ""), expire=False)
+
+
+def close_stale(
+    rt: Runtime,
+    *,
+    now: datetime | None = None,
+    supersede: bool = True,
+    expire: bool = True,
+    subject: tuple[str, str, str] | None = None,
+) -> list[Closed]:
     """Close what nobody will decide any more: approvals past their due time (expired), and an
     older waiting proposal about the same subject (`Proposal.subject`, e.g. the next sprint of
     one backlog) once a newer one waits (superseded).
@@ -323,6 +344,17 @@ def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = T
     moment = now or rt.context().now()
     due = timedelta(hours=rt.settings.approval_due_hours)
     waiting = pending(rt)
+    if subject is not None:
+        waiting = [
+            i
+            for i in waiting
+            if (
+                i.proposal.proposal.agent,
+                i.proposal.proposal.scope.workspace_gid,
+                i.proposal.proposal.subject,
+            )
+            == subject
+        ]
     newest: dict[tuple[str, str, str], str] = {}
     for item in sorted(waiting, key=lambda i: i.proposal.created_at):
         body = item.proposal.proposal
@@ -337,7 +369,7 @@ def close_stale(rt: Runtime, *, now: datetime | None = None, supersede: bool = T
         if supersede and body.subject and newest[key] != record.id:
             status: Literal["expired", "superseded"] = "superseded"
             who, reason = SUPERSEDED_BY, f"superseded by the newer proposal {newest[key][:12]}"
-        elif moment - created > due:
+        elif expire and moment - created > due:
             status, who = "expired", EXPIRED_BY
             reason = f"expired: nobody decided within {rt.settings.approval_due_hours} h"
         else:

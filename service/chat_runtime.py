@@ -50,9 +50,16 @@ class ChatConfig(BaseSettings):
 
 
 def chat_model(settings: Settings) -> Any:
-    """The supervisor's chat model from settings, or None (offline command grammar)."""
+    """The supervisor's chat model from settings (bounded by the model timeout and retries), or
+    None (offline command grammar)."""
     key = settings.model_api_key.get_secret_value() if settings.model_api_key else None
-    return make_chat_model(settings.model, api_key=key, base_url=settings.model_base_url)
+    return make_chat_model(
+        settings.model,
+        api_key=key,
+        base_url=settings.model_base_url,
+        timeout=settings.model_timeout_s,
+        max_retries=settings.model_max_retries,
+    )
 
 
 def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = None) -> Any:
@@ -67,6 +74,7 @@ def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = No
         approvers=cfg.approver_set(rt.settings),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         max_rounds=cfg.max_rounds,
+        breaker_failures=rt.settings.model_breaker_failures,
     )
     return graph.compile(checkpointer=rt.graph.checkpointer)
 
@@ -140,4 +148,5 @@ def make_graph(config: Any = None) -> Any:
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         context_provider=_ui_context,
         max_rounds=cfg.max_rounds,
+        breaker_failures=settings.model_breaker_failures,
     ).compile()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from graphs.runner import start_run
@@ -24,9 +25,12 @@ from service.runtime import Runtime, open_runtime
 from service.settings import load_settings
 from tools.asana.client import AsanaClient
 from tools.asana.field_names import SPRINT, STORY_POINTS
+from tools.errors import UserError
 
 
-def run_demo(*, data_dir: Path | None = None, seed: int = 7) -> None:
+def run_demo(*, data_dir: Path | None = None, seed: int | None = None) -> None:
+    """`seed`: the synthetic team's (default 7); a `data_dir` that already holds a sandbox keeps
+    the workspace it was generated with, and a different explicit seed is refused."""
     started = time.perf_counter()
     root = data_dir or Path(tempfile.mkdtemp(prefix="sprintpilot-demo-"))
     settings = load_settings(
@@ -35,11 +39,17 @@ def run_demo(*, data_dir: Path | None = None, seed: int = 7) -> None:
         asana_base_url=None,
         model="offline",
     )
-    console.rule(f"[bold]sprintpilot demo[/] — offline, embedded sandbox, seed {seed}")
     with console.status("starting the Asana sandbox and generating the team workspace…"):
-        rt_cm = open_runtime(settings)
+        rt_cm = open_runtime(settings, sandbox_seed=seed)
         rt = rt_cm.__enter__()
     try:
+        assert rt.sandbox is not None
+        if seed is not None and rt.sandbox.state_seed != seed:
+            raise UserError(
+                f"--data-dir {root} already holds a demo workspace generated from seed "
+                f"{rt.sandbox.state_seed}; use another --data-dir (or none) for seed {seed}"
+            )
+        console.rule(f"[bold]sprintpilot demo[/] — offline, embedded sandbox, seed {rt.sandbox.state_seed}")
         _run(rt, started)
     finally:
         rt_cm.__exit__(None, None, None)
@@ -91,7 +101,7 @@ def _run(rt: Runtime, started: float) -> None:
         console.rule("approval in Asana")
         console.print(
             f"Approval task [bold]{task.name}[/] ({task.resource_subtype}, {task.approval_status}), "
-            f"assigned to {who}, due {task.due_at or task.due_on}"
+            f"assigned to {who}, due {_when(task.due_at) if task.due_at else task.due_on}"
         )
         as_approver.update_task(approval_gid, {"approval_status": "approved"})
         console.print(f"{who} marks it [green]approved[/] in Asana.")
@@ -113,6 +123,11 @@ def _run(rt: Runtime, started: float) -> None:
     console.print(f"demo finished in {time.perf_counter() - started:.1f}s")
 
 
+def _when(moment: datetime) -> str:
+    """A due time to the minute, with its zone: `2026-12-08 14:05 UTC`."""
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or ''}".rstrip()
+
+
 def _read_back(rt: Runtime, ws: str, request: dict[str, Any], approval_gid: str) -> None:
     console.rule("what now exists in Asana (read back through the API)")
     sprint_name = str(request.get("title", "")).removeprefix("Approve ").removesuffix(" backlog")
@@ -124,17 +139,20 @@ def _read_back(rt: Runtime, ws: str, request: dict[str, Any], approval_gid: str)
         f"sections: {', '.join(map(str, sections))}"
     )
     table = Table(title=f"{project.name}: {len(tasks)} tasks")
-    for col in ("task", "points", SPRINT, "assignee", "section"):
-        table.add_column(col)
+    render.add_column(table, "task")
+    render.add_column(table, "points", justify="right")
+    for col in (SPRINT, "assignee", "section"):
+        render.add_column(table, col)
     for t in tasks:
         sec = t.section_in(project.gid)
         table.add_row(
-            t.name or t.gid,
+            escape(t.name or t.gid),
             t.display(STORY_POINTS) or "-",
             t.display(SPRINT) or "-",
             t.assignee.name if t.assignee and t.assignee.name else "-",
             sec.name if sec and sec.name else "-",
         )
+    render.fit_columns(table)
     console.print(table)
     updates = rt.asana.status_updates(project.gid)
     if updates:
@@ -144,4 +162,4 @@ def _read_back(rt: Runtime, ws: str, request: dict[str, Any], approval_gid: str)
     comments = [s for s in rt.asana.stories(approval_gid) if s.type == "comment"]
     if comments:
         console.print("[AI Proposal] comment on the approval task (first lines):")
-        console.print(Markdown("\n".join((comments[0].text or "").splitlines()[:8])))
+        console.print(render.CliMarkdown("\n".join((comments[0].text or "").splitlines()[:8])))

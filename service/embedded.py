@@ -32,6 +32,7 @@ class EmbeddedSandbox:
 
         ws = generate_workspace(self.seed)
         ws.store.meta.setdefault("default_token", ws.token)
+        ws.store.meta.setdefault("seed", self.seed)
         self.generated = True
         return ws.store
 
@@ -59,6 +60,12 @@ class EmbeddedSandbox:
     def token(self) -> str:
         assert self.server is not None, "sandbox not started"
         return self.server.token
+
+    @property
+    def state_seed(self) -> int:
+        """The seed the served workspace was generated from (states saved before it was recorded
+        were all generated from the default seed)."""
+        return int(self.store.meta.get("seed", DEFAULT_SEED))
 
     def token_for(self, user_gid: str) -> str | None:
         """A bearer token of a human teammate (the demo approves as the scrum master)."""

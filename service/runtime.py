@@ -29,10 +29,11 @@ from service.db.engine import make_engine
 from service.db.journal import SqlApplyJournal
 from service.db.migrate import ensure_schema
 from service.db.proposals import SqlProposalRepository
-from service.embedded import EmbeddedSandbox
+from service.embedded import DEFAULT_SEED, EmbeddedSandbox
 from service.settings import Settings
 from tools.asana.client import AsanaClient
 from tools.errors import ConfigError as ConfigError  # re-exported: callers import it from here
+from tools.llm.breaker import ModelBreaker
 from tools.llm.engine import LanguageEngine
 from tools.llm.factory import make_chat_model
 
@@ -138,7 +139,8 @@ class Runtime:
             repo=self.repo,
             audit=self.audit,
             registry=self.registry,
-            language=self.language,
+            # Per run: consecutive model failures trip this run's breaker (the rest is offline).
+            language=self.language.for_run(ModelBreaker(self.settings.model_breaker_failures)),
             policy=policy.to_policy_config(None),
             policies={ws: policy.to_policy_config(ws) for ws in workspaces},
             allowed_workspace_gids=frozenset(workspaces),
@@ -155,9 +157,12 @@ class Runtime:
         return self.context().resolve_workspace(explicit)
 
 
-def _asana_target(settings: Settings, stack: ExitStack) -> tuple[str, str, EmbeddedSandbox | None]:
+def _asana_target(
+    settings: Settings, stack: ExitStack, sandbox_seed: int | None = None
+) -> tuple[str, str, EmbeddedSandbox | None]:
     if settings.asana_base_url is None:
-        sandbox = stack.enter_context(EmbeddedSandbox(settings.data_dir))
+        seed = DEFAULT_SEED if sandbox_seed is None else sandbox_seed
+        sandbox = stack.enter_context(EmbeddedSandbox(settings.data_dir, seed=seed))
         return sandbox.base_url, sandbox.token, sandbox
     if settings.asana_token is None:
         raise ConfigError("SPRINTPILOT_ASANA_BASE_URL is set but SPRINTPILOT_ASANA_TOKEN is not")
@@ -167,18 +172,28 @@ def _asana_target(settings: Settings, stack: ExitStack) -> tuple[str, str, Embed
 def _language(settings: Settings) -> LanguageEngine:
     """The configured model (labelled with its name), or the offline engine."""
     key = settings.model_api_key.get_secret_value() if settings.model_api_key else None
-    model = make_chat_model(settings.model, api_key=key, base_url=settings.model_base_url)
+    model = make_chat_model(
+        settings.model,
+        api_key=key,
+        base_url=settings.model_base_url,
+        timeout=settings.model_timeout_s,
+        max_retries=settings.model_max_retries,
+    )
     return LanguageEngine(model, model_name=settings.model) if model is not None else LanguageEngine()
 
 
 @contextmanager
-def open_runtime(settings: Settings, *, registry: SpecialistRegistry | None = None) -> Iterator[Runtime]:
+def open_runtime(
+    settings: Settings, *, registry: SpecialistRegistry | None = None, sandbox_seed: int | None = None
+) -> Iterator[Runtime]:
+    """Everything a command needs, closed on exit. `sandbox_seed`: the seed of the embedded
+    sandbox's workspace when it is generated (the first time under a data dir; default 7)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings)
     with ExitStack() as stack:
         stack.callback(engine.dispose)
         ensure_schema(engine)
-        base_url, token, sandbox = _asana_target(settings, stack)
+        base_url, token, sandbox = _asana_target(settings, stack, sandbox_seed)
         asana = AsanaClient(base_url, token)
         stack.callback(asana.close)
         reg = registry or default_registry()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 APP_NAME = "sprintpilot"
 
+
 def _default_action_classes() -> dict[ActionKind, ApprovalClass]:
     """Each action kind's default class, as its spec in graphs/kinds/ declares it (one place)."""
     # Imported here so settings stay importable without loading graph code.
@@ -50,6 +51,8 @@ class ApprovalPolicy(BaseModel):
     workspaces: dict[str, dict[ActionKind, ApprovalClass]] = Field(default_factory=dict)
     # The portfolio custom field the health agent writes on each project (auto class).
     health_field: str = Field(default=HEALTH, min_length=1)
+    # Automatic writes per project per day before the rest are held back (null: no limit).
+    daily_write_budget: int | None = Field(default=150, ge=0)
 
     @field_validator("kinds", mode="after")
     @classmethod
@@ -67,6 +70,7 @@ class ApprovalPolicy(BaseModel):
             denied_kinds=frozenset(k for k, c in classes.items() if c is ApprovalClass.DENIED),
             auto_custom_fields=frozenset(self.auto_custom_fields),
             health_field=self.health_field,
+            daily_write_budget=self.daily_write_budget,
         )
 
 
@@ -99,6 +103,12 @@ class Settings(BaseSettings):
     model: str = "offline"
     model_api_key: SecretStr | None = None
     model_base_url: str | None = None
+    # Bounds on every model call: seconds per request (connect, and each read of the answer) and
+    # the openai client's retries; then consecutive failed calls in one run before the rest of
+    # that run is written offline (the per-run breaker).
+    model_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    model_max_retries: int = Field(default=2, ge=0, le=10)
+    model_breaker_failures: int = Field(default=3, ge=1, le=100)
 
     allowed_workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_projects: Annotated[list[str], NoDecode] = Field(default_factory=list)

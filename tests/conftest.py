@@ -57,3 +57,24 @@ def redis_url() -> str:
     except Exception as err:  # noqa: BLE001
         _missing("Redis", err)
     return REDIS_URL
+
+
+# Settings that point a run at real services or change its policy; tests of the embedded default
+# start without them (a developer's shell may have any of them set).
+OFFLINE_UNSET = (
+    "SPRINTPILOT_ASANA_BASE_URL",
+    "SPRINTPILOT_ASANA_TOKEN",
+    "SPRINTPILOT_DATABASE_URL",
+    "SPRINTPILOT_MODEL",
+    "SPRINTPILOT_APPROVAL_POLICY",
+    "SPRINTPILOT_APPROVER",
+    "SPRINTPILOT_APPROVERS",
+    "SPRINTPILOT_TIMEZONE",
+)
+
+
+@pytest.fixture
+def offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded default: sandbox, SQLite, offline engine, default policy."""
+    for var in OFFLINE_UNSET:
+        monkeypatch.delenv(var, raising=False)

@@ -69,11 +69,31 @@ def shift_actions(analysis: DependencyAnalysis, inputs: DependencyInputs) -> lis
     return out
 
 
+def alert_facts(gid: str, analysis: DependencyAnalysis) -> dict[str, Any]:
+    """What an alert states, computed (never the wording, which a model may vary): the task, the
+    prerequisite that slipped and why, and whether the task now misses its due date. A re-run
+    that finds the same facts posts nothing (graphs/repeats.py), even as an overdue prerequisite
+    pushes the dates a day further each day; a new prerequisite slipping, or the task turning late,
+    is news and is posted."""
+    by = analysis.cascade.by_gid()
+    reasons = {s.gid: s.reason for s in analysis.slips}
+    for a in analysis.direct_dependents():
+        if a.gid == gid and a.via is not None and a.via in by:
+            return {
+                "dependency_alert": gid,
+                "prerequisite": a.via,
+                "reason": reasons.get(a.via, "slipped"),
+                "late": bool(a.due_on and a.earliest_finish and a.earliest_finish > a.due_on),
+            }
+    return {"dependency_alert": gid}
+
+
 def alert_action(gid: str, text: str, analysis: DependencyAnalysis) -> Action:
     return Action(
         kind=ActionKind.POST_COMMENT,
         target=gid,
         params={"text": text},
+        facts=alert_facts(gid, analysis),
         reason=f"{_name(analysis, gid)}: alert — a direct prerequisite slipped",
     )
 
@@ -221,10 +241,13 @@ def make_proposal(
         if late
         else "Dependency check: no due date needs to move"
     )
+    slipped = ",".join(sorted(s.gid for s in analysis.slips if s.reason != "blocked")) or "-"
     return Proposal(
         agent="dependencies",
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[p.gid for p in inputs.projects]),
         title=title,
+        # A newer check of the same projects (and the same what-if slip) replaces a waiting one.
+        subject=f"dependencies:{','.join(sorted(p.gid for p in inputs.projects))}:{slipped}",
         summary_markdown=summary_markdown(analysis, inputs, narrative, engine),
         evidence=evidence(analysis, inputs),
         actions=actions,

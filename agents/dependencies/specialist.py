@@ -78,23 +78,6 @@ def _alerts(analysis: DependencyAnalysis, engine: Any) -> dict[str, str]:
     return out
 
 
-def _not_yet_posted(asana: Any, alerts: dict[str, str]) -> dict[str, str]:
-    """Drop alerts a task already carries word for word: a scan re-run the same day (schedule, event
-    and a manual run) repeats nothing. Costs one stories read per alerted task, nothing otherwise."""
-    if not alerts:
-        return alerts
-    out: dict[str, str] = {}
-    for gid, text in alerts.items():
-        wanted = text.strip()
-        posted = any(
-            (st.resource_subtype == "comment_added" or st.type == "comment") and wanted in (st.text or "")
-            for st in asana.stories(gid)
-        )
-        if not posted:
-            out[gid] = text
-    return out
-
-
 def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
@@ -149,7 +132,9 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         "suggestions": analysis.suggestions,
     }
     narrative, label = engine.write(SUMMARY_PROMPT, variables, CascadeNarrative)
-    alerts = _not_yet_posted(ctx.asana, _alerts(analysis, engine))
+    # A re-run repeats no alert: each states its facts (alert_facts), and the policy drops facts
+    # already posted, whatever the wording.
+    alerts = _alerts(analysis, engine)
     prompts = [engine.prompt_ref(SUMMARY_PROMPT)] + ([engine.prompt_ref(ALERT_PROMPT)] if alerts else [])
     return make_proposal(analysis, inputs, narrative, alerts, label, prompts)
 

@@ -111,6 +111,7 @@ def make_proposal(
                 target=project_gid,
                 params={
                     "filename": "forecast-fan-chart.png",
+                    "replaces": True,
                     "content_base64": base64.b64encode(png).decode(),
                     "content_type": "image/png",
                     "parent_type": "project",
@@ -133,6 +134,7 @@ def make_proposal(
         agent="forecast",
         scope=Scope(workspace_gid=workspace_gid, project_gids=[project_gid]),
         title=f"Forecast for {project_name}",
+        subject=f"forecast:{project_gid}:{result.scope.model_dump_json()}",
         summary_markdown=text,
         evidence=evidence,
         actions=actions,

@@ -134,6 +134,7 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         agent=HEALTH_NAME,
         scope=Scope(workspace_gid=workspace, project_gids=[latest.gid]),
         title=f"Portfolio health for {inputs.portfolio_name}{missing}",
+        subject=f"health:{inputs.portfolio_gid}",
         summary_markdown=text,
         evidence={
             "portfolio_gid": inputs.portfolio_gid,

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.asana.field_names import BUSINESS_VALUE, EFFORT, PRIORITY, SPRINT, STATUS, STORY_POINTS
-from tools.asana.models import Project, Task, User
+from tools.asana.models import CustomFieldSetting, Project, Section, Task, User
 from tools.planning.models import BacklogItem, Person, SprintRecord
 from tools.planning.phase import SPRINT_NAME, SprintPhase, has_ended, sprint_phase
 
@@ -175,6 +175,71 @@ class PlannerReader(Protocol):
     def find_project(self, workspace_gid: str, name_or_gid: str) -> Project: ...
 
     def project_tasks(self, project_gid: str) -> list[Task]: ...
+
+
+# The sprint board when neither the last sprint nor the backlog has sections to copy.
+DEFAULT_SECTIONS = ("To do", "In progress", "Done")
+# Asana's name for the one section a new project starts with: never a column worth copying.
+UNTITLED_SECTION = "Untitled section"
+
+
+class SprintBoard(BaseModel):
+    """How the new sprint project is set up so the team and the other agents can use it: the
+    sections of the team's board, the custom fields the agents read and write, a human owner."""
+
+    sections: list[str]
+    sections_from: str  # the project copied, or "default"
+    fields: list[str] = Field(default_factory=list)
+    fields_from: str | None = None  # gid of the project whose fields these are (the backlog)
+    owner_gid: str | None = None
+    owner_from: str | None = None  # "last sprint" | "backlog" | "approver"
+
+
+class BoardReader(Protocol):
+    def sections(self, project_gid: str) -> list[Section]: ...
+
+    def custom_field_settings(self, project_gid: str) -> list[CustomFieldSetting]: ...
+
+
+def _columns(sections: list[Section]) -> list[str]:
+    names = [(s.name or "").strip() for s in sections]
+    return list(dict.fromkeys(n for n in names if n and n != UNTITLED_SECTION))
+
+
+def _human(project: Project | None, bot_gid: str | None) -> str | None:
+    owner = project.owner if project is not None else None
+    return owner.gid if owner is not None and owner.gid != bot_gid else None
+
+
+def read_board(asana: BoardReader, inputs: PlanningInputs, approver_gid: str | None = None) -> SprintBoard:
+    """The board to copy: the last sprint's sections, else the backlog's, else To do/In
+    progress/Done; every custom field on the backlog; the owner of the last sprint, else of the
+    backlog, else the approver (never sprintpilot itself). Cost: 2–3 calls."""
+    last = inputs.sprints[-1].project if inputs.sprints else None
+    sections, source = (_columns(asana.sections(last.gid)), last.name or last.gid) if last else ([], "")
+    if not sections:
+        sections, source = (
+            _columns(asana.sections(inputs.backlog.gid)),
+            inputs.backlog.name or inputs.backlog.gid,
+        )
+    if not sections:
+        sections, source = list(DEFAULT_SECTIONS), "default"
+    fields = [
+        s.custom_field.name for s in asana.custom_field_settings(inputs.backlog.gid) if s.custom_field.name
+    ]
+    owner, owner_from = _human(last, inputs.bot_gid), "last sprint"
+    if owner is None:
+        owner, owner_from = _human(inputs.backlog, inputs.bot_gid), "backlog"
+    if owner is None and approver_gid and approver_gid != inputs.bot_gid:
+        owner, owner_from = approver_gid, "approver"
+    return SprintBoard(
+        sections=sections,
+        sections_from=source,
+        fields=list(dict.fromkeys(fields)),
+        fields_from=inputs.backlog.gid if fields else None,
+        owner_gid=owner,
+        owner_from=owner_from if owner else None,
+    )
 
 
 def read_planning_inputs(

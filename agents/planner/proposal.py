@@ -9,16 +9,38 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from agents.planner.inputs import PlanningInputs
+from agents.planner.inputs import DEFAULT_SECTIONS, PlanningInputs, SprintBoard
 from agents.planner.plan import SprintPlan
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from tools.asana.field_names import SPRINT
+from tools.standup.capacity import plan_capacity_line
 
-SECTIONS = (("To Do", "section_todo"), ("In Progress", "section_in_progress"), ("Done", "section_done"))
 SPRINT_REF = "sprint_project"
+# Where the planned tasks go: the first board section with one of these names (in this order of
+# preference), else the board's first section.
+TODO_NAMES = ("to do", "todo", "sprint backlog", "ready", "not started", "backlog")
 HIGH_EFFORT = 8.0
 DEPENDENCY_HEAVY = 3
 LEFT_OUT_SHOWN = 8
+
+
+def default_board() -> SprintBoard:
+    return SprintBoard(sections=list(DEFAULT_SECTIONS), sections_from="default")
+
+
+def todo_index(sections: list[str]) -> int:
+    folded = [s.casefold() for s in sections]
+    return next((folded.index(n) for n in TODO_NAMES if n in folded), 0)
+
+
+def board_line(board: SprintBoard, names: dict[str, str]) -> str:
+    source = "default" if board.sections_from == "default" else f"as on {board.sections_from}"
+    line = f"- Board: sections {', '.join(board.sections)} ({source})"
+    if board.fields:
+        line += f"; {len(board.fields)} custom fields of the backlog ({', '.join(board.fields)})"
+    if board.owner_gid:
+        line += f"; owner {names.get(board.owner_gid, board.owner_gid)} ({board.owner_from})"
+    return line + "."
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -82,9 +104,13 @@ def summary_markdown(
     narrative: Any,
     engine: str,
     names: dict[str, str],
+    board: SprintBoard | None = None,
 ) -> str:
     v, cap, sel = plan.velocity, plan.capacity, plan.selection
     by_gid = {it.gid: it for it in inputs.items}
+    loads = plan.assignment.loads if plan.assignment else []
+    # Read back by the stand-up (tools/standup/capacity.py): each person's capacity, as fitted.
+    per_person = [plan_capacity_line((p.name or p.gid, p.capacity, p.assigned_points) for p in loads)]
     lines = [
         f"## {sprint_name} plan ({window[0].isoformat()} → {window[1].isoformat()})",
         "",
@@ -101,6 +127,8 @@ def summary_markdown(
         _forecast_line(plan),
         f"- Selection: {sel.status} ({sel.solver}, gap {sel.gap:.2%}), total score {sel.total_score:.2f}, "
         f"formula `{plan.formula}`.",
+        board_line(board or default_board(), names),
+        *(per_person if loads else []),
         "",
         "| # | Task | Points | Score | Assignee |",
         "|---|------|-------:|------:|----------|",
@@ -137,8 +165,10 @@ def build_actions(
     sprint_name: str,
     window: tuple[date, date],
     summary: str,
+    board: SprintBoard | None = None,
 ) -> list[Action]:
     backlog = inputs.backlog
+    board = board or default_board()
     actions: list[Action] = [
         Action(
             kind=ActionKind.CREATE_PROJECT,
@@ -150,20 +180,35 @@ def build_actions(
                 "notes": f"Planned by sprintpilot from {backlog.name}.",
                 "start_on": window[0].isoformat(),
                 "due_on": window[1].isoformat(),
+                # A person owns the team's board (sprintpilot, the creator, would otherwise).
+                "owner_gid": board.owner_gid,
             },
             reason=f"new sprint project {sprint_name}",
         )
     ]
-    for name, ref in SECTIONS:
+    if board.fields and board.fields_from:
+        actions.append(
+            Action(
+                kind=ActionKind.ADD_PROJECT_FIELDS,
+                target=f"ref:{SPRINT_REF}",
+                params={"fields": board.fields, "source": board.fields_from},
+                reason=f"{sprint_name} gets the backlog's custom fields (the agents set them on its tasks)",
+            )
+        )
+    refs = [f"section_{i}" for i in range(len(board.sections))]
+    for i, name in enumerate(board.sections):
+        # The first column takes over the "Untitled section" Asana gives a new project.
         actions.append(
             Action(
                 kind=ActionKind.CREATE_SECTION,
                 target=f"ref:{SPRINT_REF}",
-                ref=ref,
-                params={"name": name},
-                reason=f"{name} column of {sprint_name}",
+                ref=refs[i],
+                params={"name": name, "rename_default": i == 0},
+                reason=f"{name} column of {sprint_name}"
+                + ("" if board.sections_from == "default" else f" (as on {board.sections_from})"),
             )
         )
+    todo = refs[todo_index(board.sections)]
     assigned = plan.assignment.assignments if plan.assignment else {}
     for gid in plan.chosen:
         task = inputs.tasks[gid]
@@ -172,7 +217,7 @@ def build_actions(
             Action(
                 kind=ActionKind.ADD_TO_PROJECT,
                 target=gid,
-                params={"project": f"ref:{SPRINT_REF}", "section": "ref:section_todo"},
+                params={"project": f"ref:{SPRINT_REF}", "section": f"ref:{todo}"},
                 reason=f"{label}: chosen for {sprint_name} (score {plan.scores[gid].score:.2f})",
             )
         )
@@ -212,7 +257,7 @@ def build_actions(
     return actions
 
 
-def evidence(plan: SprintPlan, inputs: PlanningInputs) -> dict[str, Any]:
+def evidence(plan: SprintPlan, inputs: PlanningInputs, board: SprintBoard | None = None) -> dict[str, Any]:
     return {
         "formula": plan.formula,
         "velocity": plan.velocity.model_dump(mode="json"),
@@ -224,6 +269,7 @@ def evidence(plan: SprintPlan, inputs: PlanningInputs) -> dict[str, Any]:
         "forecast": plan.forecast.model_dump(mode="json") if plan.forecast else None,
         "completion_probability": plan.completion_probability,
         "missing_fields": inputs.missing_fields,
+        "board": board.model_dump(mode="json") if board is not None else None,
         "backlog_items_read": len(inputs.items),
         # Finished sprints only: a planned or active sprint is not velocity history.
         "past_sprints": [s.record.model_dump(mode="json") for s in inputs.history],
@@ -239,8 +285,9 @@ def make_proposal(
     engine: str,
     names: dict[str, str],
     prompts: list[Any],
+    board: SprintBoard | None = None,
 ) -> Proposal:
-    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names)
+    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names, board)
     return Proposal(
         agent="planner",
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.backlog.gid]),
@@ -248,8 +295,8 @@ def make_proposal(
         # One next sprint per backlog: a newer plan replaces a waiting older one.
         subject=f"sprint-plan:{inputs.backlog.gid}",
         summary_markdown=summary,
-        evidence=evidence(plan, inputs),
-        actions=build_actions(plan, inputs, sprint_name, window, summary),
+        evidence=evidence(plan, inputs, board),
+        actions=build_actions(plan, inputs, sprint_name, window, summary, board),
         model=engine,
         prompts=prompts,
     )

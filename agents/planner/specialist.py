@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.planner.inputs import next_sprint_window, read_planning_inputs
+from agents.planner.inputs import next_sprint_window, read_board, read_planning_inputs
 from agents.planner.plan import compute_plan
 from agents.planner.proposal import left_out, make_proposal, risks_of
 from agents.proposal import Proposal
@@ -77,7 +77,8 @@ def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         "risks": risks_of(plan, inputs),
     }
     narrative, engine, prompts = _narrate(ctx, variables)
-    return make_proposal(plan, inputs, sprint_name, window, narrative, engine, names, prompts)
+    board = read_board(ctx.asana, inputs, ctx.approver_gid)
+    return make_proposal(plan, inputs, sprint_name, window, narrative, engine, names, prompts, board)
 
 
 def _narrate(ctx: RunContext, variables: dict[str, Any]) -> tuple[Any, str, list[Any]]:

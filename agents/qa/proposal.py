@@ -164,6 +164,7 @@ def make_proposal(
         agent=QA_NAME,
         scope=Scope(workspace_gid=workspace_gid, project_gids=[project_gid]),
         title=title,
+        subject=f"review:{task.gid}",
         summary_markdown=summary,
         evidence=evidence(report, loaded, project_gid, ready, move),
         actions=actions,

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.retro.inputs import RetroInputs
+from agents.retro.inputs import OpenActionItem, RetroInputs
+from tools.retro.dedupe import best_match
 from tools.retro.metrics import (
     Blocker,
     Commitment,
@@ -47,6 +48,9 @@ class ProposedAction(BaseModel):
     owner_gid: str | None
     due_on: date
     recurring: bool = False
+    # An open action item much like this one (tools/retro/dedupe.py): linked, not created again.
+    existing: OpenActionItem | None = None
+    similarity: float | None = None
 
 
 class RetroAnalysis(BaseModel):
@@ -97,12 +101,37 @@ def _owner(theme: Theme, inputs: RetroInputs, texts: list[TextRef]) -> str | Non
     return inputs.scrum_master_gid
 
 
-def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef]) -> list[ProposedAction]:
+def _middle_working_day(first: date, last: date) -> date:
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    working = [d for d in days if d.weekday() < 5] or days
+    return working[(len(working) - 1) // 2]
+
+
+def action_due(inputs: RetroInputs) -> date:
+    """The middle working day of the next sprint, from tomorrow on: the team has the first half
+    to act and the second half for the change to show in the numbers the next retro looks at (its
+    last day is that retro: an item due then is judged before it could work). The next sprint is
+    the planned or active sprint project after this one, else the sprint length from today."""
+    today = inputs.today or inputs.window.end_on
+    tomorrow = today + timedelta(days=1)
+    nxt = inputs.next_sprint
+    if nxt is not None and nxt.end_on >= tomorrow:
+        return _middle_working_day(max(nxt.start_on, tomorrow), nxt.end_on)
     length = (inputs.window.end_on - inputs.window.start_on).days + 1
-    # By the end of the next sprint; a retro run late still gives a full sprint from today.
-    due = inputs.window.end_on + timedelta(days=length)
-    if inputs.today is not None:
-        due = max(due, inputs.today + timedelta(days=length))
+    start = max(inputs.window.end_on, today) + timedelta(days=1)
+    return _middle_working_day(start, start + timedelta(days=length - 1))
+
+
+def link_open_items(actions: list[ProposedAction], open_items: list[OpenActionItem]) -> None:
+    """Point each proposed action at the open action item it nearly duplicates, if any."""
+    for x in actions:
+        match = best_match(x.title, [(o.name, o) for o in open_items])
+        if match is not None:
+            x.existing, x.similarity = match[0], round(match[1], 2)
+
+
+def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef]) -> list[ProposedAction]:
+    due = action_due(inputs)
     out: list[ProposedAction] = []
     problems = sorted(
         (t for t in a.themes if t.kind == "problem" and t.name in REMEDIES),
@@ -143,7 +172,9 @@ def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef])
         )
     seen: set[str] = set()
     unique = [x for x in out if not (x.title in seen or seen.add(x.title))]  # type: ignore[func-returns-value]
-    return unique[:MAX_ACTIONS]
+    chosen = unique[:MAX_ACTIONS]
+    link_open_items(chosen, inputs.open_items)
+    return chosen
 
 
 def analyse(inputs: RetroInputs) -> RetroAnalysis:

@@ -1,9 +1,11 @@
-"""Read a sprint for its retro: the sprint project, its tasks, each task's stories, and the
-earlier sprints (their "Sprint Retro" notes, or their comments) for recurring themes.
+"""Read a sprint for its retro: the sprint project, its tasks, each task's stories, the
+earlier sprints (their "Sprint Retro" notes, or their comments) for recurring themes, the next
+sprint (planned or active: action items are due inside it) and the open action items of the
+"Process Improvement" project (a proposed item that is already open is linked, not duplicated).
 
 Cost: 1 call for the projects list, 1 per 100 tasks of the sprint, 1 stories call per task
 (parallel), plus for each of the last `history` earlier sprints 1 task-list call and, only
-when it has no retro task, its tasks' stories.
+when it has no retro task, its tasks' stories, plus 1 per 100 tasks of "Process Improvement".
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.planner.inputs import past_sprint_projects
 from tools.asana.field_names import STATUS, STORY_POINTS
 from tools.asana.models import Project, Story, Task, User
-from tools.planning.phase import SPRINT_NAME
+from tools.planning.phase import SPRINT_NAME, sprint_phase
 from tools.retro.models import Comment, DueChange, RetroItem, SprintWindow, Transition
 
 RETRO_TASK_PREFIX = "Sprint Retro"
 PROCESS_PROJECT = "Process Improvement"
 THEME_LINE = re.compile(r"^\s*-\s+\*\*(.+?)\*\*")
+# The first line of an action item's notes this agent writes ("From the Sprint 23 retro: ...").
+FROM_RETRO = re.compile(r"^\s*From the (.+?) retro:")
 
 
 class RetroReader(Protocol):
@@ -45,6 +49,18 @@ class PreviousSprint(BaseModel):
     source: str  # "retro task" | "comments"
 
 
+class OpenActionItem(BaseModel):
+    """An open task of the "Process Improvement" project (an earlier retro's action item, or a
+    team member's): a proposed item much like it is linked to it instead of created again."""
+
+    gid: str
+    name: str
+    assignee_gid: str | None = None
+    due_on: date | None = None
+    # The sprint whose retro created it (from its notes); None for one a person wrote.
+    from_sprint: str | None = None
+
+
 class RetroInputs(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -60,6 +76,11 @@ class RetroInputs(BaseModel):
     scrum_master_gid: str | None = None
     # The day the retro runs: action items are due after it, never in the past.
     today: date | None = None
+    # The sprint after this one, when it is planned or active (not over): action items are due
+    # inside it. None: no such sprint project yet.
+    next_sprint: SprintWindow | None = None
+    next_sprint_gid: str | None = None
+    open_items: list[OpenActionItem] = Field(default_factory=list)
 
 
 # sprintpilot's own comments are not the team's voice: never evidence for sentiment or themes.
@@ -166,6 +187,38 @@ def _is_retro(task: Task) -> bool:
     return (task.name or "").startswith(RETRO_TASK_PREFIX)
 
 
+def next_sprint_after(
+    sprints: list[tuple[int, Project]],
+    project: Project,
+    number: int | None,
+    window: SprintWindow,
+    today: date,
+) -> Project | None:
+    """The first sprint after this one that is planned or active and not over by today."""
+    found = []
+    for n, p in sprints:
+        if p.gid == project.gid or p.start_on is None or p.due_on is None or p.due_on <= today:
+            continue
+        later = n > number if number is not None else p.start_on >= window.end_on
+        if later and sprint_phase(p, today) in ("planned", "active"):
+            found.append((p.start_on, n, p))
+    return min(found, key=lambda x: (x[0], x[1]))[2] if found else None
+
+
+def open_action_items(tasks: list[Task]) -> list[OpenActionItem]:
+    return [
+        OpenActionItem(
+            gid=t.gid,
+            name=t.name or t.gid,
+            assignee_gid=t.assignee.gid if t.assignee else None,
+            due_on=t.due_on,
+            from_sprint=m.group(1) if (m := FROM_RETRO.match(t.notes or "")) else None,
+        )
+        for t in tasks
+        if not t.completed and not t.parent and t.resource_subtype != "approval" and t.name
+    ]
+
+
 def read_retro_inputs(
     asana: RetroReader, workspace_gid: str, sprint_ref: str | None, *, today: date, history: int = 3
 ) -> RetroInputs:
@@ -230,6 +283,8 @@ def read_retro_inputs(
             ]
         previous_texts[p.name or p.gid] = texts
     process = next((p for p in projects if (p.name or "") == PROCESS_PROJECT), None)
+    open_items = open_action_items(asana.project_tasks(process.gid)) if process is not None else []
+    following = next_sprint_after(sprints, project, number, window, today)
     users = asana.users(workspace_gid)
     backlog = next((p for p in projects if (p.name or "") == "Product Backlog"), None)
     return RetroInputs(
@@ -244,4 +299,11 @@ def read_retro_inputs(
         people={u.gid: u.name or u.gid for u in users if u.gid != bot},
         scrum_master_gid=backlog.owner.gid if backlog is not None and backlog.owner is not None else None,
         today=today,
+        next_sprint=SprintWindow(
+            name=following.name or following.gid, start_on=following.start_on, end_on=following.due_on
+        )
+        if following is not None and following.start_on is not None and following.due_on is not None
+        else None,
+        next_sprint_gid=following.gid if following is not None else None,
+        open_items=open_items,
     )

@@ -6,7 +6,10 @@ Writes (policy classes from the default policy, unchanged):
 - a "Sprint Retro — <sprint>" task in the sprint project holding the full notes (what went well,
   what didn't, numbers, themes, proposed actions, review draft): create_task, needs approval; when
   the sprint already has one (a re-run), the notes go as a comment on it instead (auto);
-- one task per proposed action in "Process Improvement", with assignee and due date (needs approval).
+- one task per proposed action in "Process Improvement", with assignee and due date (needs approval),
+  its `facts` the item's normalised name and the sprint (a re-run of the same retro is a repeat);
+- for a proposed action that nearly duplicates an open action item (tools/retro/dedupe.py), no new
+  task: the notes link the open one and a comment on it says it came up again (auto).
 """
 
 from __future__ import annotations
@@ -14,12 +17,32 @@ from __future__ import annotations
 from typing import Any
 
 from agents.proposal import Action, ActionKind, Proposal, Scope
-from agents.retro.analysis import RetroAnalysis
+from agents.retro.analysis import ProposedAction, RetroAnalysis
 from agents.retro.inputs import RETRO_TASK_PREFIX, RetroInputs
+from tools.retro.dedupe import normalize_title
 
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
+
+
+def task_link(inputs: RetroInputs, task_gid: str) -> str:
+    project = inputs.process_project.gid if inputs.process_project is not None else "0"
+    return f"https://app.asana.com/0/{project}/{task_gid}"
+
+
+def action_line(inputs: RetroInputs, x: ProposedAction, names: dict[str, str]) -> str:
+    if x.existing is not None:
+        due = f", due {x.existing.due_on.isoformat()}" if x.existing.due_on else ""
+        who = names.get(x.existing.assignee_gid or "", "unassigned")
+        return (
+            f"- {x.title} — already open as “{x.existing.name}” ({task_link(inputs, x.existing.gid)}; "
+            f"owner {who}{due}"
+            + (f", from the {x.existing.from_sprint} retro" if x.existing.from_sprint else "")
+            + f"): linked, not created again ({x.why})"
+        )
+    who = names.get(x.owner_gid or "", "unassigned")
+    return f"- {x.title} — owner {who}, due {x.due_on.isoformat()} ({x.why})"
 
 
 def numbers_markdown(a: RetroAnalysis) -> list[str]:
@@ -99,9 +122,7 @@ def retro_markdown(
         lines.append("- No recurring theme (too few comments and task texts matched one).")
     lines += ["", "## Proposed actions"]
     if a.actions:
-        for x in a.actions:
-            who = names.get(x.owner_gid or "", "unassigned")
-            lines.append(f"- {x.title} — owner {who}, due {x.due_on.isoformat()} ({x.why})")
+        lines += [action_line(inputs, x, names) for x in a.actions]
     else:
         lines.append("- None proposed: no problem stood out in the data.")
     lines += ["", "## Sprint review draft", text.review_narrative, ""]
@@ -154,6 +175,20 @@ def build_actions(inputs: RetroInputs, a: RetroAnalysis, notes: str, text: Any) 
         )
     if inputs.process_project is not None:
         for i, x in enumerate(a.actions):
+            facts = {"retro_item": normalize_title(x.title), "sprint": project.gid}
+            if x.existing is not None and x.existing.from_sprint == w.name:
+                continue  # this retro created it (a re-run): linked in the notes, nothing to add
+            if x.existing is not None:
+                actions.append(
+                    Action(
+                        kind=ActionKind.POST_COMMENT,
+                        target=x.existing.gid,
+                        params={"text": f"This came up again in the {w.name} retro: {x.why}."},
+                        facts={**facts, "linked_to": x.existing.gid},
+                        reason=f"action item already open ({x.existing.name}): noted, not duplicated",
+                    )
+                )
+                continue
             params: dict[str, Any] = {
                 "name": x.title,
                 "projects": [inputs.process_project.gid],
@@ -167,6 +202,7 @@ def build_actions(inputs: RetroInputs, a: RetroAnalysis, notes: str, text: Any) 
                     kind=ActionKind.CREATE_TASK,
                     ref=f"retro_action_{i}",
                     params=params,
+                    facts=facts,
                     reason=f"action item: {x.why}",
                 )
             )
@@ -186,6 +222,17 @@ def evidence(inputs: RetroInputs, a: RetroAnalysis) -> dict[str, Any]:
         "previous": [p.model_dump(mode="json") for p in inputs.previous]
         + [{"name": n, "source": "comments"} for n in inputs.previous_texts],
         "process_project_missing": inputs.process_project is None,
+        "next_sprint": inputs.next_sprint.model_dump(mode="json") if inputs.next_sprint else None,
+        "linked_items": [
+            {
+                "proposed": x.title,
+                "open_task": x.existing.gid,
+                "name": x.existing.name,
+                "similarity": x.similarity,
+            }
+            for x in a.actions
+            if x.existing is not None
+        ],
     }
 
 
@@ -201,6 +248,7 @@ def make_proposal(
             + ([inputs.process_project.gid] if inputs.process_project else []),
         ),
         title=f"Approve {inputs.window.name} retro and action items",
+        subject=f"retro:{inputs.project.gid}",
         summary_markdown=notes,
         evidence=evidence(inputs, a),
         actions=build_actions(inputs, a, notes, text),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -11,6 +12,8 @@ from tools.standup.activity import PersonProgress, changes_in_window, progress_b
 from tools.standup.blockers import Blocker, find_blockers
 from tools.standup.burndown import Burndown, ScopeChange, compute_burndown
 from tools.standup.calendar import working_days
+from tools.standup.capacity import capacity_by_gid, committed_capacity, parse_plan_capacity
+from tools.standup.coherence import flagged_share, overall_status
 from tools.standup.models import Change, ChangeKind
 from tools.standup.risk import AtRisk, Pace, find_at_risk
 
@@ -27,6 +30,13 @@ class Standup(BaseModel):
     pace: Pace
     burndown: Burndown
     window: tuple[date, date]
+    # Open task gid → points, and the sprint's scope (points, tasks): the flagged share's parts.
+    open_points: dict[str, float | None]
+    scope_tasks: int
+    # Share of the sprint open and at risk or blocked, and the status it gives with the burndown's
+    # (tools/standup/coherence.py): the status update's type and the headline's words.
+    flagged_share: float
+    status_type: str
 
 
 def sprint_window(inputs: StandupInputs) -> tuple[date, date]:
@@ -56,8 +66,16 @@ def _scope_signals(changes: list[Change]) -> tuple[dict[str, datetime], list[Sco
 
 
 def compute_standup(
-    inputs: StandupInputs, *, stale_days: int, due_soon_days: int, own_comment_tag: str | None = None
+    inputs: StandupInputs,
+    *,
+    stale_days: int,
+    due_soon_days: int,
+    own_comment_tag: str | None = None,
+    capacity: Mapping[str, float] | None = None,
 ) -> Standup:
+    """`capacity`: person gid → points the plan gave them for the sprint, when the caller knows it;
+    else as the plan's status update states it; else what they were committed at the sprint's
+    start (tools/standup/capacity.py)."""
     changes = changes_in_window(inputs.stories, inputs.project.gid, inputs.since, inputs.now)
     if own_comment_tag:
         # The agent's own nudges from earlier stand-ups are not team activity.
@@ -76,10 +94,27 @@ def compute_standup(
     bd = compute_burndown(inputs.tasks, start, end, inputs.now, joined=joined, extra_changes=extra)
     blockers = find_blockers(inputs.tasks, changes, today, stale_days=stale_days)
     days = working_days(start, end)
+    stated = capacity_by_gid(parse_plan_capacity(inputs.plan_text), inputs.tasks)
+    given = {**stated, **(capacity or {})}
+    per_person = {**committed_capacity(inputs.tasks, bd.committed), **given}
     at_risk, pace = find_at_risk(
-        inputs.tasks, blockers, today, days, bd.initial_scope or bd.scope_now, due_soon_days=due_soon_days
+        inputs.tasks, blockers, today, days, per_person, due_soon_days=due_soon_days, given=given
     )
     people = progress_by_person(inputs.tasks, changes, inputs.since)
+    open_points = {t.gid: t.points for t in inputs.tasks if not t.completed}
+    start_dt = datetime.combine(start, datetime.min.time(), tzinfo=inputs.now.tzinfo)
+    # The burndown's scope: every task but those finished before the sprint started.
+    scope_tasks = sum(
+        1
+        for t in inputs.tasks
+        if not (t.completed and t.completed_at is not None and t.completed_at < start_dt)
+    )
+    share = flagged_share(
+        open_points,
+        {r.task_gid for r in at_risk} | {b.task_gid for b in blockers},
+        scope_points=bd.scope_now,
+        scope_tasks=scope_tasks,
+    )
     return Standup(
         changes=changes,
         people=people,
@@ -88,4 +123,8 @@ def compute_standup(
         pace=pace,
         burndown=bd,
         window=(start, end),
+        open_points=open_points,
+        scope_tasks=scope_tasks,
+        flagged_share=share,
+        status_type=overall_status(bd.status_type, share),
     )

@@ -63,6 +63,9 @@ class StandupInputs(BaseModel):
     previous_standup: StatusUpdate | None
     today_standup: StatusUpdate | None
     modified_gids: list[str]
+    # The text of the sprint's plan ("<sprint> plan" status update), which states each person's
+    # capacity (tools/standup/capacity.py); None for a sprint not planned by sprintpilot.
+    plan_text: str | None = None
 
 
 def standup_title(day: str) -> str:
@@ -100,6 +103,7 @@ def to_state(task: Task, project_gid: str, tz: ZoneInfo) -> TaskState:
         dependency_names=names,
         impediments=task.text(IMPEDIMENTS),
         has_impediments_field=task.has_field(IMPEDIMENTS),
+        url=task.permalink_url,
     )
 
 
@@ -130,7 +134,10 @@ def read_standup_inputs(
     today = now_local.date().isoformat()
     # The day is read from the title (the marker plus an ISO date), not from created_at: the title is
     # what makes "one stand-up per project per day" visible in Asana.
-    earlier = [u for u in _standups(asana.status_updates(project.gid)) if _title_day(u) <= today]
+    updates = asana.status_updates(project.gid)
+    plan_title = f"{project.name} plan"
+    plan = next((u for u in updates if (u.title or "").strip() == plan_title), None)
+    earlier = [u for u in _standups(updates) if _title_day(u) <= today]
     today_update = next((u for u in reversed(earlier) if _title_day(u) == today), None)
     previous = earlier[-1] if earlier else None
     if previous is not None and previous.created_at is not None:
@@ -149,6 +156,7 @@ def read_standup_inputs(
         previous_standup=previous,
         today_standup=today_update,
         modified_gids=modified,
+        plan_text=plan.text if plan is not None else None,
     )
 
 

@@ -10,6 +10,7 @@ from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.standup.compute import Standup
 from agents.standup.inputs import StandupInputs, standup_title
 from tools.asana.field_names import IMPEDIMENTS
+from tools.standup.nudges import Nudge
 
 IMPEDIMENT_PREFIX = "[stand-up"
 CHART_FILENAME = "burndown-{day}.png"
@@ -38,8 +39,11 @@ def summary_markdown(st: Standup, inputs: StandupInputs, narrative: Any, engine:
         lines += [
             f"**Burndown:** {bd.remaining_now:g} of {bd.scope_now:g} points remaining, "
             f"ideal {bd.ideal_now:.1f} "
-            f"after {bd.days_elapsed} of {len(bd.days)} working days ({st.window[0]} → {st.window[1]}); "
-            f"status **{bd.status_type}** (gap {bd.gap:+.0%}).",
+            f"after {st.pace.days_elapsed} of {len(bd.days)} working days ({st.window[0]} → {st.window[1]}); "
+            f"burndown {bd.status_type} (gap {bd.gap:+.0%}).",
+            f"**Status:** {st.status_type}: the worse of the burndown's and that of the "
+            f"{st.flagged_share:.0%} of the sprint open and at risk or blocked (on track up to 10 %, "
+            "at risk up to 25 %).",
         ]
         lines += [f"- {a}" for a in bd.anomalies]
         added = [c for c in bd.scope_changes if c.kind == "added"]
@@ -80,7 +84,7 @@ def build_actions(
     st: Standup,
     inputs: StandupInputs,
     summary: str,
-    nudges: dict[str, str],
+    nudges: list[tuple[Nudge, str]],
     chart_png: bytes | None,
 ) -> list[Action]:
     day = inputs.now.date().isoformat()
@@ -89,8 +93,9 @@ def build_actions(
         Action(
             kind=ActionKind.POST_STATUS_UPDATE,
             target=project,
-            params={"title": standup_title(day), "text": summary, "status_type": st.burndown.status_type},
-            reason=f"daily stand-up ({st.burndown.status_type} from the burndown)",
+            params={"title": standup_title(day), "text": summary, "status_type": st.status_type},
+            reason=f"daily stand-up ({st.status_type}: burndown {st.burndown.status_type}, "
+            f"{st.flagged_share:.0%} of the sprint at risk or blocked)",
         )
     ]
     if chart_png is not None:
@@ -133,20 +138,28 @@ def build_actions(
                 reason=why,
             )
         )
-    for gid, text in nudges.items():
+    for nudge, text in nudges:
+        others = len(nudge.items) - 1
         actions.append(
             Action(
                 kind=ActionKind.POST_COMMENT,
-                target=gid,
+                target=nudge.task_gid,
                 params={"text": text},
-                reason=f"{by_gid[gid].name}: at-risk nudge to its owner",
+                # One nudge per person per local day, whichever task or project it lands on.
+                facts=nudge.facts(inputs.now.date()),
+                reason=f"{by_gid[nudge.task_gid].name}: nudge to its owner {nudge.person_name}"
+                + (f" (and {others} more of their flagged tasks)" if others else ""),
             )
         )
     return actions
 
 
 def evidence(
-    st: Standup, inputs: StandupInputs, chart_png: bytes | None, nudged: dict[str, str]
+    st: Standup,
+    inputs: StandupInputs,
+    chart_png: bytes | None,
+    nudged: list[tuple[Nudge, str]],
+    headline: str = "",
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "date": inputs.now.date().isoformat(),
@@ -158,9 +171,17 @@ def evidence(
         "people": [p.model_dump(mode="json") for p in st.people],
         "blockers": [b.model_dump(mode="json") for b in st.blockers],
         "at_risk": [r.model_dump(mode="json") for r in st.at_risk],
-        "nudged": nudged,
+        "nudged": [
+            {"person": n.person_gid, "task": n.task_gid, "items": [i.task_gid for i in n.items], "text": text}
+            for n, text in nudged
+        ],
         "pace": st.pace.model_dump(mode="json"),
         "burndown": st.burndown.model_dump(mode="json"),
+        "open_points": st.open_points,
+        "scope": {"points": st.burndown.scope_now, "tasks": st.scope_tasks},
+        "flagged_share": st.flagged_share,
+        "status_type": st.status_type,
+        "headline": headline,
     }
     if chart_png is not None:
         out["burndown_chart"] = {
@@ -177,7 +198,7 @@ def make_proposal(
     inputs: StandupInputs,
     narrative: Any,
     engine: str,
-    nudges: dict[str, str],
+    nudges: list[tuple[Nudge, str]],
     chart_png: bytes | None,
     prompts: list[Any],
 ) -> Proposal:
@@ -188,8 +209,9 @@ def make_proposal(
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.project.gid]),
         title=standup_title(inputs.now.date().isoformat())
         + f" · {inputs.project.name or inputs.project.gid}",
+        subject=f"standup:{inputs.project.gid}:{inputs.now.date().isoformat()}",
         summary_markdown=summary,
-        evidence=evidence(st, inputs, chart_png, nudges),
+        evidence=evidence(st, inputs, chart_png, nudges, narrative.headline),
         actions=build_actions(st, inputs, summary, nudges, attach),
         model=engine,
         prompts=prompts,

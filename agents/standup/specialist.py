@@ -13,6 +13,8 @@ from agents.standup.inputs import StandupInputs, member_gids, read_standup_input
 from agents.standup.proposal import already_done_proposal, make_proposal
 from graphs.registry import Specialist, Target
 from tools.standup.blockers import DEFAULT_STALE_DAYS
+from tools.standup.coherence import headline_agrees
+from tools.standup.nudges import Nudge, nudge_message, plan_nudges
 from tools.standup.risk import DEFAULT_DUE_SOON_DAYS
 
 if TYPE_CHECKING:
@@ -34,8 +36,13 @@ class StandupArgs(BaseModel):
     stale_days: int = Field(default=DEFAULT_STALE_DAYS, ge=1, le=30)
     due_soon_days: int = Field(default=DEFAULT_DUE_SOON_DAYS, ge=0, le=30)
     nudge: bool = True
-    max_nudges: int = Field(default=20, ge=0, le=100)
+    max_nudges: int = Field(default=20, ge=0, le=100, description="at most this many people nudged")
     chart: bool = True
+    capacity: dict[str, float] = Field(
+        default_factory=dict,
+        description="person gid → points the plan gave them for the sprint (default: as the plan's "
+        "status update states it, else their commitment at the sprint start)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -54,17 +61,6 @@ def _workspace(args: StandupArgs, ctx: RunContext) -> str | None:
     return None
 
 
-def nudge_targets(st: Standup, inputs: StandupInputs, members: set[str], limit: int) -> list[str]:
-    """At-risk tasks whose owner is a project/workspace member (never the bot, never outsiders)."""
-    by_gid = {t.gid: t for t in inputs.tasks}
-    out: list[str] = []
-    for r in st.at_risk:
-        owner = by_gid[r.task_gid].assignee_gid
-        if owner and owner in members and len(out) < limit:
-            out.append(r.task_gid)
-    return out
-
-
 def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
@@ -78,6 +74,7 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         stale_days=args.stale_days,
         due_soon_days=args.due_soon_days,
         own_comment_tag=ctx.policy.comment_tag,
+        capacity=args.capacity,
     )
     engine = ctx.language or LanguageEngine()
     by_gid = {t.gid: t for t in inputs.tasks}
@@ -92,7 +89,7 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         "scope_points": bd.scope_now,
         "ideal_points": round(bd.ideal_now, 1),
         "days_left": st.pace.days_left,
-        "status_type": bd.status_type,
+        "status_type": st.status_type,
         "anomalies": bd.anomalies,
         "people": [
             {
@@ -107,25 +104,36 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         "at_risk": [{"task": by_gid[r.task_gid].name, "reasons": r.reasons} for r in st.at_risk],
     }
     narrative, label = engine.write(SUMMARY_PROMPT, variables, _schemas().StandupNarrative)
+    if not headline_agrees(narrative.headline, st.status_type):
+        # The status is computed; a headline that claims another one is replaced by the template's.
+        from tools.llm.offline import write_offline
+
+        fixed = write_offline(SUMMARY_PROMPT, variables, _schemas().StandupNarrative)
+        narrative = narrative.model_copy(update={"headline": getattr(fixed, "headline", "")})
     prompts = [engine.prompt_ref(SUMMARY_PROMPT)]
-    nudges: dict[str, str] = {}
-    if args.nudge and st.at_risk and args.max_nudges:
+    nudges: list[tuple[Nudge, str]] = []
+    if args.nudge and (st.at_risk or st.blockers) and args.max_nudges:
         members = member_gids(ctx.asana, inputs.project, inputs.workspace_gid)  # type: ignore[arg-type]
-        reasons = {r.task_gid: r.reasons for r in st.at_risk}
-        for gid in nudge_targets(st, inputs, members, args.max_nudges):
-            task = by_gid[gid]
+        for nudge in plan_nudges(
+            inputs.tasks, st.at_risk, st.blockers, members, inputs.project.gid, limit=args.max_nudges
+        ):
             text, _ = engine.write(
                 NUDGE_PROMPT,
                 {
-                    "owner_name": task.assignee_name or "there",
-                    "task_name": task.name,
-                    "due_on": task.due_on.isoformat() if task.due_on else "no due date",
+                    "owner_name": nudge.person_name,
                     "days_left": st.pace.days_left,
-                    "reasons": reasons[gid],
+                    "items": [
+                        {
+                            "task": i.name,
+                            "due_on": i.due_on.isoformat() if i.due_on else "no due date",
+                            "reasons": i.reasons,
+                        }
+                        for i in nudge.items
+                    ],
                 },
                 _schemas().NudgeText,
             )
-            nudges[gid] = text.text
+            nudges.append((nudge, nudge_message(text.text, nudge)))
         if nudges:
             prompts.append(engine.prompt_ref(NUDGE_PROMPT))
     chart = _chart(st, inputs) if args.chart and inputs.tasks else None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agents.proposal import Proposal
+from agents.proposal import Proposal, Scope
 from agents.triage.args import TriageArgs
 from agents.triage.assess import TaskAssessment, assess_task
 from agents.triage.index import ESTIMATOR_CACHE
-from agents.triage.inputs import read_triage_inputs, story_points, workspace_for
+from agents.triage.inputs import TriageInputs, read_triage_inputs, story_points, workspace_for
 from agents.triage.proposal import make_proposal
 from graphs.registry import Specialist, Target
 from tools.llm.writers.triage import PROMPT_ID, TriageNote
@@ -46,12 +46,29 @@ def _variables(a: TaskAssessment) -> dict[str, Any]:
     }
 
 
+def all_triaged(inputs: TriageInputs) -> Proposal:
+    """Project mode with every matching task refined already: an answer, not a failure."""
+    name = inputs.project.name or inputs.project.gid
+    return Proposal(
+        agent="triage",
+        scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.project.gid]),
+        title=f"Nothing new to refine in {name}",
+        summary_markdown=(
+            f"Every matching open task of {name} already carries an AI estimate; nothing was written. "
+            "Name a task with --task to refine it again."
+        ),
+        evidence={"tasks": [], "all_triaged": True},
+    )
+
+
 def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     from tools.llm.engine import LanguageEngine
 
     args = TriageArgs.model_validate(raw_args)
     workspace = workspace_for(args, ctx)
     inputs = read_triage_inputs(ctx.asana, workspace, args)
+    if not inputs.targets and args.project and not (args.task or args.tasks):
+        return all_triaged(inputs)
     if not inputs.targets:
         raise ValueError("nothing to refine: no matching open tasks")
     history = [(t, p) for t in inputs.history if (p := story_points(t))]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.proposal import Decision, Proposal
-from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus, wrote_to_asana
 
 
 class ReplayAudit:
@@ -44,8 +45,29 @@ class ReplayJournal:
     def finish(
         self, key: str, status: LedgerStatus, result: dict[str, Any] | None, audit: AuditRecord
     ) -> None:
-        self.entries[key] = self.entries[key].model_copy(update={"status": status, "result": result})
+        self.entries[key] = self.entries[key].model_copy(
+            update={"status": status, "result": result, "updated_at": datetime.now(UTC)}
+        )
         self.audit.append(audit)
+
+    def applied_fact(self, fact_key: str, *, other_than: str) -> LedgerEntry | None:
+        done = [
+            e
+            for e in self.entries.values()
+            if e.fact_key == fact_key and e.status == LedgerStatus.DONE and e.proposal_id != other_than
+        ]
+        return done[-1].model_copy() if done else None
+
+    def done_since(self, project_gid: str, since: datetime) -> int:
+        return sum(
+            1
+            for e in self.entries.values()
+            if e.budget_project == project_gid
+            and e.status == LedgerStatus.DONE
+            and wrote_to_asana(e.result)
+            and e.updated_at is not None
+            and e.updated_at >= since
+        )
 
     def count(self, status: LedgerStatus) -> int:
         return sum(1 for e in self.entries.values() if e.status == status)
@@ -76,6 +98,14 @@ class ReplayRepo:
 
     def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
         return None
+
+    def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
+        return [
+            p
+            for pid, p in self.proposals.items()
+            if self.statuses.get(pid) == "pending"
+            and (p.agent, p.scope.workspace_gid, p.subject) == (agent, workspace_gid, subject)
+        ]
 
     def proposal_of(self, thread_id: str) -> Proposal | None:
         pid = self.by_thread.get(thread_id)

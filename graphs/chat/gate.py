@@ -6,7 +6,9 @@ decision made in chat is checked exactly like one from the CLI, API or Asana. Tw
 - an identity not on the approver list is refused and audited (`decision.unauthorized`), and the
   request is raised again;
 - an answer from LangChain's Agent Chat UI carries only `decisions`: the digest of the request it
-  was shown (this very payload) and the configured UI identity are filled in.
+  was shown (this very payload) and the configured UI identity are filled in;
+- a user message that reached the thread while it waited (the Agent Server sends new input to an
+  interrupted thread) is queued, and the request raised again says so in `notice`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from langgraph.types import Command, interrupt
 
 from agents.proposal import ApprovalClass
 from graphs.chat.approvers import Approvers
+from graphs.chat.history import queued_inputs
 from graphs.context import RunContext, current_thread_id
 from graphs.gate import GateNext, approval_request, settle_answer
 from graphs.ports import AuditRecord
@@ -37,6 +40,14 @@ def normalise_answer(answer: Any, digest: str, default_decider: str | None) -> A
     return filled
 
 
+def queued_notice(texts: list[str]) -> str:
+    shown = "; ".join(repr(" ".join(t.split())[:120]) for t in texts)
+    return (
+        f"Not answered yet: {shown} arrived while this proposal waits for a decision; it is queued "
+        "and will be answered once the proposal is approved, edited or rejected."
+    )
+
+
 def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of: ContextOf) -> Any:
     def gate(state: dict[str, Any], runtime: Runtime[Any]) -> Command[GateNext]:
         proposal = proposal_of(state)  # type: ignore[arg-type]
@@ -47,6 +58,10 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
         payload = approval_request(
             proposal, verdicts, state.get("approval_task_gid"), invalid[-1] if invalid else None, summary=True
         )
+        queue = state.get("chat_queue") or []
+        queued = queued_inputs(state.get("messages") or [], queue[0].get("tool_call_id") if queue else None)
+        if queued:
+            payload["notice"] = queued_notice([m.text for m in queued])
         answer = normalise_answer(interrupt(payload), payload["digest"], default_decider)
 
         ctx = context_of(runtime)

@@ -15,11 +15,26 @@ outcome back to the supervisor as the tool's result, and the supervisor answers.
 Why a hand-rolled loop rather than `create_agent`: a tool's result must leave the agent loop and
 enter deterministic governance nodes before the model sees it (LangChain's "custom workflow"
 case); with `create_agent` that needs `Command(graph=PARENT)` hand-offs per tool call. The loop
-here is the same model → tools → model cycle, with the governance detour in between.
+here is the same model → tools → model cycle, with the governance detour in between, and it keeps
+the guarantees of LangChain's agent middleware:
+- before each model call the stored history is repaired (graphs/chat/history.py): every tool call
+  is answered right after it, so one bad answer never poisons the thread;
+- a tool call that cannot be executed (unparseable or cut-off arguments, graphs/chat/calls.py; an
+  unknown tool; arguments that break the schema) is answered with a tool error the model can act on;
+- a failed model call (HTTP error, timeout, after the client's bounded retries) becomes a one-line
+  answer, or, with specialists' results at hand, an offline answer from them; the thread stays
+  usable and the user's message stays in it;
+- a per-run breaker (tools/llm/breaker.py) counts consecutive failed calls, the specialists'
+  writers included; once open, the rest of the run is written offline and the answer says so;
+- new input that reaches the graph while a proposal is being governed (the Agent Server sends it
+  to a thread waiting at the approval interrupt, which drops the interrupt) is not answered yet:
+  the governance step is resumed, the request raised again with a notice that the message is
+  queued, and the message is answered after the decision.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import uuid
@@ -27,14 +42,26 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite
 
 from graphs.chat.approvers import Approvers
+from graphs.chat.calls import ask
 from graphs.chat.gate import make_chat_gate
 from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, AgentCommand, Grammar, GrammarError, MetaCommand
+from graphs.chat.history import for_model, invalid_call_reply, repair
 from graphs.chat.offline import answer_from_results, command_args
 from graphs.chat.resolve import ChatError
 from graphs.chat.state import ChatState
@@ -43,11 +70,15 @@ from graphs.context import RunContext, current_thread_id
 from graphs.governance import add_governance
 from graphs.registry import SpecialistRegistry
 from prompts.loader import load_prompt
+from tools.llm.breaker import ModelBreaker, describe_model_error
 
 log = logging.getLogger(__name__)
 
 SUPERVISOR_PROMPT = "chat_supervisor"
 DEFAULT_MAX_ROUNDS = 6
+DEFAULT_BREAKER_FAILURES = 3
+HELP_WORDS = ("help", "/help", "?")
+MODEL_ERROR = "model_error"  # response_metadata["sprintpilot"] of an answer standing in for the model's
 NOTHING_PENDING = "Nothing is waiting for approval."
 ContextProvider = Callable[[], RunContext]
 
@@ -94,6 +125,53 @@ def _turn_results(messages: list[AnyMessage]) -> tuple[list[dict[str, Any]], lis
     return artifacts, errors
 
 
+def _resume_target(state: ChatState) -> str:
+    """Where the proposal being governed stands: the node that continues its governance."""
+    head = (state.get("chat_queue") or [{}])[0]
+    current = state.get("proposal") or {}
+    if current.get("id") != (head.get("proposal") or {}).get("id"):
+        return "next_proposal"
+    if state.get("report") is not None:
+        return "settle"
+    if state.get("decisions"):
+        return "apply"
+    verdicts = state.get("verdicts") or []
+    if not verdicts:
+        return "policy"
+    if not state.get("results"):
+        return "publish"  # idempotent: the executor's ledger skips what it already wrote
+    if any(v.get("approval_class") == "needs_approval" for v in verdicts):
+        return "gate"
+    return "apply"
+
+
+def _messages_update(repaired: list[AnyMessage] | None, new: list[AnyMessage]) -> list[BaseMessage]:
+    """The state's messages update: the repaired history (replacing the stored one), then `new`."""
+    head: list[BaseMessage] = (
+        [RemoveMessage(id=REMOVE_ALL_MESSAGES), *repaired] if repaired is not None else []
+    )
+    return [*head, *new]
+
+
+def _offline_answer(messages: list[AnyMessage], note: str) -> AIMessage:
+    """The answer from the specialists' results when the model cannot write it, saying so."""
+    body = answer_from_results(*_turn_results(messages))
+    return AIMessage(
+        content=f"{body}\n\n*({note[0].upper()}{note[1:]}.)*",
+        response_metadata={"sprintpilot": MODEL_ERROR},
+    )
+
+
+def _could_not_answer(reason: str) -> AIMessage:
+    return AIMessage(
+        content=(
+            f"Sorry, I could not answer: {reason}. Your message is kept in this conversation: ask "
+            "again in a moment, or type `help` for the commands that work without the model."
+        ),
+        response_metadata={"sprintpilot": MODEL_ERROR},
+    )
+
+
 def _specialist_lines(tools: list[SpecialistTool]) -> str:
     return "\n".join(f"- {t.name}: {t.description}" for t in tools) or "- (none registered)"
 
@@ -115,25 +193,36 @@ def build_chat_graph(
     default_decider: str | None = None,
     context_provider: ContextProvider | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES,
 ) -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
     """The uncompiled chat graph; compile it with the runtime's checkpointer.
 
     `model`: a chat model supporting `bind_tools`, or None for the offline command grammar.
     `approvers`: who may decide in chat (default: anyone). `default_decider`: the identity used
     for answers that carry none (LangChain's Agent Chat UI). `context_provider`: builds the
-    RunContext when the caller passes none (`langgraph dev`).
+    RunContext when the caller passes none (`langgraph dev`). `breaker_failures`: consecutive
+    failed model calls in one run after which the rest of the run is written offline.
     """
     tools = {t.name: t for t in specialist_tools(registry)}
     grammar = Grammar.from_registry(registry)
     context_of = _context_of(context_provider)
     bound = model.bind_tools([t.openai_schema() for t in tools.values()]) if model is not None else None
+    timeout = getattr(model, "request_timeout", None)
     system_text = (
         load_prompt(SUPERVISOR_PROMPT).render(specialists=_specialist_lines(list(tools.values())))
         if model is not None
         else ""
     )
 
+    def defer(state: ChatState) -> Command[Any]:
+        """New input while a proposal is governed: continue its governance; the input waits."""
+        target = _resume_target(state)
+        log.info("chat input arrived while a proposal is governed: queued, resuming at %s", target)
+        return Command(goto=target)
+
     def offline_turn(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
+        if state.get("chat_queue"):
+            return defer(state)
         messages = state.get("messages") or []
         last = messages[-1] if messages else None
         if isinstance(last, ToolMessage):
@@ -162,28 +251,90 @@ def build_chat_graph(
         call = {"name": tool.name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}
         return Command(goto="tools", update={"messages": [AIMessage(content="", tool_calls=[call])]})
 
+    def offline_command(state: ChatState, runtime: Runtime[Any], text: str) -> Command[Any] | None:
+        """The offline grammar's turn when the text is a command (it needs no model), else None."""
+        try:
+            parsed = grammar.parse(text)
+        except GrammarError:
+            return None
+        if isinstance(parsed, AgentCommand | MetaCommand):
+            return offline_turn(state, runtime)
+        return None
+
     def model_turn(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
         assert bound is not None
-        messages = state.get("messages") or []
+        if state.get("chat_queue"):
+            return defer(state)
+        stored = state.get("messages") or []
+        repaired = repair(stored)
+        messages = repaired if repaired is not None else stored
         last = messages[-1] if messages else None
-        if isinstance(last, HumanMessage) and last.text.strip().lower() in ("help", "/help", "?"):
-            return _reply(grammar.help)
-        rounds = 0 if isinstance(last, HumanMessage) else int(state.get("chat_rounds") or 0)
+        new_turn = isinstance(last, HumanMessage)
+        breaker = ModelBreaker(
+            breaker_failures,
+            0 if new_turn else int(state.get("model_failures") or 0),
+            None if new_turn else state.get("model_failure"),
+        )
+
+        def done(goto: str, new: list[AnyMessage], **extra: Any) -> Command[Any]:
+            update = {
+                "messages": _messages_update(repaired, new),
+                "model_failures": breaker.failures,
+                "model_failure": breaker.reason,
+                **extra,
+            }
+            return Command(goto=goto, update=update)
+
+        if isinstance(last, HumanMessage) and last.text.strip().lower() in HELP_WORDS:
+            return done(END, [AIMessage(content=grammar.help)])
+        rounds = 0 if new_turn else int(state.get("chat_rounds") or 0)
         if rounds >= max_rounds:
-            return _reply(
-                f"I stopped after {max_rounds} rounds of specialist calls; please narrow the question."
+            text = f"I stopped after {max_rounds} rounds of specialist calls; please narrow the question."
+            return done(END, [AIMessage(content=text)])
+        if breaker.open:
+            return done(END, [_offline_answer(messages, breaker.note())])
+        try:
+            ai = ask(bound, [SystemMessage(content=system_text), *for_model(messages)])
+        except GraphBubbleUp:
+            raise
+        except Exception as err:  # noqa: BLE001 - any failed model call becomes an answer
+            reason = describe_model_error(err, timeout=timeout)
+            breaker.failed(reason)
+            # The answer says why; the traceback only with DEBUG logging (SPRINTPILOT_DEBUG=1).
+            log.info("chat model call failed: %s", reason, exc_info=log.isEnabledFor(logging.DEBUG))
+            if isinstance(last, HumanMessage):
+                fallback = offline_command(state, runtime, last.text)
+                if fallback is not None and isinstance(fallback.update, dict):
+                    return done(str(fallback.goto), list(fallback.update.get("messages") or []))
+                return done(END, [_could_not_answer(reason)])
+            note = (
+                breaker.note()
+                if breaker.open
+                else f"the model could not write this answer ({reason}); it was written offline"
             )
-        ai = bound.invoke([SystemMessage(content=system_text), *messages])
-        goto = "tools" if isinstance(ai, AIMessage) and ai.tool_calls else END
-        return Command(goto=goto, update={"messages": [ai], "chat_rounds": rounds + 1})
+            return done(END, [_offline_answer(messages, note)])
+        breaker.succeeded()
+        goto = "tools" if ai.tool_calls or ai.invalid_tool_calls else END
+        return done(goto, [ai], chat_rounds=rounds + 1)
 
     def run_tools(state: ChatState, runtime: Runtime[Any]) -> Command[Any]:
         messages = state.get("messages") or []
         ai = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
         answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+        # The specialists' writers count into this run's breaker (and skip the model once it is open).
+        breaker = ModelBreaker(
+            breaker_failures, int(state.get("model_failures") or 0), state.get("model_failure")
+        )
         ctx = context_of(runtime)
+        for_run = getattr(ctx.language, "for_run", None)
+        if for_run is not None:
+            ctx = dataclasses.replace(ctx, language=for_run(breaker))
         replies: list[ToolMessage] = []
         queue: list[dict[str, Any]] = []
+        for bad in ai.invalid_tool_calls if ai is not None else []:
+            bad_id = bad.get("id")
+            if bad_id and bad_id not in answered:
+                replies.append(invalid_call_reply(bad.get("name"), bad_id, bad.get("error")))
         for call in ai.tool_calls if ai is not None else []:
             call_id = call.get("id") or ""
             if call_id in answered:
@@ -199,7 +350,13 @@ def build_chat_graph(
                 )
                 continue
             except Exception as err:  # noqa: BLE001 - a failing specialist becomes an error result
-                log.exception("specialist %s failed in chat", call["name"])
+                # No traceback on the terminal (it is the chat's screen); with DEBUG logging, there is.
+                log.warning(
+                    "specialist %s failed in chat: %s",
+                    call["name"],
+                    err,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
                 replies.append(
                     ToolMessage(
                         f"error: the {call['name']} specialist failed: {err}",
@@ -223,7 +380,12 @@ def build_chat_graph(
                 )
         return Command(
             goto="next_proposal" if queue else "supervisor",
-            update={"messages": replies, "chat_queue": queue},
+            update={
+                "messages": replies,
+                "chat_queue": queue,
+                "model_failures": breaker.failures,
+                "model_failure": breaker.reason,
+            },
         )
 
     def next_proposal(state: ChatState, runtime: Runtime[Any]) -> dict[str, Any]:
@@ -269,7 +431,10 @@ def build_chat_graph(
         ChatState, context_schema=RunContext if context_provider is None else None
     )
     graph.add_node(
-        "supervisor", model_turn if model is not None else offline_turn, destinations=("tools", END)
+        "supervisor",
+        model_turn if model is not None else offline_turn,
+        # END or tools; or, with new input during governance, the governance step to continue.
+        destinations=("tools", END, "next_proposal", "policy", "publish", "gate", "apply", "settle"),
     )
     graph.add_node("tools", run_tools, destinations=("next_proposal", "supervisor"))
     graph.add_node("next_proposal", next_proposal)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from graphs.chat.grammar import AgentCommand, DecisionCommand
 from graphs.chat.resolve import ChatError, Resolver
 from graphs.chat.tools import SpecialistTool
-from graphs.gate import action_requests_of
+from graphs.gate import action_numbers, action_requests_of, number_ranges
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -47,15 +47,18 @@ def command_args(cmd: AgentCommand, tool: SpecialistTool, ctx: RunContext) -> di
 
 
 def decisions_for(cmd: DecisionCommand, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """One HITL decision per action request, numbered from 1 as the approval card shows them."""
+    """One HITL decision per action request, by action number as the approval card shows them."""
     requests = action_requests_of(request)
-    count = len(requests)
+    numbers = action_numbers(request)
     for n in cmd.numbers:
-        if not 1 <= n <= count:
-            raise ChatError(f"action number {n} is out of range 1..{count}; type `show` to see them")
+        if n not in numbers:
+            raise ChatError(
+                f"action number {n} is out of range: the actions waiting for approval are "
+                f"{number_ranges(numbers)}; type `show` to see them"
+            )
     chosen = set(cmd.numbers)
     out: list[dict[str, Any]] = []
-    for n, req in enumerate(requests, 1):
+    for n, req in zip(numbers, requests, strict=True):
         if cmd.type == "edit" and n in chosen:
             assert cmd.edit is not None
             args = dict(req.get("args") or {})

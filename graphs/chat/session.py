@@ -4,12 +4,19 @@
 (a finished assistant message), `tool` (a specialist's result), `approval` (the pending HITL
 request), `notice`, `error`. While an approval is pending, text is read as a decision command
 (approve / reject / edit / show / help) and answered with `Command(resume=...)`: new input is
-never sent to a waiting thread (LangGraph would drop the interrupt). A user who is not an
-approver is refused here and audited, before the graph is touched.
+never sent to a waiting thread (LangGraph would drop the interrupt): other text is refused with
+a message that says it was not sent. A user who is not an approver is refused here and audited,
+before the graph is touched.
+
+A run that stopped part-way (a crash, an Asana outage) is finished before new text is sent, unless
+it stopped in the supervisor's model call (which has no effects): then the new text is simply the
+next question, never replaced by a replay of the old one. Whatever goes wrong while the graph runs
+ends as one `error` event; the conversation stays usable.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,11 +32,26 @@ from graphs.context import RunContext
 from graphs.ports import AuditRecord
 from graphs.runner import pending_interrupt
 
+log = logging.getLogger(__name__)
+
 EventKind = Literal["token", "message", "tool", "approval", "notice", "error"]
 PENDING_HINT = (
     "A proposal is waiting for your decision: `approve [all|N,M]`, `reject [all|N,M] [reason]`, "
     "`edit N {json}`, or `show`."
 )
+# Nodes a stopped run may be left at without anything to finish: the model call has no effects.
+_RESTARTABLE = frozenset({"supervisor"})
+
+
+def one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def not_sent(text: str, why: str) -> str:
+    shown = " ".join(text.split())
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    return f"Your message {shown!r} was not sent: {why}"
 
 
 @dataclass
@@ -70,6 +92,7 @@ class ChatSession:
         self.thread_id = thread_id
         self.user = user
         self.approvers = approvers or Approvers.anyone()
+        self._run_failed = False
 
     @property
     def decided_by(self) -> str:
@@ -114,10 +137,19 @@ class ChatSession:
             yield ChatEvent("notice", {"message": "Nothing is waiting for approval."})
             return
         snapshot = self.graph.get_state(self._config())
-        if snapshot.next:  # a run stopped mid-way (crash, Asana outage): finish it first
+        if snapshot.next and not set(snapshot.next) <= _RESTARTABLE:
+            # A run stopped mid-way (crash, Asana outage) with governance to finish: finish it first.
             yield ChatEvent("notice", {"message": "Continuing the interrupted run first."})
             yield from self._run(None)
-            return
+            if self._run_failed:
+                why = "the interrupted run could not be finished; try again."
+                yield ChatEvent("notice", {"message": not_sent(text, why)})
+                return
+            request = self.pending()
+            if request is not None:
+                why = "the interrupted run is waiting for a decision. " + PENDING_HINT
+                yield ChatEvent("notice", {"message": not_sent(text, why)})
+                return
         yield from self._run({"messages": [HumanMessage(content=text)]})
 
     def decide(self, decisions: list[dict[str, Any]], digest: str | None = None) -> Iterator[ChatEvent]:
@@ -150,7 +182,8 @@ class ChatSession:
                 yield ChatEvent("approval", {"request": request})
             return
         if not isinstance(parsed, DecisionCommand):
-            yield ChatEvent("notice", {"message": PENDING_HINT})
+            why = f"{PENDING_HINT[0].lower()}{PENDING_HINT[1:]} Then ask again."
+            yield ChatEvent("notice", {"message": not_sent(text, why)})
             yield ChatEvent("approval", {"request": request})
             return
         if not self._may_approve(request):
@@ -186,35 +219,48 @@ class ChatSession:
     # --- running the graph ---------------------------------------------------------------------
 
     def _run(self, value: Any) -> Iterator[ChatEvent]:
+        self._run_failed = False
         before = {m.id for m in self.messages()}
         streamed: set[str] = set()
         shown: set[str | None] = set()
-        stream = self.graph.stream(
-            value,
-            self._config(),
-            context=self.context(),
-            stream_mode=["messages", "updates"],
-            durability="sync",
-        )
-        for mode, item in stream:
-            if mode == "updates":
-                # Specialists' results as soon as their node finishes, in conversation order.
-                for update in item.values() if isinstance(item, dict) else ():
-                    for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-                        if isinstance(msg, ToolMessage) and msg.id not in shown:
-                            shown.add(msg.id)
-                            yield ChatEvent("tool", message_dict(msg))
-                continue
-            chunk, meta = item
-            # Only the supervisor's tokens: specialists' own LLM calls are not the conversation.
-            if (
-                isinstance(chunk, AIMessageChunk)
-                and meta.get("langgraph_node") == "supervisor"
-                and chunk.text
-            ):
-                if chunk.id:
-                    streamed.add(chunk.id)
-                yield ChatEvent("token", {"text": chunk.text, "id": chunk.id})
+        failure: str | None = None
+        try:
+            stream = self.graph.stream(
+                value,
+                self._config(),
+                context=self.context(),
+                stream_mode=["messages", "updates"],
+                durability="sync",
+            )
+            for mode, item in stream:
+                if mode == "updates":
+                    # Specialists' results as soon as their node finishes, in conversation order
+                    # (a repaired history re-sends the thread's old messages: those are not new).
+                    for update in item.values() if isinstance(item, dict) else ():
+                        for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                            if isinstance(msg, ToolMessage) and msg.id not in shown and msg.id not in before:
+                                shown.add(msg.id)
+                                yield ChatEvent("tool", message_dict(msg))
+                    continue
+                chunk, meta = item
+                # Only the supervisor's tokens: specialists' own LLM calls are not the conversation.
+                if (
+                    isinstance(chunk, AIMessageChunk)
+                    and meta.get("langgraph_node") == "supervisor"
+                    and chunk.text
+                ):
+                    if chunk.id:
+                        streamed.add(chunk.id)
+                    yield ChatEvent("token", {"text": chunk.text, "id": chunk.id})
+        except Exception as err:  # noqa: BLE001 - the surface shows one line, the thread is kept
+            self._run_failed = True
+            failure = one_line(err)
+            log.info(  # the error event says it; the traceback only with DEBUG logging
+                "chat run on thread %s stopped: %s",
+                self.thread_id,
+                failure,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
         for msg in self.messages():
             if msg.id in before:
                 continue
@@ -223,6 +269,14 @@ class ChatSession:
                     yield ChatEvent("tool", message_dict(msg))
             elif isinstance(msg, AIMessage) and msg.text:
                 yield ChatEvent("message", {**message_dict(msg), "streamed": msg.id in streamed})
+        if failure is not None:
+            yield ChatEvent(
+                "error",
+                {
+                    "message": f"the run stopped: {failure}. The conversation is kept: send your "
+                    "next message to continue it."
+                },
+            )
         request = self.pending()
         if request is not None:
             yield ChatEvent("approval", {"request": request})

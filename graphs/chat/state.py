@@ -22,3 +22,7 @@ class ChatState(RunState, total=False):
     chat_queue: list[dict[str, Any]]
     # Model calls since the user's last message (bounds a tool-calling loop).
     chat_rounds: int
+    # This run's consecutive failed model calls (supervisor and specialists' writers) and the last
+    # one's reason: the per-run breaker (tools/llm/breaker.py), reset by the user's next message.
+    model_failures: int
+    model_failure: str | None

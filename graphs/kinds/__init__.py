@@ -14,7 +14,7 @@ from graphs.actions import Params
 from graphs.kinds.approval import CloseApprovalTask, CreateApprovalTask, ResetApprovalTask
 from graphs.kinds.fields import SetCustomField, SetProjectCustomField
 from graphs.kinds.links import AddDependency, RemoveDependency
-from graphs.kinds.projects import CreateProject, CreateSection
+from graphs.kinds.projects import AddProjectFields, CreateProject, CreateSection
 from graphs.kinds.reports import AttachFile, PostComment, PostStatusUpdate
 from graphs.kinds.spec import ActionSpec, Denied, Refs, StaleOutcome, Unverifiable, WriteContext
 from graphs.kinds.tasks import (
@@ -42,6 +42,7 @@ __all__ = [
 _SPECS: tuple[ActionSpec[Any], ...] = (
     CreateProject(),
     CreateSection(),
+    AddProjectFields(),
     AddToProject(),
     AddToSection(),
     RemoveFromProject(),

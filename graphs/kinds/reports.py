@@ -20,12 +20,19 @@ class PostCommentParams(Params):
 
 class PostComment(ActionSpec[PostCommentParams]):
     kind = ActionKind.POST_COMMENT
+    repeat_guarded = True
     params_model = PostCommentParams
     default_class = ApprovalClass.AUTO
 
     def write(self, w: WriteContext, target: str | None, params: PostCommentParams) -> str | None:
+        from tools.asana.richtext import markdown_to_html
+
         assert target
-        return w.asana.add_comment(target, w.marked(params.text)).gid
+        # Rich text, so Asana shows the formatting rather than raw markdown; the crash-window
+        # marker is a paragraph of its own, so the plain `text` Asana returns still carries it.
+        mark = w.marked("")
+        html = markdown_to_html(params.text, target="story", trailer=None if mark in params.text else mark)
+        return w.asana.add_comment(target, html_text=html).gid
 
     def probe(
         self, asana: AsanaReads, target: str | None, params: PostCommentParams, mark: str, workspace_gid: str
@@ -44,6 +51,7 @@ class PostStatusUpdateParams(Params):
 
 class PostStatusUpdate(ActionSpec[PostStatusUpdateParams]):
     kind = ActionKind.POST_STATUS_UPDATE
+    repeat_guarded = True
     params_model = PostStatusUpdateParams
     target = "project"
     default_class = ApprovalClass.AUTO
@@ -52,9 +60,20 @@ class PostStatusUpdate(ActionSpec[PostStatusUpdateParams]):
         return params.parent_type
 
     def write(self, w: WriteContext, target: str | None, params: PostStatusUpdateParams) -> str | None:
+        from tools.asana.richtext import html_to_text, markdown_to_html
+
         assert target
+        # Rich text as for comments; Asana requires `text` too: the same content, plain.
+        mark = w.marked("")
+        html = markdown_to_html(
+            params.text, target="status_update", trailer=None if mark in params.text else mark
+        )
         return w.asana.create_status_update(
-            target, title=params.title, text=w.marked(params.text), status_type=params.status_type
+            target,
+            title=params.title,
+            text=html_to_text(html),
+            html_text=html,
+            status_type=params.status_type,
         ).gid
 
     def probe(
@@ -80,6 +99,9 @@ class AttachFileParams(Params):
         "text/markdown"
     )
     parent_type: Literal["task", "project"] = "task"
+    # A redrawn report artefact (the forecast's fan chart): after the upload, earlier files of the
+    # same name on the same parent are deleted, so the project shows one current chart, not six.
+    replaces: bool = False
 
     @model_validator(mode="after")
     def _one_content(self) -> AttachFileParams:
@@ -100,6 +122,7 @@ class AttachFileParams(Params):
 
 class AttachFile(ActionSpec[AttachFileParams]):
     kind = ActionKind.ATTACH_FILE
+    repeat_guarded = True
     params_model = AttachFileParams
     # Report artefacts (burndown charts on stand-up/status updates).
     default_class = ApprovalClass.AUTO
@@ -109,7 +132,14 @@ class AttachFile(ActionSpec[AttachFileParams]):
 
     def write(self, w: WriteContext, target: str | None, params: AttachFileParams) -> str | None:
         assert target
-        return w.asana.upload_attachment(target, params.filename, params.data(), params.content_type).gid
+        gid = w.asana.upload_attachment(target, params.filename, params.data(), params.content_type).gid
+        if params.replaces:
+            # Upload first, then delete: a crash in between leaves an extra chart (the next redraw
+            # removes it), never none. Only files of this exact name on this parent are touched.
+            for old in w.reads.attachments(target):
+                if old.name == params.filename and old.gid != gid:
+                    w.asana.delete_attachment(old.gid)
+        return gid
 
     def probe(
         self, asana: AsanaReads, target: str | None, params: AttachFileParams, mark: str, workspace_gid: str

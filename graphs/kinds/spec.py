@@ -95,6 +95,10 @@ class ActionSpec(Generic[P]):
     default_class: ClassVar[ApprovalClass] = ApprovalClass.NEEDS_APPROVAL
     # May `ref` names of this kind start with the reserved "__" (only the approval task's may).
     reserved_ref: ClassVar[bool] = False
+    # Writes that pile up when repeated (comments, status updates, files, new tasks): one whose
+    # facts were already applied is not written again (graphs/repeats.py). Field values and
+    # links need no guard: their stale check already finds them "up to date".
+    repeat_guarded: ClassVar[bool] = False
 
     # --- validation -----------------------------------------------------------------------------
 

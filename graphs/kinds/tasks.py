@@ -40,6 +40,7 @@ class CreateTaskParams(Params):
 
 class CreateTask(ActionSpec[CreateTaskParams]):
     kind = ActionKind.CREATE_TASK
+    repeat_guarded = True
     params_model = CreateTaskParams
     target = "none"
     creates = "task"
@@ -96,6 +97,7 @@ class CreateSubtaskParams(Params):
 
 class CreateSubtask(ActionSpec[CreateSubtaskParams]):
     kind = ActionKind.CREATE_SUBTASK
+    repeat_guarded = True
     params_model = CreateSubtaskParams
     creates = "task"
 

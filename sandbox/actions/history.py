@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from sandbox import richtext
 from sandbox.events import emit
 from sandbox.records import CustomField, Story, Task, User
 from sandbox.serialize import display_value
 from sandbox.store import Store
-
-_TAG_RE = re.compile(r"<[^>]+>")
 
 
 def system_story(
@@ -33,7 +31,8 @@ def comment(
     store: Store, task: Task, actor: User, text: str | None, html_text: str | None, is_pinned: bool = False
 ) -> Story:
     if html_text is not None:
-        text = _TAG_RE.sub("", html_text)
+        # The plain text Asana derives from the rich text (the route has validated it already).
+        text = richtext.plain_text(richtext.parse(html_text, "story"))
     story = store.add_story(
         task.gid,
         type="comment",

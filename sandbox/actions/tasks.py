@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sandbox import richtext
 from sandbox.actions import history
 from sandbox.actions.custom_values import validate_values
 from sandbox.context import Ctx
@@ -60,6 +61,15 @@ def _str(data: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise bad_request(f"{key}: Value is not a string")
     return value
+
+
+def _notes(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(notes, html_notes) of a write: rich notes are validated and give the plain notes."""
+    notes = _str(data, "notes")
+    if data.get("html_notes") is None:
+        return notes, None
+    html_notes, derived = richtext.validated("html_notes", data["html_notes"], "notes")
+    return derived, html_notes
 
 
 def _gid_list(value: Any, field: str) -> list[str]:
@@ -114,11 +124,12 @@ def create_task(ctx: Ctx, data: dict[str, Any], parent: Task | None = None) -> T
             "approval_status: Only approval tasks take pending/approved/rejected/changes_requested"
         )
     completed = bool(data.get("completed", False))
+    notes, html_notes = _notes(data)
     task = store.add_task(
         str(workspace),
         name,
-        notes=_str(data, "notes") or "",
-        html_notes=_str(data, "html_notes"),
+        notes=notes or "",
+        html_notes=html_notes,
         created_by=actor.gid,
         assignee=assignee,
         assigned_by=actor.gid if assignee else None,
@@ -204,10 +215,9 @@ def update_task(ctx: Ctx, task: Task, data: dict[str, Any]) -> Task:
     plan: dict[str, Any] = {}
     if "name" in data:
         plan["name"] = _str(data, "name") or ""
-    if "notes" in data:
-        plan["notes"] = _str(data, "notes") or ""
-    if "html_notes" in data:
-        plan["html_notes"] = _str(data, "html_notes")
+    if "notes" in data or "html_notes" in data:
+        notes, html_notes = _notes(data)
+        plan["notes"], plan["html_notes"] = notes or "", html_notes
     if "assignee" in data:
         plan["assignee"] = ctx.resolve_user(data["assignee"], "assignee")
     if "completed" in data:
@@ -247,12 +257,16 @@ def update_task(ctx: Ctx, task: Task, data: dict[str, Any]) -> Task:
 def _apply(store: Store, task: Task, actor: User, plan: dict[str, Any], values: dict[str, Any]) -> None:
     now = store.now()
     touched = False
+    changed: set[str] = set()
     for key, new in plan.items():
         old = getattr(task, key)
         if old == new:
             continue
         setattr(task, key, new)
         touched = touched or key not in ("resource_subtype", "external")
+        changed.add(key)
+        if key == "html_notes" and "notes" in changed:
+            continue  # one description change: the plain notes' story and event tell it
         _after_field_change(store, task, actor, key, old, new, now)
     for cf_gid, new in values.items():
         old = task.custom_fields.get(cf_gid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from sandbox import richtext
 from sandbox.context import Ctx, build_ctx
 from sandbox.errors import bad_request
 from sandbox.events import emit
@@ -180,13 +181,17 @@ def create_status_update(ctx: Ctx = Depends(build_ctx)) -> Response:
             )
         if not isinstance(data["text"], str):
             raise bad_request("text: Value is not a string")
+        text, html_text = data["text"], data.get("html_text")
+        if html_text is not None:
+            # With both, the rich text is the content; its plain text is what reads return.
+            html_text, text = richtext.validated("html_text", html_text, "status_update")
         update = ctx.store.add_status_update(
             parent.gid,
-            text=data["text"],
+            text=text,
             status_type=data["status_type"],
             title=str(data.get("title") or ""),
             author=ctx.user.gid,
-            html_text=data.get("html_text"),
+            html_text=html_text,
         )
         emit(ctx.store, update, "added", user=ctx.user.gid, parent=parent, extra_scopes=[parent.gid])
         return ctx.one(update, 201)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from sandbox import richtext
 from sandbox.actions.custom_values import validate_project_values
 from sandbox.actions.field_settings import add_setting, remove_setting
 from sandbox.actions.tasks import gid_list
@@ -65,6 +68,14 @@ def get_projects_for_team(team_gid: str, ctx: Ctx = Depends(build_ctx)) -> Respo
         return _list_projects(ctx, team.workspace, team_gid)
 
 
+def _notes(data: dict[str, Any]) -> tuple[str, str | None]:
+    """(notes, html_notes) of a write: rich notes are validated and give the plain notes."""
+    if data.get("html_notes") is None:
+        return str(data.get("notes") or ""), None
+    html_notes, notes = richtext.validated("html_notes", data["html_notes"], "notes")
+    return notes, html_notes
+
+
 def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Response:
     data = ctx.data()
     workspace = workspace or data.get("workspace")
@@ -79,12 +90,13 @@ def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Respon
     if not isinstance(name, str) or not name:
         raise bad_request("name: Missing input")
     owner = ctx.resolve_user(data.get("owner", "me"), "owner")
+    notes, html_notes = _notes(data)
     project = ctx.store.add_project(
         str(workspace),
         name,
         team=str(team) if team else None,
         owner=owner,
-        notes=str(data.get("notes") or ""),
+        notes=notes,
         color=data.get("color"),
         start_on=data.get("start_on"),
         due_on=data.get("due_on"),
@@ -92,6 +104,7 @@ def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Respon
         default_view=str(data.get("default_view") or "list"),
         members=[ctx.user.gid],
     )
+    project.html_notes = html_notes
     # Asana gives every new project one section, so tasks always have a section membership.
     ctx.store.add_section(project.gid, "Untitled section")
     emit(ctx.store, project, "added", user=ctx.user.gid, parent=ctx.store.workspaces[project.workspace])
@@ -133,8 +146,13 @@ def update_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
             if data.get("custom_fields") is not None
             else {}
         )
+        rich = _notes(data) if "notes" in data or "html_notes" in data else None
+        if rich is not None:
+            data = {**data, "notes": rich[0]}
         if "owner" in data:
             project.owner = ctx.resolve_user(data["owner"], "owner")
+        if rich is not None:
+            project.html_notes = rich[1]
         for key in _PROJECT_WRITABLE:
             if key in data and getattr(project, key) != data[key]:
                 setattr(project, key, data[key])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from sandbox import richtext
 from sandbox.actions import history
 from sandbox.context import Ctx, build_ctx
 from sandbox.errors import ApiError, bad_request
@@ -32,10 +33,10 @@ def create_story_for_task(task_gid: str, ctx: Ctx = Depends(build_ctx)) -> Respo
             raise bad_request("text: You may only specify one of text and html_text")
         if text is None and html_text is None:
             raise bad_request("text: Missing input")
-        if not isinstance(text if text is not None else html_text, str):
+        if html_text is not None:
+            html_text, text = richtext.validated("html_text", html_text, "story")
+        elif not isinstance(text, str):
             raise bad_request("text: Value is not a string")
-        if html_text is not None and not html_text.strip().startswith("<body>"):
-            raise bad_request("html_text: XML is invalid; the root element must be <body>")
         story = history.comment(ctx.store, task, ctx.user, text, html_text, bool(data.get("is_pinned")))
         return ctx.one(story, 201)
 
@@ -53,7 +54,11 @@ def update_story(story_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
         if story.type != "comment":
             raise ApiError(403, "Only comment stories can be edited")
         data = ctx.data()
-        if "text" in data:
+        if "text" in data and "html_text" in data:
+            raise bad_request("text: You may only specify one of text and html_text")
+        if "html_text" in data:
+            story.html_text, story.text = richtext.validated("html_text", data["html_text"], "story")
+        elif "text" in data:
             story.text, story.html_text = str(data["text"]), None
         if "is_pinned" in data:
             story.is_pinned = bool(data["is_pinned"])

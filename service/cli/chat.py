@@ -2,12 +2,14 @@
 
 Streams the model's tokens as they come, shows specialists' results, and puts approval requests
 inline (the action table, then `approve` / `edit N {json}` / `reject [reason]`). `/quit` ends
-the session; the same `--thread` later (any process) continues the conversation.
+the session; the same `--thread` later (any process) continues the conversation. Whatever fails
+during a turn is one `error:` line, never a traceback, and the next line is read as usual.
 """
 
 from __future__ import annotations
 
 import getpass
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +17,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
 
 from graphs.chat import ChatEvent, ChatSession
 from service.cli.errors import friendly
-from service.cli.render import approval_table
+from service.cli.render import CliMarkdown, approval_table, make_console
+
+log = logging.getLogger(__name__)
 
 QUIT = {"/quit", "/exit", "quit", "exit"}
 INTRO = "Talk to sprintpilot. `help` lists commands, `/quit` leaves (the thread is kept)."
@@ -38,7 +42,7 @@ def render_event(console: Console, event: ChatEvent, *, streaming: list[bool]) -
         streaming[0] = False
     if event.kind == "message":
         if not data.get("streamed"):
-            console.print(Markdown(data.get("content") or ""))
+            console.print(CliMarkdown(data.get("content") or ""))
     elif event.kind == "tool":
         result = data.get("result") or {}
         if result:
@@ -48,10 +52,10 @@ def render_event(console: Console, event: ChatEvent, *, streaming: list[bool]) -
             console.print(f"[yellow]· {data.get('name')}: {data.get('content')}[/]")
     elif event.kind == "approval":
         request = data["request"]
-        console.print(Panel(Markdown(request.get("summary_markdown") or ""), title=request.get("title")))
+        console.print(Panel(CliMarkdown(request.get("summary_markdown") or ""), title=request.get("title")))
         if request.get("error"):
             console.print(f"[red]previous answer refused:[/] {request['error']}")
-        console.print(approval_table(request))
+        console.print(approval_table(request, width=console.width))
         console.print(
             r"[bold]approve[/] \[all|N,M] · [bold]edit[/] N {json} · [bold]reject[/] \[all|N,M] \[reason]"
         )
@@ -77,8 +81,19 @@ def chat_loop(session: ChatSession, read_line: Callable[[str], str | None], cons
             continue
         turns += 1
         streaming = [False]
-        for event in session.send(line):
-            render_event(console, event, streaming=streaming)
+        try:
+            for event in session.send(line):
+                render_event(console, event, streaming=streaming)
+        except Exception as err:  # noqa: BLE001 - one line, and the conversation goes on
+            log.debug("chat turn failed", exc_info=True)  # the traceback with SPRINTPILOT_DEBUG=1
+            if streaming[0]:
+                console.print()
+                streaming[0] = False
+            reason = " ".join(str(err).split()) or type(err).__name__
+            console.print(
+                f"[bold red]error:[/] {escape(reason)} (the conversation is kept; try again)",
+                soft_wrap=True,
+            )
         if streaming[0]:
             console.print()
 
@@ -109,7 +124,7 @@ def chat(
     from service.settings import load_settings
 
     settings = load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
-    console = Console()
+    console = make_console()
     with open_runtime(settings) as rt:
         session = chat_session(rt, thread or uuid.uuid4().hex, user or getpass.getuser())
         chat_loop(session, _read_line(console), console)

@@ -2,7 +2,8 @@
 
 What counts as "caused by the user": the product's own `SprintpilotError` family (a `UserError`
 exits with its `exit_code`, 2 for configuration; anything else in the family with 1), pydantic's
-`ValidationError` (bad option values), and OS errors on paths the user gave. A plain ValueError is
+`ValidationError` (bad option values; invalid `SPRINTPILOT_*` settings exit 2, naming the variable),
+and OS errors on paths the user gave. A plain ValueError is
 a bug and keeps its traceback: option values typer cannot check are parsed by `service.cli.options`,
 which raises a UserError naming the flag.
 """
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from tools.errors import SprintpilotError, UserError
+from tools.errors import ConfigError, SprintpilotError, UserError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,14 +67,25 @@ def report_message(message: str) -> None:
 
 
 def exit_code(err: BaseException) -> int:
+    if _is_settings_error(err):
+        return ConfigError.exit_code
     return err.exit_code if isinstance(err, UserError) else 1
+
+
+def _is_settings_error(err: BaseException) -> bool:
+    """Settings that fail validation (SPRINTPILOT_* variables, `.env`) are configuration: exit 2."""
+    return isinstance(err, ValidationError) and err.title == "Settings"
 
 
 def describe(err: BaseException) -> str:
     if isinstance(err, ValidationError):
+        settings = _is_settings_error(err)
         parts = []
         for e in err.errors():
             loc = ".".join(str(x) for x in e.get("loc", ()))
-            parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
-        return "invalid input — " + "; ".join(parts)
+            if settings and loc:
+                loc = f"SPRINTPILOT_{loc.upper()}"
+            msg = str(e.get("msg")).removeprefix("Value error, ")
+            parts.append(f"{loc}: {msg}" if loc else msg)
+        return ("invalid settings — " if settings else "invalid input — ") + "; ".join(parts)
     return " ".join(str(err).split()) or err.__class__.__name__

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from service.cli.errors import friendly
+from service.cli.render import make_console
 
 
 @friendly
@@ -57,13 +58,11 @@ def replay(
 ) -> None:
     """Replay recorded sprints (Koralage Spring XD by default) and score planner, triage, stand-up,
     risk, retro and forecast against what really happened."""
-    from rich.console import Console
-
     from evals.replay.report import dumps
     from evals.replay.run import run_replay
 
     out_dir = out or Path("out") / f"replay-seed{seed}"
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     report, result = run_replay(
         data,
         out_dir=out_dir,

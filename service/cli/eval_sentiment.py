@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from service.cli.errors import friendly
-
-console = Console()
+from service.cli.render import add_column, console, fit_columns
 
 
 @friendly
@@ -30,8 +28,10 @@ def sentiment(
         return
     for task in report.tasks:
         table = Table(title=f"Jira {task.task} ({', '.join(task.files)})")
-        for col in ("system", "setting", "macro-F1", "accuracy", "n"):
-            table.add_column(col)
+        for col in ("system", "setting"):
+            add_column(table, col)
+        for col in ("macro-F1", "accuracy", "n"):
+            add_column(table, col, ident=True, justify="right")
         table.add_row(
             "sprintpilot lexicon",
             "zero-shot",
@@ -61,6 +61,7 @@ def sentiment(
             table.add_row(
                 f"[dim]{name}[/]", f"[dim]anchor ({kind})[/]", f"[dim]{f1:.3f}[/]", f"[dim]{acc:.3f}[/]", ""
             )
+        fit_columns(table)
         console.print(table)
     for name, ok in report.targets.items():
         console.print(f"{'[green]PASS[/]' if ok else '[red]MISS[/]'} {name}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from service.cli.errors import friendly
+from service.cli.render import make_console
 from tools.errors import UserError
 
 eval_app = typer.Typer(help="Offline evaluations on public datasets.", no_args_is_help=True)
@@ -39,8 +40,6 @@ def storypoints(
     ] = False,
 ) -> None:
     """Story-point estimation: per-project MAE, MdAE and SA on the original test split, with anchors."""
-    from rich.console import Console
-
     from evals.storypoints import render, run_eval
     from evals.storypoints_select import render_selection, run_selection
     from tools.estimation import CONFIGS
@@ -51,14 +50,14 @@ def storypoints(
         raise UserError(f"unknown --config {config!r}; choose {', '.join(CONFIGS)}, a comma list, or all")
     names = [p.strip() for p in projects.split(",") if p.strip()] if projects else None
     if select:
-        chosen = run_selection(data, names, configs, progress=None if as_json else Console(stderr=True))
+        chosen = run_selection(data, names, configs, progress=None if as_json else make_console(stderr=True))
         if as_json:
             typer.echo(chosen.model_dump_json())
         else:
-            render_selection(chosen, Console())
+            render_selection(chosen, make_console())
         return
     report = run_eval(data, names, configs, seed)
     if as_json:
         typer.echo(report.model_dump_json())
     else:
-        render(report, Console())
+        render(report, make_console())

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from service.cli import render
@@ -60,6 +60,7 @@ def _main() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    render.fit_width()  # piped output is 100 columns (or $COLUMNS), not rich's 80
 
 
 DataDir = Annotated[
@@ -176,7 +177,12 @@ def approvals_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """One proposal: summary, every action waiting for approval (numbered), decisions so far."""
+    """One proposal: summary, every action waiting for approval, decisions so far.
+
+    Actions are numbered from 1 (their place in the proposal), as `approve --reject-action N` takes them.
+
+    The apply report, the chat and the Asana comment use the same numbers; auto actions are not listed.
+    """
     from graphs.runner import pending_interrupt
     from service.approvals import find_proposal
     from service.runtime import open_runtime
@@ -198,7 +204,7 @@ def approvals_show(
             render.show_request(request)
         else:
             console.print(f"[bold]{record.title}[/] — status [bold]{record.status}[/] (nothing pending)")
-            console.print(Markdown(record.proposal.summary_markdown))
+            console.print(render.CliMarkdown(record.proposal.summary_markdown))
         if detail and detail.decisions:
             console.print(f"{len(detail.decisions)} decisions recorded.")
 
@@ -218,10 +224,20 @@ def _parse_numbered(values: list[str], sep: str, what: str) -> dict[int, str]:
 def approvals_approve(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id or a unique prefix.")],
     reject_action: Annotated[
-        list[str], typer.Option("--reject-action", help="N or N:reason — reject action N, approve the rest.")
+        list[str],
+        typer.Option(
+            "--reject-action",
+            help="N or N:reason — reject action N (numbered from 1, as `approvals show` prints), "
+            "approve the rest.",
+        ),
     ] = [],  # noqa: B006 - typer needs a literal default
     edit: Annotated[
-        list[str], typer.Option("--edit", help='N=JSON, e.g. 3=\'{"params": {"assignee": "123"}}\'.')
+        list[str],
+        typer.Option(
+            "--edit",
+            help='N=JSON — change action N (as `approvals show` numbers it), e.g. 3=\'{"params": '
+            '{"assignee": "123"}}\'.',
+        ),
     ] = [],  # noqa: B006
     as_user: Annotated[str, typer.Option("--as", help="Who decides (recorded in the audit log).")] = "cli",
     data_dir: DataDir = None,
@@ -415,14 +431,26 @@ def audit_show(
     if as_json:
         _print_json([r.model_dump(mode="json") for r in rows])
         return
+    console.print(render.wide_or_narrow(lambda narrow: _audit_table(rows, narrow)))
+
+
+def _audit_table(rows: list[Any], narrow: bool) -> Table:
+    """Newest audit rows; in a narrow terminal the outcome goes under the event, the year goes."""
     table = Table(title=f"Audit log (newest {len(rows)})")
-    for col in ("id", "time (UTC)", "actor", "event", "outcome", "target"):
-        table.add_column(col)
+    render.add_column(table, "id", ident=True, justify="right")
+    render.add_column(table, "time (UTC)", ident=True)
+    render.add_column(table, "actor")
+    render.add_column(table, "event")
+    if not narrow:
+        render.add_column(table, "outcome")
+    render.add_column(table, "target", ident=True)
     for r in rows:
-        table.add_row(
-            str(r.id), r.ts_utc.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.event, r.outcome, r.target or "-"
-        )
-    console.print(table)
+        when = r.ts_utc.strftime("%m-%d %H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S")
+        event = escape(r.event)
+        cells = [str(r.id), when, escape(r.actor)]
+        cells += [f"{event}\n[dim]{escape(r.outcome)}[/]"] if narrow else [event, escape(r.outcome)]
+        table.add_row(*cells, escape(r.target or "-"))
+    return table
 
 
 @db_app.command("migrate")
@@ -450,7 +478,14 @@ def demo(
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep the demo's DB and sandbox here (default: a fresh temp dir).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic team workspace.")] = 7,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of the synthetic team workspace (default 7). A --data-dir that already holds "
+            "a demo keeps its workspace; another seed there is refused.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan a sprint in the seeded sandbox, approve it through Asana, apply it, verify the audit log."""
     from service.demo import run_demo
@@ -464,6 +499,7 @@ def _mount_commands() -> None:
     from service.cli.chat import chat
     from service.cli.dependencies import deps
     from service.cli.eval_delays import delays
+    from service.cli.eval_life import life
     from service.cli.eval_replay import replay
     from service.cli.eval_sentiment import sentiment
     from service.cli.eval_sprints import sprints
@@ -494,6 +530,7 @@ def _mount_commands() -> None:
     eval_app.command("replay")(replay)
     eval_app.command("sprints")(sprints)
     eval_app.command("delays")(delays)
+    eval_app.command("life")(life)
     app.command("risk")(deps)
     app.command("deps", help="Alias of `risk`.", hidden=True)(deps)
     app.command("forecast")(forecast)

@@ -1,54 +1,196 @@
-"""Rich renderings of proposals, approval requests and apply reports."""
+"""Rich renderings of proposals, approval requests and apply reports.
+
+Every table stays readable in an 80-column terminal and when piped: cells wrap (words longer than
+the column fold) instead of being cut with "…", gids and ids are never wrapped nor cut, and when
+the longest words do not fit side by side the low-value columns merge into others or go. Piped
+or redirected output is `PIPE_WIDTH` columns wide (or $COLUMNS), not rich's 80-column guess
+(`fit_width`).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from rich.console import Console
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import Markdown, MarkdownElement, TableElement
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 
 from service.db.proposals import ProposalRecord
 
+# Width of output that goes to a file or a pipe (no terminal to ask), unless $COLUMNS says.
+PIPE_WIDTH = 100
+# Free text an action carries (a comment's body): its length is shown, `--json` has all of it.
+_PROSE_PARAMS = {"text", "html_text", "html_notes"}
+# When the longest words of a table do not fit side by side, longer ones fold (`fit_columns`).
+_FOLD_AT = 12
+
 console = Console()
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def output_width(stream: Any = None) -> int:
+    """$COLUMNS when set, else the terminal's width, else `PIPE_WIDTH` (not a terminal)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stream = sys.stdout if stream is None else stream
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        pass
+    return PIPE_WIDTH
+
+
+def fit_width(target: Console | None = None) -> None:
+    """Fix a console's width for this command (`output_width` of the stream it writes to)."""
+    con = console if target is None else target
+    con.width = output_width(con.file)
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for a command's own output, sized like the shared one."""
+    con = Console(stderr=stderr)
+    fit_width(con)
+    return con
+
+
+def add_column(table: Table, header: str, *, ident: bool = False, **kwargs: Any) -> None:
+    """A column whose cells wrap instead of being cut; `ident` (gids, ids): never wrapped or cut."""
+    table.add_column(header, overflow="fold", no_wrap=ident, **kwargs)
+
+
+def fit_columns(table: Table, width: int | None = None) -> bool:
+    """Size `table`'s columns for `width` (default: the console's): every column keeps at least
+    its longest word (an `ident` column all of its text) and the room left goes to the columns
+    with the most text to wrap. False when even the longest words do not fit side by side; the
+    columns are then sized so that only words longer than `_FOLD_AT` (URLs, JSON) fold, never an
+    `ident` column nor a column's `min_width` (give one to a wrapping column that holds gids).
+
+    Rich's own squeeze cuts words in two, ids included, when a table is too wide.
+    """
+    room = (console.width if width is None else width) - _chrome_width(table)
+    options = console.options.update_width(10_000)
+    lows, highs = [], []
+    for column in table.columns:
+        sizes = [Measurement.get(console, options, cell) for cell in [column.header, *column.cells]]
+        high = max(m.maximum for m in sizes)
+        lows.append(high if column.no_wrap else max(m.minimum for m in sizes))
+        highs.append(high)
+    if sum(highs) <= room:
+        return True
+    fits = sum(lows) <= room
+    if not fits:
+        lows = [
+            low if column.no_wrap else max(column.min_width or 0, min(low, _FOLD_AT))
+            for column, low in zip(table.columns, lows, strict=True)
+        ]
+        if sum(lows) > room:
+            return False
+    spare = room - sum(lows)
+    wants = [high - low for low, high in zip(lows, highs, strict=True)]
+    for column, low, want in zip(table.columns, lows, wants, strict=True):
+        column.width = low + spare * want // max(1, sum(wants))
+    return fits
+
+
+def _chrome_width(table: Table) -> int:
+    """Borders and cell padding: what a table takes beyond its cells' text."""
+    left, right = table.padding[3], table.padding[1]
+    borders = ((2 if table.show_edge else 0) + len(table.columns) - 1) if table.box else 0
+    return borders + (left + right) * len(table.columns)
+
+
+def wide_or_narrow(build: Callable[[bool], Table], width: int | None = None) -> Table:
+    """`build(False)` (every column) when its words fit in `width`, else `build(True)`, the
+    layout that merges or drops low-value columns for a narrow terminal (sized by `fit_columns`
+    even when some long words must fold)."""
+    wide = build(False)
+    if fit_columns(wide, width):
+        return wide
+    narrow = build(True)
+    fit_columns(narrow, width)
+    return narrow
+
+
+class _FoldingTable(TableElement):
+    """A markdown table whose cells wrap like `add_column`'s (rich's own cut long words)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rows = [self.header.row] if self.header is not None and self.header.row is not None else []
+        rows += self.body.rows if self.body is not None else []
+        for row in rows:
+            for cell in row.cells:
+                cell.content.overflow = "fold"
+        yield from super().__rich_console__(console, options)
+
+
+class CliMarkdown(Markdown):
+    """Markdown as the CLI prints it (agents' summaries, apply reports): tables never cut cells."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {**Markdown.elements, "table_open": _FoldingTable}
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
 
 
 def change_of(args: dict[str, Any]) -> str:
+    """What an action changes, in full: one `name: value` line per parameter (a comment's body
+    is summarised by its length)."""
     params = args.get("params") or {}
     if "field" in params:
-        return f"{params['field']} = {_short(params.get('value'), 40)}"
-    return ", ".join(f"{k}={_short(v, 30)}" for k, v in params.items() if k not in {"text"}) or "-"
+        return f"{params['field']} = {_value(params.get('value'))}"
+    lines = [
+        f"{k}: {len(str(v))} characters" if k in _PROSE_PARAMS else f"{k}: {_value(v)}"
+        for k, v in params.items()
+    ]
+    return "\n".join(lines) or "-"
 
 
-def approval_table(request: dict[str, Any], *, limit: int | None = None) -> Table:
-    from graphs.gate import action_requests_of  # on use: keeps `sprintpilot --help` light
+def approval_table(request: dict[str, Any], *, limit: int | None = None, width: int | None = None) -> Table:
+    """The actions waiting for approval, by action number (what `--reject-action N` and
+    `--edit N=JSON` take). In a narrow terminal the reason goes under the change."""
+    return wide_or_narrow(lambda narrow: _approval_table(request, limit, narrow), width)
+
+
+def _approval_table(request: dict[str, Any], limit: int | None, narrow: bool) -> Table:
+    from graphs.gate import action_numbers, action_requests_of  # on use: keeps `--help` light
 
     rows = action_requests_of(request)
-    table = Table(title=f"Actions waiting for approval ({len(rows)})", show_lines=False)
-    table.add_column("#", justify="right")
-    table.add_column("action")
-    table.add_column("target")
-    table.add_column("change")
-    table.add_column("why")
-    shown = rows if limit is None else rows[:limit]
-    for n, req in enumerate(shown, 1):
+    numbers = action_numbers(request)
+    table = Table(title=f"Actions waiting for approval ({len(rows)})", show_lines=narrow)
+    add_column(table, "#", ident=True, justify="right")
+    add_column(table, "action")
+    add_column(table, "target", ident=True)
+    add_column(table, "change · why" if narrow else "change")
+    if not narrow:
+        add_column(table, "why")
+    shown = list(zip(numbers, rows, strict=True))
+    if limit is not None:
+        shown = shown[:limit]
+    for n, req in shown:
         args = req.get("args") or {}
-        why = str(req.get("description") or "").split(" (policy:")[0]
-        table.add_row(
-            str(n), req.get("name", ""), str(args.get("target") or "-"), change_of(args), _short(why, 70)
-        )
+        why = escape(str(req.get("description") or "").split(" (policy:")[0])
+        change = escape(change_of(args))
+        cells = [str(n), escape(str(req.get("name", ""))), escape(str(args.get("target") or "-"))]
+        cells += [f"{change}\n[dim]{why}[/]"] if narrow else [change, why]
+        table.add_row(*cells)
+    notes = []
     if limit is not None and len(rows) > limit:
         kinds = Counter(r.get("name") for r in rows[limit:])
         rest = ", ".join(f"{c}× {k}" for k, c in sorted(kinds.items()))
-        table.caption = f"… and {len(rows) - limit} more ({rest}); `sprintpilot approvals show` lists all"
+        notes.append(f"+{len(rows) - limit} more ({rest}): `sprintpilot approvals show` lists all")
+    if numbers != list(range(1, len(numbers) + 1)):
+        notes.append("missing numbers are actions that apply without approval")
+    table.caption = escape("; ".join(notes)) if notes else None
     return table
 
 
@@ -56,10 +198,13 @@ def show_request(request: dict[str, Any], *, limit: int | None = None, summary: 
     title = request.get("title", "proposal")
     pid = str(request.get("proposal_id", ""))
     console.print(
-        Panel.fit(f"[bold]{title}[/]\nproposal {pid[:12]} · agent {request.get('agent')}", title="proposal")
+        Panel.fit(
+            f"[bold]{escape(str(title))}[/]\nproposal {pid[:12]} · agent {request.get('agent')}",
+            title="proposal",
+        )
     )
     if summary and request.get("summary_markdown"):
-        console.print(Markdown(request["summary_markdown"]))
+        console.print(CliMarkdown(request["summary_markdown"]))
     console.print(approval_table(request, limit=limit))
     if request.get("approval_task_gid"):
         console.print(f"Approval task in Asana: [bold]{request['approval_task_gid']}[/]")
@@ -67,22 +212,34 @@ def show_request(request: dict[str, Any], *, limit: int | None = None, summary: 
         console.print(f"[yellow]previous answer refused:[/] {request['error']}")
 
 
-def proposals_table(records: list[ProposalRecord]) -> Table:
+def proposals_table(records: list[ProposalRecord], *, width: int | None = None) -> Table:
+    """Proposals; in a narrow terminal the agent, action count and engine go under the title."""
+    return wide_or_narrow(lambda narrow: _proposals_table(records, narrow), width)
+
+
+def _proposals_table(records: list[ProposalRecord], narrow: bool) -> Table:
     table = Table(title="Proposals")
-    table.add_column("id", no_wrap=True, min_width=12)
-    for col in ("agent", "title", "status", "actions", "engine", "approval task", "created"):
-        table.add_column(col)
+    add_column(table, "id", ident=True, min_width=12)
+    if not narrow:
+        add_column(table, "agent")
+    add_column(table, "title")
+    add_column(table, "status")
+    if not narrow:
+        add_column(table, "actions", justify="right")
+        add_column(table, "engine")
+    add_column(table, "approval task", ident=True)
+    add_column(table, "created", ident=True)
     for p in records:
-        table.add_row(
-            p.id[:12],
-            p.agent,
-            p.title,
-            str(p.status),
-            str(len(p.proposal.actions)),
-            p.model,
-            p.approval_task_gid or "-",
-            p.created_at.strftime("%Y-%m-%d %H:%M"),
-        )
+        title = escape(p.title)
+        status = str(p.status).replace("_", " ")
+        created = p.created_at.strftime("%m-%d %H:%M" if narrow else "%Y-%m-%d %H:%M")
+        task = p.approval_task_gid or "-"
+        if narrow:
+            detail = escape(f"{p.agent} · {len(p.proposal.actions)} actions · {p.model}")
+            table.add_row(p.id[:12], f"{title}\n[dim]{detail}[/]", status, task, created)
+        else:
+            actions = str(len(p.proposal.actions))
+            table.add_row(p.id[:12], p.agent, title, status, actions, escape(p.model), task, created)
     return table
 
 
@@ -92,9 +249,10 @@ def show_report(report: dict[str, Any] | None) -> None:
         return
     status = report.get("status", "?")
     color = {"done": "green", "applied": "green", "error": "red"}.get(str(status), "yellow")
-    console.print(f"[bold {color}]run {status}[/]")
+    label = "nothing to write" if status == "empty" else str(status)
+    console.print(f"[bold {color}]run {label}[/]")
     if report.get("markdown"):
-        console.print(Markdown(str(report["markdown"])))
+        console.print(CliMarkdown(str(report["markdown"])))
     elif report.get("message"):
         console.print(str(report["message"]))
 
@@ -139,5 +297,5 @@ def finish_run(
         console.print("\n" + approve_hint.format(pid=pid))
     else:
         if answer is not None and answer.get("summary_markdown"):
-            console.print(Markdown(str(answer["summary_markdown"])))
+            console.print(CliMarkdown(str(answer["summary_markdown"])))
         show_report(outcome.report)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from service.cli import render
@@ -46,9 +47,14 @@ def _show(payload: dict[str, Any]) -> None:
         return
     verdict = "[bold green]DoD met[/]" if payload["passed"] else "[bold red]DoD not met[/]"
     console.print(f"{verdict}  (DoD source: {payload['dod_source']})")
-    table = Table("check", "result", "summary")
+    table = Table()
+    render.add_column(table, "check", ident=True)
+    render.add_column(table, "result")
+    render.add_column(table, "summary")
     for c in payload["checks"]:
-        table.add_row(c["id"], "[green]pass[/]" if c["passed"] else "[red]fail[/]", c["summary"])
+        result = "[green]pass[/]" if c["passed"] else "[red]fail[/]"
+        table.add_row(escape(c["id"]), result, escape(c["summary"]))
+    render.fit_columns(table)
     console.print(table)
     for i, f in enumerate(payload["findings"], 1):
         console.print(f"{i}. {f['item']}\n   [dim]→ {f['satisfy']}[/]")
@@ -106,6 +112,7 @@ def review(
 def _show_review(run: AgentRun) -> None:
     outcome = run.outcome
     payload = review_payload(outcome, run.proposal(), run.thread_id, run.calls())
+    payload["answer"] = run.answer()
     if run.as_json:
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
         if outcome.status == "error":

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
-from rich.markdown import Markdown
 
 from service.cli import render
 from service.cli.errors import report_message
@@ -116,6 +115,7 @@ def run_specialist_command(
     when the run failed).
     """
     from graphs.runner import start_run
+    from service.approvals import supersede_older
     from service.runtime import open_runtime
 
     with open_runtime(load_settings(data_dir)) as rt:
@@ -134,6 +134,8 @@ def run_specialist_command(
                 outcome = start_run(rt.graph, ctx, thread_id, request)
         else:
             outcome = start_run(rt.graph, ctx, thread_id, request)
+        if outcome.status == "awaiting_approval":
+            supersede_older(rt, thread_id)
         run = AgentRun(rt, agent, thread_id, payload, outcome, as_json)
         if outcome.status == "error":
             # Every agent command fails the same way: one line (or the JSON), exit 1.
@@ -167,5 +169,5 @@ def print_report(run: AgentRun) -> None:
         typer.echo(json.dumps({**report, "answer": answer}, indent=2, default=str))
         return
     if answer is not None and answer["summary_markdown"]:
-        console.print(Markdown(str(answer["summary_markdown"])))
+        console.print(render.CliMarkdown(str(answer["summary_markdown"])))
     render.show_report(report)

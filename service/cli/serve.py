@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from service.cli.errors import friendly
-from service.cli.render import console
+from service.cli.options import ensure_port_free
+from service.cli.render import add_column, console, wide_or_narrow
 from service.settings import Settings, load_settings
 from tools.asana.client import AsanaClient
 from tools.errors import ConfigError
+
+# gid, resource, target URL, active, last success in Asana, last delivery received here
+WebhookRow = tuple[str, str, str, str, datetime | None, datetime | None]
 
 webhooks_app = typer.Typer(
     help="Asana webhooks that feed the event pipeline (real Asana or a `sprintpilot sandbox` server).",
@@ -36,6 +42,7 @@ def serve(
     from service.api.chat import include_chat
     from service.db.migrate import migrate
 
+    ensure_port_free(host, port)
     settings = load_settings()
     migrate(settings)
     app = create_api(settings)
@@ -120,16 +127,41 @@ def list_webhooks() -> None:
             {s.workspace_gid for s in local if s.workspace_gid} or {_workspace(settings, asana)}
         ):
             remote.update({w.gid: w for w in asana.webhooks(ws)})
-    table = Table(title=f"Webhooks ({len(local)})")
-    for column in ("gid", "resource", "target", "active", "last_success_at", "last_delivery_here"):
-        table.add_column(column)
+    rows: list[WebhookRow] = []
     for sub in local:
         hook = remote.get(sub.webhook_gid)
         active = "gone in Asana" if hook is None else str(bool(hook.active) and sub.active).lower()
-        success = hook.last_success_at.isoformat() if hook is not None and hook.last_success_at else "-"
-        here = sub.last_delivery_at.isoformat() if sub.last_delivery_at else "-"
-        table.add_row(sub.webhook_gid, sub.resource_gid, sub.target, active, success, here)
-    console.print(table)
+        success = hook.last_success_at if hook is not None else None
+        rows.append((sub.webhook_gid, sub.resource_gid, sub.target, active, success, sub.last_delivery_at))
+    console.print(wide_or_narrow(lambda narrow: _webhooks_table(rows, narrow)))
+
+
+def _webhooks_table(rows: list[WebhookRow], narrow: bool) -> Table:
+    """Webhooks; in a narrow terminal times are to the minute, resource and state go under the gid."""
+    table = Table(title=f"Webhooks ({len(rows)})")
+    if narrow:
+        add_column(table, "gid", min_width=16)  # wraps between the gids, never inside one
+    else:
+        add_column(table, "gid", ident=True)
+        add_column(table, "resource", ident=True)
+    add_column(table, "target")
+    if not narrow:
+        add_column(table, "active")
+    add_column(table, "last success" if narrow else "last_success_at", ident=True)
+    add_column(table, "last delivery" if narrow else "last_delivery_here", ident=True)
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return "-"
+        return moment.strftime("%Y-%m-%d %H:%M") if narrow else moment.isoformat()
+
+    for gid, resource, target, active, success, here in rows:
+        if narrow:
+            cells = [f"{gid}\n[dim]on {resource}, active: {active}[/]", escape(target)]
+        else:
+            cells = [gid, resource, escape(target), active]
+        table.add_row(*cells, when(success), when(here))
+    return table
 
 
 @webhooks_app.command("delete")

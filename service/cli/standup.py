@@ -9,12 +9,19 @@ from typing import Annotated
 import typer
 
 from service.cli.errors import friendly, report_message
+from service.cli.options import timezone_option
 
 
 @friendly
 def standup(
     project: Annotated[str, typer.Option(help="Sprint project: gid or name.")],
-    timezone: Annotated[str, typer.Option(help="The team's IANA time zone (decides 'today').")] = "UTC",
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="The team's IANA time zone, which decides 'today' (default: SPRINTPILOT_TIMEZONE, UTC).",
+            show_default=False,
+        ),
+    ] = None,
     workspace: Annotated[str | None, typer.Option(help="Workspace gid (default: the first allowed).")] = None,
     no_nudges: Annotated[bool, typer.Option("--no-nudges", help="Do not comment on at-risk tasks.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -25,12 +32,14 @@ def standup(
     from service.schedules.standup import run_daily_standup
     from service.settings import load_settings
 
+    if timezone is not None:
+        timezone_option(timezone)
     settings = load_settings(data_dir=data_dir) if data_dir else load_settings()
     with open_runtime(settings) as rt:
         result = run_daily_standup(
             rt,
             project,
-            timezone=timezone,
+            timezone=timezone or settings.timezone,
             trigger="cli",
             workspace=workspace,
             args={"nudge": not no_nudges},
@@ -46,6 +55,15 @@ def standup(
             "thread_id": result.thread_id,
             "status": result.status,
             "report": result.report,
+            "answer": (
+                {
+                    "summary_markdown": record.proposal.summary_markdown,
+                    "evidence": record.proposal.evidence,
+                    "engine": record.proposal.model,
+                }
+                if record is not None
+                else None
+            ),
         }
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
         if result.status == "error":

@@ -65,6 +65,7 @@ def _show_triage(run: AgentRun) -> None:
             "approval_request": outcome.interrupt,
             "report": outcome.report,
             "evidence": proposal.evidence if proposal is not None else None,
+            "answer": run.answer(),
             "asana_calls": run.calls(),
         }
         typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
@@ -72,9 +73,7 @@ def _show_triage(run: AgentRun) -> None:
             raise typer.Exit(1)
         return
     if proposal is not None:
-        from rich.markdown import Markdown
-
-        render.console.print(Markdown(proposal.summary_markdown))
+        render.console.print(render.CliMarkdown(proposal.summary_markdown))
     if outcome.interrupt:
         render.show_request(outcome.interrupt, limit=15)
     else:

@@ -9,19 +9,21 @@ no server-side prepared statements (safe behind pgbouncer in transaction mode).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import URL, Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from service.settings import Settings, is_postgres, sqlalchemy_url, sqlite_path
+from tools.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 _IMMEDIATE = "sprintpilot_begin_immediate"
@@ -136,3 +138,63 @@ def read_session(engine: Engine) -> Iterator[Session]:
 def dialect_insert(session: Session) -> Any:
     """The backend's own INSERT construct, which offers ON CONFLICT on both Postgres and SQLite."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+_DB_MISSING = re.compile(r'database "([^"]+)" does not exist')
+_ROLE_PROBLEM = re.compile(r'(role "[^"]+" does not exist|password authentication failed for user "[^"]+")')
+_UNREACHABLE = ("connection refused", "could not connect", "failed to resolve host", "timeout expired")
+
+
+def connection_problem(err: BaseException, url: URL | str | None = None) -> ConfigError | None:
+    """The one-line ConfigError for a database that cannot be opened (it does not exist, the server
+    is down, the role is refused), naming the database and what to do; None for any other error.
+
+    `url`: the database's URL (the engine's), for the host, port and user of the advice; the
+    password is never part of the message.
+    """
+    if not isinstance(err, exc.OperationalError | exc.InterfaceError):
+        return None
+    message = str(getattr(err, "orig", None) or err)
+    parsed = make_url(url) if isinstance(url, str) else url
+    host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}" if parsed is not None else "the server"
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        if "unable to open database file" in message:
+            return ConfigError(
+                f"cannot open the SQLite database {parsed.database}: check that its folder exists and "
+                "is writable (SPRINTPILOT_DATABASE_URL or --data-dir)"
+            )
+        return None
+    missing = _DB_MISSING.search(message)
+    if missing:
+        name = missing.group(1)
+        user = f" -U {parsed.username}" if parsed is not None and parsed.username else ""
+        where = f" -h {parsed.host} -p {parsed.port or 5432}" if parsed is not None and parsed.host else ""
+        return ConfigError(
+            f'database "{name}" does not exist on {host}: create it with `createdb{where}{user} {name}` '
+            f'(or CREATE DATABASE "{name}"; in psql), then run `sprintpilot db migrate`'
+        )
+    refused = _ROLE_PROBLEM.search(message)
+    if refused:
+        return ConfigError(
+            f"Postgres at {host} refused the login: {refused.group(1)}; check SPRINTPILOT_DATABASE_URL"
+        )
+    lowered = message.lower()
+    if any(marker in lowered for marker in _UNREACHABLE):
+        reason = " ".join(message.split("\n")[0].split())
+        return ConfigError(
+            f"cannot reach the database at {host} ({reason}): is Postgres running? "
+            "check SPRINTPILOT_DATABASE_URL"
+        )
+    return None
+
+
+@contextmanager
+def connecting(engine: Engine) -> Iterator[None]:
+    """Turn a database that cannot be opened into `connection_problem`'s ConfigError."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError) as err:
+        problem = connection_problem(err, engine.url)
+        if problem is None:
+            raise
+        raise problem from err

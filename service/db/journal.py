@@ -7,12 +7,13 @@ the reverse.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus, wrote_to_asana
 from service.db.audit import append_audit
 from service.db.engine import dialect_insert, read_session, write_session
 from service.db.models import LedgerRow, utcnow
@@ -30,6 +31,8 @@ def ledger_entry(row: LedgerRow) -> LedgerEntry:
         result=row.result,
         attempts=row.attempts,
         updated_at=row.updated_at,
+        fact_key=row.fact_key,
+        budget_project=row.budget_project,
     )
 
 
@@ -63,6 +66,8 @@ class SqlApplyJournal:
                     action_index=entry.action_index,
                     kind=entry.kind,
                     target=entry.target,
+                    fact_key=entry.fact_key,
+                    budget_project=entry.budget_project,
                     status=LedgerStatus.PENDING.value,
                     attempts=0,
                     created_at=utcnow(),
@@ -126,6 +131,30 @@ class SqlApplyJournal:
         )
         session.add(row)
         return row
+
+    def applied_fact(self, fact_key: str, *, other_than: str) -> LedgerEntry | None:
+        stmt = (
+            select(LedgerRow)
+            .where(
+                LedgerRow.fact_key == fact_key,
+                LedgerRow.status == LedgerStatus.DONE.value,
+                LedgerRow.proposal_id != other_than,
+            )
+            .order_by(LedgerRow.updated_at.desc())
+            .limit(1)
+        )
+        with read_session(self.engine) as session:
+            row = session.scalars(stmt).first()
+            return None if row is None else ledger_entry(row)
+
+    def done_since(self, project_gid: str, since: datetime) -> int:
+        stmt = select(LedgerRow.result).where(
+            LedgerRow.budget_project == project_gid,
+            LedgerRow.status == LedgerStatus.DONE.value,
+            LedgerRow.updated_at >= since,
+        )
+        with read_session(self.engine) as session:
+            return sum(1 for result in session.scalars(stmt) if wrote_to_asana(result))
 
     def entries(self, proposal_id: str) -> list[LedgerEntry]:
         with read_session(self.engine) as session:

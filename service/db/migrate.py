@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
-from service.db.engine import make_engine, writer
+from service.db.engine import connecting, make_engine, writer
 from service.settings import Settings
 from tools.errors import ConfigError
 
@@ -40,7 +40,7 @@ def migrate(target: Settings | str | Engine, revision: str = "head") -> str | No
     """`alembic upgrade <revision>`; safe to call on every start. Returns the revision reached."""
     engine = target if isinstance(target, Engine) else make_engine(target)
     try:
-        with writer(engine).begin() as conn:
+        with connecting(engine), writer(engine).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             cfg = alembic_config()
@@ -73,7 +73,8 @@ def ensure_schema(engine: Engine) -> None:
     upgraded here on first use, so `make demo` and every CLI command work with no setup step.
     """
     head = head_revision()
-    current = current_revision(engine)
+    with connecting(engine):
+        current = current_revision(engine)
     if current == head:
         return
     if engine.dialect.name == "sqlite":

@@ -153,6 +153,7 @@ class LedgerRow(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(LedgerStatus)})", name="status"),
         Index(None, "proposal_id", "action_index"),
+        Index(None, "budget_project", "updated_at"),
     )
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -164,6 +165,10 @@ class LedgerRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # graphs/repeats.fact_key of what the write states; the project whose daily write budget an
+    # automatic write counts against.
+    fact_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    budget_project: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

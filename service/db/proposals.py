@@ -241,6 +241,17 @@ class SqlProposalRepository:
         with read_session(self.engine) as session:
             return [_record(r) for r in session.scalars(stmt)]
 
+    def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
+        """Waiting proposals of `agent` about `subject` (the subject lives in the body: few rows wait)."""
+        stmt = (
+            select(ProposalRow)
+            .where(ProposalRow.status == ProposalStatus.PENDING.value, ProposalRow.agent == agent)
+            .order_by(ProposalRow.created_at, ProposalRow.id)
+        )
+        with read_session(self.engine) as session:
+            bodies = [Proposal.model_validate(r.body) for r in session.scalars(stmt)]
+        return [b for b in bodies if b.subject == subject and b.scope.workspace_gid == workspace_gid]
+
     def get_proposal(self, proposal_id: str) -> ProposalDetail | None:
         with read_session(self.engine) as session:
             row = session.get(ProposalRow, proposal_id)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, run_once
-from service.approvals import resume_from_asana
+from service.approvals import resume_from_asana, supersede_older
 from service.db.proposals import ProposalRecord
 from service.events.locks import thread_lock
 from service.events.router import EventFacts, Route
@@ -119,6 +119,8 @@ def start_agent(work: EventWork) -> HandlerResult:
     }
     with thread_lock(rt.engine, thread_id, wait_s=work.lock_wait_s):
         how, outcome = run_once(rt.graph, ctx, thread_id, request)
+    if how == "started" and outcome.status == "awaiting_approval":
+        supersede_older(rt, thread_id)
     if how == "waiting":
         return HandlerResult("skipped", "thread waits at its approval gate", thread_id, "awaiting_approval")
     if how == "finished":

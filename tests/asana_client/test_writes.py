@@ -52,6 +52,10 @@ def test_section_quirk_body_arrives_as_json(fake: FakeAsana, client: AsanaClient
     fake.script(ok({}))
     client.add_task_to_section("s1", "9")
     assert fake.requests[-1].json == {"data": {"task": "9"}}
+    fake.script(ok({"gid": "s1", "name": "To Do"}))
+    assert client.update_section("s1", "To Do").name == "To Do"
+    req = fake.requests[-1]
+    assert (req.method, req.path, req.json) == ("PUT", "/sections/s1", {"data": {"name": "To Do"}})
 
 
 def test_membership_dependency_and_portfolio_bodies(fake: FakeAsana, client: AsanaClient) -> None:

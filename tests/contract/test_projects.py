@@ -56,3 +56,17 @@ def test_membership_is_duplicate_free(client: AsanaClient, scratch: Scratch) -> 
     assert [m.project.gid for m in got.memberships if m.project] == [project.gid]
     assert got.section_in(project.gid) is not None and got.section_in(project.gid).gid == section.gid  # type: ignore[union-attr]
     assert [t.gid for t in client.project_tasks(project.gid)] == [task.gid]
+
+
+def test_a_new_project_starts_with_one_untitled_section_that_can_be_renamed(
+    client: AsanaClient, scratch: Scratch
+) -> None:
+    """What the planner's `create_section(rename_default=True)` relies on (graphs/kinds/projects.py)."""
+    from graphs.kinds.projects import DEFAULT_SECTION
+
+    project = scratch.project("default-section")
+    (default,) = client.sections(project.gid)
+    assert default.name == DEFAULT_SECTION
+    renamed = client.update_section(default.gid, "To Do")
+    assert (renamed.gid, renamed.name) == (default.gid, "To Do")
+    assert [(s.gid, s.name) for s in client.sections(project.gid)] == [(default.gid, "To Do")]

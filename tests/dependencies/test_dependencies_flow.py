@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +143,43 @@ def test_a_repeated_scan_posts_no_alert_twice(rt: Runtime) -> None:
     first = scan()
     assert first >= 1, "the overdue prerequisite alerts its direct dependent"
     assert scan() == first, "the same alert is not posted again"
+
+
+def test_an_alert_is_repeated_only_when_its_facts_change(rt: Runtime) -> None:
+    """Alerts are recognised by what they state (task, prerequisite, reason, whether it is now
+    late), not by their wording, which a model varies from run to run."""
+    a_gid, b_gid, _ = _chain(rt)
+    assert rt.sandbox is not None
+    rt.sandbox.store.tasks[a_gid].due_on = "2026-11-20"
+    ws = rt.allowed_workspaces()[0]
+
+    def scan(wording: str) -> int:
+        ctx = rt.context(
+            actor="agent:dependencies",
+            approver_gid=rt.approver_for(ws, "Product Backlog"),
+            now=lambda: datetime(2026, 11, 23, 9, tzinfo=UTC),
+        )
+        request = {"agent": "dependencies", "args": {"projects": ["Product Backlog"]}, "trigger": "cli"}
+        with patch_alert_wording(wording):
+            start_run(rt.graph, ctx, uuid.uuid4().hex, request)
+        return len([s for s in rt.asana.stories(b_gid) if s.type == "comment"])
+
+    first = scan("Heads-up: your prerequisite slipped.")
+    assert scan("FYI, a task you depend on is late.") == first, "new wording, same facts: not posted"
+
+
+@contextmanager
+def patch_alert_wording(text: str) -> Iterator[None]:
+    """The alert writer answers with `text` (as a model with its own wording would)."""
+    from agents.dependencies import specialist as dep
+
+    original = dep._alerts
+
+    def reworded(analysis: Any, engine: Any) -> dict[str, str]:
+        return {gid: text for gid in original(analysis, engine)}
+
+    dep._alerts = reworded  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        dep._alerts = original  # type: ignore[assignment]

@@ -15,7 +15,7 @@ from typing import Any
 from agents.proposal import Decision, Proposal
 from evals.replay.ports import ReplayAudit, ReplayJournal
 from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
-from tools.asana.errors import NotFound
+from tools.asana.errors import BadRequest, NotFound
 from tools.asana.field_map import FieldMap
 from tools.asana.models import (
     Attachment,
@@ -32,6 +32,7 @@ from tools.asana.models import (
     Story,
     Task,
 )
+from tools.asana.richtext import html_to_text
 
 WORKSPACE = "1000"
 OTHER_WORKSPACE = "9000"
@@ -126,6 +127,10 @@ class FakeAsana:
     def field_map(self, project_gid: str) -> FieldMap:
         return FieldMap(project_gid, self.settings[project_gid])
 
+    def custom_field_settings(self, project_gid: str) -> list[CustomFieldSetting]:
+        self.reads += 1
+        return list(self.settings[project_gid])
+
     def projects(self, workspace_gid: str) -> list[Project]:
         return [p for g, p in self.projects_by_gid.items() if self.project_workspace[g] == workspace_gid]
 
@@ -208,6 +213,32 @@ class FakeAsana:
         self.sections_by_project.setdefault(project_gid, []).append(section)
         self._after()
         return section
+
+    def update_section(self, section_gid: str, name: str) -> Section:
+        self._write("update_section", section_gid, name)
+        section = next(s for secs in self.sections_by_project.values() for s in secs if s.gid == section_gid)
+        section.name = name
+        self._after()
+        return section
+
+    def add_custom_field_to_project(
+        self, project_gid: str, custom_field_gid: str, *, important: bool = True
+    ) -> None:
+        self._write("add_custom_field_to_project", project_gid, custom_field_gid)
+        if any(s.custom_field.gid == custom_field_gid for s in self.settings[project_gid]):
+            raise BadRequest(400, "custom_field: This custom field is already on the project")
+        cf = next(
+            s.custom_field
+            for ss in self.settings.values()
+            for s in ss
+            if s.custom_field.gid == custom_field_gid
+        )
+        self.settings[project_gid].append(
+            CustomFieldSetting(
+                gid=self.gid(), project=Ref(gid=project_gid), custom_field=cf, is_important=important
+            )
+        )
+        self._after()
 
     def add_task_to_project(self, task_gid: str, project_gid: str, section_gid: str | None = None) -> None:
         self._write("add_task_to_project", task_gid, project_gid, section_gid)
@@ -305,21 +336,29 @@ class FakeAsana:
         task.dependencies = [d for d in task.dependencies if d.gid not in gids]
         self._after()
 
-    def add_comment(self, task_gid: str, text: str) -> Story:
-        self._write("add_comment", task_gid, text)
+    def add_comment(self, task_gid: str, text: str | None = None, *, html_text: str | None = None) -> Story:
+        self._write("add_comment", task_gid, text if html_text is None else html_text)
         if task_gid not in self.tasks:
             raise NotFound(404, "task not found", "POST", f"/tasks/{task_gid}/stories")
-        story = Story(gid=self.gid(), type="comment", text=text, target=Ref(gid=task_gid))
+        plain = text if html_text is None else html_to_text(html_text)  # what Asana returns as text
+        story = Story(
+            gid=self.gid(), type="comment", text=plain, html_text=html_text, target=Ref(gid=task_gid)
+        )
         self.story_log.setdefault(task_gid, []).append(story)
         self._after()
         return story
 
     def create_status_update(
-        self, parent_gid: str, *, title: str, text: str, status_type: str
+        self, parent_gid: str, *, title: str, text: str, status_type: str, html_text: str | None = None
     ) -> StatusUpdate:
         self._write("create_status_update", parent_gid, title)
         update = StatusUpdate(
-            gid=self.gid(), title=title, text=text, status_type=status_type, parent=Ref(gid=parent_gid)
+            gid=self.gid(),
+            title=title,
+            text=text if html_text is None else html_to_text(html_text),
+            html_text=html_text,
+            status_type=status_type,
+            parent=Ref(gid=parent_gid),
         )
         self.status_log.setdefault(parent_gid, []).append(update)
         self._after()
@@ -331,6 +370,12 @@ class FakeAsana:
         self.attachment_log.setdefault(parent_gid, []).append(attachment)
         self._after()
         return attachment
+
+    def delete_attachment(self, attachment_gid: str) -> None:
+        self._write("delete_attachment", attachment_gid)
+        for files in self.attachment_log.values():
+            files[:] = [a for a in files if a.gid != attachment_gid]
+        self._after()
 
 
 _PRIORITY_OPTIONS = [EnumOption(gid="7001", name="Low"), EnumOption(gid="7002", name="High")]
@@ -424,3 +469,12 @@ class MemoryRepo:
 
     def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
         self.decisions[proposal_id] = (list(decisions), decided_by)
+
+    def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
+        return [
+            r["proposal"]
+            for r in self.proposals.values()
+            if r["status"] == "pending"
+            and (r["proposal"].agent, r["proposal"].scope.workspace_gid, r["proposal"].subject)
+            == (agent, workspace_gid, subject)
+        ]

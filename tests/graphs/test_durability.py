@@ -113,7 +113,7 @@ def test_permanent_error_fails_one_action_and_its_dependants_only(world: World, 
     assert report is not None and report["status"] == "partially_applied"
     failed = {f["index"]: f["message"] for f in report["failures"]}
     assert "too long" in failed[1]
-    assert "depends on action #1" in failed[2]
+    assert "depends on action #2" in failed[2]  # action numbers count from 1: index 1 is #2
     assert set(failed) == {1, 2}
     assert str(world.asana.tasks[T1].due_on) == "2026-12-10"  # independent action still applied
     assert world.asana.writes_of("create_project")

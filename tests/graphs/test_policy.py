@@ -142,7 +142,7 @@ def test_actions_depending_on_denied_ones_are_denied(world: World) -> None:
             Action(kind=ActionKind.POST_COMMENT, target="ref:t", params={"text": "hello"}),
         ],
     )
-    assert got[1] == ("denied", "depends on action #0, which is denied")
+    assert got[1] == ("denied", "depends on action #1, which is denied")  # numbered from 1
 
 
 def test_configurable_policy(world: World) -> None:

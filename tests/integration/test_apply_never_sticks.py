@@ -91,11 +91,11 @@ def test_ctrl_c_in_the_middle_of_automatic_writes_is_finished_by_the_sweep(
         real = rt.asana.add_comment
         calls = {"n": 0}
 
-        def interrupted(task_gid: str, text: str) -> object:
+        def interrupted(task_gid: str, text: str | None = None, **kw: str) -> object:
             calls["n"] += 1
             if calls["n"] == 3:
                 raise KeyboardInterrupt
-            return real(task_gid, text)
+            return real(task_gid, text, **kw)
 
         monkeypatch.setattr(rt.asana, "add_comment", interrupted)
         request = {"agent": "triage", "args": {"project": "Product Backlog", "unestimated": True, "limit": 5}}

@@ -132,6 +132,8 @@ class CrashAfterWrites:
 
     WRITES = {
         "create_project",
+        "add_custom_field_to_project",
+        "update_section",
         "create_section",
         "add_task_to_project",
         "update_task",
@@ -166,6 +168,7 @@ def test_crash_mid_apply_then_resume_writes_each_action_exactly_once(settings: S
         record = find_proposal(rt, request["proposal_id"])
         base = _mutations(rt)
         ctx = rt.context(actor="cli:po")
+        # The 9th write is the 8th of the backlog's 11 custom fields put on the new sprint project.
         ctx.writes = CrashAfterWrites(rt.asana, crash_after=9)  # type: ignore[assignment]
         from graphs.runner import resume_run
 
@@ -183,13 +186,20 @@ def test_crash_mid_apply_then_resume_writes_each_action_exactly_once(settings: S
         done = before_crash + _mutations(rt)
         kinds = Counter(r["name"] for r in request["action_requests"])
         assert done["POST /projects"] == 1
-        assert done["POST /projects/{project_gid}/sections"] == kinds["create_section"]
+        # The first column takes over the new project's "Untitled section" (renamed, not created).
+        assert done["PUT /sections/{section_gid}"] == 1
+        assert done["POST /projects/{project_gid}/sections"] == kinds["create_section"] - 1
+        fields = next(r for r in request["action_requests"] if r["name"] == "add_project_fields")
+        assert done["POST /projects/{project_gid}/addCustomFieldSetting"] == len(
+            fields["args"]["params"]["fields"]
+        )
         assert done["POST /tasks/{task_gid}/addProject"] == kinds["add_to_project"]
         ws = rt.allowed_workspaces()[0]
         sprints = [p for p in rt.asana.projects(ws, archived=None) if p.name == "Sprint 24"]
         assert len(sprints) == 1
         assert len(rt.asana.project_tasks(sprints[0].gid)) == kinds["add_to_project"]
         assert len(rt.asana.status_updates(sprints[0].gid)) == 1
+        assert "Untitled section" not in [s.name for s in rt.asana.sections(sprints[0].gid)]
 
 
 def test_value_changed_in_asana_after_proposal_is_a_conflict(settings: Settings) -> None:

@@ -17,12 +17,11 @@ from service.settings import load_settings
 pytestmark = pytest.mark.integration
 
 
-def _plan(rt: Runtime) -> dict[str, str]:
+def _plan(rt: Runtime, **args: object) -> dict[str, str]:
     ws = rt.resolve_workspace()
     ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, "Product Backlog"))
-    out = start_run(
-        rt.graph, ctx, uuid.uuid4().hex, {"agent": "planner", "args": {"project": "Product Backlog"}}
-    )
+    request = {"agent": "planner", "args": {"project": "Product Backlog", **args}}
+    out = start_run(rt.graph, ctx, uuid.uuid4().hex, request)
     assert out.interrupt is not None
     return {"id": out.interrupt["proposal_id"], "task": out.interrupt["approval_task_gid"]}
 
@@ -36,7 +35,16 @@ def _closed_with(rt: Runtime, task_gid: str, words: str) -> None:
 
 def test_a_newer_plan_supersedes_the_older_one(tmp_path: Path) -> None:
     with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
-        old, new = _plan(rt), _plan(rt)
+        # The same plan again adds nothing: no second approval task (issue 16).
+        old = _plan(rt)
+        ws = rt.resolve_workspace()
+        ctx = rt.context(actor="agent:planner", approver_gid=rt.approver_for(ws, "Product Backlog"))
+        again = start_run(
+            rt.graph, ctx, uuid.uuid4().hex, {"agent": "planner", "args": {"project": "Product Backlog"}}
+        )
+        assert again.interrupt is None and again.report is not None and again.report["status"] == "empty"
+        # A different plan (less capacity) is news: it waits, and the older one is superseded.
+        new = _plan(rt, capacity=20)
         (closed,) = close_stale(rt)
         assert closed.proposal_id == old["id"] and closed.status == "superseded"
         assert rt.repo.get_proposal(old["id"]).status == "superseded"  # type: ignore[union-attr]

@@ -59,7 +59,7 @@ def test_failing_review_comments_the_gaps_and_moves_nothing(qa_world: QaWorld) -
     assert [a.kind.value for a in proposal.actions] == ["post_comment"]
     assert proposal.evidence["passed"] is False
     comment = w.comments_on(gid)[-1]
-    assert comment.startswith("[AI Proposal] **Definition of Done review:")
+    assert comment.startswith("[AI Proposal] Definition of Done review:")  # rich text: no raw `**`
     assert "Subtask “Write tests” is not complete." in comment
     assert "→ To satisfy: Complete subtask “Write tests”" in comment
     # every criterion lacks evidence (its subtask is open; nothing else names them)

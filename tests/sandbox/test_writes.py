@@ -218,7 +218,7 @@ def test_modified_at_semantics(sdk: asana.ApiClient, mini) -> None:  # type: ign
     tasks.update_task({"data": {"name": "Renamed"}}, gid, {})
     assert tasks.get_task(gid, {"opt_fields": "modified_at"})["modified_at"] == "2026-11-20T11:00:00.000Z"
     clock[0] += timedelta(hours=1)
-    asana.StoriesApi(sdk).create_story_for_task({"data": {"html_text": "<body><b>hi</b></body>"}}, gid, {})
+    asana.StoriesApi(sdk).create_story_for_task({"data": {"html_text": "<body><em>hi</em></body>"}}, gid, {})
     assert tasks.get_task(gid, {"opt_fields": "modified_at"})["modified_at"] == "2026-11-20T12:00:00.000Z"
 
 

@@ -197,3 +197,39 @@ def test_project_triage_moves_on_to_the_next_untriaged_tasks(tmp_path: Path) -> 
                 s for s in rt.asana.stories(gid) if s.is_comment and "[AI Proposal]" in (s.text or "")
             ]
             assert len(comments) == 1, gid
+
+
+def test_refinement_comment_arrives_as_rich_text_and_the_probe_finds_it(env: Env) -> None:
+    """Issue 16 point 9: the comment reached Asana as plain text, so `**Estimate:**` and `- `
+    lists showed raw. It is rich text now; the approver still reads the markdown params, and the
+    crash-window marker is still in the plain text Asana derives."""
+    from agents.proposal import ActionKind
+    from graphs.kinds import spec_for
+    from graphs.probe import marker
+
+    gid = _new_task(
+        env,
+        "Add offline mode to the checkout screen",
+        "Shoppers lose their cart when the network drops.\n\nAcceptance criteria:\n"
+        "- the cart survives a network loss\n- a banner says the app is offline",
+        **{"Business Value": 70, "Priority": "High"},
+    )
+    out = env.run({"task": gid})
+    assert out.status == "done", out.report
+    proposal = env.repo.proposal_of(out.thread_id)
+    assert proposal is not None
+    (action,) = [a for a in proposal.actions if a.kind is ActionKind.POST_COMMENT]
+    assert "**Estimate:**" in action.params["text"]  # what the approver reads stays markdown
+    (story,) = [s for s in env.client.stories(gid) if s.is_comment]
+    html = env.server.store.stories[story.gid].html_text or ""
+    assert html.startswith("<body>[AI Proposal] Backlog refinement") and html.endswith("</body>")
+    assert "<strong>Estimate:</strong>" in html and "<ul><li>the cart survives a network loss</li>" in html
+    text = story.text or ""
+    assert text.startswith("[AI Proposal] Backlog refinement")
+    assert "**" not in text and "##" not in text and "\n- " not in text
+    assert "Estimate: " in text and "• the cart survives a network loss" in text
+    (entry,) = [e for e in env.journal.entries.values() if e.kind == ActionKind.POST_COMMENT.value]
+    assert marker(entry.key) in text
+    spec = spec_for(ActionKind.POST_COMMENT)
+    params = spec.parse(action.params)
+    assert spec.probe(env.client, gid, params, marker(entry.key), env.ws.workspace_gid) == story.gid

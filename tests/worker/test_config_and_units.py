@@ -111,18 +111,27 @@ def _event(
     }
 
 
+def _base_routes() -> list[Route]:
+    """The router's own table, without the agents' routes another test in this process (e.g. the
+    team-life eval, which processes events in-process) may have installed."""
+    return [r for r in ROUTES if r.name == "approval_decision"]
+
+
 def test_router_matches_structured_fields_only() -> None:
-    route = match_route(EventFacts.from_payload(_event()))
+    base = _base_routes()
+    route = match_route(EventFacts.from_payload(_event()), base)
     assert route is not None and route.name == "approval_decision" and route.handler == "resume_approval"
-    assert match_route(EventFacts.from_payload(_event("name"))) is None
-    assert match_route(EventFacts.from_payload(_event(rtype="story", action="added", field=None))) is None
+    assert match_route(EventFacts.from_payload(_event("name")), base) is None
+    assert (
+        match_route(EventFacts.from_payload(_event(rtype="story", action="added", field=None)), base) is None
+    )
     # Text fields are not even part of what a predicate can see.
     assert not hasattr(EventFacts.from_payload(_event()), "name")
-    assert [r.agent for r in ROUTES] == ["approval"]  # only agents that exist
+    assert ROUTES[0].agent == "approval"  # the approval route comes first whatever is installed
 
 
 def test_routes_can_be_registered_in_order() -> None:
-    table = list(ROUTES)
+    table = _base_routes()
     register_route(
         Route(
             "triage", on(resource_type="task", action="added", parent_type="project"), "start_agent", "triage"

@@ -111,6 +111,17 @@ class WriteOps(ClientCore):
         )
         return Section.model_validate(data)
 
+    def update_section(self, section_gid: str, name: str) -> Section:
+        """Rename a section (the only field `PUT /sections/{gid}` changes)."""
+        api = self.api(asana.SectionsApi)
+        opts = {"body": {"data": {"name": name}}, "opt_fields": F.SECTION}
+        data = self._one(
+            "PUT /sections/{gid}",
+            lambda kw: api.update_section(section_gid, dict(opts), **kw),
+            gid=section_gid,
+        )
+        return Section.model_validate(data)
+
     def add_custom_field_to_project(
         self, project_gid: str, custom_field_gid: str, *, important: bool = True
     ) -> None:
@@ -340,26 +351,37 @@ class WriteOps(ClientCore):
 
     # --- stories, status updates, attachments, portfolios -------------------------------------
 
-    def add_comment(self, task_gid: str, text: str) -> Story:
+    def add_comment(self, task_gid: str, text: str | None = None, *, html_text: str | None = None) -> Story:
+        """Comment on a task: plain `text`, or rich `html_text` (`<body>…</body>`, build it with
+        `tools.asana.richtext.markdown_to_html`); Asana takes exactly one of the two."""
+        if (text is None) == (html_text is None):
+            raise ValueError("give exactly one of text and html_text")
         api = self.api(asana.StoriesApi)
-        body = {"data": {"text": text}}
+        body = {"data": {"text": text} if html_text is None else {"html_text": html_text}}
+        opts = {"opt_fields": F.STORY if html_text is None else f"{F.STORY},html_text"}
         row = self._one(
             "POST /tasks/{gid}/stories",
-            lambda kw: api.create_story_for_task(body, task_gid, {"opt_fields": F.STORY}, **kw),
+            lambda kw: api.create_story_for_task(body, task_gid, dict(opts), **kw),
             gid=task_gid,
         )
         return Story.model_validate(row)
 
     def create_status_update(
-        self, parent_gid: str, *, title: str, text: str, status_type: str
+        self, parent_gid: str, *, title: str, text: str, status_type: str, html_text: str | None = None
     ) -> StatusUpdate:
+        """Post a status update. `text` is required by Asana; with `html_text` (rich text) as well,
+        pass its plain rendering (`tools.asana.richtext.html_to_text`) as `text`."""
         if status_type not in STATUS_TYPES:
             raise ValueError(f"status_type must be one of {sorted(STATUS_TYPES)}, got {status_type!r}")
         api = self.api(asana.StatusUpdatesApi)
-        body = {"data": {"parent": parent_gid, "title": title, "text": text, "status_type": status_type}}
+        data = {"parent": parent_gid, "title": title, "text": text, "status_type": status_type}
+        if html_text is not None:
+            data["html_text"] = html_text
+        body = {"data": data}
+        opts = {"opt_fields": F.STATUS_UPDATE if html_text is None else f"{F.STATUS_UPDATE},html_text"}
         row = self._one(
             "POST /status_updates",
-            lambda kw: api.create_status_for_object(body, {"opt_fields": F.STATUS_UPDATE}, **kw),
+            lambda kw: api.create_status_for_object(body, dict(opts), **kw),
         )
         return StatusUpdate.model_validate(row)
 
@@ -393,6 +415,14 @@ class WriteOps(ClientCore):
 
         row = self._one("POST /attachments", send)
         return Attachment.model_validate(row)
+
+    def delete_attachment(self, attachment_gid: str) -> None:
+        api = self.api(asana.AttachmentsApi)
+        self._one(
+            "DELETE /attachments/{gid}",
+            lambda kw: api.delete_attachment(attachment_gid, **kw),
+            gid=attachment_gid,
+        )
 
     def create_portfolio(self, workspace_gid: str, name: str, *, public: bool = False) -> Portfolio:
         api = self.api(asana.PortfoliosApi)

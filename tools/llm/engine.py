@@ -4,6 +4,11 @@ Numbers come from code; the engine only words them. With a model: render the pro
 Asana text fenced), ask for `schema` through `with_structured_output`, validate; an invalid answer
 is retried once, then the offline writer fills in and the label says so:
 "offline (fallback: <reason>)". A response cache (record/replay) makes model runs reproducible.
+
+A run can hand the engine its `ModelBreaker` (`for_run`): every write that ends in a fallback
+counts as a failure, a model answer closes it, and once it is open the run's remaining writes
+go straight to the offline writer ("offline (fallback: the model failed 3 calls in a row …)")
+instead of each waiting out its own timeout and retries.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from agents.proposal import PromptRef
 from prompts.loader import load_prompt
 from tools.errors import UpstreamError
+from tools.llm.breaker import ModelBreaker, describe_model_error
 from tools.llm.cache import ResponseCache, cache_key
 from tools.llm.factory import OFFLINE
 from tools.llm.offline import write_offline
@@ -45,12 +51,22 @@ class LanguageEngine:
         model_name: str = OFFLINE,
         cache: ResponseCache | None = None,
         replay_only: bool = False,
+        breaker: ModelBreaker | None = None,
     ) -> None:
         self.model = model
         self.model_name = model_name if model is not None or replay_only else OFFLINE
         self.cache = cache
         # Evals: answer only from recorded responses, fall back offline on a miss, never call out.
         self.replay_only = replay_only
+        # One run's consecutive model failures (None: not counted, every write asks the model).
+        self.breaker = breaker
+
+    def for_run(self, breaker: ModelBreaker) -> LanguageEngine:
+        """This engine for one run: same model and cache, counting into the run's `breaker`."""
+        engine = LanguageEngine.__new__(LanguageEngine)
+        engine.__dict__.update(self.__dict__)
+        engine.breaker = breaker
+        return engine
 
     @property
     def label(self) -> str:
@@ -77,6 +93,8 @@ class LanguageEngine:
                     )
         if self.model is None:
             return self._offline(prompt_id, variables, schema), f"{OFFLINE} (fallback: no recorded answer)"
+        if self.breaker is not None and self.breaker.open:
+            return self._offline(prompt_id, variables, schema), f"{OFFLINE} (fallback: {self.breaker.note()})"
 
         reason = "no answer"
         for attempt in (1, 2):
@@ -87,9 +105,12 @@ class LanguageEngine:
                 log.info("model output for %s rejected (attempt %d): %s", prompt_id, attempt, reason)
                 continue
             except Exception as err:  # noqa: BLE001 - an unreachable or failing model must not stop the agent
-                reason = f"model error: {_short(err)}"
+                timeout = getattr(self.model, "request_timeout", None)
+                reason = f"model error: {describe_model_error(err, timeout=timeout)}"
                 log.warning("model call for %s failed: %s", prompt_id, reason)
                 break
+            if self.breaker is not None:
+                self.breaker.succeeded()
             if self.cache is not None:
                 self.cache.put(
                     key,
@@ -100,6 +121,8 @@ class LanguageEngine:
                     schema=schema.__name__,
                 )
             return result, self.model_name
+        if self.breaker is not None:
+            self.breaker.failed(reason)
         return self._offline(prompt_id, variables, schema), f"{OFFLINE} (fallback: {reason})"
 
     def _ask(self, rendered: str, schema: type[S]) -> S:

@@ -5,6 +5,10 @@
 - "openai-compatible:<model>"     → ChatOpenAI against an OpenAI-compatible server (vLLM, Ollama,
                                     llama.cpp); `base_url` is required
 Nothing is constructed at import time; langchain-openai is imported only when a model is asked for.
+
+Every model call is bounded: `timeout` seconds per request (connect, and each read of the answer,
+so a server that stalls mid-stream is given up on too) and `max_retries` retries by the openai
+client (connection errors, 408/409/429/5xx, honouring Retry-After); nothing else retries a call.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 from tools.errors import ConfigError
 
 OFFLINE = "offline"
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MAX_RETRIES = 2
 _PROVIDERS = ("openai", "openai-compatible")
 
 
@@ -32,9 +38,15 @@ def parse_model_setting(model: str) -> tuple[str, str]:
 
 
 def make_chat_model(
-    model: str, *, api_key: str | None = None, base_url: str | None = None, temperature: float = 0
+    model: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    temperature: float = 0,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> Any:
-    """A LangChain chat model for `model`, or None for offline."""
+    """A LangChain chat model for `model` (bounded by `timeout` and `max_retries`), or None for offline."""
     provider, name = parse_model_setting(model)
     if provider == OFFLINE:
         return None
@@ -44,7 +56,12 @@ def make_chat_model(
         )
     from langchain_openai import ChatOpenAI
 
-    kwargs: dict[str, Any] = {"model": name, "temperature": temperature}
+    kwargs: dict[str, Any] = {
+        "model": name,
+        "temperature": temperature,
+        "timeout": timeout,
+        "max_retries": max_retries,
+    }
     if base_url:
         kwargs["base_url"] = base_url
     if api_key:

@@ -33,6 +33,14 @@ def last_movement(task: TaskState, changes: list[Change]) -> date | None:
     return max(days) if days else None
 
 
+def _idle(task: TaskState, changes: list[Change], today: date) -> int:
+    """Working days a started task has not moved (0 for work not started or never seen moving)."""
+    if not task.started:
+        return 0
+    moved = last_movement(task, changes)
+    return working_days_between(moved, today) if moved else 0
+
+
 def find_blockers(
     tasks: Iterable[TaskState],
     changes: list[Change],
@@ -40,11 +48,24 @@ def find_blockers(
     *,
     stale_days: int = DEFAULT_STALE_DAYS,
 ) -> list[Blocker]:
-    """Open tasks with at least one blocker reason, in task order."""
+    """Open tasks with at least one blocker reason, in task order.
+
+    Waiting on an unfinished dependency counts when the task has started, or when what it waits on
+    is outside this sprint or blocked itself; a not-started task queued behind unblocked work of
+    the same sprint is the order the plan chose, not a blocker."""
     stuck_comments: dict[str, list[Change]] = {}
     for c in changes:
         if c.kind == ChangeKind.COMMENT and is_stuck_comment(c.text):
             stuck_comments.setdefault(c.task_gid, []).append(c)
+    tasks = list(tasks)
+    in_sprint = {t.gid for t in tasks}
+    # Blocked on their own (not through a dependency): a task waiting on one of these is blocked too.
+    stuck_on_their_own = {
+        t.gid
+        for t in tasks
+        if not t.completed
+        and (t.blocked_status or t.gid in stuck_comments or _idle(t, changes, today) >= stale_days)
+    }
     out: list[Blocker] = []
     for task in tasks:
         if task.completed:
@@ -53,15 +74,20 @@ def find_blockers(
         if task.blocked_status:
             b.add("blocked_status", "Status is Blocked")
         open_deps = [g for g, done in task.dependencies.items() if done is False]
+        if (
+            open_deps
+            and not task.started
+            and all(g in in_sprint and g not in stuck_on_their_own for g in open_deps)
+        ):
+            # Queued behind work of the same sprint, as the plan ordered it: not blocked (yet).
+            open_deps = []
         if open_deps:
             names = ", ".join(task.dependency_names.get(g, g) for g in open_deps[:3])
             more = f" and {len(open_deps) - 3} more" if len(open_deps) > 3 else ""
             b.add("dependency", f"waits on {len(open_deps)} unfinished task(s): {names}{more}")
-        if task.started:
-            moved = last_movement(task, changes)
-            idle = working_days_between(moved, today) if moved else None
-            if idle is not None and idle >= stale_days:
-                b.add("stale", f"no movement for {idle} working days")
+        idle = _idle(task, changes, today)
+        if idle >= stale_days:
+            b.add("stale", f"no movement for {idle} working days")
         for c in stuck_comments.get(task.gid, []):
             who = c.actor_name or "someone"
             b.add("stuck_comment", f"{who} reported being stuck ({c.at.date().isoformat()})")

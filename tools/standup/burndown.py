@@ -1,12 +1,18 @@
 """Sprint burndown: remaining points per working day, the ideal line, scope changes, anomalies.
 
 Scope of a day = points of the sprint's tasks that had joined by the end of that day (a task joins
-when it was added to the project mid-sprint, else at the sprint start); tasks completed before the
-sprint started are not scope. Remaining = scope − points completed by the end of that day.
+when it was added to the project after the sprint's first day, else at the sprint start: work
+added on the first day, e.g. by a plan approved that morning, is the sprint's commitment); tasks
+completed before the sprint started are not scope. Remaining = scope − points completed by the end
+of that day.
 
 Status rule (documented; used for the Asana status update): with scope S now, k of n working days
-elapsed and R remaining, the ideal remaining is S·(1 − k/n) and the gap is (R − ideal)/S.
-gap ≤ 10 % → on_track; ≤ 25 % → at_risk; otherwise off_track. An empty sprint is on_track.
+elapsed before today and R remaining, the ideal remaining is S·(1 − k/n) and the gap is
+(R − ideal)/S. gap ≤ 10 % → on_track; ≤ 25 % → at_risk; otherwise off_track. An empty sprint is
+on_track. Today is not counted as elapsed: the stand-up opens the day (it is scheduled in the
+morning), so measuring against the end of today would put every sprint a day behind, and a young
+sprint "at risk" before its first tasks could finish. The per-person capacity rule counts days the
+same way (tools/standup/capacity.py). The daily points (and the chart) are end-of-day values.
 """
 
 from __future__ import annotations
@@ -48,13 +54,15 @@ class Burndown(BaseModel):
     initial_scope: float
     scope_now: float
     remaining_now: float
-    ideal_now: float
-    days_elapsed: int
+    ideal_now: float  # at the start of today (see the status rule)
+    days_elapsed: int  # working days up to and including today (one point each)
     gap: float
     status_type: str
     anomalies: list[str] = Field(default_factory=list)
     scope_changes: list[ScopeChange] = Field(default_factory=list)
     unestimated: int = 0
+    # The tasks of the scope at the sprint's start (its commitment); the others joined later.
+    committed: list[str] = Field(default_factory=list)
 
 
 def _end_of(day: date, like: datetime | None) -> datetime:
@@ -65,9 +73,11 @@ def _end_of(day: date, like: datetime | None) -> datetime:
 def status_from_gap(gap: float, scope: float) -> str:
     if scope <= 0:
         return "on_track"
-    if gap <= ON_TRACK_GAP:
+    # The epsilon keeps an exact boundary (e.g. 0 points done after 1 of 10 days: gap 10 %) from
+    # tipping over through float rounding.
+    if gap <= ON_TRACK_GAP + 1e-9:
         return "on_track"
-    if gap <= AT_RISK_GAP:
+    if gap <= AT_RISK_GAP + 1e-9:
         return "at_risk"
     return "off_track"
 
@@ -85,15 +95,16 @@ def compute_burndown(
     joined = dict(joined or {})
     days = working_days(start, end) or [start]
     start_dt = datetime.combine(start, time.min, tzinfo=now.tzinfo)
+    first_day = _end_of(start, now)  # joined by then: committed at the start
     scope_tasks: list[tuple[TaskState, datetime]] = []
     changes: list[ScopeChange] = list(extra_changes or [])
     for t in tasks:
         if t.completed and t.completed_at is not None and t.completed_at < start_dt:
             continue  # finished before the sprint: not part of its scope
         when = joined.get(t.gid)
-        if when is None and t.created_at is not None and t.created_at > start_dt:
+        if when is None and t.created_at is not None and t.created_at > first_day:
             when = t.created_at
-        if when is not None and when > start_dt:
+        if when is not None and when > first_day:
             scope_tasks.append((t, when))
             changes.append(ScopeChange(day=when.date(), task_gid=t.gid, points=t.points or 0.0, kind="added"))
         else:
@@ -120,7 +131,8 @@ def compute_burndown(
     done_now = sum(t.points or 0.0 for t, _ in scope_tasks if t.completed)
     remaining = scope_now - done_now
     k = len(elapsed)
-    ideal_now = scope_now * (1 - k / n)
+    before_today = sum(1 for d in days if d < today)
+    ideal_now = scope_now * (1 - before_today / n)
     gap = (remaining - ideal_now) / scope_now if scope_now > 0 else 0.0
     bd = Burndown(
         start=start,
@@ -136,6 +148,7 @@ def compute_burndown(
         status_type=status_from_gap(gap, scope_now),
         scope_changes=sorted(changes, key=lambda c: (c.day, c.task_gid)),
         unestimated=sum(1 for t, _ in scope_tasks if t.points is None),
+        committed=[t.gid for t, when in scope_tasks if when <= start_dt],
     )
     bd.anomalies = anomalies(bd)
     return bd

@@ -33,6 +33,7 @@ class TaskState(_Model):
     dependency_names: dict[str, str] = Field(default_factory=dict)
     impediments: str | None = None
     has_impediments_field: bool = False
+    url: str | None = None  # Asana's permalink, when read
 
     @property
     def started(self) -> bool:

@@ -1,28 +1,29 @@
-"""At-risk tasks: due soon without progress, work not begun late in the sprint, unestimated work,
-and not-yet-started work that does not fit the days left.
+"""At-risk tasks: overdue, due soon without progress, unestimated, and work beyond what its owner's
+remaining capacity covers.
 
 Rules (documented for reviewers; each flag carries its kind and a reason):
 - overdue / due_soon: past its due date; due within `due_soon_days` working days and not started
   (or blocked/stale).
-- not_started: still not started once at least half of the sprint's working days have passed.
-  Work that ends in the sprint has to begin first; with half the time gone, untouched work is the
-  first to spill over.
 - unestimated: open without story points after the sprint's first day: nobody knows its size, so
   nobody can say it fits.
-- capacity: a person's pace is the larger of their own completed points per elapsed working day
-  and the team's per-person pace (so one slow start does not flag everything); the days left at
-  that pace first go to their started tasks, then to the not-started ones in 'next' order (due
-  date, priority, smaller first); not-started tasks beyond that are at risk. Started work is not
-  flagged by this rule: it is already being worked on. With no elapsed day the ideal pace
-  (committed points / sprint working days / people) stands in.
+- capacity: the owner's remaining work exceeds their remaining capacity (tools/standup/capacity.py:
+  the plan's per-person capacity spread over the sprint's working days, work in flight credited,
+  10 % tolerance). Their started tasks use the remaining capacity first, then the not-started ones
+  in 'next' order (due date, priority, smaller first); not-started tasks beyond it are at risk.
+  Started work is not flagged by this rule: it is already being worked on (stale or blocked work
+  is flagged through its blockers).
 
-On 66 recorded Spring XD sprints (`sprintpilot eval replay`) these rules flag unfinished work with
-better precision and recall than flagging the largest open tasks (see the README's evals table).
+What is not a reason: the sprint being young. A task the plan fitted within its owner's capacity
+is not at risk on the sprint's first days just because it has not started (the former
+"not started once half the sprint is gone" rule and the equal per-person share of the committed
+points are gone for that reason: both flagged work the plan had fitted). Blockers are reported as
+blockers (tools/standup/blockers.py) and count with the at-risk tasks for the headline status and
+the nudges.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -30,24 +31,28 @@ from pydantic import BaseModel, Field
 from tools.standup.activity import next_order_key
 from tools.standup.blockers import Blocker
 from tools.standup.calendar import add_working_days
+from tools.standup.capacity import Workload, workloads
 from tools.standup.models import TaskState
 
 DEFAULT_DUE_SOON_DAYS = 2
-NOT_STARTED_AFTER = 0.5  # share of the sprint's working days after which untouched work is at risk
+KINDS = ("overdue", "due_soon", "unestimated", "capacity")
 
 
 class AtRisk(BaseModel):
     task_gid: str
     reasons: list[str] = Field(default_factory=list)
-    # overdue | due_soon | not_started | unestimated | capacity
+    # overdue | due_soon | unestimated | capacity
     kinds: list[str] = Field(default_factory=list)
 
 
 class Pace(BaseModel):
+    """The plan's pace: points per working day per person (capacity / sprint days) and the team's sum."""
+
     team_points_per_day: float
     per_person: dict[str, float]
     days_elapsed: int
     days_left: int
+    workloads: dict[str, Workload] = Field(default_factory=dict)
 
 
 def _add(found: dict[str, AtRisk], gid: str, kind: str, reason: str) -> None:
@@ -57,26 +62,24 @@ def _add(found: dict[str, AtRisk], gid: str, kind: str, reason: str) -> None:
         row.reasons.append(reason)
 
 
-def pace(tasks: list[TaskState], sprint_days: list[date], today: date, committed_points: float) -> Pace:
-    elapsed_days = [d for d in sprint_days if d < today]
-    left = [d for d in sprint_days if d >= today]
-    done_by_person: dict[str, float] = defaultdict(float)
-    team_done = 0.0
-    for t in tasks:
-        if t.completed and t.completed_at is not None and t.completed_at.date() < today:
-            pts = t.points or 0.0
-            team_done += pts
-            if t.assignee_gid:
-                done_by_person[t.assignee_gid] += pts
-    people = {t.assignee_gid for t in tasks if t.assignee_gid}
-    n_people = max(1, len(people))
-    if elapsed_days:
-        team = team_done / len(elapsed_days)
-        per = {p: done_by_person[p] / len(elapsed_days) for p in people}
-    else:
-        team = committed_points / max(1, len(sprint_days))
-        per = {p: team / n_people for p in people}
-    return Pace(team_points_per_day=team, per_person=per, days_elapsed=len(elapsed_days), days_left=len(left))
+def pace(
+    tasks: list[TaskState],
+    sprint_days: list[date],
+    today: date,
+    capacity: Mapping[str, float],
+    *,
+    given: Iterable[str] = (),
+) -> Pace:
+    loads = workloads(tasks, capacity, sprint_days, today, given=given)
+    n = max(1, len(sprint_days))
+    per = {p: w.capacity / n for p, w in loads.items()}
+    return Pace(
+        team_points_per_day=sum(max(0.0, c) for c in capacity.values()) / n,
+        per_person=per,
+        days_elapsed=sum(1 for d in sprint_days if d < today),
+        days_left=sum(1 for d in sprint_days if d >= today),
+        workloads=loads,
+    )
 
 
 def find_at_risk(
@@ -84,11 +87,13 @@ def find_at_risk(
     blockers: list[Blocker],
     today: date,
     sprint_days: list[date],
-    committed_points: float,
+    capacity: Mapping[str, float],
     *,
     due_soon_days: int = DEFAULT_DUE_SOON_DAYS,
-    not_started_after: float = NOT_STARTED_AFTER,
+    given: Iterable[str] = (),
 ) -> tuple[list[AtRisk], Pace]:
+    """`capacity`: person gid → points for the sprint (see tools/standup/capacity.py); `given`:
+    the people whose capacity came from the plan rather than their commitment at the start."""
     blocked = {b.task_gid for b in blockers}
     stale = {b.task_gid for b in blockers if "stale" in b.kinds}
     horizon = add_working_days(today, due_soon_days)
@@ -103,39 +108,27 @@ def find_at_risk(
         elif t.due_on <= horizon and no_progress:
             why = "not started" if not t.started else "blocked or stale"
             _add(found, t.gid, "due_soon", f"due {t.due_on.isoformat()} and {why}")
-    p = pace(tasks, sprint_days, today, committed_points)
-    total_days = p.days_elapsed + p.days_left
-    if p.days_left > 0 and total_days and p.days_elapsed / total_days >= not_started_after:
-        for t in open_tasks:
-            if not t.started:
-                _add(
-                    found,
-                    t.gid,
-                    "not_started",
-                    f"not started with {p.days_left} of {total_days} working day(s) left",
-                )
+    p = pace(tasks, sprint_days, today, capacity, given=given)
     if p.days_elapsed > 0:
         for t in open_tasks:
             if not t.points:
                 _add(found, t.gid, "unestimated", "no story points: its size is unknown")
     if p.days_left > 0:
-        people = {t.assignee_gid for t in open_tasks if t.assignee_gid}
-        share = p.team_points_per_day / max(1, len({t.assignee_gid for t in tasks if t.assignee_gid}))
-        for person in sorted(people):
-            rate = max(p.per_person.get(person, 0.0), share)
-            capacity = rate * p.days_left
+        for person, w in sorted(p.workloads.items()):
+            if w.fits:
+                continue
             mine = [t for t in open_tasks if t.assignee_gid == person]
-            total = sum(t.points or 0.0 for t in mine)
-            used = sum(t.points or 0.0 for t in mine if t.started)
+            used = max(0.0, w.started - w.in_flight)
             for t in sorted((t for t in mine if not t.started), key=next_order_key):
                 used += t.points or 0.0
-                if used > capacity + 1e-9:
+                if used > w.limit + 1e-9:
                     _add(
                         found,
                         t.gid,
                         "capacity",
-                        f"owner has {total:g} open points vs about {capacity:.1f} of capacity "
-                        f"in {p.days_left} working day(s) left",
+                        f"owner has {w.remaining_work:g} points of work left vs about "
+                        f"{w.remaining_capacity:.1f} of capacity in {p.days_left} working day(s) "
+                        f"({w.capacity:g} for the sprint)",
                     )
     order = {t.gid: i for i, t in enumerate(tasks)}
     return sorted(found.values(), key=lambda r: order.get(r.task_gid, 0)), p

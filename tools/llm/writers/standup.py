@@ -64,15 +64,22 @@ def standup_summary(v: dict[str, Any]) -> _Narrative:
 
 @register("standup_nudge")
 def standup_nudge(v: dict[str, Any]) -> _Nudge:
+    """One message for all of a person's flagged tasks (code appends the list with links)."""
     owner = clean(v.get("owner_name") or "there", 40)
-    task = clean(v.get("task_name") or "this task", 80)
-    reasons = [clean(r, 120) for r in (v.get("reasons") or [])]
+    items = [i for i in (v.get("items") or []) if isinstance(i, dict)]
+    first = items[0] if items else {}
+    task = clean(first.get("task") or "this task", 80)
+    reasons = [clean(r, 120) for r in (first.get("reasons") or [])]
     why = "; ".join(reasons) if reasons else "it looks unlikely to finish in time"
     days = int(v.get("days_left") or 0)
     left = f"with {plural(days, 'working day')} left in the sprint" if days else "as the sprint ends"
-    return _Nudge(
-        text=(
-            f'Hi {owner}, a heads-up from the daily stand-up: "{task}" looks at risk {left} ({why}). '
-            "Is anything blocking it, or should we split it or move it to the next sprint?"
+    if len(items) <= 1:
+        lead = f'"{task}" needs attention {left} ({why}).'
+        ask = "Is anything blocking it, or should we split it or move it to the next sprint?"
+    else:
+        lead = (
+            f"{len(items)} of your tasks need attention {left}, most urgently "
+            f'"{task}" ({why}); all of them are listed below.'
         )
-    )
+        ask = "Is anything blocking them, or should we split some or move them to the next sprint?"
+    return _Nudge(text=f"Hi {owner}, a heads-up from the daily stand-up: {lead} {ask}")
