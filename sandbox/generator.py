@@ -34,7 +34,11 @@ from sandbox.generator_scale import LargeProject, generate_large_project
 from sandbox.store import Store
 
 __all__ = [
-    "FIELD_SPECS", "GeneratedWorkspace", "LargeProject", "format_summary", "generate_large_project",
+    "FIELD_SPECS",
+    "GeneratedWorkspace",
+    "LargeProject",
+    "format_summary",
+    "generate_large_project",
     "generate_workspace",
 ]
 
@@ -51,7 +55,7 @@ FIELD_SPECS: tuple[tuple[str, str, int, tuple[str, ...], str], ...] = (
     ("Priority", "enum", 0, PRIORITIES, ""),
     ("Business Value", "number", 0, (), "Value to the business, 1-100."),
     ("Effort", "number", 0, (), "Effort estimate, 1-10."),
-    ("Sprint", "text", 0, (), "Sprint the task is planned in, e.g. \"Sprint 23\"."),
+    ("Sprint", "text", 0, (), 'Sprint the task is planned in, e.g. "Sprint 23".'),
     ("Status", "enum", 0, STATUSES, ""),
     ("AI Priority Score", "number", 1, (), "Set by sprintpilot."),
     ("Estimated Story Points", "number", 0, (), "Set by sprintpilot."),
@@ -65,13 +69,24 @@ FIELD_SPECS: tuple[tuple[str, str, int, tuple[str, ...], str], ...] = (
 HEALTH_FIELD_SPEC = ("Health", "number", 1, "Team health 0-100 (higher is healthier), set by sprintpilot.")
 _IMPORTANT_FIELDS = {"Story Points", "Priority", "Status", "Sprint"}
 _ENUM_COLORS = {
-    "Critical": "red", "High": "orange", "Medium": "yellow-orange", "Low": "blue-green",
-    "Not Started": "cool-gray", "In Progress": "blue", "Blocked": "red", "Ready for Review": "purple",
+    "Critical": "red",
+    "High": "orange",
+    "Medium": "yellow-orange",
+    "Low": "blue-green",
+    "Not Started": "cool-gray",
+    "In Progress": "blue",
+    "Blocked": "red",
+    "Ready for Review": "purple",
     "Done": "green",
 }
 _TAG_COLORS = {
-    "backend": "dark-blue", "frontend": "light-teal", "mobile": "dark-green", "data": "light-purple",
-    "devops": "dark-orange", "design": "light-pink", "qa": "dark-warm-gray",
+    "backend": "dark-blue",
+    "frontend": "light-teal",
+    "mobile": "dark-green",
+    "data": "light-purple",
+    "devops": "dark-orange",
+    "design": "light-pink",
+    "qa": "dark-warm-gray",
 }
 
 
@@ -127,40 +142,82 @@ class _Writer:
         bot = store.add_user(BOT_NAME, f"{BOT_NAME}@{EMAIL_DOMAIN}", workspaces=[ws.gid])
         sm = self._user(plan.scrum_master.key)
         people = [self._user(p.key) for p in plan.people]
-        team = store.add_team(ws.gid, TEAM_NAME, members=people,
-                              description="Builds the Acme shopping app for iOS, Android and the web.")
+        team = store.add_team(
+            ws.gid,
+            TEAM_NAME,
+            members=people,
+            description="Builds the Acme shopping app for iOS, Android and the web.",
+        )
 
         for name, subtype, precision, options, description in FIELD_SPECS:
-            cf = store.add_custom_field(ws.gid, name, subtype, precision=precision, description=description,
-                                        enum_options=[(o, _ENUM_COLORS.get(o, "none")) for o in options],
-                                        created_by=sm)
+            cf = store.add_custom_field(
+                ws.gid,
+                name,
+                subtype,
+                precision=precision,
+                description=description,
+                enum_options=[(o, _ENUM_COLORS.get(o, "none")) for o in options],
+                created_by=sm,
+            )
             self.field_gids[name] = cf.gid
         for skill in SKILLS:
             tag = store.add_tag(ws.gid, skill, color=_TAG_COLORS[skill], created_at=genesis)
             self.tag_gids[skill] = tag.gid
 
-        backlog = self._project("backlog", ws.gid, team.gid, BACKLOG_NAME, BACKLOG_SECTIONS, genesis,
-                                notes="Everything the Mobile team might build, ranked by the product owner.")
+        backlog = self._project(
+            "backlog",
+            ws.gid,
+            team.gid,
+            BACKLOG_NAME,
+            BACKLOG_SECTIONS,
+            genesis,
+            notes="Everything the Mobile team might build, ranked by the product owner.",
+        )
         sprint_gids = []
         for record in plan.sprints:
             w = record.window
             created = datetime.combine(w.start - timedelta(days=3), time(15, 0), tzinfo=UTC)
-            sprint_gids.append(self._project(
-                f"sprint:{w.index}", ws.gid, team.gid, w.name, SPRINT_SECTIONS, created,
-                start_on=w.start, due_on=w.end, notes=f"Two-week sprint {w.start:%b %d} - {w.end:%b %d}."))
-        process = self._project("process", ws.gid, team.gid, PROCESS_NAME, ("To Do", "In Progress", "Done"),
-                                genesis + timedelta(days=30), with_fields=False,
-                                notes="Action items from sprint retrospectives.")
+            sprint_gids.append(
+                self._project(
+                    f"sprint:{w.index}",
+                    ws.gid,
+                    team.gid,
+                    w.name,
+                    SPRINT_SECTIONS,
+                    created,
+                    start_on=w.start,
+                    due_on=w.end,
+                    notes=f"Two-week sprint {w.start:%b %d} - {w.end:%b %d}.",
+                )
+            )
+        process = self._project(
+            "process",
+            ws.gid,
+            team.gid,
+            PROCESS_NAME,
+            ("To Do", "In Progress", "Done"),
+            genesis + timedelta(days=30),
+            with_fields=False,
+            notes="Action items from sprint retrospectives.",
+        )
 
         self._write_tasks(ws.gid)
         self._write_sprint_status_updates()
         self._write_process_actions(ws.gid)
-        portfolio = store.add_portfolio(ws.gid, PORTFOLIO_NAME, owner=sm, members=people, color="dark-green",
-                                        created_at=genesis, items=[backlog, *sprint_gids])
+        portfolio = store.add_portfolio(
+            ws.gid,
+            PORTFOLIO_NAME,
+            owner=sm,
+            members=people,
+            color="dark-green",
+            created_at=genesis,
+            items=[backlog, *sprint_gids],
+        )
         # Created after everything else so adding it left every earlier gid of a seed unchanged.
         name, subtype, precision, description = HEALTH_FIELD_SPEC
-        health = store.add_custom_field(ws.gid, name, subtype, precision=precision, description=description,
-                                        created_by=sm)
+        health = store.add_custom_field(
+            ws.gid, name, subtype, precision=precision, description=description, created_by=sm
+        )
         store.add_field_setting(portfolio.gid, health.gid, is_important=True)
         self.field_gids[name] = health.gid
 
@@ -171,27 +228,58 @@ class _Writer:
             user_tokens[self._user(person.key)] = _token(plan.seed, person.key)
             store.add_token(user_tokens[self._user(person.key)], self._user(person.key))
         return GeneratedWorkspace(
-            store=store, token=token, workspace_gid=ws.gid, team_gid=team.gid, backlog_project_gid=backlog,
-            sprint_project_gids=sprint_gids, process_project_gid=process, portfolio_gid=portfolio.gid,
-            scrum_master_gid=sm, anchor=plan.anchor, bot_gid=bot.gid, user_tokens=user_tokens,
-            field_gids=dict(self.field_gids), plan=plan,
+            store=store,
+            token=token,
+            workspace_gid=ws.gid,
+            team_gid=team.gid,
+            backlog_project_gid=backlog,
+            sprint_project_gids=sprint_gids,
+            process_project_gid=process,
+            portfolio_gid=portfolio.gid,
+            scrum_master_gid=sm,
+            anchor=plan.anchor,
+            bot_gid=bot.gid,
+            user_tokens=user_tokens,
+            field_gids=dict(self.field_gids),
+            plan=plan,
         )
 
-    def _project(self, key: str, ws: str, team: str, name: str, sections: tuple[str, ...], created: datetime,
-                 *, notes: str, start_on: date | None = None, due_on: date | None = None,
-                 with_fields: bool = True) -> str:
+    def _project(
+        self,
+        key: str,
+        ws: str,
+        team: str,
+        name: str,
+        sections: tuple[str, ...],
+        created: datetime,
+        *,
+        notes: str,
+        start_on: date | None = None,
+        due_on: date | None = None,
+        with_fields: bool = True,
+    ) -> str:
         sm = self._user(self.plan.scrum_master.key)
         members = [self._user(p.key) for p in self.plan.people]
-        project = self.store.add_project(ws, name, team=team, owner=sm, notes=notes, created_at=created,
-                                         start_on=start_on, due_on=due_on, members=members)
+        project = self.store.add_project(
+            ws,
+            name,
+            team=team,
+            owner=sm,
+            notes=notes,
+            created_at=created,
+            start_on=start_on,
+            due_on=due_on,
+            members=members,
+        )
         self.project_gids[key] = project.gid
         self.sections[key] = {
             s: self.store.add_section(project.gid, s, created_at=created).gid for s in sections
         }
         if with_fields:
             for name_, _, _, _, _ in FIELD_SPECS:
-                self.store.add_field_setting(project.gid, self.field_gids[name_],
-                                             is_important=name_ in _IMPORTANT_FIELDS)
+                self.store.add_field_setting(
+                    project.gid, self.field_gids[name_], is_important=name_ in _IMPORTANT_FIELDS
+                )
         return project.gid
 
     # ---- tasks and their history -------------------------------------------------------------
@@ -207,13 +295,21 @@ class _Writer:
             last_sprint = plan.sprints[it.sprints[-1]].window if it.sprints else None
             modified = max([it.created_at, *(e.at for e in it.events)])
             task = store.add_task(
-                ws, it.title, notes=it.notes, created_at=it.created_at, created_by=self._user(it.created_by),
-                modified_at=modified, assignee=assignee,
+                ws,
+                it.title,
+                notes=it.notes,
+                created_at=it.created_at,
+                created_by=self._user(it.created_by),
+                modified_at=modified,
+                assignee=assignee,
                 assigned_by=self._user(plan.scrum_master.key) if assignee else None,
-                completed=it.completed, completed_at=it.completed_at,
+                completed=it.completed,
+                completed_at=it.completed_at,
                 completed_by=self._user(it.completed_by) if it.completed_by else None,
                 due_on=last_sprint.end if last_sprint else None,
-                memberships=memberships, tags=[self.tag_gids[it.skill]], followers=followers,
+                memberships=memberships,
+                tags=[self.tag_gids[it.skill]],
+                followers=followers,
                 custom_fields=self._field_values(it),
                 dependencies=[self.task_gids[d] for d in it.dependencies],
             )
@@ -241,8 +337,9 @@ class _Writer:
         by_gid = {gid: self.plan.items[idx] for idx, gid in self.task_gids.items()}
         for name in ("Icebox", "Backlog", "Ready"):
             section = self.store.sections[self.sections["backlog"][name]]
-            section.tasks.sort(key=lambda g: (PRIORITIES.index(by_gid[g].priority), -by_gid[g].business_value,
-                                              by_gid[g].idx))
+            section.tasks.sort(
+                key=lambda g: (PRIORITIES.index(by_gid[g].priority), -by_gid[g].business_value, by_gid[g].idx)
+            )
 
     def _project_name(self, key: str) -> str:
         return self.store.projects[self.project_gids[key]].name
@@ -255,35 +352,63 @@ class _Writer:
             return
         text, subtype, fields = self._system_story(event)
         # Asana prefixes system story text with the actor's name, as the sandbox's own stories do.
-        store.add_story(task, text=f"{self.plan.person(event.actor).name} {text}", created_at=event.at,
-                        created_by=actor, type="system", resource_subtype=subtype, fields=fields)
+        store.add_story(
+            task,
+            text=f"{self.plan.person(event.actor).name} {text}",
+            created_at=event.at,
+            created_by=actor,
+            type="system",
+            resource_subtype=subtype,
+            fields=fields,
+        )
 
     def _system_story(self, event: PlanEvent) -> tuple[str, str, dict[str, object]]:
         if event.kind == "added_to_project":
             assert event.project is not None
-            return (f"added to {self._project_name(event.project)}", "added_to_project",
-                    {"project": self.project_gids[event.project]})
+            return (
+                f"added to {self._project_name(event.project)}",
+                "added_to_project",
+                {"project": self.project_gids[event.project]},
+            )
         if event.kind == "section_changed":
             assert event.project is not None and event.old is not None and event.new is not None
             sections = self.sections[event.project]
             where = self._project_name(event.project)
-            return (f"moved this task from \"{event.old}\" to \"{event.new}\" in {where}", "section_changed",
-                    {"old_section": sections[event.old], "new_section": sections[event.new],
-                     "project": self.project_gids[event.project]})
+            return (
+                f'moved this task from "{event.old}" to "{event.new}" in {where}',
+                "section_changed",
+                {
+                    "old_section": sections[event.old],
+                    "new_section": sections[event.new],
+                    "project": self.project_gids[event.project],
+                },
+            )
         if event.kind == "assigned":
             assert event.new is not None
-            return (f"assigned to {self.plan.person(event.new).name}", "assigned",
-                    {"assignee": self._user(event.new)})
+            return (
+                f"assigned to {self.plan.person(event.new).name}",
+                "assigned",
+                {"assignee": self._user(event.new)},
+            )
         if event.kind == "status_changed":
             cf = self.field_gids["Status"]
             old = self.store.enum_option_gid(cf, event.old) if event.old else None
             new = self.store.enum_option_gid(cf, event.new) if event.new else None
-            return (f"changed Status to \"{event.new}\"", "enum_custom_field_changed",
-                    {"custom_field": cf, "old_enum_value": old, "new_enum_value": new})
+            return (
+                f'changed Status to "{event.new}"',
+                "enum_custom_field_changed",
+                {"custom_field": cf, "old_enum_value": old, "new_enum_value": new},
+            )
         if event.kind == "sprint_changed":
-            return (f"changed Sprint to \"{event.new}\"", "text_custom_field_changed",
-                    {"custom_field": self.field_gids["Sprint"], "old_text_value": event.old,
-                     "new_text_value": event.new})
+            return (
+                f'changed Sprint to "{event.new}"',
+                "text_custom_field_changed",
+                {
+                    "custom_field": self.field_gids["Sprint"],
+                    "old_text_value": event.old,
+                    "new_text_value": event.new,
+                },
+            )
         if event.kind == "marked_complete":
             return ("marked this task complete", "marked_complete", {})
         raise ValueError(f"unknown plan event kind {event.kind!r}")
@@ -299,12 +424,19 @@ class _Writer:
             status = "on_track" if ratio >= 0.85 else "at_risk" if ratio >= 0.7 else "off_track"
             carried = len(record.carried_over)
             plural = "s" if carried != 1 else ""
-            text = (f"{record.window.name} closed: {done} of {committed} committed points done "
-                    f"({len(record.completed)} tasks); {carried} task{plural} carried over.")
+            text = (
+                f"{record.window.name} closed: {done} of {committed} committed points done "
+                f"({len(record.completed)} tasks); {carried} task{plural} carried over."
+            )
             closing = datetime.combine(record.window.end, time(16, 30), tzinfo=UTC)
-            self.store.add_status_update(self.project_gids[f"sprint:{record.window.index}"], text=text,
-                                         status_type=status, title=f"{record.window.name} review", author=sm,
-                                         created_at=closing)
+            self.store.add_status_update(
+                self.project_gids[f"sprint:{record.window.index}"],
+                text=text,
+                status_type=status,
+                title=f"{record.window.name} review",
+                author=sm,
+                created_at=closing,
+            )
 
     def _write_process_actions(self, ws: str) -> None:
         process = self.project_gids["process"]
@@ -312,23 +444,35 @@ class _Writer:
         for action in self.plan.process_actions:
             section = "Done" if action.completed_at else "To Do"
             task = self.store.add_task(
-                ws, action.title, notes=action.notes, created_at=action.created_at, created_by=sm,
-                modified_at=action.completed_at or action.created_at, assignee=self._user(action.assignee),
-                assigned_by=sm, completed=action.completed_at is not None, completed_at=action.completed_at,
+                ws,
+                action.title,
+                notes=action.notes,
+                created_at=action.created_at,
+                created_by=sm,
+                modified_at=action.completed_at or action.created_at,
+                assignee=self._user(action.assignee),
+                assigned_by=sm,
+                completed=action.completed_at is not None,
+                completed_at=action.completed_at,
                 completed_by=self._user(action.assignee) if action.completed_at else None,
                 memberships=[(process, self.sections["process"][section])],
                 followers=[sm, self._user(action.assignee)],
             )
             if action.completed_at:
                 assignee = self.plan.person(action.assignee).name
-                self.store.add_story(task.gid, text=f"{assignee} marked this task complete",
-                                     created_at=action.completed_at,
-                                     created_by=self._user(action.assignee), type="system",
-                                     resource_subtype="marked_complete")
+                self.store.add_story(
+                    task.gid,
+                    text=f"{assignee} marked this task complete",
+                    created_at=action.completed_at,
+                    created_by=self._user(action.assignee),
+                    type="system",
+                    resource_subtype="marked_complete",
+                )
 
 
-def generate_workspace(seed: int = 7, *, anchor: date | None = None, backlog_size: int = 150,
-                       past_sprints: int = 6) -> GeneratedWorkspace:
+def generate_workspace(
+    seed: int = 7, *, anchor: date | None = None, backlog_size: int = 150, past_sprints: int = 6
+) -> GeneratedWorkspace:
     """A fresh store holding the synthetic workspace for `seed`; byte-identical for equal arguments."""
     anchor = anchor or DEFAULT_ANCHOR
     plan = build_plan(seed, anchor, backlog_size=backlog_size, past_sprints=past_sprints)
@@ -339,8 +483,12 @@ def generate_workspace(seed: int = 7, *, anchor: date | None = None, backlog_siz
     generated = _Writer(store, plan).write()
     store.set_clock(None)
     store.meta["default_token"] = generated.token
-    store.meta["generator"] = {"seed": seed, "anchor": anchor.isoformat(), "backlog_size": backlog_size,
-                               "past_sprints": past_sprints}
+    store.meta["generator"] = {
+        "seed": seed,
+        "anchor": anchor.isoformat(),
+        "backlog_size": backlog_size,
+        "past_sprints": past_sprints,
+    }
     return generated
 
 
@@ -348,8 +496,10 @@ def format_summary(ws: GeneratedWorkspace) -> str:
     """One paragraph for CLIs: what was generated and how to authenticate."""
     store = ws.store
     open_items = sum(1 for g in store.project_tasks(ws.backlog_project_gid) if not store.tasks[g].completed)
-    return (f"{WORKSPACE_NAME} ({ws.workspace_gid}): {len(store.users) - 1} people + bot {BOT_NAME!r}, "
-            f"{len(ws.sprint_project_gids)} past sprints, {open_items} open backlog items, "
-            f"{len(store.stories)} stories; anchor {ws.anchor.isoformat()} "
-            f"(planning at {asana_time(datetime.combine(ws.anchor, time(9, 0), tzinfo=UTC))}). "
-            f"Bot token: {ws.token}")
+    return (
+        f"{WORKSPACE_NAME} ({ws.workspace_gid}): {len(store.users) - 1} people + bot {BOT_NAME!r}, "
+        f"{len(ws.sprint_project_gids)} past sprints, {open_items} open backlog items, "
+        f"{len(store.stories)} stories; anchor {ws.anchor.isoformat()} "
+        f"(planning at {asana_time(datetime.combine(ws.anchor, time(9, 0), tzinfo=UTC))}). "
+        f"Bot token: {ws.token}"
+    )

@@ -155,8 +155,9 @@ class _Simulation:
         skill = _weighted(rng, tuple(SKILL_WEIGHTS), tuple(SKILL_WEIGHTS.values()))
         value = max(1, min(100, round(rng.triangular(5, 100, 55))))
         noisy = value + rng.gauss(0, 12)
-        priority = ("Critical" if noisy >= 88 else "High" if noisy >= 66 else
-                    "Medium" if noisy >= 38 else "Low")
+        priority = (
+            "Critical" if noisy >= 88 else "High" if noisy >= 66 else "Medium" if noisy >= 38 else "Low"
+        )
         lo, hi = _EFFORT_RANGE[points] if points else (2, 8)
         item = PlanItem(
             idx=len(self.items),
@@ -248,8 +249,9 @@ class _Simulation:
         return record
 
     def _add_history_dependencies(self, planned: list[PlanItem], window: SprintWindow) -> None:
-        done_before = [it for it in self.items
-                       if it.completed_at is not None and it.completed_at < window.at(0)]
+        done_before = [
+            it for it in self.items if it.completed_at is not None and it.completed_at < window.at(0)
+        ]
         for it in planned:
             if done_before and self.rng.random() < 0.12:
                 dep = self.rng.choice(done_before)
@@ -266,9 +268,15 @@ class _Simulation:
             carried = bool(it.sprints)
             previous_section = "In Progress" if it.started_at else "To Do"
             it.events.append(PlanEvent(at, "added_to_project", self.sm, sprint_key))
-            it.events.append(PlanEvent(at + _MINUTE, "sprint_changed", self.sm,
-                                       old=self.windows[it.sprints[-1]].name if carried else None,
-                                       new=window.name))
+            it.events.append(
+                PlanEvent(
+                    at + _MINUTE,
+                    "sprint_changed",
+                    self.sm,
+                    old=self.windows[it.sprints[-1]].name if carried else None,
+                    new=window.name,
+                )
+            )
             if not carried:
                 it.events.append(PlanEvent(at + 2 * _MINUTE, "assigned", self.sm, new=it.assignee))
             it.sprints.append(window.index)
@@ -301,8 +309,9 @@ class _Simulation:
             for it in (x for x in ordered if x.idx not in done):
                 self._leave_unfinished(window, it, person, free, sprint_key)
 
-    def _complete(self, window: SprintWindow, it: PlanItem, person: str, start: float, end: float,
-                  sprint_key: str) -> None:
+    def _complete(
+        self, window: SprintWindow, it: PlanItem, person: str, start: float, end: float, sprint_key: str
+    ) -> None:
         rng = self.rng
         end = max(end, start + 0.05)
         began = max(workday_time(window.start, start), window.at(0) + 30 * _MINUTE)
@@ -317,8 +326,12 @@ class _Simulation:
         finished = max(workday_time(window.start, end), began + 20 * _MINUTE)
         self._chatter(it, person, began, finished)
         if it.status == "In Progress" and rng.random() < 0.45:
-            self._set_status(it, _to_minute(workday_between(began, finished, rng.uniform(0.7, 0.9))), person,
-                             "Ready for Review")
+            self._set_status(
+                it,
+                _to_minute(workday_between(began, finished, rng.uniform(0.7, 0.9))),
+                person,
+                "Ready for Review",
+            )
         it.events.append(PlanEvent(finished, "section_changed", person, sprint_key, "In Progress", "Done"))
         self._move_backlog(it, finished + _MINUTE, person, "Done")
         self._set_status(it, finished + 2 * _MINUTE, person, "Done")
@@ -326,8 +339,14 @@ class _Simulation:
         it.events.append(PlanEvent(completed_at, "marked_complete", person))
         if rng.random() < 0.35:
             praise = comment(rng, "positive", self._peer(person))
-            it.events.append(PlanEvent(completed_at + timedelta(minutes=rng.randint(10, 240)), "comment",
-                                       self._reviewer(person), text=praise))
+            it.events.append(
+                PlanEvent(
+                    completed_at + timedelta(minutes=rng.randint(10, 240)),
+                    "comment",
+                    self._reviewer(person),
+                    text=praise,
+                )
+            )
         it.completed_at = completed_at
         it.completed_by = person
         it.sprint_sections[window.index] = "Done"
@@ -354,13 +373,16 @@ class _Simulation:
         long_running = (it.points or 3) >= 8
         for _ in range(rng.choices((0, 1, 2, 3), weights=(35, 35, 20, 10))[0]):
             at = _to_minute(workday_between(began, finished, rng.uniform(0.1, 0.9)))
-            tone = rng.choices(("neutral", "question", "frustrated", "positive"),
-                               weights=(45, 20, 25 if long_running else 10, 10))[0]
+            tone = rng.choices(
+                ("neutral", "question", "frustrated", "positive"),
+                weights=(45, 20, 25 if long_running else 10, 10),
+            )[0]
             author = person if tone in ("neutral", "frustrated") else self._reviewer(person)
             it.events.append(PlanEvent(at, "comment", author, text=comment(rng, tone, self._peer(author))))
 
-    def _leave_unfinished(self, window: SprintWindow, it: PlanItem, person: str, free: float,
-                          sprint_key: str) -> None:
+    def _leave_unfinished(
+        self, window: SprintWindow, it: PlanItem, person: str, free: float, sprint_key: str
+    ) -> None:
         rng = self.rng
         close = window.at(9.9)
         # Work left in the latest sprint is usually under way (stand-ups and planning see it).
@@ -381,8 +403,11 @@ class _Simulation:
             self._move_backlog(it, late + _MINUTE, person, "Ready for Review")
         elif roll < 0.55:
             blocker = next((self.items[d] for d in it.dependencies if not self.items[d].completed), None)
-            it.events.append(PlanEvent(late, "comment", person,
-                                       text=blocked_comment(rng, blocker.title if blocker else None)))
+            it.events.append(
+                PlanEvent(
+                    late, "comment", person, text=blocked_comment(rng, blocker.title if blocker else None)
+                )
+            )
             self._set_status(it, late + _MINUTE, person, "Blocked")
         else:
             moan = comment(rng, "frustrated", self._peer(person))
@@ -450,8 +475,10 @@ class _Simulation:
             chance = 0.3 if waiting_on else 0.03
             if rng.random() >= chance:
                 continue
-            at = min(_to_minute(add_workdays(it.created_at, rng.uniform(0.5, 5))),
-                     workday_time(self.anchor, 0) - _MINUTE * 45)
+            at = min(
+                _to_minute(add_workdays(it.created_at, rng.uniform(0.5, 5))),
+                workday_time(self.anchor, 0) - _MINUTE * 45,
+            )
             at = max(at, it.created_at + _MINUTE)
             actor = self.sm
             self._set_status(it, at, actor, "Blocked")
@@ -467,8 +494,11 @@ class _Simulation:
             created = window.at(9.7)
             done_soon = i < len(picks) - 2  # the latest retros' actions are still open
             finished = _to_minute(add_workdays(created, self.rng.uniform(2, 7))) if done_soon else None
-            actions.append(ProcessAction(title, f"Retro action from {window.name}. {why}", created,
-                                         self.rng.choice(devs), finished))
+            actions.append(
+                ProcessAction(
+                    title, f"Retro action from {window.name}. {why}", created, self.rng.choice(devs), finished
+                )
+            )
         return actions
 
 

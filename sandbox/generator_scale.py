@@ -31,8 +31,9 @@ class LargeProject:
     edges: list[tuple[str, str]]  # (task, depends_on)
 
 
-def generate_large_project(store_or_ws: Store | GeneratedWorkspace, n_tasks: int, n_edges: int,
-                           seed: int) -> LargeProject:
+def generate_large_project(
+    store_or_ws: Store | GeneratedWorkspace, n_tasks: int, n_edges: int, seed: int
+) -> LargeProject:
     """Add a project "Scale Test <n_tasks>x<n_edges> (seed N)" with `n_tasks` tasks and `n_edges` edges."""
     if n_tasks < 1 or n_edges < 0:
         raise ValueError("n_tasks must be positive and n_edges non-negative")
@@ -45,8 +46,13 @@ def generate_large_project(store_or_ws: Store | GeneratedWorkspace, n_tasks: int
     rng = random.Random(f"sprintpilot-scale:{seed}:{n_tasks}:{n_edges}")
     created = datetime.combine(anchor - timedelta(days=30), time(9, 0), tzinfo=UTC)
     owner = next(iter(store.workspaces[ws_gid].members), None)
-    project = store.add_project(ws_gid, f"Scale Test {n_tasks}x{n_edges} (seed {seed})", owner=owner,
-                                created_at=created, notes="Synthetic project for benchmarks.")
+    project = store.add_project(
+        ws_gid,
+        f"Scale Test {n_tasks}x{n_edges} (seed {seed})",
+        owner=owner,
+        created_at=created,
+        notes="Synthetic project for benchmarks.",
+    )
     section = store.add_section(project.gid, "Backlog", created_at=created).gid
     for name in _PLANNING_FIELDS:
         store.add_field_setting(project.gid, fields[name])
@@ -62,9 +68,14 @@ def generate_large_project(store_or_ws: Store | GeneratedWorkspace, n_tasks: int
             fields["Effort"]: max(1, min(10, _EFFORT_FOR_POINTS[points] + rng.randint(-1, 1))),
             fields["Status"]: STATUSES[0],
         }
-        task = store.add_task(ws_gid, f"Scale task {i + 1:05d} ({skill})",
-                              created_at=created + timedelta(seconds=i),
-                              memberships=[(project.gid, section)], tags=[tags[skill]], custom_fields=values)
+        task = store.add_task(
+            ws_gid,
+            f"Scale task {i + 1:05d} ({skill})",
+            created_at=created + timedelta(seconds=i),
+            memberships=[(project.gid, section)],
+            tags=[tags[skill]],
+            custom_fields=values,
+        )
         gids.append(task.gid)
 
     edges = _dag_edges(rng, n_tasks, n_edges)
@@ -118,8 +129,11 @@ def _planning_fields(store: Store, ws_gid: str) -> dict[str, str]:
     """Gids of the planning fields in the workspace, creating any that are missing."""
     by_name = {cf.name: cf.gid for cf in store.custom_fields.values() if cf.workspace == ws_gid}
     specs = {
-        "Story Points": ("number", ()), "Priority": ("enum", PRIORITIES), "Business Value": ("number", ()),
-        "Effort": ("number", ()), "Status": ("enum", STATUSES),
+        "Story Points": ("number", ()),
+        "Priority": ("enum", PRIORITIES),
+        "Business Value": ("number", ()),
+        "Effort": ("number", ()),
+        "Status": ("enum", STATUSES),
     }
     for name, (subtype, options) in specs.items():
         if name not in by_name:

@@ -11,11 +11,32 @@ from dataclasses import dataclass, field
 
 # Feature areas of the product (a shopping app with web and mobile clients).
 AREAS: tuple[str, ...] = (
-    "checkout", "onboarding", "push notifications", "search", "user profile", "settings",
-    "payments", "offline sync", "order history", "wishlist", "product detail page", "cart",
-    "loyalty points", "referral program", "in-app chat", "delivery tracking", "reviews",
-    "home feed", "login", "password reset", "address book", "promo codes", "returns",
-    "subscriptions", "notifications inbox", "store locator",
+    "checkout",
+    "onboarding",
+    "push notifications",
+    "search",
+    "user profile",
+    "settings",
+    "payments",
+    "offline sync",
+    "order history",
+    "wishlist",
+    "product detail page",
+    "cart",
+    "loyalty points",
+    "referral program",
+    "in-app chat",
+    "delivery tracking",
+    "reviews",
+    "home feed",
+    "login",
+    "password reset",
+    "address book",
+    "promo codes",
+    "returns",
+    "subscriptions",
+    "notifications inbox",
+    "store locator",
 )
 
 _TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -96,8 +117,17 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_PERSONAS = ("shopper", "returning customer", "new user", "support agent", "store manager",
-             "guest user", "power user", "on-call engineer", "product manager")
+_PERSONAS = (
+    "shopper",
+    "returning customer",
+    "new user",
+    "support agent",
+    "store manager",
+    "guest user",
+    "power user",
+    "on-call engineer",
+    "product manager",
+)
 
 _BENEFITS = (
     "I can finish what I started without friction",
@@ -221,8 +251,10 @@ def notes_for(rng: random.Random, skill: str, area: str, with_criteria: bool) ->
     kind = rng.random()
     if kind < 0.55:
         want = _WANTS[skill].format(area=area)
-        body = (f"As a {rng.choice(_PERSONAS)}, I want {want} so that {rng.choice(_BENEFITS)}. "
-                f"{rng.choice(_CONTEXT)}").strip()
+        body = (
+            f"As a {rng.choice(_PERSONAS)}, I want {want} so that {rng.choice(_BENEFITS)}. "
+            f"{rng.choice(_CONTEXT)}"
+        ).strip()
     elif kind < 0.85:
         body = rng.choice(_CONTEXT) or "See the linked design doc."
     else:
@@ -285,10 +317,12 @@ def comment(rng: random.Random, tone: str, peer: str) -> str:
 def blocked_comment(rng: random.Random, blocker_title: str | None) -> str:
     """A "blocked by ..." comment naming a dependency, or an external reason when there is none."""
     if blocker_title:
-        return rng.choice((
-            f"Blocked by \"{blocker_title}\", can't continue until it lands.",
-            f"Blocked by {blocker_title}. Parking this until that's done.",
-        ))
+        return rng.choice(
+            (
+                f'Blocked by "{blocker_title}", can\'t continue until it lands.',
+                f"Blocked by {blocker_title}. Parking this until that's done.",
+            )
+        )
     return f"Blocked: {rng.choice(_EXTERNAL_BLOCKERS)}."
 
 

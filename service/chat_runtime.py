@@ -7,6 +7,8 @@ Chat settings (env, read here so service/settings.py stays untouched):
   reach the chat surface.
 - SPRINTPILOT_CHAT_UI_USER: the identity recorded for decisions from Agent Chat UI (it sends no
   user of its own); without it, decisions from that UI are refused.
+- SPRINTPILOT_CHAT_HISTORY_CHARS: how much of the conversation (characters, ~4 per token) the
+  model is sent each call; earlier tool results are shortened, then the oldest turns left out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graphs.chat import Approvers, ChatSession, build_chat_graph
+from graphs.chat.graph import DEFAULT_HISTORY_CHARS
 from tools.llm.factory import make_chat_model
+from tools.llm.usage import ModelCall, recorder_of
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -32,6 +36,8 @@ class ChatConfig(BaseSettings):
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ui_user: str | None = None
     max_rounds: int = Field(default=6, ge=1, le=20)
+    # Characters of the conversation sent to the model (graphs/chat/history.py `fit_history`).
+    history_chars: int = Field(default=DEFAULT_HISTORY_CHARS, ge=2_000, le=1_000_000)
 
     @field_validator("approvers", mode="before")
     @classmethod
@@ -68,13 +74,17 @@ def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = No
     if existing is not None and model is None:
         return existing
     cfg = config or ChatConfig()
+    if model is None:
+        model = chat_model(rt.settings)
+    rt.record_model_calls(model)
     graph = build_chat_graph(
         rt.registry,
-        model=model if model is not None else chat_model(rt.settings),
+        model=model,
         approvers=cfg.approver_set(rt.settings),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         max_rounds=cfg.max_rounds,
         breaker_failures=rt.settings.model_breaker_failures,
+        history_chars=cfg.history_chars,
     )
     return graph.compile(checkpointer=rt.graph.checkpointer)
 
@@ -121,10 +131,21 @@ def close_process_runtime() -> None:
         stack.close()
 
 
+def _record_in_process_runtime(call: ModelCall) -> None:
+    """Store a supervisor call of a served graph in this process's runtime (opened on first use;
+    the recorder runs in the node's worker thread, never on the server's event loop)."""
+    rt = _process_runtime()
+    if rt.model_calls is not None:
+        rt.model_calls(call)
+
+
 def _ui_context() -> Any:
     """The RunContext of an Agent Server run: opens this process's runtime on first use, inside a
     node (a worker thread), never in the graph factory on the server's event loop."""
     rt = _process_runtime()
+    # The embedded sandbox is saved after the node that changed it, as the API does after each
+    # request (apply's writes survive a server that is killed rather than stopped).
+    rt.persist()
     ws = rt.resolve_workspace()
     return rt.context(actor="chat:ui", approver_gid=rt.approver_for(ws, None))
 
@@ -138,15 +159,22 @@ def make_graph(config: Any = None) -> Any:
     """
     from service.runtime import default_registry
     from service.settings import load_settings
+    from service.tracing import configure_tracing
 
+    configure_tracing()
     settings = load_settings()
     cfg = ChatConfig()
+    model = chat_model(settings)
+    recorder = recorder_of(model)
+    if recorder is not None:
+        recorder.add_listener(_record_in_process_runtime)
     return build_chat_graph(
         default_registry(),
-        model=chat_model(settings),
+        model=model,
         approvers=cfg.approver_set(settings),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         context_provider=_ui_context,
         max_rounds=cfg.max_rounds,
         breaker_failures=settings.model_breaker_failures,
+        history_chars=cfg.history_chars,
     ).compile()

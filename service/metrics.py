@@ -190,11 +190,96 @@ class RunsCollector(Collector):
         return []
 
 
+LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class ModelCallsCollector(Collector):
+    """Model calls from the database (every process's; tools/llm/usage.py records them):
+    `sprintpilot_model_calls_total{model,agent,outcome}` (ok | invalid | error),
+    `sprintpilot_model_tokens_total{model,agent,direction}` (in | out),
+    `sprintpilot_model_retries_total{model,agent}` (the client's re-sends),
+    `sprintpilot_model_fallbacks_total{model,agent}` (writes that fell back to the offline writer),
+    `sprintpilot_model_call_latency_seconds{model,agent}` (histogram)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+        from sqlalchemy import case
+
+        from service.db.model_calls import ModelCallRow as Row
+
+        calls = CounterMetricFamily(
+            "sprintpilot_model_calls", "Model calls by outcome", labels=["model", "agent", "outcome"]
+        )
+        tokens = CounterMetricFamily(
+            "sprintpilot_model_tokens",
+            "Tokens sent to and received from models",
+            labels=["model", "agent", "direction"],
+        )
+        retries = CounterMetricFamily(
+            "sprintpilot_model_retries", "Model requests re-sent by the client", labels=["model", "agent"]
+        )
+        fallbacks = CounterMetricFamily(
+            "sprintpilot_model_fallbacks",
+            "Model-written texts replaced by the offline writer",
+            labels=["model", "agent"],
+        )
+        latency = HistogramMetricFamily(
+            "sprintpilot_model_call_latency_seconds", "Model call latency", labels=["model", "agent"]
+        )
+        is_call = Row.outcome != "fallback"
+        buckets = [
+            func.sum(case((is_call & (Row.latency_ms <= b * 1000), 1), else_=0)) for b in LATENCY_BUCKETS_S
+        ]
+        try:
+            with self.engine.connect() as conn:
+                by_outcome = conn.execute(
+                    select(Row.model, Row.agent, Row.outcome, func.count()).group_by(
+                        Row.model, Row.agent, Row.outcome
+                    )
+                ).all()
+                sums = conn.execute(
+                    select(
+                        Row.model,
+                        Row.agent,
+                        func.sum(Row.tokens_in),
+                        func.sum(Row.tokens_out),
+                        func.sum(Row.retries),
+                        func.sum(case((is_call, Row.latency_ms), else_=0.0)),
+                        func.sum(case((is_call, 1), else_=0)),
+                        *buckets,
+                    ).group_by(Row.model, Row.agent)
+                ).all()
+        except Exception:  # noqa: BLE001 - report nothing rather than fail the scrape
+            return
+        for model, agent, outcome, n in by_outcome:
+            labels = [str(model), str(agent)]
+            if outcome == "fallback":
+                fallbacks.add_metric(labels, int(n))
+            else:
+                calls.add_metric([*labels, str(outcome)], int(n))
+        for model, agent, t_in, t_out, n_retries, ms, n_calls, *cumulative in sums:
+            labels = [str(model), str(agent)]
+            tokens.add_metric([*labels, "in"], int(t_in or 0))
+            tokens.add_metric([*labels, "out"], int(t_out or 0))
+            retries.add_metric(labels, int(n_retries or 0))
+            if n_calls:
+                edges = [(f"{b:g}", int(c or 0)) for b, c in zip(LATENCY_BUCKETS_S, cumulative, strict=True)]
+                latency.add_metric(labels, [*edges, ("+Inf", int(n_calls))], float(ms or 0) / 1000)
+        yield from (calls, tokens, retries, fallbacks, latency)
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
 def create_db_metrics(engine: Engine, redis_url: str | None = None) -> Metrics:
     """`create_metrics` with the shared-state gauges: DB (approvals, inbox, runs) and Redis totals."""
     metrics = create_metrics(pending_approvals_counter(engine))
     metrics.registry.register(InboxCollector(engine))
     metrics.registry.register(RunsCollector(engine))
+    metrics.registry.register(ModelCallsCollector(engine))
     if redis_url:
         metrics.registry.register(AsanaTotalsCollector(redis_url))
     return metrics

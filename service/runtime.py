@@ -28,14 +28,17 @@ from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
 from service.db.journal import SqlApplyJournal
 from service.db.migrate import ensure_schema
+from service.db.model_calls import SqlModelCalls
 from service.db.proposals import SqlProposalRepository
 from service.embedded import DEFAULT_SEED, EmbeddedSandbox
 from service.settings import Settings
+from service.tracing import configure_tracing
 from tools.asana.client import AsanaClient
 from tools.errors import ConfigError as ConfigError  # re-exported: callers import it from here
 from tools.llm.breaker import ModelBreaker
 from tools.llm.engine import LanguageEngine
 from tools.llm.factory import make_chat_model
+from tools.llm.usage import recorder_of
 
 
 def default_registry() -> SpecialistRegistry:
@@ -79,6 +82,8 @@ class Runtime:
     sandbox: EmbeddedSandbox | None = None
     # The conversational graph (graphs/chat) on the same checkpointer; set by open_runtime.
     chat_graph: Any = None
+    # Every model call of this runtime's models, stored per run (tools/llm/usage.py).
+    model_calls: SqlModelCalls | None = None
     _workspaces: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -114,6 +119,12 @@ class Runtime:
                 return None
             return project.owner.gid if project.owner else None
         return None
+
+    def record_model_calls(self, model: Any) -> None:
+        """Store the calls of `model` (one made by tools/llm/factory.py) in this runtime's database."""
+        recorder = recorder_of(model)
+        if recorder is not None and self.model_calls is not None:
+            recorder.add_listener(self.model_calls)
 
     def persist(self) -> None:
         """Save the embedded sandbox if a request changed it (long-lived processes call this)."""
@@ -178,6 +189,7 @@ def _language(settings: Settings) -> LanguageEngine:
         base_url=settings.model_base_url,
         timeout=settings.model_timeout_s,
         max_retries=settings.model_max_retries,
+        streaming=False,  # structured writes: one answer, never streamed into a chat
     )
     return LanguageEngine(model, model_name=settings.model) if model is not None else LanguageEngine()
 
@@ -189,6 +201,7 @@ def open_runtime(
     """Everything a command needs, closed on exit. `sandbox_seed`: the seed of the embedded
     sandbox's workspace when it is generated (the first time under a data dir; default 7)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_tracing()  # LangSmith / OpenTelemetry, only when their environment variables ask
     engine = make_engine(settings)
     with ExitStack() as stack:
         stack.callback(engine.dispose)
@@ -211,7 +224,9 @@ def open_runtime(
             graph=graph,
             sandbox=sandbox,
             language=language,
+            model_calls=SqlModelCalls(engine),
         )
+        rt.record_model_calls(language.model)
         from service.chat_runtime import chat_graph
 
         rt.chat_graph = chat_graph(rt)

@@ -10,6 +10,7 @@ from agents.dependencies.analysis import DependencyAnalysis
 from agents.dependencies.inputs import DependencyInputs
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from tools.asana.field_names import RISK_SCORE
+from tools.llm.labels import written_by
 
 MAX_RISK_WRITES = 200  # a cascade through a huge backlog should not become thousands of writes
 SHOWN = 12
@@ -173,7 +174,7 @@ def summary_markdown(
         )
     if inputs.missing_fields:
         lines.append(f"_Fields missing from these projects: {', '.join(inputs.missing_fields)}._")
-    lines += ["", f"_Written by the {engine} engine; dates computed by sprintpilot's dependency manager._"]
+    lines += ["", f"_Written by {written_by(engine)}; dates computed by sprintpilot's dependency manager._"]
     return "\n".join(lines)
 
 

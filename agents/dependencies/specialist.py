@@ -14,6 +14,7 @@ from agents.dependencies.proposal import make_proposal
 from agents.dependencies.schemas import CascadeNarrative, DependentAlert
 from agents.proposal import Proposal
 from graphs.registry import ChatOption, Specialist, Target
+from tools.llm.labels import with_footer
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -73,8 +74,8 @@ def _alerts(analysis: DependencyAnalysis, engine: Any) -> dict[str, str]:
             "slack": "n/a" if a.slack_days is None else a.slack_days,
             "risk_score": analysis.risks[a.gid].score,
         }
-        alert, _ = engine.write(ALERT_PROMPT, variables, DependentAlert)
-        out[a.gid] = alert.text
+        alert, label = engine.write(ALERT_PROMPT, variables, DependentAlert)
+        out[a.gid] = with_footer(alert.text, label)  # each alert says which engine wrote it
     return out
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from agents.forecast.compute import ForecastResult
 from agents.proposal import Action, ActionKind, PromptRef, Proposal, Scope
 from tools.forecast.chart import fan_chart_png
+from tools.llm.labels import written_by
 
 LIKELY, POSSIBLE = 0.7, 0.4
 
@@ -71,7 +72,10 @@ def summary_markdown(result: ForecastResult, narrative: Any, engine: str) -> str
             f"| {p.name} | {p.assigned_points:g} | {p.capacity_points:g} | "
             f"{p.recommended_points:g} | {load}{flag} |"
         )
-    lines += ["", f"_Numbers from a Monte Carlo simulation over past sprints; words by the {engine} engine._"]
+    lines += [
+        "",
+        f"_Numbers from a Monte Carlo simulation over past sprints; written by {written_by(engine)}._",
+    ]
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from agents.health.project_field import field_actions, plan_field
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.registry import Specialist, Target
 from tools.health.score import DEFAULT_WEIGHTS, HealthScore, HealthTrend, health_trend
+from tools.llm.labels import written_by
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -66,7 +67,7 @@ def health_markdown(title: str, trend: HealthTrend, narrative: Any, engine: str)
             "",
             f"Trend over the last sprints ({trend.slope_per_sprint:+g} per sprint): {hist}.",
             "",
-            f"_Scores computed by code from the sprint projects; words by the {engine} engine._",
+            f"_Scores computed by code from the sprint projects; written by {written_by(engine)}._",
         ]
     )
 

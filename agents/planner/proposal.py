@@ -13,6 +13,8 @@ from agents.planner.inputs import DEFAULT_SECTIONS, PlanningInputs, SprintBoard
 from agents.planner.plan import SprintPlan
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from tools.asana.field_names import SPRINT
+from tools.llm.labels import written_by
+from tools.llm.offline import number
 from tools.standup.capacity import plan_capacity_line
 
 SPRINT_REF = "sprint_project"
@@ -62,6 +64,15 @@ def risks_of(plan: SprintPlan, inputs: PlanningInputs) -> list[str]:
         risks.append("scope is above the high end of the historical velocity range")
     if plan.assignment:
         risks.extend(f.message for f in plan.assignment.flags if f.kind == "over_capacity")
+    # The same words as the offline writer's, so its list (which starts with these) repeats none.
+    points, capacity = plan.selection.total_points, round(plan.capacity.capacity, 1)
+    if capacity and points / capacity > 0.9:
+        risks.append(
+            f"plan uses {points / capacity:.0%} of capacity, leaving little slack for unplanned work"
+        )
+    median = v.median or 0
+    if median and points > median * 1.1:
+        risks.append(f"scope is {number(points - median)} points above the median velocity")
     return risks
 
 
@@ -138,7 +149,8 @@ def summary_markdown(
         it = by_gid[gid]
         who = names.get(assigned.get(gid, ""), "unassigned")
         lines.append(f"| {i} | {it.name} | {it.points or 0:g} | {plan.scores[gid].score:.2f} | {who} |")
-    risks = [*narrative.risks] or risks_of(plan, inputs)
+    # Computed facts, never the model's list: a model only phrases them (in the narrative).
+    risks = risks_of(plan, inputs)
     if risks:
         lines += ["", "**Risks**", *[f"- {r}" for r in risks]]
     out = left_out(plan, inputs)
@@ -155,7 +167,7 @@ def summary_markdown(
         lines += ["", f"**Needs estimation:** {len(plan.unestimated)} items have no Story Points ({shown}…)"]
     if cap.warnings:
         lines += ["", *[f"_Note: {w}_" for w in cap.warnings]]
-    lines += ["", f"_Written by the {engine} engine; numbers computed by sprintpilot's planner._"]
+    lines += ["", f"_Written by {written_by(engine)}; numbers computed by sprintpilot's planner._"]
     return "\n".join(lines)
 
 

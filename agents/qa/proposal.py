@@ -16,6 +16,7 @@ from tools.dod.checks import quote
 from tools.dod.config import OnPass
 from tools.dod.loader import LoadedDod
 from tools.dod.models import DodReport
+from tools.llm.labels import with_footer
 
 QA_NAME = "qa"
 
@@ -141,7 +142,7 @@ def make_proposal(
     ready: bool,
 ) -> Proposal:
     label = quote(task.name or task.gid)
-    comment = comment_text(report, loaded, text.headline, text.closing)
+    comment = with_footer(comment_text(report, loaded, text.headline, text.closing), engine)
     actions = [
         Action(
             kind=ActionKind.POST_COMMENT,

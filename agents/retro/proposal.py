@@ -19,6 +19,7 @@ from typing import Any
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.retro.analysis import ProposedAction, RetroAnalysis
 from agents.retro.inputs import RETRO_TASK_PREFIX, RetroInputs
+from tools.llm.labels import with_footer, written_by
 from tools.retro.dedupe import normalize_title
 
 
@@ -126,16 +127,19 @@ def retro_markdown(
     else:
         lines.append("- None proposed: no problem stood out in the data.")
     lines += ["", "## Sprint review draft", text.review_narrative, ""]
-    lines.append(f"_Written by the {engine} engine; numbers computed by sprintpilot's retro agent._")
+    lines.append(f"_Written by {written_by(engine)}; numbers computed by sprintpilot's retro agent._")
     return "\n".join(lines)
 
 
-def build_actions(inputs: RetroInputs, a: RetroAnalysis, notes: str, text: Any) -> list[Action]:
+def build_actions(
+    inputs: RetroInputs, a: RetroAnalysis, notes: str, text: Any, engine: str = "offline"
+) -> list[Action]:
     w, project = inputs.window, inputs.project
     c = a.commitment
     status_text = "\n".join(
         ["## Numbers", *numbers_markdown(a), "", "## Sprint review draft", text.review_narrative]
     )
+    status_text = with_footer(status_text, engine)
     rate = c.completion_rate_points
     status_type = "on_track" if rate is None or rate >= 0.8 else "at_risk" if rate >= 0.5 else "off_track"
     actions = [
@@ -251,7 +255,7 @@ def make_proposal(
         subject=f"retro:{inputs.project.gid}",
         summary_markdown=notes,
         evidence=evidence(inputs, a),
-        actions=build_actions(inputs, a, notes, text),
+        actions=build_actions(inputs, a, notes, text, engine),
         model=engine,
         prompts=prompts,
     )

@@ -10,6 +10,7 @@ from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.standup.compute import Standup
 from agents.standup.inputs import StandupInputs, standup_title
 from tools.asana.field_names import IMPEDIMENTS
+from tools.llm.labels import written_by
 from tools.standup.nudges import Nudge
 
 IMPEDIMENT_PREFIX = "[stand-up"
@@ -74,7 +75,7 @@ def summary_markdown(st: Standup, inputs: StandupInputs, narrative: Any, engine:
     lines += [
         "",
         f"_Since {inputs.since.isoformat(timespec='minutes')}: {len(st.changes)} change(s) on "
-        f"{len(inputs.modified_gids)} modified task(s). Written by the {engine} engine; numbers computed "
+        f"{len(inputs.modified_gids)} modified task(s). Written by {written_by(engine)}; numbers computed "
         "by sprintpilot's stand-up._",
     ]
     return "\n".join(lines)

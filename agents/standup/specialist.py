@@ -12,6 +12,7 @@ from agents.standup.compute import Standup, compute_standup
 from agents.standup.inputs import StandupInputs, member_gids, read_standup_inputs
 from agents.standup.proposal import already_done_proposal, make_proposal
 from graphs.registry import Specialist, Target
+from tools.llm.labels import with_footer
 from tools.standup.blockers import DEFAULT_STALE_DAYS
 from tools.standup.coherence import headline_agrees
 from tools.standup.nudges import Nudge, nudge_message, plan_nudges
@@ -117,7 +118,7 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         for nudge in plan_nudges(
             inputs.tasks, st.at_risk, st.blockers, members, inputs.project.gid, limit=args.max_nudges
         ):
-            text, _ = engine.write(
+            text, nudge_label = engine.write(
                 NUDGE_PROMPT,
                 {
                     "owner_name": nudge.person_name,
@@ -133,7 +134,7 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
                 },
                 _schemas().NudgeText,
             )
-            nudges.append((nudge, nudge_message(text.text, nudge)))
+            nudges.append((nudge, with_footer(nudge_message(text.text, nudge), nudge_label)))
         if nudges:
             prompts.append(engine.prompt_ref(NUDGE_PROMPT))
     chart = _chart(st, inputs) if args.chart and inputs.tasks else None

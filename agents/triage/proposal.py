@@ -8,6 +8,7 @@ from agents.proposal import Action, ActionKind, PromptRef, Proposal, Scope
 from agents.triage.assess import TaskAssessment
 from agents.triage.inputs import TriageInputs
 from tools.asana.field_names import AI_PRIORITY_SCORE, AI_SUGGESTION, ESTIMATED_STORY_POINTS, RISK_SCORE
+from tools.llm.labels import combined, with_footer, written_by_all
 from tools.llm.writers.triage import TriageNote
 from tools.refinement.priority import PriorityScore
 from tools.refinement.risk import RULES_DOC
@@ -21,7 +22,10 @@ def _fmt(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
-def comment_text(a: TaskAssessment, note: TriageNote) -> str:
+Row = tuple[TaskAssessment, TriageNote, str]  # the assessment, its words, the engine that wrote them
+
+
+def comment_text(a: TaskAssessment, note: TriageNote, engine: str = "offline") -> str:
     lines = [f"{TAG} Backlog refinement", "", note.summary, ""]
     if a.estimate:
         e = a.estimate
@@ -44,7 +48,7 @@ def comment_text(a: TaskAssessment, note: TriageNote) -> str:
     lines.append(f"**Risk:** {a.risk.score}/100 ({a.risk.flag})")
     lines += [f"- {r.text}" for r in a.risk.reasons]
     lines += ["", f"**Suggestion:** {note.suggestion}"]
-    return "\n".join(lines)
+    return with_footer("\n".join(lines), engine)
 
 
 def _field_action(a: TaskAssessment, project: str, field: str, value: Any, reason: str) -> Action | None:
@@ -60,7 +64,7 @@ def _field_action(a: TaskAssessment, project: str, field: str, value: Any, reaso
     )
 
 
-def task_actions(a: TaskAssessment, note: TriageNote, project: str) -> list[Action]:
+def task_actions(a: TaskAssessment, note: TriageNote, project: str, engine: str = "offline") -> list[Action]:
     candidates = [
         _field_action(
             a,
@@ -82,14 +86,14 @@ def task_actions(a: TaskAssessment, note: TriageNote, project: str) -> list[Acti
         Action(
             kind=ActionKind.POST_COMMENT,
             target=a.gid,
-            params={"text": comment_text(a, note)},
+            params={"text": comment_text(a, note, engine)},
             reason=f"{a.name}: refinement summary (estimate, criteria, similar tasks, risks)",
         )
     )
     return actions
 
 
-def summary_markdown(inputs: TriageInputs, rows: list[tuple[TaskAssessment, TriageNote]], engine: str) -> str:
+def summary_markdown(inputs: TriageInputs, rows: list[Row]) -> str:
     lines = [
         f"## Backlog refinement: {len(rows)} task(s) in {inputs.project.name or inputs.project.gid}",
         "",
@@ -98,7 +102,7 @@ def summary_markdown(inputs: TriageInputs, rows: list[tuple[TaskAssessment, Tria
         "| Task | Estimate | Range | Criteria | Priority | Risk |",
         "|------|---------:|------:|---------:|---------:|-----:|",
     ]
-    for a, _ in rows:
+    for a, _, _ in rows:
         est = a.estimate
         lines.append(
             f"| {a.name} | {_fmt(est.points) if est else 'n/a'} | "
@@ -108,33 +112,34 @@ def summary_markdown(inputs: TriageInputs, rows: list[tuple[TaskAssessment, Tria
         )
     if inputs.truncated:
         lines += ["", f"_{inputs.truncated} more task(s) not refined in this run (limit); run again._"]
-    lines += ["", f"_Written by the {engine} engine; numbers computed by sprintpilot's refinement tools._"]
+    engines = written_by_all(label for _, _, label in rows)
+    lines += ["", f"_Written by {engines}; numbers computed by sprintpilot's refinement tools._"]
     return "\n".join(lines)
 
 
 def make_proposal(
     inputs: TriageInputs,
-    rows: list[tuple[TaskAssessment, TriageNote]],
-    engine: str,
+    rows: list[Row],
     prompts: list[PromptRef],
     history_size: int,
 ) -> Proposal:
     actions: list[Action] = []
-    for a, note in rows:
-        actions += task_actions(a, note, inputs.project.gid)
+    for a, note, engine in rows:
+        actions += task_actions(a, note, inputs.project.gid, engine)
     return Proposal(
         agent="triage",
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.project.gid]),
         title=f"Refine {len(rows)} backlog task(s)",
-        summary_markdown=summary_markdown(inputs, rows, engine),
+        summary_markdown=summary_markdown(inputs, rows),
         evidence={
-            "tasks": [a.model_dump(mode="json") for a, _ in rows],
+            "tasks": [a.model_dump(mode="json") for a, _, _ in rows],
+            "engines": [label for _, _, label in rows],
             "history_size": history_size,
             "priority_formula": PriorityScore.model_fields["formula"].default,
             "risk_rules": RULES_DOC,
             "truncated": inputs.truncated,
         },
         actions=actions,
-        model=engine,
+        model=combined(label for _, _, label in rows),
         prompts=prompts,
     )

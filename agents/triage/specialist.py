@@ -76,13 +76,12 @@ def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     estimator = ESTIMATOR_CACHE.index_for(key, history) if history else None
     engine: LanguageEngine = ctx.language or LanguageEngine()
     now = ctx.now()
-    rows: list[tuple[TaskAssessment, TriageNote]] = []
-    label = engine.label
+    rows: list[tuple[TaskAssessment, TriageNote, str]] = []
     for task in inputs.targets:
         assessment = assess_task(task, inputs, estimator, now)
         note, label = engine.write(PROMPT_ID, _variables(assessment), TriageNote)
-        rows.append((assessment, note))
-    return make_proposal(inputs, rows, label, [engine.prompt_ref(PROMPT_ID)], len(history))
+        rows.append((assessment, note, label))  # each comment says which engine wrote it
+    return make_proposal(inputs, rows, [engine.prompt_ref(PROMPT_ID)], len(history))
 
 
 def triage_specialist() -> Specialist:

@@ -26,6 +26,11 @@ the guarantees of LangChain's agent middleware:
   usable and the user's message stays in it;
 - a per-run breaker (tools/llm/breaker.py) counts consecutive failed calls, the specialists'
   writers included; once open, the rest of the run is written offline and the answer says so;
+- what the model reads is bounded: a tool result is a compact digest under its tool's cap, Asana
+  text fenced (graphs/chat/digest.py); the conversation sent stays within `history_chars`, calls
+  and replies together (graphs/chat/history.py `fit_history`); the system message gives today's
+  date, the workspace and the projects in scope, which `list_projects` searches
+  (graphs/chat/projects.py);
 - new input that reaches the graph while a proposal is being governed (the Agent Server sends it
   to a thread waiting at the approval interrupt, which drops the interrupt) is not answered yet:
   the governance step is resumed, the request raised again with a notice that the message is
@@ -37,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -59,10 +65,13 @@ from langgraph.types import Command, Overwrite
 
 from graphs.chat.approvers import Approvers
 from graphs.chat.calls import ask
+from graphs.chat.digest import brief
 from graphs.chat.gate import make_chat_gate
 from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, AgentCommand, Grammar, GrammarError, MetaCommand
-from graphs.chat.history import for_model, invalid_call_reply, repair
+from graphs.chat.history import fit_history, for_model, invalid_call_reply, repair
 from graphs.chat.offline import answer_from_results, command_args
+from graphs.chat.projects import LIST_PROJECTS, list_projects, scope_lines
+from graphs.chat.projects import openai_schema as list_projects_schema
 from graphs.chat.resolve import ChatError
 from graphs.chat.state import ChatState
 from graphs.chat.tools import SpecialistTool, run_tool, specialist_tools, tool_artifact, tool_result_text
@@ -77,6 +86,11 @@ log = logging.getLogger(__name__)
 SUPERVISOR_PROMPT = "chat_supervisor"
 DEFAULT_MAX_ROUNDS = 6
 DEFAULT_BREAKER_FAILURES = 3
+# What the supervisor is sent of the conversation (characters, about 4 per token); the system
+# prompt and the tool schemas come on top. graphs/chat/history.py `fit_history` keeps it there.
+DEFAULT_HISTORY_CHARS = 12_000
+SCOPE_TTL_S = 60.0  # the workspace and project list in the system prompt are re-read after this
+EARLIER_QUESTIONS = 8
 HELP_WORDS = ("help", "/help", "?")
 MODEL_ERROR = "model_error"  # response_metadata["sprintpilot"] of an answer standing in for the model's
 NOTHING_PENDING = "Nothing is waiting for approval."
@@ -176,6 +190,21 @@ def _specialist_lines(tools: list[SpecialistTool]) -> str:
     return "\n".join(f"- {t.name}: {t.description}" for t in tools) or "- (none registered)"
 
 
+def _earlier(dropped: list[AnyMessage]) -> str:
+    """What the system prompt says of the turns left out of the history: the user's questions."""
+    if not dropped:
+        return ""
+    shown = [" ".join(m.text.split())[:160] for m in dropped[-EARLIER_QUESTIONS:]]
+    more = len(dropped) - len(shown)
+    lines = [
+        "",
+        "Earlier in this conversation (left out here to save context; ask a specialist again for "
+        f"details) the user asked{f' {more} more questions and' if more else ''}:",
+        *(f"- {q}" for q in shown),
+    ]
+    return "\n".join(lines)
+
+
 def _unknown_command(text: str, grammar: Grammar) -> str:
     """Free text offline: say a model is needed, and suggest a command when one was mistyped."""
     word = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
@@ -194,6 +223,7 @@ def build_chat_graph(
     context_provider: ContextProvider | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
     breaker_failures: int = DEFAULT_BREAKER_FAILURES,
+    history_chars: int = DEFAULT_HISTORY_CHARS,
 ) -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
     """The uncompiled chat graph; compile it with the runtime's checkpointer.
 
@@ -202,17 +232,37 @@ def build_chat_graph(
     for answers that carry none (LangChain's Agent Chat UI). `context_provider`: builds the
     RunContext when the caller passes none (`langgraph dev`). `breaker_failures`: consecutive
     failed model calls in one run after which the rest of the run is written offline.
+    `history_chars`: the budget of the conversation sent to the model (earlier tool results are
+    shortened, then the oldest turns left out; the stored conversation is kept whole).
     """
     tools = {t.name: t for t in specialist_tools(registry)}
     grammar = Grammar.from_registry(registry)
     context_of = _context_of(context_provider)
-    bound = model.bind_tools([t.openai_schema() for t in tools.values()]) if model is not None else None
+    schemas = [*(t.openai_schema() for t in tools.values()), list_projects_schema()]
+    bound = model.bind_tools(schemas) if model is not None else None
     timeout = getattr(model, "request_timeout", None)
-    system_text = (
-        load_prompt(SUPERVISOR_PROMPT).render(specialists=_specialist_lines(list(tools.values())))
-        if model is not None
-        else ""
-    )
+    specialist_lines = _specialist_lines(list(tools.values()))
+    # Per thread: the tool loop of one turn reads the scope once; a long chat re-reads it.
+    scope_cache: dict[tuple[Any, ...], tuple[float, tuple[str, str]]] = {}
+
+    def system_prompt(ctx: RunContext, dropped: list[AnyMessage]) -> str:
+        """The supervisor's instructions with today's date, the workspace and the projects in
+        scope (re-read every SCOPE_TTL_S), and the questions of turns left out of the history."""
+        scope = (ctx.default_workspace_gid, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+        key, now = (current_thread_id(), *scope), time.monotonic()
+        cached = scope_cache.get(key)
+        if cached is None or now - cached[0] > SCOPE_TTL_S:
+            for old in [k for k, (at, _) in scope_cache.items() if now - at > SCOPE_TTL_S]:
+                del scope_cache[old]
+            cached = scope_cache[key] = (now, scope_lines(ctx))
+        workspace, projects = cached[1]
+        return load_prompt(SUPERVISOR_PROMPT).render(
+            today=ctx.now().strftime("%A %Y-%m-%d"),
+            workspace=workspace,
+            projects=projects,
+            specialists=specialist_lines,
+            earlier=_earlier(dropped),
+        )
 
     def defer(state: ChatState) -> Command[Any]:
         """New input while a proposal is governed: continue its governance; the input waits."""
@@ -293,8 +343,10 @@ def build_chat_graph(
             return done(END, [AIMessage(content=text)])
         if breaker.open:
             return done(END, [_offline_answer(messages, breaker.note())])
+        sent, dropped = fit_history(for_model(messages), history_chars, brief)
+        system = system_prompt(context_of(runtime), dropped)
         try:
-            ai = ask(bound, [SystemMessage(content=system_text), *for_model(messages)])
+            ai = ask(bound, [SystemMessage(content=system), *sent])
         except GraphBubbleUp:
             raise
         except Exception as err:  # noqa: BLE001 - any failed model call becomes an answer
@@ -341,8 +393,15 @@ def build_chat_graph(
                 continue
             tool = tools.get(call["name"])
             try:
+                if call["name"] == LIST_PROJECTS:
+                    text, found = list_projects(call.get("args"), ctx)
+                    replies.append(
+                        ToolMessage(text, tool_call_id=call_id, name=LIST_PROJECTS, artifact=found)
+                    )
+                    continue
                 if tool is None:
-                    raise ChatError(f"unknown tool {call['name']!r}; available: {', '.join(tools) or 'none'}")
+                    available = ", ".join([*tools, LIST_PROJECTS])
+                    raise ChatError(f"unknown tool {call['name']!r}; available: {available}")
                 proposal = run_tool(tool, call.get("args"), ctx)
             except ChatError as err:
                 replies.append(
@@ -414,7 +473,7 @@ def build_chat_graph(
         proposal = state.get("proposal") or item["proposal"]
         report = state.get("report")
         reply = ToolMessage(
-            tool_result_text(proposal, report),
+            tool_result_text(proposal, report, state.get("verdicts")),
             tool_call_id=item["tool_call_id"],
             name=item["agent"],
             artifact=tool_artifact(proposal, report),

@@ -14,7 +14,8 @@ sent (some servers parse every stored call's arguments); the error reply says wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
@@ -98,3 +99,62 @@ def queued_inputs(messages: Sequence[AnyMessage], call_id: str | None) -> list[H
         if isinstance(msg, AIMessage) and call_id in call_ids(msg):
             return [m for m in messages[i + 1 :] if isinstance(m, HumanMessage)]
     return []
+
+
+# --- what the model is sent: the history within a budget ----------------------------------------
+
+_OVERHEAD = 16  # role, ids and separators of one message, roughly
+
+
+def message_chars(msg: AnyMessage) -> int:
+    """The size one message adds to a request (its text and its calls' arguments)."""
+    size = len(msg.text) + _OVERHEAD
+    if isinstance(msg, AIMessage):
+        size += sum(len(json.dumps(c.get("args") or {})) + len(c.get("name") or "") for c in msg.tool_calls)
+        size += sum(len(str(c.get("args") or "")) for c in msg.invalid_tool_calls)
+    return size
+
+
+def _turns(messages: Sequence[AnyMessage]) -> list[list[AnyMessage]]:
+    """The history cut before each user message: a call and its replies are never split (after
+    `repair`, replies follow their call directly, so no user message sits between them)."""
+    turns: list[list[AnyMessage]] = []
+    for msg in messages:
+        if isinstance(msg, HumanMessage) or not turns:
+            turns.append([])
+        turns[-1].append(msg)
+    return turns
+
+
+def fit_history(
+    messages: Sequence[AnyMessage], budget_chars: int, shorten: Callable[[str], str]
+) -> tuple[list[AnyMessage], list[AnyMessage]]:
+    """(what is sent, the user messages of the turns left out), within `budget_chars`.
+
+    Like LangChain's context editing, in this order until the history fits: the tool results of
+    earlier turns are shortened with `shorten`, oldest first (the latest is shortened last); then
+    the oldest turns are left out whole. The current turn (from the user's last message on) is
+    always sent whole, and so is every call with its replies. The stored history is not changed.
+    """
+    turns = _turns(messages)
+    if not turns or sum(message_chars(m) for m in messages) <= budget_chars:
+        return list(messages), []
+    current = turns.pop()
+    earlier = [list(t) for t in turns]
+    total = sum(message_chars(m) for t in [*earlier, current] for m in t)
+    results = [(i, j) for i, t in enumerate(earlier) for j, m in enumerate(t) if isinstance(m, ToolMessage)]
+    for i, j in results:
+        if total <= budget_chars:
+            break
+        old = earlier[i][j]
+        assert isinstance(old, ToolMessage)
+        short = shorten(old.text)
+        if len(short) < len(old.text):
+            earlier[i][j] = old.model_copy(update={"content": short})
+            total -= len(old.text) - len(short)
+    dropped: list[AnyMessage] = []
+    while earlier and total > budget_chars:
+        turn = earlier.pop(0)
+        total -= sum(message_chars(m) for m in turn)
+        dropped += [m for m in turn if isinstance(m, HumanMessage)]
+    return [m for t in [*earlier, current] for m in t], dropped

@@ -81,6 +81,9 @@ def answer_from_results(artifacts: list[dict[str, Any]], errors: list[str]) -> s
     """The offline answer: each specialist's title, summary and outcome, as they reported them."""
     parts: list[str] = []
     for art in artifacts:
+        if art.get("lookup"):  # a read-only tool (list_projects): its answer as it is
+            parts.append(str(art.get("summary_markdown") or ""))
+            continue
         status = str(art.get("status") or "").replace("_", " ")
         parts.append(
             f"### {art.get('title')} ({art.get('agent')})\n\n{(art.get('summary_markdown') or '').strip()}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from graphs.scope import OutOfScope, ScopeChecker
 from tools.asana.errors import AsanaError, NotFound
 from tools.asana.fields import TaskView
 from tools.errors import SprintpilotError, UserError
+from tools.names import did_you_mean
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -39,7 +39,7 @@ class Resolver:
             except OutOfScope as err:
                 raise ChatError(str(err)) from None
 
-    def _scoped_projects(self) -> list[tuple[str, str]]:
+    def scoped_projects(self) -> list[tuple[str, str]]:
         """(gid, name) of every project the chat may read."""
         projects = self.ctx.asana.projects(self.workspace)
         allowed = self.ctx.allowed_project_gids
@@ -52,7 +52,13 @@ class Resolver:
         try:
             project = self.ctx.asana.find_project(self.workspace, ref)
         except NotFound as err:
-            raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
+            if ref.isdigit():
+                raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
+            # Suggest only what this chat may use (the reader's own hint names every project).
+            names = [name for _, name in self.scoped_projects()]
+            raise ChatError(
+                f"no project named {ref!r} in this chat's scope{did_you_mean(ref, names)}"
+            ) from None
         except AsanaError as err:
             raise ChatError(f"project {ref!r}: {_asana_message(err)}") from None
         try:
@@ -76,14 +82,14 @@ class Resolver:
 
     def task_projects(self, gid: str) -> list[str]:
         task = self.scope.cached_task(gid) or self.ctx.asana.task(gid)
-        allowed = {g for g, _ in self._scoped_projects()}
+        allowed = {g for g, _ in self.scoped_projects()}
         found = [m.project.gid for m in task.memberships if m.project] + [p.gid for p in task.projects]
         return [g for g in dict.fromkeys(found) if g in allowed]
 
     def _task_by_name(self, ref: str) -> Task:
         wanted = ref.casefold()
         tasks: dict[str, Task] = {}
-        for gid, _ in self._scoped_projects():
+        for gid, _ in self.scoped_projects():
             for task in self.ctx.asana.project_tasks(gid, TaskView.COMPACT):  # type: ignore[call-arg]
                 tasks.setdefault(task.gid, task)
         exact = [t for t in tasks.values() if (t.name or "").casefold() == wanted]
@@ -93,8 +99,7 @@ class Resolver:
         if len(hits) > 1:
             shown = "; ".join(f"{t.name} ({t.gid})" for t in hits[:5])
             raise ChatError(f"{len(hits)} tasks match {ref!r}: {shown}; use the gid")
-        close = difflib.get_close_matches(ref, [t.name or "" for t in tasks.values()], n=5, cutoff=0.5)
-        hint = f"; close names: {', '.join(repr(n) for n in close)}" if close else ""
+        hint = did_you_mean(ref, [t.name or "" for t in tasks.values()])
         raise ChatError(f"no task named {ref!r} in the allowed projects{hint}")
 
 

@@ -37,7 +37,8 @@ def test_every_registered_specialist_is_a_tool_with_its_args_schema(rt: Runtime)
     assert tools["qa"].parameters()["required"] == ["task"]
     model = scripted(AIMessage(content="hi"))
     list(chat_session(rt, "t-schema", "alice", model=model).send("hello"))
-    assert {t["function"]["name"] for t in model.bound_tools} == set(tools)
+    # Besides the specialists, the read-only project search (graphs/chat/projects.py).
+    assert {t["function"]["name"] for t in model.bound_tools} == {*tools, "list_projects"}
 
 
 def test_delegates_to_the_right_specialist_and_cites_its_evidence(rt: Runtime) -> None:

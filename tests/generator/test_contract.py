@@ -11,10 +11,17 @@ import pytest
 from sandbox.generator import GeneratedWorkspace, generate_workspace
 
 FIELDS = {
-    "Story Points": ("number", 0), "Priority": ("enum", None), "Business Value": ("number", None),
-    "Effort": ("number", None), "Sprint": ("text", None), "Status": ("enum", None),
-    "AI Priority Score": ("number", 1), "Estimated Story Points": ("number", None),
-    "Risk Score": ("number", 0), "AI Suggestion": ("text", None), "Impediments": ("text", None),
+    "Story Points": ("number", 0),
+    "Priority": ("enum", None),
+    "Business Value": ("number", None),
+    "Effort": ("number", None),
+    "Sprint": ("text", None),
+    "Status": ("enum", None),
+    "AI Priority Score": ("number", 1),
+    "Estimated Story Points": ("number", None),
+    "Risk Score": ("number", 0),
+    "AI Suggestion": ("text", None),
+    "Impediments": ("text", None),
 }
 SKILLS = {"backend", "frontend", "mobile", "data", "devops", "design", "qa"}
 
@@ -48,8 +55,9 @@ def test_custom_fields_have_contract_names_types_and_options(ws: GeneratedWorksp
         assert by_name[name].resource_subtype == subtype, name
         if precision is not None:
             assert by_name[name].precision == precision, name
-    options = {n: [store.enum_options[g].name for g in by_name[n].enum_options]
-               for n in ("Priority", "Status")}
+    options = {
+        n: [store.enum_options[g].name for g in by_name[n].enum_options] for n in ("Priority", "Status")
+    }
     assert options["Priority"] == ["Critical", "High", "Medium", "Low"]
     assert options["Status"] == ["Not Started", "In Progress", "Blocked", "Ready for Review", "Done"]
 
@@ -60,14 +68,21 @@ def test_projects_sections_and_field_settings(ws: GeneratedWorkspace) -> None:
     assert backlog.name == "Product Backlog"
     assert backlog.owner == ws.scrum_master_gid
     assert _names(ws, backlog.sections) == [
-        "Icebox", "Backlog", "Ready", "In Progress", "Ready for Review", "Done",
+        "Icebox",
+        "Backlog",
+        "Ready",
+        "In Progress",
+        "Ready for Review",
+        "Done",
     ]
     assert store.projects[ws.process_project_gid].name == "Process Improvement"
     assert len(ws.sprint_project_gids) >= 6
     for gid in [ws.backlog_project_gid, *ws.sprint_project_gids]:
         project = store.projects[gid]
-        attached = {store.custom_fields[store.field_settings[s].custom_field].name
-                    for s in project.custom_field_settings}
+        attached = {
+            store.custom_fields[store.field_settings[s].custom_field].name
+            for s in project.custom_field_settings
+        }
         assert attached == set(FIELDS), project.name
     portfolio = store.portfolios[ws.portfolio_gid]
     assert portfolio.name == "Mobile Portfolio"
@@ -160,8 +175,12 @@ def test_open_items_depend_on_open_and_on_completed_items(ws: GeneratedWorkspace
     onto_open = [t for t in open_items if any(not store.tasks[d].completed for d in t.dependencies)]
     assert len(onto_done) >= 5 and len(onto_open) >= 5
     blocked = [t for t in open_items if view.value(t, "Status") == "Blocked"]
-    blocked_comments = [s for t in blocked for s in store.stories_for(t.gid)
-                        if s.type == "comment" and s.text.startswith("Blocked")]
+    blocked_comments = [
+        s
+        for t in blocked
+        for s in store.stories_for(t.gid)
+        if s.type == "comment" and s.text.startswith("Blocked")
+    ]
     assert len(blocked_comments) >= len(blocked) // 2
 
 
@@ -180,6 +199,9 @@ def test_backlog_size_and_sprint_count_are_configurable() -> None:
     ws = generate_workspace(9, backlog_size=60, past_sprints=8)
     names = [ws.store.projects[g].name for g in ws.sprint_project_gids]
     assert names == [f"Sprint {n}" for n in range(16, 24)]
-    open_items = [t for t in ws.store.tasks.values()
-                  if not t.completed and any(m["project"] == ws.backlog_project_gid for m in t.memberships)]
+    open_items = [
+        t
+        for t in ws.store.tasks.values()
+        if not t.completed and any(m["project"] == ws.backlog_project_gid for m in t.memberships)
+    ]
     assert len(open_items) == 60

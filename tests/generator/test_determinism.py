@@ -75,8 +75,9 @@ def test_identical_across_processes_with_different_hash_seeds() -> None:
     digests = set()
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
         digests.add(out.stdout.strip())
     digests.add(hashlib.sha256(_dump(7).encode()).hexdigest())
     assert len(digests) == 1

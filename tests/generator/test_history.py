@@ -22,8 +22,9 @@ def _window(ws: GeneratedWorkspace, project_gid: str) -> tuple[datetime, datetim
 
 def _done_in(ws: GeneratedWorkspace, view: Any, project_gid: str) -> list[Task]:
     start, end = _window(ws, project_gid)
-    return [t for t in view.tasks(project_gid)
-            if t.completed and start <= parse_iso(t.completed_at or "") <= end]
+    return [
+        t for t in view.tasks(project_gid) if t.completed and start <= parse_iso(t.completed_at or "") <= end
+    ]
 
 
 def _moves(ws: GeneratedWorkspace, task: Task) -> list[Story]:
@@ -35,8 +36,9 @@ def _section_name(ws: GeneratedWorkspace, story: Story, key: str) -> str:
 
 
 def test_completed_points_per_sprint_stay_near_the_velocity(ws: GeneratedWorkspace, view: Any) -> None:
-    per_sprint = [sum(view.value(t, "Story Points") for t in _done_in(ws, view, g))
-                  for g in ws.sprint_project_gids]
+    per_sprint = [
+        sum(view.value(t, "Story Points") for t in _done_in(ws, view, g)) for g in ws.sprint_project_gids
+    ]
     velocity = mean(per_sprint)
     assert 33 <= velocity <= 47, per_sprint
     assert all(0.7 * velocity <= done <= 1.3 * velocity for done in per_sprint), per_sprint
@@ -62,8 +64,11 @@ def test_done_move_precedes_completion_and_follows_the_start(ws: GeneratedWorksp
     for project_gid in ws.sprint_project_gids:
         start, _ = _window(ws, project_gid)
         for task in _done_in(ws, view, project_gid):
-            moves = [s for s in _moves(ws, task)
-                     if ws.store.sections[s.fields["new_section"]["gid"]].project == project_gid]
+            moves = [
+                s
+                for s in _moves(ws, task)
+                if ws.store.sections[s.fields["new_section"]["gid"]].project == project_gid
+            ]
             done_moves = [s for s in moves if _section_name(ws, s, "new_section") == "Done"]
             assert len(done_moves) == 1, task.name
             done_at = parse_iso(done_moves[0].created_at)
@@ -132,9 +137,12 @@ def test_status_stories_form_a_consistent_chain(ws: GeneratedWorkspace, view: An
     status_gid = view.field_gid("Status")
     options = ws.store.enum_options
     for task in view.tasks(ws.backlog_project_gid):
-        changes = [s for s in ws.store.stories_for(task.gid)
-                   if s.resource_subtype == "enum_custom_field_changed"
-                   and s.fields["custom_field"]["gid"] == status_gid]
+        changes = [
+            s
+            for s in ws.store.stories_for(task.gid)
+            if s.resource_subtype == "enum_custom_field_changed"
+            and s.fields["custom_field"]["gid"] == status_gid
+        ]
         current = "Not Started"
         for story in changes:
             assert options[story.fields["old_enum_value"]["gid"]].name == current, task.name

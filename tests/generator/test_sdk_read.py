@@ -18,11 +18,22 @@ from urllib3.util.retry import Retry  # noqa: E402
 
 from sandbox.server import SandboxServer  # noqa: E402
 
-TASK_FIELDS = ",".join((
-    "name", "completed", "notes", "assignee.name", "tags.name", "dependencies", "memberships.section.name",
-    "memberships.project.name", "custom_fields.name", "custom_fields.number_value",
-    "custom_fields.enum_value.name", "custom_fields.text_value",
-))
+TASK_FIELDS = ",".join(
+    (
+        "name",
+        "completed",
+        "notes",
+        "assignee.name",
+        "tags.name",
+        "dependencies",
+        "memberships.section.name",
+        "memberships.project.name",
+        "custom_fields.name",
+        "custom_fields.number_value",
+        "custom_fields.enum_value.name",
+        "custom_fields.text_value",
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +50,11 @@ def served() -> Iterator[tuple[GeneratedWorkspace, asana.ApiClient]]:
 def _fields(task: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for cf in task["custom_fields"]:
-        out[cf["name"]] = (cf.get("enum_value") or {}).get("name") if "enum_value" in cf else (
-            cf.get("number_value") if "number_value" in cf else cf.get("text_value"))
+        out[cf["name"]] = (
+            (cf.get("enum_value") or {}).get("name")
+            if "enum_value" in cf
+            else (cf.get("number_value") if "number_value" in cf else cf.get("text_value"))
+        )
     return out
 
 
@@ -49,8 +63,11 @@ def test_sdk_sees_the_contract_names(served: tuple[GeneratedWorkspace, asana.Api
     me = asana.UsersApi(client).get_user("me", {"opt_fields": "name,workspaces.name"})
     assert me["name"] == "sprintpilot"
     assert [w["name"] for w in me["workspaces"]] == ["Acme Product"]
-    projects = list(asana.ProjectsApi(client).get_projects_for_workspace(
-        ws.workspace_gid, {"opt_fields": "name,owner.name"}))
+    projects = list(
+        asana.ProjectsApi(client).get_projects_for_workspace(
+            ws.workspace_gid, {"opt_fields": "name,owner.name"}
+        )
+    )
     names = {p["name"] for p in projects}
     assert {"Product Backlog", "Process Improvement", *(f"Sprint {n}" for n in range(18, 24))} <= names
     backlog = next(p for p in projects if p["name"] == "Product Backlog")
@@ -73,8 +90,12 @@ def test_sdk_reads_the_whole_backlog_with_fields(served: tuple[GeneratedWorkspac
     assert any(v["Status"] == "Blocked" for v in values)
     assert sum(bool(t["dependencies"]) for t in open_items) >= 20
     assert all(len(t["tags"]) == 1 for t in open_items)
-    sections = {m["section"]["name"] for t in tasks for m in t["memberships"]
-                if m["project"]["gid"] == ws.backlog_project_gid}
+    sections = {
+        m["section"]["name"]
+        for t in tasks
+        for m in t["memberships"]
+        if m["project"]["gid"] == ws.backlog_project_gid
+    }
     assert {"Icebox", "Backlog", "Ready", "Done"} <= sections
     assert sections & {"In Progress", "Ready for Review"}
 
@@ -82,11 +103,17 @@ def test_sdk_reads_the_whole_backlog_with_fields(served: tuple[GeneratedWorkspac
 def test_sdk_reads_sprint_history_stories(served: tuple[GeneratedWorkspace, asana.ApiClient]) -> None:
     ws, client = served
     last_sprint = ws.sprint_project_gids[-1]
-    tasks = list(asana.TasksApi(client).get_tasks_for_project(
-        last_sprint, {"opt_fields": "name,completed,completed_at"}))
+    tasks = list(
+        asana.TasksApi(client).get_tasks_for_project(
+            last_sprint, {"opt_fields": "name,completed,completed_at"}
+        )
+    )
     done = next(t for t in tasks if t["completed"])
-    stories = list(asana.StoriesApi(client).get_stories_for_task(
-        done["gid"], {"opt_fields": "created_at,resource_subtype,type,text"}))
+    stories = list(
+        asana.StoriesApi(client).get_stories_for_task(
+            done["gid"], {"opt_fields": "created_at,resource_subtype,type,text"}
+        )
+    )
     subtypes = [s["resource_subtype"] for s in stories]
     assert "section_changed" in subtypes and "marked_complete" in subtypes
     assert subtypes.index("section_changed") < subtypes.index("marked_complete")

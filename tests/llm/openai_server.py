@@ -10,6 +10,7 @@ Each request takes the next scripted step (an answer or a fault), streamed as se
 when the request asks for `stream`, else as one JSON body. Steps:
 - `text(content)`, `answer(obj)` (JSON content, for structured output), `tool_calls(call(...), ...)`
   where a call's `args` is a dict or a raw string (a raw string may be invalid JSON);
+- `by_schema(TriageNote=answer(...), ...)` as `server.default`: answers writers by output schema;
 - faults: `status(code, times=n)` (an OpenAI-shaped error body; `retry-after-ms` keeps the SDK's
   back-off short), `stall(seconds)` (no answer at all for that long), `truncated(call)` (the
   arguments cut short and `finish_reason: "length"`), `cut(call)` (the stream stops mid-arguments:
@@ -77,6 +78,13 @@ class Received:
         """A structured-output call (a specialist's writer), not the chat supervisor's."""
         return "response_format" in self.body
 
+    @property
+    def schema_name(self) -> str | None:
+        """The output schema a writer asked for (e.g. "TriageNote"), or None."""
+        fmt = self.body.get("response_format") or {}
+        spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
+        return str(spec.get("name")) if isinstance(spec, dict) and spec.get("name") else None
+
 
 def call(name: str, args: dict[str, Any] | str, call_id: str) -> Call:
     return Call(name, args, call_id)
@@ -101,6 +109,27 @@ def status(code: int, message: str | None = None, *, times: int = 1) -> list[Ste
 
 def stall(seconds: float) -> Step:
     return Step("stall", seconds=seconds)
+
+
+def by_schema(**answers: Step | list[Step] | Callable[[Received], Step]) -> Callable[[Received], Step]:
+    """A `server.default` that answers each writer's call by its output schema's name, whatever
+    order an agent writes in: a Step (every time), a list (one per call, the last one repeated), or
+    a function of the request. A schema not named gets a 500 step."""
+    calls: dict[str, int] = {}
+
+    def respond(received: Received) -> Step:
+        name = received.schema_name or ""
+        given = answers.get(name)
+        if given is None:
+            return status(500, f"test server: no answer for schema {name!r}")[0]
+        n = calls[name] = calls.get(name, 0) + 1
+        if isinstance(given, Step):
+            return given
+        if isinstance(given, list):
+            return given[min(n, len(given)) - 1]
+        return given(received)
+
+    return respond
 
 
 def _prefix(raw: str, keep: float | int) -> str:
@@ -353,3 +382,56 @@ class OpenAIServer:
             send(None, usage=_usage(body, step.content + "".join(c.raw for c in step.calls)))
         h.wfile.write(b"data: [DONE]\n\n")
         h.wfile.flush()
+
+
+# --- a plausible answer for any writer, and what the server counted --------------------------------
+
+PLAIN_TEXT = "Work continues as planned and the team keeps the scope in view."
+
+
+def _fill(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """The smallest instance of a JSON schema: plain words (no numbers, links or mentions, so the
+    output guard passes them), empty lists, the first enum value, the minimum number."""
+    if "$ref" in schema:
+        return _fill(defs[str(schema["$ref"]).rsplit("/", 1)[-1]], defs)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return _fill(options[0], defs)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: _fill(sub, defs) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        item = schema.get("items") or {"type": "string"}
+        return [_fill(item, defs) for _ in range(schema.get("minItems", 0))]
+    if kind == "string":
+        low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 10_000))
+        words = PLAIN_TEXT
+        while len(words) < low:
+            words += " " + PLAIN_TEXT
+        return words[:high]
+    if kind in ("number", "integer"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    return None
+
+
+def schema_answer(received: Received) -> Step:
+    """An answer that fits the output schema the request asked for (`response_format`)."""
+    fmt = received.body.get("response_format") or {}
+    spec = (fmt.get("json_schema") or {}).get("schema") if isinstance(fmt, dict) else None
+    if not isinstance(spec, dict):
+        return text(PLAIN_TEXT)
+    return answer(_fill(spec, spec.get("$defs") or {}))
+
+
+def served_usage(received: Received) -> dict[str, int]:
+    """The usage this server reported for one answered request (zeros for errors and faults)."""
+    step = received.step
+    if received.status != 200 or step is None or step.kind not in ("text", "tool_calls", "stall"):
+        return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    content = "(answer after a stall)" if step.kind == "stall" else step.content
+    return _usage(received.body, content + "".join(c.raw for c in step.calls))

@@ -109,7 +109,9 @@ def test_model_answer_is_used_and_prompt_fences_untrusted_text() -> None:
         "planner_summary", hostile, PlanNarrative
     )
     assert label == "openai:gpt-test" and out.sprint_goal == "Ship reliable payments."
-    prompt = model.seen[0][0].content
+    system, user = model.seen[0]
+    assert system.type == "system" and "<asana_data>" in system.content  # standing instructions
+    prompt = user.content  # the rendered prompt, with the run's facts, is the user message
     opened = prompt.index('<asana_data name="selected_tasks">')
     closed = prompt.index("</asana_data>", opened)
     assert opened < prompt.index("Ignore previous instructions") < closed

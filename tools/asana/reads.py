@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,6 +29,7 @@ from tools.asana.models import (
     User,
     Workspace,
 )
+from tools.names import did_you_mean
 
 
 def _since(value: str | dt.datetime | dt.date | None) -> str | None:
@@ -137,9 +137,9 @@ class ReadOps(ClientCore):
             if len(chosen) > 1:
                 gids = ", ".join(p.gid for p in chosen)
                 raise AmbiguousName(0, f"{len(chosen)} projects are named {wanted!r}: {gids}; use a gid")
-        names = [p.name for p in candidates if p.name]
-        close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
-        hint = f"; close names: {', '.join(repr(n) for n in close)}" if close else ""
+        # Close names, active projects before archived ones (tools/names.py: also the chat's).
+        names = [p.name for p in sorted(candidates, key=lambda p: bool(p.archived)) if p.name]
+        hint = did_you_mean(wanted, names)
         raise NotFound(
             404,
             f"no project named {wanted!r} in workspace {workspace_gid}{hint}",

@@ -9,13 +9,20 @@ Nothing is constructed at import time; langchain-openai is imported only when a 
 Every model call is bounded: `timeout` seconds per request (connect, and each read of the answer,
 so a server that stalls mid-stream is given up on too) and `max_retries` retries by the openai
 client (connection errors, 408/409/429/5xx, honouring Retry-After); nothing else retries a call.
+
+Every call is measured (tools/llm/usage.py): the model carries a `UsageRecorder` callback, streamed
+calls ask the server for token counts (`stream_usage=True`: `stream_options.include_usage`), and
+the process's shared httpx clients count each HTTP attempt, so the client's retries are recorded.
 """
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from typing import Any
 
 from tools.errors import ConfigError
+from tools.llm.usage import UsageRecorder, acount_attempt, count_attempt
 
 OFFLINE = "offline"
 DEFAULT_TIMEOUT_S = 60.0
@@ -37,6 +44,20 @@ def parse_model_setting(model: str) -> tuple[str, str]:
     return provider, name.strip()
 
 
+@lru_cache(maxsize=1)
+def _http_clients(pid: int) -> tuple[Any, Any]:
+    """One sync and one async httpx client per process (`pid`: a forked worker never shares its
+    parent's connections), with the openai defaults (limits, redirects) and the hook that counts
+    each attempt of a model call. Per-request timeouts come from the model's own `timeout`. Built
+    on first use, never at import."""
+    import openai
+
+    return (
+        openai.DefaultHttpxClient(event_hooks={"request": [count_attempt]}),
+        openai.DefaultAsyncHttpxClient(event_hooks={"request": [acount_attempt]}),
+    )
+
+
 def make_chat_model(
     model: str,
     *,
@@ -45,8 +66,14 @@ def make_chat_model(
     temperature: float = 0,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    streaming: bool = True,
 ) -> Any:
-    """A LangChain chat model for `model` (bounded by `timeout` and `max_retries`), or None for offline."""
+    """A LangChain chat model for `model` (bounded by `timeout` and `max_retries`), or None for offline.
+
+    `streaming=False` for the language engine's structured writers: inside a graph streamed with
+    `stream_mode="messages"` (the chat, Agent Chat UI) LangChain would otherwise stream them too,
+    and their JSON would show up in the conversation as tokens; they are also tagged `nostream`
+    so LangGraph leaves their answers out of the message stream."""
     provider, name = parse_model_setting(model)
     if provider == OFFLINE:
         return None
@@ -61,7 +88,14 @@ def make_chat_model(
         "temperature": temperature,
         "timeout": timeout,
         "max_retries": max_retries,
+        # Token counts of streamed answers too (OpenAI, vLLM, Ollama and llama.cpp honour it).
+        "stream_usage": True,
+        "callbacks": [UsageRecorder(name, timeout=timeout)],
     }
+    kwargs["http_client"], kwargs["http_async_client"] = _http_clients(os.getpid())
+    if not streaming:
+        kwargs["disable_streaming"] = True
+        kwargs["tags"] = ["nostream"]  # langgraph.constants.TAG_NOSTREAM
     if base_url:
         kwargs["base_url"] = base_url
     if api_key:

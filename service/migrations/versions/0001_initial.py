@@ -20,8 +20,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PROPOSAL_STATUSES = (
-    "pending", "approved", "partially_approved", "applying", "rejected", "applied",
-    "partially_applied", "conflict", "failed", "denied", "empty", "error",
+    "pending",
+    "approved",
+    "partially_approved",
+    "applying",
+    "rejected",
+    "applied",
+    "partially_applied",
+    "conflict",
+    "failed",
+    "denied",
+    "empty",
+    "error",
 )
 LEDGER_STATUSES = ("pending", "done", "conflict", "rejected", "failed", "denied")
 

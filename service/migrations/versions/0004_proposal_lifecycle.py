@@ -40,5 +40,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE proposals SET status = 'rejected' WHERE status IN ({_in(AFTER[len(BEFORE):])})")
+    op.execute(f"UPDATE proposals SET status = 'rejected' WHERE status IN ({_in(AFTER[len(BEFORE) :])})")
     _set_statuses(BEFORE)
