@@ -145,7 +145,7 @@ class PipelineStack:
         self._stack.callback(lambda: self.broker.stop())
         self.db_url = self._create_database()
         self.ws: GeneratedWorkspace = generate_workspace(seed=7)
-        self.sandbox = SandboxServer(self.ws.store, self.ws.token).start()
+        self.sandbox = SandboxServer(self.ws.store, self.ws.token, allow_local_webhooks=True).start()
         self._stack.callback(self.sandbox.stop)
         self.settings: Settings = load_settings(
             data_dir=self.tmp / "data",

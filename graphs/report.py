@@ -170,7 +170,12 @@ def _result_comment(report: RunReport, tag: str) -> str:
     lines += [
         f"- conflict on #{c['index'] + 1} {c['field']}: Asana now has {c['now']!r}" for c in report.conflicts
     ]
-    lines += [f"- failed #{f['index'] + 1} {f['kind']}: {f['message']}" for f in report.failures]
+    # Only what failed, never the error text (Asana's or ours): it may quote request data, and the
+    # full reason is in the run report and the audit log for people who may see it.
+    lines += [
+        f"- failed #{f['index'] + 1} {f['kind']}: not applied (the reason is in sprintpilot's run report)"
+        for f in report.failures
+    ]
     return "\n".join(lines)
 
 

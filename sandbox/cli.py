@@ -21,6 +21,7 @@ from sandbox.faults import FaultConfig
 from sandbox.quotas import QuotaConfig
 from sandbox.server import SandboxServer
 from sandbox.store import Store
+from tools.paths import writable_dir_problem
 
 
 class StateFileError(ValueError):
@@ -87,6 +88,15 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _check_state_folder(state: Path) -> None:
+    """Up front: the --state file's folder must be one we may create files in (never /etc or
+    /proc); one line on stderr and exit 2 otherwise."""
+    problem = writable_dir_problem(state.parent)
+    if problem is not None:
+        typer.echo(f"error: --state {state}: its folder {problem}", err=True)
+        raise typer.Exit(2)
+
+
 def _prepare_state_file(state: Path, store: Store) -> None:
     """Make sure the state can be saved at shutdown: create its folder now and, for a new file,
     write the initial state at once (a path that cannot be written fails here, not at exit)."""
@@ -125,6 +135,12 @@ def run_sandbox(
         str | None, typer.Option(help='Faults, e.g. "429=0.1,5xx=0.05,latency=50,dup=0.1,drop=0.1".')
     ] = None,
     quota: Annotated[str | None, typer.Option(help='Asana-like rate limits: "free" or "paid".')] = None,
+    allow_local_webhooks: Annotated[
+        bool,
+        typer.Option(
+            help="Accept http and localhost/private webhook targets (Asana requires https on a public host)."
+        ),
+    ] = False,
 ) -> None:
     """Serve a local, faithful Asana REST + webhooks emulator."""
     try:
@@ -132,6 +148,8 @@ def run_sandbox(
         quota_config = QuotaConfig.plan(quota)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
+    if state is not None:
+        _check_state_folder(state)
     problem = port_problem("127.0.0.1", port)
     if problem is not None:
         _fail(problem)
@@ -141,7 +159,14 @@ def run_sandbox(
         _fail(str(err))
     if state is not None:
         _prepare_state_file(state, store)
-    server = SandboxServer(store, token, port=port, faults=fault_config, quotas=quota_config)
+    server = SandboxServer(
+        store,
+        token,
+        port=port,
+        faults=fault_config,
+        quotas=quota_config,
+        allow_local_webhooks=allow_local_webhooks,
+    )
     stop = threading.Event()
     try:
         server.start()

@@ -23,6 +23,7 @@ from sandbox.store import Store
 API_PREFIX = "/api/1.0"
 JSON_TYPE = "application/json; charset=utf-8"
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_PLURALS = {"story": "stories"}
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -123,9 +124,9 @@ class Ctx:
     def one(self, record: Record, status: int = 200) -> Response:
         headers = None
         if status == 201:
-            headers = {
-                "Location": f"{self.renderer.root_url}{API_PREFIX}/{record.resource_type}s/{record.gid}"
-            }
+            # The resource's own path: /tasks/{gid}, /stories/{gid}, /status_updates/{gid}, ...
+            plural = _PLURALS.get(record.resource_type, f"{record.resource_type}s")
+            headers = {"Location": f"{self.renderer.root_url}{API_PREFIX}/{plural}/{record.gid}"}
         return json_response({"data": self.render(record)}, status, headers)
 
     def empty(self) -> Response:

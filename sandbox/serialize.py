@@ -301,7 +301,7 @@ TASK_FULL = (
     "followers",
     "custom_fields",
     "workspace",
-    "num_subtasks",
+    # num_subtasks is opt-in (asana_oas.yaml TaskResponse.num_subtasks: "[Opt In]").
     "num_likes",
     "liked",
     "likes",

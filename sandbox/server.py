@@ -33,6 +33,7 @@ class SandboxServer:
         quotas: QuotaConfig | str | None = None,
         webhook_settings: WebhookSettings | None = None,
         admin_token: str | None = None,
+        allow_local_webhooks: bool = False,
     ) -> None:
         self.store = store
         if token is None:
@@ -42,6 +43,9 @@ class SandboxServer:
         self.token = token
         self.host = host
         self._requested_port = port
+        if allow_local_webhooks:  # http and 127.0.0.1 targets (test stacks, the local demo)
+            base = webhook_settings or WebhookSettings()
+            webhook_settings = base.model_copy(update={"allow_local_targets": True})
         self.app = create_app(
             store, faults, quotas=quotas, webhook_settings=webhook_settings, admin_token=admin_token
         )

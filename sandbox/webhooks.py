@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import queue
 import secrets
@@ -19,6 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 from pydantic import BaseModel, Field
@@ -41,6 +43,31 @@ class WebhookSettings(BaseModel):
     give_up_after_s: float = Field(default=24 * 3600.0, gt=0)
     heartbeat_interval_s: float = Field(default=8 * 3600.0, gt=0)
     batch_window_s: float = Field(default=0.02, ge=0)
+    # Asana only delivers to https targets on a public host. Test stacks and the local demo, whose
+    # receivers listen on 127.0.0.1, opt in to http/loopback/private targets explicitly.
+    allow_local_targets: bool = False
+
+
+def check_target(target: str, allow_local: bool) -> None:
+    """asana_oas.yaml: paths./webhooks.post, WebhookRequest.target ("The URL to receive the HTTP
+    POST. The full URL will be used to deliver events"): Asana refuses non-https targets and hosts
+    it cannot reach (localhost, private addresses)."""
+    parsed = urlparse(target)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise bad_request("target: Must be an http(s) URL")
+    if allow_local:
+        return
+    if parsed.scheme != "https":
+        raise bad_request("target: Webhook targets must use https")
+    host = parsed.hostname.lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        local = host == "localhost" or host.endswith((".localhost", ".local", ".internal")) or "." not in host
+    else:
+        local = not address.is_global
+    if local:
+        raise bad_request("target: Webhook targets must be on a public host Asana can reach")
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -39,7 +39,7 @@ class EmbeddedSandbox:
     def start(self) -> EmbeddedSandbox:
         store = self._load_or_generate()
         token = store.meta.get("default_token") or next(iter(store.tokens))
-        self.server = SandboxServer(store, token).start()
+        self.server = SandboxServer(store, token, allow_local_webhooks=True).start()  # local demo receiver
         if self.generated:
             self.save()
         else:

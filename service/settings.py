@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.proposal import ActionKind, ApprovalClass
 from tools.asana.field_names import HEALTH
+from tools.paths import writable_dir_problem
 
 if TYPE_CHECKING:
     from graphs.policy_config import PolicyConfig
@@ -157,6 +158,15 @@ class Settings(BaseSettings):
         if provider in {"openai", "openai-compatible"} and name:
             return value
         raise ValueError("model must be 'offline', 'openai:<model>' or 'openai-compatible[:<model>]'")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _check_data_dir(cls, value: Path) -> Path:
+        # Up front, before anything creates a database, key or state file in it (`--data-dir /etc`).
+        problem = writable_dir_problem(value)
+        if problem is not None:
+            raise ValueError(f"data directory {problem} (--data-dir or SPRINTPILOT_DATA_DIR)")
+        return value
 
     @field_validator("database_url")
     @classmethod

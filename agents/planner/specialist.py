@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.planner.inputs import next_sprint_window, read_board, read_planning_inputs
 from agents.planner.plan import compute_plan
 from agents.planner.proposal import left_out, make_proposal, risks_of
 from agents.proposal import Proposal
 from graphs.registry import ChatOption, Specialist, Target
+from tools.planning.phase import is_sprint_name
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -28,9 +29,18 @@ class PlannerArgs(BaseModel):
     workspace: str | None = Field(default=None, description="workspace gid (default: the first allowed)")
     capacity: float | None = Field(default=None, ge=0, description="points; overrides historical velocity")
     availability: dict[str, float] = Field(default_factory=dict, description="person gid → points")
-    sprint_name: str | None = None
+    sprint_name: str | None = Field(default=None, description='the new sprint\'s name, "Sprint <N>"')
     formula: str | None = None
     include_blocked: bool = False
+
+    @field_validator("sprint_name")
+    @classmethod
+    def _a_sprint_name(cls, value: str | None) -> str | None:
+        # It becomes an Asana project name, may come from a chat model, and every agent finds
+        # sprints by this pattern (tools/planning/phase.py): anything else is refused.
+        if value is not None and not is_sprint_name(value):
+            raise ValueError(f'sprint name must look like "Sprint 25", not {value[:40]!r}')
+        return " ".join(value.split()) if value is not None else None
 
 
 def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:

@@ -19,6 +19,21 @@ def _find_marked_task(tasks: list[Any], name: str, mark: str) -> str | None:
     return next((t.gid for t in tasks if t.name == name and mark in (t.notes or "")), None)
 
 
+def _check_dates(
+    due_on: date | None, due_at: datetime | None, *, start_given: bool, due_given: bool = False
+) -> None:
+    """Refuse what Asana refuses (asana_oas.yaml TaskBase: `due_on` "should not be used together
+    with `due_at`"; "`due_on` or `due_at` must be present in the request when setting or unsetting
+    the `start_on` parameter")."""
+    if due_on is not None and due_at is not None:
+        raise ValueError("give either due_on (a day) or due_at (a time), not both: Asana refuses the pair")
+    if start_given and not due_given:
+        raise ValueError(
+            "start_on needs due_on or due_at in the same update (Asana refuses a start date alone);"
+            " repeat the task's due date"
+        )
+
+
 class CreateTaskParams(Params):
     name: str = Field(min_length=1, max_length=1024)
     projects: list[GidOrRef] = Field(default_factory=list)
@@ -36,6 +51,11 @@ class CreateTaskParams(Params):
     @classmethod
     def _projects(cls, v: list[str]) -> list[str]:
         return [gid_or_ref(p) for p in v]
+
+    @model_validator(mode="after")
+    def _dates(self) -> CreateTaskParams:
+        _check_dates(self.due_on, self.due_at, start_given=False)
+        return self
 
 
 class CreateTask(ActionSpec[CreateTaskParams]):
@@ -138,6 +158,13 @@ class UpdateTaskParams(Params):
     def _something(self) -> UpdateTaskParams:
         if not self.model_fields_set:
             raise ValueError("update_task needs at least one field")
+        given = self.model_fields_set
+        _check_dates(
+            self.due_on,
+            self.due_at,
+            start_given="start_on" in given,
+            due_given=bool({"due_on", "due_at"} & given),
+        )
         return self
 
     def fields(self) -> dict[str, Any]:

@@ -32,6 +32,9 @@ _CREATE_ONLY = {
 }
 
 
+_DUE_BOTH = "due_on: You may only provide one of due_on or due_at"
+
+
 def _day(value: Any, field: str) -> str | None:
     if value is None:
         return None
@@ -113,6 +116,8 @@ def create_task(ctx: Ctx, data: dict[str, Any], parent: Task | None = None) -> T
         ctx.resolve_user(f, "followers") or "" for f in _gid_list(data.get("followers"), "followers")
     ]
     due_on, due_at = _day(data.get("due_on"), "due_on"), _stamp(data.get("due_at"), "due_at")
+    if due_on and due_at:
+        raise bad_request(_DUE_BOTH)
     start_on = _day(data.get("start_on"), "start_on")
     if start_on and not (due_on or due_at):
         raise bad_request("start_on: You must specify a due date (due_on or due_at) with a start date")
@@ -230,6 +235,14 @@ def update_task(ctx: Ctx, task: Task, data: dict[str, Any]) -> Task:
     for key in ("due_at", "start_at"):
         if key in data:
             plan[key] = _stamp(data[key], key)
+    if plan.get("due_on") and plan.get("due_at"):
+        raise bad_request(_DUE_BOTH)
+    # asana_oas.yaml TaskBase.start_on: "`due_on` or `due_at` must be present in the request when
+    # setting or unsetting the `start_on` parameter" (and `due_at` for `start_at`).
+    if "start_on" in plan and "due_on" not in plan and "due_at" not in plan:
+        raise bad_request("start_on: You must specify a due date (due_on or due_at) with a start date")
+    if "start_at" in plan and "due_at" not in plan:
+        raise bad_request("start_at: You must specify due_at with a start time")
     new_start = plan.get("start_on", task.start_on)
     new_due = plan.get("due_on", task.due_on) or plan.get("due_at", task.due_at)
     if "start_on" in plan and new_start and not new_due:

@@ -310,6 +310,8 @@ def get_task_counts(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response
             "num_completed_milestones": sum(t.completed for t in milestones),
             "num_incomplete_milestones": sum(not t.completed for t in milestones),
         }
-        if ctx.tree is not None:
-            counts = {k: v for k, v in counts.items() if k in ctx.tree}
+        # asana_oas.yaml: paths./projects/{project_gid}/task_counts.get: "All fields are excluded
+        # by default. You must opt in using `opt_fields`".
+        tree = ctx.tree or {}
+        counts = {k: v for k, v in counts.items() if k in tree}
         return json_response({"data": counts})

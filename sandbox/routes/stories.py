@@ -13,6 +13,23 @@ from sandbox.events import change, emit
 from sandbox.records import Record, Story
 
 router = APIRouter()
+# asana_oas.yaml: components.schemas.StoryBase.sticker_name enum.
+STICKER_NAMES = frozenset(
+    {
+        "green_checkmark",
+        "people_dancing",
+        "dancing_unicorn",
+        "heart",
+        "party_popper",
+        "people_waving_flags",
+        "splashing_narwhal",
+        "trophy",
+        "yeti_riding_unicorn",
+        "celebrating_people",
+        "determined_climbers",
+        "phoenix_spreading_love",
+    }
+)
 
 
 @router.get("/tasks/{task_gid}/stories")
@@ -33,6 +50,9 @@ def create_story_for_task(task_gid: str, ctx: Ctx = Depends(build_ctx)) -> Respo
             raise bad_request("text: You may only specify one of text and html_text")
         if text is None and html_text is None:
             raise bad_request("text: Missing input")
+        sticker = data.get("sticker_name")
+        if sticker is not None and sticker not in STICKER_NAMES:
+            raise bad_request(f"sticker_name: Unknown value {sticker!r}")
         if html_text is not None:
             html_text, text = richtext.validated("html_text", html_text, "story")
         elif not isinstance(text, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,73 @@ from sandbox.errors import bad_request
 from sandbox.records import Record, Task
 
 router = APIRouter()
+
+# asana_oas.yaml: paths./workspaces/{workspace_gid}/tasks/search.get parameters (plus `limit`, which
+# the endpoint pages by, and `custom_fields.{gid}.{op}` filters). Anything else is refused.
+SEARCH_PARAMS = frozenset(
+    [
+        "opt_pretty",
+        "opt_fields",
+        "limit",
+        "text",
+        "resource_subtype",
+        "assignee.any",
+        "assignee.not",
+        "portfolios.any",
+        "projects.any",
+        "projects.not",
+        "projects.all",
+        "sections.any",
+        "sections.not",
+        "sections.all",
+        "tags.any",
+        "tags.not",
+        "tags.all",
+        "teams.any",
+        "followers.any",
+        "followers.not",
+        "created_by.any",
+        "created_by.not",
+        "assigned_by.any",
+        "assigned_by.not",
+        "liked_by.not",
+        "commented_on_by.not",
+        "due_on.before",
+        "due_on.after",
+        "due_on",
+        "due_at.before",
+        "due_at.after",
+        "start_on.before",
+        "start_on.after",
+        "start_on",
+        "created_on.before",
+        "created_on.after",
+        "created_on",
+        "created_at.before",
+        "created_at.after",
+        "completed_on.before",
+        "completed_on.after",
+        "completed_on",
+        "completed_at.before",
+        "completed_at.after",
+        "modified_on.before",
+        "modified_on.after",
+        "modified_on",
+        "modified_at.before",
+        "modified_at.after",
+        "is_blocking",
+        "is_blocked",
+        "has_attachment",
+        "completed",
+        "is_subtask",
+        "sort_by",
+        "sort_ascending",
+    ]
+)
+SEARCH_SORTS = frozenset({"due_date", "created_at", "completed_at", "likes", "modified_at"})
+_CUSTOM_FIELD_FILTER = re.compile(
+    r"custom_fields\.\d+\.(is_set|value|starts_with|ends_with|contains|less_than|greater_than)"
+)
 
 
 def _since_filter(ctx: Ctx, tasks: list[Task]) -> list[Task]:
@@ -294,6 +362,16 @@ def search_tasks(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     """A small subset of search: text, completed, assignee.any, projects.any, sort_by."""
     with ctx.lock:
         ctx.need(workspace_gid, "workspace")
+        unknown = sorted(
+            k
+            for k in ctx.request.query_params
+            if k not in SEARCH_PARAMS and not _CUSTOM_FIELD_FILTER.fullmatch(k)
+        )
+        if unknown:
+            raise bad_request(f"{unknown[0]}: Unknown search parameter")
+        sort_by = ctx.query("sort_by") or "modified_at"
+        if sort_by not in SEARCH_SORTS:
+            raise bad_request(f"sort_by: Unknown value {sort_by!r}")
         tasks = [t for t in ctx.store.tasks.values() if t.workspace == workspace_gid]
         text = (ctx.query("text") or "").lower()
         if text:
@@ -309,7 +387,6 @@ def search_tasks(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
         if ctx.query("projects.any"):
             wanted = set((ctx.query("projects.any") or "").split(","))
             tasks = [t for t in tasks if wanted & {m["project"] for m in t.memberships}]
-        sort_by = ctx.query("sort_by") or "modified_at"
         key = {
             "created_at": lambda t: t.created_at,
             "completed_at": lambda t: t.completed_at or "",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
@@ -11,7 +9,7 @@ from sandbox.context import Ctx, build_ctx, json_response
 from sandbox.errors import bad_request, error_body
 from sandbox.records import Record, Webhook
 from sandbox.serialize import event_json
-from sandbox.webhooks import validate_filters
+from sandbox.webhooks import check_target, validate_filters
 
 router = APIRouter()
 
@@ -24,8 +22,7 @@ def create_webhook(ctx: Ctx = Depends(build_ctx)) -> Response:
         raise bad_request("resource: Missing input")
     if not isinstance(target, str) or not target:
         raise bad_request("target: Missing input")
-    if urlparse(target).scheme not in ("http", "https"):
-        raise bad_request("target: Must be an http(s) URL")
+    check_target(target, ctx.services.dispatcher.settings.allow_local_targets)
     with ctx.lock:
         resource = ctx.need(str(resource_gid), field="resource")
         if resource.resource_type not in {

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from service.api import approvals, health, webhooks
 from service.api.errors import install_error_handlers
+from service.api.limits import BodyLimit
 from service.api.secrets_cache import SecretCache
 from service.api.state import DEFAULT_MAX_BODY_BYTES, ApiState, RuntimeFactory
 from service.db.audit import SqlAuditLog
@@ -106,6 +107,7 @@ def create_api(
         max_body_bytes=max_body_bytes,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # before auth and body parsing
     app.include_router(webhooks.router)
     app.include_router(approvals.router)
     app.include_router(health.router)

@@ -10,6 +10,7 @@ which vouches for its users, as `decided_by` does on /approvals). Events stream 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +24,11 @@ from service.api.auth import require_api_token
 from service.api.state import RuntimeFactory, api_state
 from service.chat_runtime import ChatConfig, chat_session
 from service.events.locks import ThreadLocked, thread_lock
+from tools.errors import UpstreamError, UserError
 
 LOCK_WAIT_S = 10.0
+
+log = logging.getLogger("sprintpilot.api.chat")
 
 router = APIRouter(tags=["chat"], dependencies=[Depends(require_api_token)])
 
@@ -78,8 +82,12 @@ def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
                     yield _sse(event.kind, event.data)
         except ThreadLocked:
             yield _sse("error", {"message": "this conversation is busy with another message; retry shortly"})
-        except Exception as err:  # noqa: BLE001 - the stream has started: report in-band
-            yield _sse("error", {"message": f"{type(err).__name__}: {err}"})
+        except (UserError, UpstreamError) as err:  # ours, worded for the user
+            yield _sse("error", {"message": " ".join(str(err).split()) or type(err).__name__})
+        except Exception:  # noqa: BLE001 - the stream has started: report in-band
+            # Never the exception's text: a database error carries the SQL and its parameters.
+            log.exception("chat turn failed on thread %s", thread_id)
+            yield _sse("error", {"message": "internal error"})
         yield _sse("done", {"thread_id": thread_id})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from graphs.ports import AuditRecord
 from service.db.engine import read_session, write_session
 from service.db.models import AuditHead, AuditRow
+from service.db.text import clean_value
 
 GENESIS_HASH = "0" * 64
 # Arbitrary fixed 64-bit key for pg_advisory_xact_lock; only audit appends take it.
@@ -92,7 +93,8 @@ def append_audit(session: Session, record: AuditRecord, *, ts: datetime | None =
     _lock_chain(session)
     prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS_HASH
     # Round-trip through JSON first so what we hash is exactly what the JSON columns return later.
-    data = json.loads(canonical_json(redact(record.model_dump(mode="json"))))
+    # Cleaned as the engine will store it (no NUL or control characters), so the stored row re-verifies.
+    data = json.loads(canonical_json(clean_value(redact(record.model_dump(mode="json")))))
     data["details"] = data.get("details") or {}
     data["ts_utc"] = (ts or datetime.now(UTC)).astimezone(UTC)
     row = AuditRow(**{k: data[k] for k in HASHED_FIELDS if k != "prev_hash"}, prev_hash=prev)

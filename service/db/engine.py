@@ -22,6 +22,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from service.db.text import clean_parameters, json_dumps
 from service.settings import Settings, is_postgres, sqlalchemy_url, sqlite_path
 from tools.errors import ConfigError
 
@@ -41,6 +42,7 @@ def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engin
             pool_pre_ping=True,
             pool_recycle=1800,
             connect_args={"prepare_threshold": None, "application_name": "sprintpilot"},
+            json_serializer=json_dumps,
         )
     else:
         path = sqlite_path(url)
@@ -50,9 +52,11 @@ def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engin
             url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            json_serializer=json_dumps,
         )
         _configure_sqlite(engine)
     _guard_fork(engine)
+    _clean_text(engine)
     key = audit_key(settings_or_url)
     if key is not None:
         from service.db.audit import AUDIT_KEY_OPTION
@@ -98,6 +102,17 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _clean_text(engine: Engine) -> None:
+    """Store no NUL or other control character (see `service.db.text`): Postgres refuses NUL, and
+    one Asana task name holding it would otherwise stop every run that records it."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _clean(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> tuple[str, Any]:
+        return statement, clean_parameters(parameters)
 
 
 def _guard_fork(engine: Engine) -> None:

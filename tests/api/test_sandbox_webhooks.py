@@ -36,7 +36,7 @@ def world() -> Iterator[tuple[SandboxServer, dict[str, str]]]:
     project = s.add_project(ws, "Team backlog").gid
     section = s.add_section(project, "Backlog").gid
     task = s.add_task(ws, "Login page", memberships=[(project, section)]).gid
-    with SandboxServer(s, TOKEN, faults=FaultConfig()) as server:
+    with SandboxServer(s, TOKEN, faults=FaultConfig(), allow_local_webhooks=True) as server:
         yield server, {"ws": ws, "project": project, "task": task}
 
 

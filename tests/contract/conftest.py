@@ -83,7 +83,9 @@ def target() -> Iterator[Target]:
     server_mod = pytest.importorskip("sandbox.server", reason="sandbox server not available")
     generator = pytest.importorskip("sandbox.generator")
     generated = generator.generate_workspace(seed=7)
-    with server_mod.SandboxServer(generated.store, token=generated.token) as server:
+    with server_mod.SandboxServer(
+        generated.store, token=generated.token, allow_local_webhooks=True
+    ) as server:
         server.generated = generated  # lets sandbox-only tests check the generated contract
         yield Target(
             "sandbox",

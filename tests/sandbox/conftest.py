@@ -102,7 +102,12 @@ def build_mini(n_tasks: int = 5) -> Mini:
 
 
 FAST_HOOKS = WebhookSettings(
-    delivery_timeout_s=2, handshake_timeout_s=5, retry_base_s=0.05, retry_max_s=0.2, batch_window_s=0.01
+    allow_local_targets=True,  # the receiver below listens on 127.0.0.1
+    delivery_timeout_s=2,
+    handshake_timeout_s=5,
+    retry_base_s=0.05,
+    retry_max_s=0.2,
+    batch_window_s=0.01,
 )
 
 

@@ -164,7 +164,9 @@ def test_slow_delivery_counts_as_failure_and_is_retried(mini, receiver) -> None:
 
     from .conftest import make_sdk  # type: ignore[import-not-found]
 
-    settings = WebhookSettings(delivery_timeout_s=0.3, retry_base_s=0.05, batch_window_s=0.01)
+    settings = WebhookSettings(
+        delivery_timeout_s=0.3, retry_base_s=0.05, batch_window_s=0.01, allow_local_targets=True
+    )
     with SandboxServer(mini.store, mini.token, webhook_settings=settings) as srv:
         sdk = make_sdk(srv.base_url, srv.token)
         hook = _create_hook(sdk, mini.project, receiver.url)["data"]
@@ -183,7 +185,7 @@ def test_periodic_heartbeat(mini, receiver) -> None:  # type: ignore[no-untyped-
 
     from .conftest import make_sdk  # type: ignore[import-not-found]
 
-    settings = WebhookSettings(heartbeat_interval_s=0.2, batch_window_s=0.01)
+    settings = WebhookSettings(heartbeat_interval_s=0.2, batch_window_s=0.01, allow_local_targets=True)
     with SandboxServer(mini.store, mini.token, webhook_settings=settings) as srv:
         _create_hook(make_sdk(srv.base_url, srv.token), mini.project, receiver.url)
         beats = receiver.wait_for(lambda ds: len(ds) >= 2, timeout=3)

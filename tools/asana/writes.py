@@ -36,6 +36,15 @@ def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def check_task_dates(data: Mapping[str, Any]) -> None:
+    """Refuse up front the date combinations Asana answers 400 to (asana_oas.yaml TaskBase):
+    `due_on` with `due_at`, and `start_on` without `due_on`/`due_at` in the same request."""
+    if data.get("due_on") is not None and data.get("due_at") is not None:
+        raise ValueError("give either due_on or due_at, not both: Asana refuses the pair")
+    if "start_on" in data and "due_on" not in data and "due_at" not in data:
+        raise ValueError("start_on needs due_on or due_at in the same request: Asana refuses it alone")
+
+
 class WriteOps(ClientCore):
     # --- projects and sections ----------------------------------------------------------------
 
@@ -240,6 +249,7 @@ class WriteOps(ClientCore):
                 "tags": list(tags) if tags else None,
             }
         )
+        check_task_dates(data)
         body = {"data": data}
         opts = {"opt_fields": view.opt_fields}
         if parent_gid:
@@ -256,6 +266,7 @@ class WriteOps(ClientCore):
         self, task_gid: str, fields: Mapping[str, Any], view: TaskView = TaskView.PLANNING
     ) -> Task:
         """Partial update: only the keys in `fields` change (custom_fields keyed by gid)."""
+        check_task_dates(fields)
         api = self.api(asana.TasksApi)
         body = {"data": {k: _iso(v) if isinstance(v, dt.date) else v for k, v in fields.items()}}
         row = self._one(

@@ -35,6 +35,9 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)]|\[[ xX]\])\s*(?:\[[ xX]\]\s*)
 _EXT = re.compile(r"\*?\.?\b(png|jpe?g|gif|svg|pdf|csv|txt|md|zip|mp4|mov|docx?|xlsx?|json|html?)\b", re.I)
 _NUMBER = re.compile(r"\b(\d+)\b")
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+MAX_DOD_BYTES = 1_000_000
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 50_000
 PULL_REQUEST_PATTERNS = ["*/pull/*", "*/merge_requests/*", "*/pull-requests/*"]
 
 
@@ -64,14 +67,54 @@ def config_from_data(data: Any, source: str) -> DodConfig:
         raise DodConfigError(f"{source}: {where}: {first['msg']}") from None
 
 
+def load_yaml(text: str, source: str) -> Any:
+    """`yaml.safe_load` within bounds: at most `MAX_DOD_BYTES`, nesting at most `MAX_YAML_DEPTH`
+    levels, at most `MAX_YAML_NODES` nodes and no aliases (a DoD needs none, and they let a small
+    document expand without bound). Checked on the parser's events, which nest without recursion,
+    before the recursive composer runs. Raises DodConfigError naming `source`; a document that is
+    not YAML at all raises yaml.YAMLError as before."""
+    if len(text) > MAX_DOD_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_DOD_BYTES:
+        raise DodConfigError(f"{source}: larger than {MAX_DOD_BYTES // 1_000_000} MB")
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise DodConfigError(f"{source}: YAML aliases (*name) are not supported in a DoD")
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                raise DodConfigError(f"{source}: more than {MAX_YAML_NODES} YAML nodes")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise DodConfigError(f"{source}: YAML nested deeper than {MAX_YAML_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:  # not expected after the checks above; never a traceback
+        raise DodConfigError(f"{source}: YAML nested too deeply") from None
+
+
+def read_bounded(path: Path, limit: int = MAX_DOD_BYTES) -> str:
+    """A user-supplied file's text, reading at most `limit` + 1 bytes (`/dev/zero` ends here)."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as err:
+        raise DodConfigError(f"cannot read DoD file {path}: {err.strerror or err}") from None
+    if len(raw) > limit:
+        raise DodConfigError(f"DoD file {path} is larger than {limit // 1_000_000} MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DodConfigError(f"DoD file {path} is not UTF-8 text") from None
+
+
 def load_dod_file(path: str | Path) -> LoadedDod:
     p = Path(path)
+    text = read_bounded(p)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DodConfigError(f"cannot read DoD file {p}: {err.strerror or err}") from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, str(p))
     except yaml.YAMLError as err:
         raise DodConfigError(f"{p}: not valid YAML ({err.__class__.__name__})") from None
     return LoadedDod(config_from_data(data, str(p)), source=f"file:{p}")
@@ -145,7 +188,7 @@ def parse_bullets(text: str, source: str) -> LoadedDod:
 def parse_dod_text(text: str, source: str) -> LoadedDod:
     """Notes of a "Definition of Done" task: a YAML document with `checks`, else a bullet list."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, source)
     except yaml.YAMLError:
         data = None
     if isinstance(data, dict) and "checks" in data:
