@@ -39,6 +39,7 @@ from tools.llm.breaker import ModelBreaker
 from tools.llm.engine import LanguageEngine
 from tools.llm.factory import make_chat_model
 from tools.llm.usage import recorder_of
+from tools.paths import writable_dir_problem
 
 
 def default_registry() -> SpecialistRegistry:
@@ -200,6 +201,9 @@ def open_runtime(
 ) -> Iterator[Runtime]:
     """Everything a command needs, closed on exit. `sandbox_seed`: the seed of the embedded
     sandbox's workspace when it is generated (the first time under a data dir; default 7)."""
+    problem = writable_dir_problem(settings.data_dir)
+    if problem is not None:
+        raise ConfigError(f"data directory {problem} (--data-dir or SPRINTPILOT_DATA_DIR)")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_tracing()  # LangSmith / OpenTelemetry, only when their environment variables ask
     engine = make_engine(settings)

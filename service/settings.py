@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.proposal import ActionKind, ApprovalClass
 from tools.asana.field_names import HEALTH
-from tools.paths import writable_dir_problem
+from tools.paths import system_directory_problem
 
 if TYPE_CHECKING:
     from graphs.policy_config import PolicyConfig
@@ -162,8 +162,10 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _check_data_dir(cls, value: Path) -> Path:
-        # Up front, before anything creates a database, key or state file in it (`--data-dir /etc`).
-        problem = writable_dir_problem(value)
+        # Up front, before anything creates a database, key or state file in it (`--data-dir /etc`);
+        # from the path's text only, since settings load on the Agent Server's event loop too. The
+        # file-system checks (a file, not writable, a symlink into /etc) run in open_runtime.
+        problem = system_directory_problem(value)
         if problem is not None:
             raise ValueError(f"data directory {problem} (--data-dir or SPRINTPILOT_DATA_DIR)")
         return value

@@ -43,10 +43,19 @@ def _resolved(path: Path) -> Path:
         return Path(os.path.abspath(path.expanduser()))
 
 
-def system_directory(path: Path) -> bool:
-    """Whether `path` (after following symlinks) is a system directory or lies in a system tree."""
-    p = _resolved(path)
+def system_directory(path: Path, *, follow_links: bool = True) -> bool:
+    """Whether `path` (after following symlinks) is a system directory or lies in a system tree.
+    `follow_links=False` decides from the path's text alone, touching no file system: what code on
+    an event loop may call (the Agent Server refuses blocking calls there)."""
+    p = _resolved(path) if follow_links else Path(os.path.normpath(os.path.join("/", os.fspath(path))))
     return p in SYSTEM_DIRS or any(p == tree or tree in p.parents for tree in SYSTEM_TREES)
+
+
+def system_directory_problem(path: Path) -> str | None:
+    """`writable_dir_problem`'s first check, from the path's text alone (no file-system calls)."""
+    if path.is_absolute() and system_directory(path, follow_links=False):
+        return f"{path} is a system directory; pick a folder of your own"
+    return None
 
 
 def writable_dir_problem(path: Path) -> str | None:

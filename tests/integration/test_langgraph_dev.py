@@ -198,6 +198,11 @@ def test_langgraph_dev_serves_the_chat_to_agent_chat_ui_without_allow_blocking(t
         try:
             _wait_ready(url, proc, log)
             outcome = asyncio.run(_chat_like_agent_chat_ui(url))
+        except Exception as err:  # the server's own log says why (e.g. a BlockingError)
+            _stop(proc)
+            raise AssertionError(
+                f"{err}\n--- langgraph dev log ---\n{log.read_text(errors='replace')[-4000:]}"
+            ) from err
         finally:
             _stop(proc)
         requests = list(model.requests)
