@@ -15,6 +15,14 @@ APPROVAL_REF = "__approval_task__"
 _NAME_LIMIT = 200
 
 
+def agent_action_count(proposal: Proposal) -> int:
+    """Actions that came from the specialist (the approval surface is appended after them)."""
+    for i, action in enumerate(proposal.actions):
+        if action.kind == ActionKind.CREATE_APPROVAL_TASK and action.ref == APPROVAL_REF:
+            return i
+    return len(proposal.actions)
+
+
 def _line(action: Action) -> str:
     target = action.target or "(new)"
     reason = f": {action.reason}" if action.reason else ""

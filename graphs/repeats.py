@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agents.proposal import Action, ActionKind, ApprovalClass, Proposal
+from agents.proposal import Action, ApprovalClass, Proposal
 from graphs.actions import is_ref, ref_name
+from graphs.approval import agent_action_count
 from graphs.kinds import spec_for
 from graphs.ports import ApplyJournal, LedgerEntry, ProposalRepository
 from graphs.state import Verdict
 
 _SPACE = re.compile(r"\s+")
-# The approval surface is appended by the policy after the agent's own actions.
-_SURFACE = frozenset({ActionKind.CREATE_APPROVAL_TASK, ActionKind.CLOSE_APPROVAL_TASK})
 
 
 def _normalise(value: Any) -> Any:
@@ -44,16 +43,6 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, list):
         return [_normalise(v) for v in value]
     return value
-
-
-def _mentions_ref(value: Any) -> bool:
-    if is_ref(value):
-        return True
-    if isinstance(value, dict):
-        return any(_mentions_ref(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions_ref(v) for v in value)
-    return False
 
 
 def content_key(action: Action) -> str:
@@ -69,7 +58,7 @@ def content_key(action: Action) -> str:
 def fact_key(action: Action) -> str | None:
     """The ledger's key for what `action` states; None when it states something about an object
     the same proposal creates (a `ref:`), which no earlier write can have stated."""
-    if action.facts is None and (_mentions_ref(action.target) or _mentions_ref(action.params)):
+    if action.facts is None and _refs_in(action):
         return None
     return content_key(action)
 
@@ -97,14 +86,10 @@ class Quiet:
         return bool(self.repeats or self.waiting or self.held)
 
 
-def _own(actions: list[Action]) -> list[Action]:
-    return [a for a in actions if a.kind not in _SURFACE and not (a.target or "").startswith("ref:__")]
-
-
 def drop_repeats(proposal: Proposal, journal: ApplyJournal, repo: ProposalRepository) -> Quiet:
     """Rules 1 and 2. An action whose `ref` later actions use is kept: the executor then settles
     it as a repeat and hands the earlier object's gid to them."""
-    used_refs = {ref_name(v) for a in proposal.actions for v in _refs_in(a)}
+    used_refs = _used_refs(proposal)
     kept: list[Action] = []
     repeats: list[Action] = []
     for action in proposal.actions:
@@ -119,12 +104,19 @@ def drop_repeats(proposal: Proposal, journal: ApplyJournal, repo: ProposalReposi
         # Refs count here: within one agent's proposals the same ref names the same new object.
         new_keys = {content_key(a) for a in kept}
         for waiting in repo.waiting_about(proposal.agent, proposal.scope.workspace_gid, proposal.subject):
-            if waiting.id != proposal.id and new_keys <= {content_key(a) for a in _own(waiting.actions)}:
+            if waiting.id != proposal.id and new_keys <= {
+                content_key(a) for a in waiting.actions[: agent_action_count(waiting)]
+            }:
                 quiet.waiting = waiting
                 quiet.repeats.extend(kept)
                 quiet.proposal = proposal.model_copy(update={"actions": []})
                 break
     return quiet
+
+
+def _used_refs(proposal: Proposal) -> set[str]:
+    """The `ref` names some action of `proposal` uses."""
+    return {ref_name(v) for a in proposal.actions for v in _refs_in(a)}
 
 
 def _refs_in(action: Action) -> list[str]:
@@ -150,7 +142,7 @@ def over_budget(proposal: Proposal, verdicts: list[Verdict], *, budget: int | No
     Actions whose `ref` others use stay (holding them would break their dependants)."""
     if budget is None:
         return set()
-    used_refs = {ref_name(v) for a in proposal.actions for v in _refs_in(a)}
+    used_refs = _used_refs(proposal)
     left = max(budget - used, 0)
     auto = [
         v.index

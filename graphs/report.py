@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agents.proposal import Action, ActionKind, ApprovalClass, DecisionType, Proposal
-from graphs.approval import APPROVAL_REF
+from graphs.approval import agent_action_count
 from graphs.context import RunContext, current_thread_id
 from graphs.executor import Executor
 from graphs.policy import tag_comment
@@ -37,14 +37,6 @@ class RunReport(BaseModel):
     approval_task_gid: str | None = None
     decided_by: str | None = None
     markdown: str = ""
-
-
-def agent_action_count(proposal: Proposal) -> int:
-    """Actions that came from the specialist (the approval surface is appended after them)."""
-    for i, action in enumerate(proposal.actions):
-        if action.kind == ActionKind.CREATE_APPROVAL_TASK and action.ref == APPROVAL_REF:
-            return i
-    return len(proposal.actions)
 
 
 def outcome(results: list[ActionResult], proposal: Proposal) -> ProposalOutcome:
