@@ -234,6 +234,10 @@ def run_soak(
 
     ws = rt.resolve_workspace()
     bot = rt.asana.me().gid
+    # API decisions are an approver's, an Asana user (issue 18): the one every approval task is
+    # assigned to, who also decides in Asana; anyone else's Asana change is set back.
+    approver = next(u for u in rt.asana.users(ws) if u.gid != bot and u.email)
+    rt.settings = rt.settings.model_copy(update={"approver": approver.email})
     planned: list[Planned] = []
     for n, (task, field_name) in enumerate(_candidates(rt, proposals)):
         thread = f"soak-{uuid.uuid4().hex[:12]}"
@@ -349,7 +353,7 @@ def run_soak(
         elif p.path == "cli_reject":
             attempt(lambda: decide(rt, record, reject, "cli:po", digest))
         elif p.path == "api_approve":
-            api_decide(p.proposal_id, request, "approve", "sm")
+            api_decide(p.proposal_id, request, "approve", str(approver.email))
         elif p.path == "asana_approve":
             assignee = rt.asana.task(gid).assignee
             asana_set(assignee.gid if assignee else bot, gid, "approved")
@@ -368,7 +372,7 @@ def run_soak(
 
             def api() -> None:
                 both.wait()
-                api_decide(p.proposal_id, request, "reject", "sm")
+                api_decide(p.proposal_id, request, "reject", str(approver.email))
 
             racers = [threading.Thread(target=cli), threading.Thread(target=api)]
             for t in racers:

@@ -19,6 +19,8 @@ from langgraph.config import get_config
 from graphs.asana_port import AsanaReads, AsanaWrites
 from graphs.policy_config import PolicyConfig
 from graphs.ports import ApplyJournal, AuditLog, ProposalRepository
+from graphs.scope import ScopeChecker
+from graphs.visibility import Viewer
 from tools.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
@@ -55,10 +57,17 @@ class RunContext:
     approval_due_hours: float = 24.0
     now: Callable[[], datetime] = utc_now
     actor: str = "sprintpilot"
+    # The Asana user a chat/API/console/MCP run acts for: `asana` is then limited to what they
+    # can see (graphs/visibility.py) and so is every scope check. None: the service's own runs.
+    viewer: Viewer | None = None
 
     def policy_for(self, workspace_gid: str | None) -> PolicyConfig:
         """The policy that judges actions in `workspace_gid` (its per-workspace overrides applied)."""
         return self.policies.get(workspace_gid or "", self.policy)
+
+    def scope_checker(self) -> ScopeChecker:
+        """The run's scope check: allowed workspaces/projects, and what its viewer can see."""
+        return ScopeChecker(self.asana, self.allowed_workspace_gids, self.allowed_project_gids, self.viewer)
 
     def resolve_workspace(self, explicit: str | None = None) -> str:
         """The workspace a run works in: the one asked for, else the first allowed (as configured),

@@ -17,7 +17,6 @@ from graphs.context import RunContext, current_thread_id
 from graphs.decisions import AcceptedDecisions, InvalidDecision, validate_resume
 from graphs.policy import annotate, evaluate, with_tagged_comments
 from graphs.ports import AuditRecord
-from graphs.scope import ScopeChecker
 from graphs.state import RunState, Verdict, proposal_of, verdicts_of
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
@@ -160,7 +159,7 @@ def settle_answer(
     """Validate a reviewer's answer (digest, count, re-validated edits) and route: back to the gate
     with the refusal audited, or on to apply with the decisions recorded. Shared by every gate."""
     thread_id = current_thread_id()
-    scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+    scope = ctx.scope_checker()
 
     def reevaluate(edited: Proposal) -> tuple[Proposal, list[Verdict]]:
         policy = ctx.policy_for(edited.scope.workspace_gid)

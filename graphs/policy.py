@@ -204,7 +204,7 @@ def policy_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]
     policy = ctx.policy_for(raw.scope.workspace_gid)
     quiet = drop_repeats(with_tagged_comments(raw, policy), ctx.journal, ctx.repo)
     proposal = quiet.proposal
-    scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+    scope = ctx.scope_checker()
     verdicts = evaluate(proposal, policy, scope)
     project = proposal.scope.project_gids[0] if proposal.scope.project_gids else None
     used = ctx.journal.done_since(project, start_of_day(ctx.now())) if project else 0

@@ -8,6 +8,7 @@ human is even asked.
 from __future__ import annotations
 
 from graphs.asana_port import AsanaReads
+from graphs.visibility import Viewer
 from tools.asana.errors import Forbidden, NotFound
 from tools.asana.models import Task
 from tools.errors import UserError
@@ -20,10 +21,19 @@ class OutOfScope(UserError):
 
 
 class ScopeChecker:
-    def __init__(self, asana: AsanaReads, workspaces: frozenset[str], projects: frozenset[str]) -> None:
+    def __init__(
+        self,
+        asana: AsanaReads,
+        workspaces: frozenset[str],
+        projects: frozenset[str],
+        viewer: Viewer | None = None,
+    ) -> None:
         self._asana = asana
         self.workspaces = workspaces
         self.projects = projects
+        # The person a run acts for: only projects they can see in Asana are in scope
+        # (graphs/visibility.py); None for the service's own runs (events, schedules, the CLI).
+        self.viewer = viewer
         self._workspace_projects: set[str] | None = None
         self._tasks: dict[str, Task] = {}
         self._portfolio_items: dict[str, set[str]] = {}
@@ -31,6 +41,11 @@ class ScopeChecker:
     def workspace(self, gid: str | None) -> None:
         if gid is None or gid not in self.workspaces:
             raise OutOfScope(f"workspace {gid} is not one of the allowed workspaces")
+
+    def _allowed(self, project_gid: str) -> bool:
+        if project_gid not in self._allowed_projects():
+            return False
+        return self.viewer is None or self.viewer.sees(project_gid)
 
     def _allowed_projects(self) -> set[str]:
         if self.projects:
@@ -43,7 +58,7 @@ class ScopeChecker:
         return self._workspace_projects
 
     def project(self, gid: str) -> None:
-        if gid not in self._allowed_projects():
+        if not self._allowed(gid):
             raise OutOfScope(f"project {gid} is outside the allowed projects")
 
     def portfolio(self, gid: str) -> None:
@@ -75,14 +90,13 @@ class ScopeChecker:
         return self._tasks[gid]
 
     def task(self, gid: str) -> None:
-        allowed = self._allowed_projects()
         current = gid
         for _ in range(_PARENT_DEPTH + 1):
             task = self._task(current)
             member_of = {m.project.gid for m in task.memberships if m.project} | {
                 p.gid for p in task.projects
             }
-            if member_of & allowed:
+            if any(self._allowed(p) for p in member_of):
                 return
             if member_of or task.parent is None:
                 break

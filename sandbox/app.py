@@ -22,12 +22,14 @@ from sandbox.context import API_PREFIX
 from sandbox.errors import RATE_LIMIT_MESSAGE, ApiError, error_response
 from sandbox.events import EventsCursor
 from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.premium import PremiumMiddleware
 from sandbox.quotas import QuotaConfig, QuotaTracker
 from sandbox.routes import (
     admin,
     attachments,
     containers,
     custom_fields,
+    oauth,
     projects,
     sections,
     stories,
@@ -51,6 +53,10 @@ class SandboxServices:
     events_cursor: EventsCursor
     admin_token: str | None = None
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    # Page offsets live 15 minutes: a real Asana offset is a JWT whose `exp` is `iat` + 900 s.
+    offset_ttl_s: float = 900.0
+    # Offsets issued before this instant (ms since the epoch) are refused: POST /__sandbox/offsets/expire.
+    offsets_valid_after_ms: int = 0
 
     def sign_download(self, gid: str) -> str:
         return hmac.new(self.secret, gid.encode(), hashlib.sha256).hexdigest()[:32]
@@ -108,7 +114,10 @@ def create_app(
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(admin.router)
+    app.include_router(oauth.router)  # /-/oauth_* at the root, as on app.asana.com
     _install_error_handlers(app)
+    # Inside SandboxMiddleware (added last = outermost), so a 402 is counted and rate limited.
+    app.add_middleware(PremiumMiddleware, store=store)
     app.add_middleware(SandboxMiddleware, services=services)
     # The dispatcher also starts without a lifespan (e.g. TestClient used without `with`).
     services.dispatcher.start()

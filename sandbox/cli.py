@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from sandbox.faults import FaultConfig
+from sandbox.premium import PLANS, set_plan
 from sandbox.quotas import QuotaConfig
 from sandbox.server import SandboxServer
 from sandbox.store import Store
@@ -135,17 +136,34 @@ def run_sandbox(
         str | None, typer.Option(help='Faults, e.g. "429=0.1,5xx=0.05,latency=50,dup=0.1,drop=0.1".')
     ] = None,
     quota: Annotated[str | None, typer.Option(help='Asana-like rate limits: "free" or "paid".')] = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(help='Workspace plan: "free" answers 402 on premium-only features; "paid" (default).'),
+    ] = None,
     allow_local_webhooks: Annotated[
         bool,
         typer.Option(
             help="Accept http and localhost/private webhook targets (Asana requires https on a public host)."
         ),
     ] = False,
+    oauth_client_id: Annotated[
+        str | None,
+        typer.Option(help="Register an OAuth app with this client id (see /-/oauth_authorize)."),
+    ] = None,
+    oauth_client_secret: Annotated[
+        str | None, typer.Option(help="Its client secret (default: generated and printed).")
+    ] = None,
+    oauth_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(help="Its redirect URL (repeatable; loopback URLs match on any port)."),
+    ] = None,
 ) -> None:
     """Serve a local, faithful Asana REST + webhooks emulator."""
     try:
         fault_config = FaultConfig.parse(faults)
         quota_config = QuotaConfig.plan(quota)
+        if plan is not None and plan not in PLANS:
+            raise ValueError(f"--plan must be one of {', '.join(PLANS)}")
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
     if state is not None:
@@ -157,6 +175,15 @@ def run_sandbox(
         store, token = build_store(seed, state)
     except StateFileError as err:
         _fail(str(err))
+    if plan is not None:
+        set_plan(store, plan)
+    if oauth_client_id is not None:
+        if not oauth_redirect_uri:
+            _fail("--oauth-client-id needs at least one --oauth-redirect-uri")
+        app = store.oauth.register_app(
+            oauth_redirect_uri, client_id=oauth_client_id, client_secret=oauth_client_secret
+        )
+        typer.echo(f"OAuth app:     client id {app.client_id}, secret {app.client_secret}")
     if state is not None:
         _prepare_state_file(state, store)
     server = SandboxServer(

@@ -6,14 +6,16 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from starlette.responses import Response
 
+from sandbox.access import can_see
 from sandbox.errors import ApiError, bad_request, forbidden
 from sandbox.optfields import FieldTree, options_fields, parse_opt_fields
 from sandbox.records import Record, User
@@ -24,11 +26,22 @@ API_PREFIX = "/api/1.0"
 JSON_TYPE = "application/json; charset=utf-8"
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _PLURALS = {"story": "stories"}
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_FORM_BOOLS = {"true": True, "false": False}
+_FREE_TEXT = {"name", "notes", "html_notes", "text", "html_text", "title", "description"}
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(payload, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON_TYPE
+    )
+
+
+def unknown_object() -> ApiError:
+    # One answer for "no such object" and "not yours to see": Asana does not tell them apart.
+    return ApiError(
+        404,
+        "Unknown object: The object you are looking for does not exist or you do not have access to it.",
     )
 
 
@@ -98,11 +111,7 @@ class Ctx:
         if record is None or (resource_types and record.resource_type not in resource_types):
             if field is not None:
                 raise bad_request(f"{field}: Not a recognized ID: {gid}")
-            raise ApiError(
-                404,
-                "Unknown object: The object you are looking for does not exist or you do "
-                "not have access to it.",
-            )
+            raise unknown_object()
         self.check_access(record)
         return record
 
@@ -110,6 +119,12 @@ class Ctx:
         workspace = self.store.workspace_of(record)
         if workspace is not None and workspace not in self.user.workspaces:
             raise forbidden()
+        if not self.sees(record):
+            raise unknown_object()
+
+    def sees(self, record: Record) -> bool:
+        """Project privacy as this token's user meets it (sandbox/access.py)."""
+        return can_see(self.store, self.user.gid, record)
 
     def need_workspace(self, gid: str | None, field: str = "workspace") -> str:
         if gid is None:
@@ -164,18 +179,61 @@ class Ctx:
         return hashlib.sha256(self.request.url.path.encode()).hexdigest()[:8]
 
     def _encode_offset(self, position: int) -> str:
-        raw = f"{position}:{self._fingerprint()}".encode()
+        # The issue time rides in the token so it can expire like Asana's (see `_decode_offset`).
+        raw = f"{position}:{time.time_ns() // 1_000_000}:{self._fingerprint()}".encode()
         return "ey" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def _decode_offset(self, token: str) -> int:
+        """The position in a token from `_encode_offset`; 400 when it is foreign, for another path,
+        older than `offset_ttl_s` or issued before the admin expiry (`offsets_valid_after_ms`)."""
         try:
             raw = base64.urlsafe_b64decode(token[2:] + "=" * (-len(token[2:]) % 4)).decode()
-            position, fingerprint = raw.split(":")
+            position, issued_ms, fingerprint = raw.split(":")
             if not hmac.compare_digest(fingerprint, self._fingerprint()) or not token.startswith("ey"):
+                raise ValueError
+            if not self._offset_is_fresh(int(issued_ms)):
                 raise ValueError
             return int(position)
         except (ValueError, UnicodeDecodeError):
             raise bad_request("offset: Your pagination token is invalid or has expired.") from None
+
+    def _offset_is_fresh(self, issued_ms: int) -> bool:
+        services = self.services
+        age_s = (time.time_ns() // 1_000_000 - issued_ms) / 1000
+        valid_after_ms: int = services.offsets_valid_after_ms
+        ttl_s: float = services.offset_ttl_s
+        return issued_ms >= valid_after_ms and age_s <= ttl_s
+
+
+def _form_body(raw: bytes) -> dict[str, Any] | None:
+    """A form-encoded body as the JSON body it stands for (developers.asana.com "Input/output
+    options": form bodies carry the fields at the top level, not under `data`, and options as
+    `opt_*` keys). `key[0]=..` builds a list and `key[name]=..` an object (one level, e.g.
+    `followers[0]`, `custom_fields[gid]`); "true"/"false" become booleans outside free text."""
+    try:
+        pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=bool(raw.strip()))
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("Could not parse request data, invalid form encoding") from None
+    data: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in pairs:
+        if key.startswith("opt_"):
+            options[key.removeprefix("opt_")] = value.split(",") if key == "opt_fields" else value
+            continue
+        name, _, sub = key.partition("[")
+        typed: Any = value if name in _FREE_TEXT else _FORM_BOOLS.get(value, value)
+        if not sub:
+            data[name] = typed
+        else:
+            container = data.setdefault(name, {})
+            if isinstance(container, dict):
+                container[sub.removesuffix("]")] = typed
+    for name, container in data.items():
+        if isinstance(container, dict) and container and all(k.isdigit() for k in container):
+            data[name] = [container[k] for k in sorted(container, key=int)]
+    if not data and not options:
+        return None
+    return {"data": data, **({"options": options} if options else {})}
 
 
 async def build_ctx(request: Request) -> Ctx:
@@ -190,7 +248,9 @@ async def build_ctx(request: Request) -> Ctx:
         raise ApiError(401, "Not Authorized")
     body: dict[str, Any] | None = None
     content_type = request.headers.get("content-type", "")
-    if request.method in _WRITE_METHODS and not content_type.startswith("multipart/"):
+    if request.method in _WRITE_METHODS and content_type.startswith(_FORM_TYPE):
+        body = _form_body(await request.body())
+    elif request.method in _WRITE_METHODS and not content_type.startswith("multipart/"):
         raw = await request.body()
         if raw.strip():
             try:

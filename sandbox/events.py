@@ -13,6 +13,8 @@ from sandbox.records import Event, Record, Story, Task
 from sandbox.store import Store
 
 MAX_EVENTS_PER_CALL = 100
+# asana_oas.yaml paths./workspaces/{workspace_gid}/events.get: "limits a single sync token to 1000 events".
+MAX_WORKSPACE_EVENTS_PER_CALL = 1000
 
 
 def resource_ref(record: Record) -> dict[str, Any]:
@@ -97,7 +99,9 @@ class EventsCursor:
             self.store.sync_tokens[token] = [resource_gid, self.store.next_event_seq - 1]
         return token
 
-    def read(self, resource_gid: str, token: str | None) -> tuple[list[Event], str, bool] | None:
+    def read(
+        self, resource_gid: str, token: str | None, limit: int = MAX_EVENTS_PER_CALL
+    ) -> tuple[list[Event], str, bool] | None:
         """Events after the token; None when the token is missing/unknown/for another resource."""
         with self.store.lock:
             entry = self.store.sync_tokens.get(token or "")
@@ -108,7 +112,7 @@ class EventsCursor:
             has_more = False
             for event in self._after(last_seq):
                 if resource_gid in event.scopes:
-                    if len(matched) == MAX_EVENTS_PER_CALL:
+                    if len(matched) == limit:
                         has_more = True
                         break
                     matched.append(event)

@@ -73,6 +73,8 @@ class Project(Record):
     color: str | None = None
     archived: bool = False
     public: bool = True
+    # public_to_workspace | private_to_team | private; None: from `public` (older saved states).
+    privacy_setting: str | None = None
     completed: bool = False
     completed_at: str | None = None
     created_at: str = ""
@@ -176,6 +178,7 @@ class Story(Record):
     html_text: str | None = None
     is_pinned: bool = False
     source: str = "api"
+    sticker_name: str | None = None  # a comment's sticker (StoryBase.sticker_name enum)
     # Structured fields of system stories (old_section, new_enum_value, ...). Resource values are
     # stored as refs {"gid", "resource_type"} and expanded by the serializer.
     fields: dict[str, Any] = field(default_factory=dict)
@@ -197,7 +200,7 @@ class Portfolio(Record):
     name: str = ""
     workspace: str = ""
     owner: str | None = None
-    color: str = "light-gray"
+    color: str = "light-warm-gray"
     created_at: str = ""
     start_on: str | None = None
     due_on: str | None = None

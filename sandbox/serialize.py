@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.access import privacy_of
 from sandbox.optfields import FieldTree
 from sandbox.records import (
     Attachment,
@@ -287,7 +288,7 @@ TASK_FULL = (
     "completed_at",
     "completed_by",
     "created_at",
-    "created_by",
+    # created_by is opt-in (asana_oas.yaml TaskResponse.created_by: "[Opt In]").
     "modified_at",
     "due_on",
     "due_at",
@@ -341,9 +342,10 @@ STORY_FIELDS: dict[str, Resolver] = {
     "hearts": _const([]),
     "num_hearts": _const(0),
     "previews": _const([]),
-    "sticker_name": _const(None),
+    "sticker_name": _attr("sticker_name"),
 }
-STORY_COMPACT = ("created_at", "created_by", "resource_type", "text", "type", "resource_subtype")
+# StoryCompact has no `type` (deprecated; asana_oas.yaml StoryCompact): lists leave it out.
+STORY_COMPACT = ("created_at", "created_by", "resource_type", "text", "resource_subtype")
 STORY_FULL = (
     "created_at",
     "created_by",
@@ -385,8 +387,8 @@ PROJECT_FIELDS: dict[str, Resolver] = {
     "html_notes": lambda _r, p: (
         p.html_notes if p.html_notes is not None else f"<body>{_escape(p.notes)}</body>"
     ),
-    "public": _attr("public"),
-    "privacy_setting": lambda _r, p: "public_to_workspace" if p.public else "private",
+    "public": lambda _r, p: privacy_of(p) == "public_to_workspace",
+    "privacy_setting": lambda _r, p: privacy_of(p),
     "members": _refs("members", "user"),
     "followers": _refs("members", "user"),
     "owner": _ref("owner", "user"),

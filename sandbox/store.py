@@ -59,7 +59,7 @@ Direct-insertion API (all return the new record; arguments after `*` are keyword
         #  "old_number_value": 3, "new_number_value": 5}. A string gid under a resource-valued key
         #  (section/assignee/custom_field/enum/dependency/project/tag/...) becomes a
         #  {"gid","resource_type"} ref automatically; lists of gids likewise.
-    add_portfolio(workspace_gid, name, *, owner=None, items=(), members=(), color="light-gray",
+    add_portfolio(workspace_gid, name, *, owner=None, items=(), members=(), color="light-warm-gray",
                   created_at=None, start_on=None, due_on=None, public=False, gid=None) -> Portfolio
     add_portfolio_item(portfolio_gid, project_gid) -> None
     add_status_update(parent_gid, *, text, status_type="on_track", title="", author=None,
@@ -88,6 +88,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sandbox.oauth import OAuthRegistry
 from sandbox.records import (
     RECORD_TYPES,
     Attachment,
@@ -169,6 +170,8 @@ class Store:
         # Derived (not saved): story gids per task, so listing a task's stories is cheap.
         self._stories_by_task: dict[str, list[str]] = {}
         self.tokens: dict[str, str] = {}
+        # OAuth apps, codes, refresh tokens and access-token expiry (sandbox/oauth.py).
+        self.oauth = OAuthRegistry()
         # Free-form saved metadata (e.g. "default_token": the token a CLI prints after loading).
         self.meta: dict[str, Any] = {}
         self.events: list[Event] = []
@@ -298,6 +301,8 @@ class Store:
 
     def user_for_token(self, token: str) -> User | None:
         gid = self.tokens.get(token)
+        if gid and self.oauth.expired(token, self.now_dt()):
+            return None  # an expired OAuth access token is as good as none: 401
         return self.users.get(gid) if gid else None
 
     def workspace_of(self, record: Record) -> str | None:
@@ -787,7 +792,7 @@ class Store:
         owner: str | None = None,
         items: Iterable[str] = (),
         members: Iterable[str] = (),
-        color: str = "light-gray",
+        color: str = "light-warm-gray",
         created_at: datetime | str | None = None,
         start_on: date | str | None = None,
         due_on: date | str | None = None,
@@ -927,6 +932,7 @@ class Store:
                 "next_gid": self.next_gid,
                 "next_event_seq": self.next_event_seq,
                 "tokens": dict(self.tokens),
+                "oauth": self.oauth.to_json(),
                 "meta": dict(self.meta),
                 "sync_tokens": {k: list(v) for k, v in self.sync_tokens.items()},
                 "records": {
@@ -952,6 +958,7 @@ class Store:
         store.next_gid = int(data["next_gid"])
         store.next_event_seq = int(data.get("next_event_seq", len(store.events) + 1))
         store.tokens = dict(data.get("tokens", {}))
+        store.oauth = OAuthRegistry.from_json(data.get("oauth", {}))
         store.meta = dict(data.get("meta", {}))
         store.sync_tokens = {k: list(v) for k, v in data.get("sync_tokens", {}).items()}
         return store

@@ -74,6 +74,11 @@ def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# asana_oas.yaml components.schemas.WebhookFilter.action: "one of `changed`, `added`, `removed`,
+# `deleted`, and `undeleted`".
+FILTER_ACTIONS = frozenset({"changed", "added", "removed", "deleted", "undeleted"})
+
+
 def validate_filters(resource_type: str, filters: Any) -> list[dict[str, Any]]:
     if filters is None:
         filters = []
@@ -84,6 +89,9 @@ def validate_filters(resource_type: str, filters: Any) -> list[dict[str, Any]]:
         unknown = set(f) - allowed
         if unknown:
             raise bad_request(f"filters: Unknown keys {sorted(unknown)}")
+        if f.get("action") is not None and f["action"] not in FILTER_ACTIONS:
+            choices = ", ".join(sorted(FILTER_ACTIONS))
+            raise bad_request(f"filters.action: Not one of {choices}: {f['action']!r}")
         if f.get("fields") is not None:
             if resource_type in _CONTAINERS:
                 raise bad_request("filters.fields: Not allowed on workspace, team or portfolio webhooks")

@@ -7,21 +7,26 @@ validates every answer the same way (digest, count, re-validated edits) whatever
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agents.proposal import Action, ActionKind, Decision, DecisionType, EditedAction
+from graphs.approvers import SERVER_DECIDERS, bare_identity, surface_of
 from graphs.executor import Executor
 from graphs.gate import action_numbers, action_requests_of, number_ranges
 from graphs.policy import tag_comment
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
+from graphs.visibility import Person
 from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime
 from tools.asana.errors import is_transient
 from tools.errors import SprintpilotError, UpstreamError, UserError
+
+log = logging.getLogger(__name__)
 
 
 class ApplyInterrupted(UpstreamError):
@@ -33,6 +38,12 @@ class ApplyInterrupted(UpstreamError):
 
 class ApprovalError(UserError, RuntimeError):
     """A decision that cannot be made (unknown proposal, nothing pending, bad edit)."""
+
+
+class NotAnApprover(ApprovalError):
+    """The decider is not one of the configured approvers (or none are configured)."""
+
+    http_status = 403
 
 
 # Asana's approval_status values and the decision each one means for every pending action.
@@ -166,6 +177,7 @@ def decide(
     serialised: the second finds nothing pending and is told so. The lock is re-entrant, so the
     sweep and the worker, which already hold it, call this too.
     """
+    refuse_unless_approver(rt, proposal, decided_by)
     with thread_lock(rt.engine, proposal.thread_id, wait_s=lock_wait_s):
         request = pending_request(rt, proposal)
         ctx = rt.context(actor=decided_by)
@@ -182,6 +194,37 @@ def decide(
                 f"what was applied is kept and the rest resumes with `sprintpilot approvals resume "
                 f"{proposal.id[:12]}` (the worker's sweep resumes it too)"
             ) from err
+
+
+def visible_to(rt: Runtime, person: Person, proposal: ProposalRecord) -> bool:
+    """Whether `person` can see every project the proposal acts in (graphs/visibility.py)."""
+    viewer = rt.viewer(person)
+    return all(viewer.sees(gid) for gid in proposal.proposal.scope.project_gids)
+
+
+def refuse_unless_approver(rt: Runtime, proposal: ProposalRecord, decided_by: str) -> None:
+    """Only configured approvers (Asana identities) decide on a surface; audited when refused."""
+    if surface_of(decided_by) in SERVER_DECIDERS:
+        return
+    reason = rt.approvers().refusal(decided_by)
+    if reason is None:
+        person = rt.directory.find(rt.resolve_workspace(), bare_identity(decided_by))
+        if person is None or visible_to(rt, person, proposal):
+            return
+        # An approver decides only what they can see in Asana (same answer as a missing proposal).
+        reason = f"{person.label} cannot see every project of proposal {proposal.id[:12]} in Asana"
+    rt.audit.append(
+        AuditRecord(
+            actor=f"human:{decided_by}",
+            event="decision.unauthorized",
+            outcome="denied",
+            thread_id=proposal.thread_id,
+            proposal_id=proposal.id,
+            reason=reason,
+            details={"surface": surface_of(decided_by)},
+        )
+    )
+    raise NotAnApprover(f"not allowed to decide: {reason}")
 
 
 @dataclass
@@ -415,14 +458,24 @@ def _approval_changed_by(rt: Runtime, task_gid: str, status: str) -> str | None:
 
 
 def _asana_approvers(rt: Runtime, task: Any) -> set[str]:
-    """Gids allowed to decide: SPRINTPILOT_APPROVERS (gids or emails), else the task's assignee."""
-    if not rt.settings.approvers:
+    """Gids allowed to decide in Asana: the configured approvers (SPRINTPILOT_APPROVERS, and for
+    chat proposals SPRINTPILOT_CHAT_APPROVERS), matched as Asana users by email or gid; with none
+    configured, the approval task's assignee."""
+    from service.chat_runtime import ChatConfig
+
+    refs = [*rt.settings.approvers, *ChatConfig().approvers]
+    if not refs:
         return {task.assignee.gid} if task.assignee else set()
     ws = getattr(task, "workspace", None)
     ws_gid = ws.get("gid") if isinstance(ws, dict) else getattr(ws, "gid", None)
     workspace = ws_gid or rt.resolve_workspace()
-    found = {rt.resolve_user(workspace, ref) for ref in rt.settings.approvers}
-    return {gid for gid in found if gid}
+    found = {ref: rt.directory.find(workspace, ref) for ref in refs}
+    for ref, person in found.items():
+        if person is None:
+            log.warning(
+                "approver %r is not an Asana user of workspace %s (give an email or gid)", ref, workspace
+            )
+    return {person.gid for person in found.values() if person is not None}
 
 
 def _refuse_asana_decision(

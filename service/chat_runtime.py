@@ -2,11 +2,12 @@
 graph factory that `langgraph.json` names for `langgraph dev` / LangChain's Agent Chat UI.
 
 Chat settings (env, read here so service/settings.py stays untouched):
-- SPRINTPILOT_CHAT_APPROVERS: comma-separated people allowed to approve in chat (without the
-  `chat:` prefix). Empty: the configured SPRINTPILOT_APPROVER alone; neither set: anyone who can
-  reach the chat surface.
-- SPRINTPILOT_CHAT_UI_USER: the identity recorded for decisions from Agent Chat UI (it sends no
-  user of its own); without it, decisions from that UI are refused.
+- SPRINTPILOT_CHAT_APPROVERS: comma-separated Asana users (emails or gids) allowed to approve in
+  chat. Empty: SPRINTPILOT_APPROVERS, else SPRINTPILOT_APPROVER; none set: nobody approves in chat
+  (the proposal's Asana approval task decides).
+- SPRINTPILOT_CHAT_UI_USER: the Asana user (email or gid) Agent Chat UI acts for (it sends no
+  user of its own): what the UI may see, and who its decisions are recorded as; without it,
+  decisions from that UI are refused.
 - SPRINTPILOT_CHAT_HISTORY_CHARS: how much of the conversation (characters, ~4 per token) the
   model is sent each call; earlier tool results are shortened, then the oldest turns left out.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator
@@ -22,8 +24,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graphs.chat import Approvers, ChatSession, build_chat_graph
 from graphs.chat.graph import DEFAULT_HISTORY_CHARS
+from graphs.visibility import Person
 from tools.llm.factory import make_chat_model
 from tools.llm.usage import ModelCall, recorder_of
+
+PersonLookup = Callable[[str], Person | None]
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -45,14 +50,24 @@ class ChatConfig(BaseSettings):
         # NoDecode hands over the raw env string: "alice, bob" → ["alice", "bob"].
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
-    def approver_set(self, settings: Settings) -> Approvers:
+    def approver_set(self, settings: Settings, people: PersonLookup | None = None) -> Approvers:
+        """Asana identities allowed to decide in chat; none configured: nobody (graphs/approvers.py)."""
         if self.approvers:
-            return Approvers.only(self.approvers)
+            return Approvers.only(self.approvers, people)
         if settings.approvers:
-            return Approvers.only(settings.approvers)
+            return Approvers.only(settings.approvers, people)
         if settings.approver:
-            return Approvers.only([settings.approver])
-        return Approvers.anyone()
+            return Approvers.only([settings.approver], people)
+        return Approvers.only([], people)
+
+
+def people_of(rt: Runtime) -> PersonLookup:
+    """Resolve an email or gid to a user of the runtime's workspace (cached by the directory)."""
+
+    def find(ref: str) -> Person | None:
+        return rt.directory.find(rt.resolve_workspace(), ref)
+
+    return find
 
 
 def chat_model(settings: Settings) -> Any:
@@ -80,7 +95,7 @@ def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = No
     graph = build_chat_graph(
         rt.registry,
         model=model,
-        approvers=cfg.approver_set(rt.settings),
+        approvers=cfg.approver_set(rt.settings, people_of(rt)),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         max_rounds=cfg.max_rounds,
         breaker_failures=rt.settings.model_breaker_failures,
@@ -92,15 +107,20 @@ def chat_graph(rt: Runtime, *, model: Any = None, config: ChatConfig | None = No
 def chat_session(
     rt: Runtime, thread_id: str, user: str, *, model: Any = None, config: ChatConfig | None = None
 ) -> ChatSession:
+    """A conversation for `user`, an Asana user of the workspace (email or gid): unknown
+    identities are refused (UnknownPerson), and the chat sees only what that user can see."""
     cfg = config or ChatConfig()
-    graph = chat_graph(rt, model=model, config=cfg)
     ws = rt.resolve_workspace()
+    person = rt.person(user, ws)
+    graph = chat_graph(rt, model=model, config=cfg)
 
     def context() -> Any:
         approver = rt.approver_for(ws, None) if ws else None
-        return rt.context(actor=f"chat:{user}", approver_gid=approver)
+        return rt.context(actor=f"chat:{person.label}", approver_gid=approver, viewer=rt.viewer(person))
 
-    return ChatSession(graph, context, thread_id, user, approvers=cfg.approver_set(rt.settings))
+    return ChatSession(
+        graph, context, thread_id, person.label, approvers=cfg.approver_set(rt.settings, people_of(rt))
+    )
 
 
 # --- `langgraph dev` ---------------------------------------------------------------------------
@@ -139,6 +159,11 @@ def _record_in_process_runtime(call: ModelCall) -> None:
         rt.model_calls(call)
 
 
+def _process_people(ref: str) -> Person | None:
+    """Approver lookups of a served graph: inside the gate node (a worker thread), never at build."""
+    return people_of(_process_runtime())(ref)
+
+
 def _ui_context() -> Any:
     """The RunContext of an Agent Server run: opens this process's runtime on first use, inside a
     node (a worker thread), never in the graph factory on the server's event loop."""
@@ -147,7 +172,11 @@ def _ui_context() -> Any:
     # request (apply's writes survive a server that is killed rather than stopped).
     rt.persist()
     ws = rt.resolve_workspace()
-    return rt.context(actor="chat:ui", approver_gid=rt.approver_for(ws, None))
+    ui_user = ChatConfig().ui_user
+    # The UI's configured user is who the chat acts for; without one it sees what the service sees
+    # but can decide nothing (no default decider).
+    viewer = rt.viewer(rt.person(ui_user, ws)) if ui_user else None
+    return rt.context(actor="chat:ui", approver_gid=rt.approver_for(ws, None), viewer=viewer)
 
 
 def make_graph(config: Any = None) -> Any:
@@ -171,7 +200,7 @@ def make_graph(config: Any = None) -> Any:
     return build_chat_graph(
         default_registry(),
         model=model,
-        approvers=cfg.approver_set(settings),
+        approvers=cfg.approver_set(settings, _process_people),
         default_decider=f"chatui:{cfg.ui_user}" if cfg.ui_user else None,
         context_provider=_ui_context,
         max_rounds=cfg.max_rounds,

@@ -19,10 +19,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from graphs.approvers import Approvers
 from graphs.asana_port import ReadOnlyAsana
 from graphs.context import RunContext
 from graphs.registry import SpecialistRegistry
 from graphs.supervisor import build_supervisor_graph
+from graphs.visibility import Person, Viewer, VisibleReads
 from service.checkpoint import open_checkpointer
 from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
@@ -31,6 +33,7 @@ from service.db.migrate import ensure_schema
 from service.db.model_calls import SqlModelCalls
 from service.db.proposals import SqlProposalRepository
 from service.embedded import DEFAULT_SEED, EmbeddedSandbox
+from service.identity import Directory
 from service.settings import Settings
 from service.tracing import configure_tracing
 from tools.asana.client import AsanaClient
@@ -86,6 +89,54 @@ class Runtime:
     # Every model call of this runtime's models, stored per run (tools/llm/usage.py).
     model_calls: SqlModelCalls | None = None
     _workspaces: list[str] | None = field(default=None, repr=False)
+    _directory: Directory | None = field(default=None, repr=False)
+
+    _user_clients: dict[str, AsanaClient] = field(default_factory=dict, repr=False)
+
+    @property
+    def directory(self) -> Directory:
+        """People and what they can see in Asana (service/identity.py), cached for this process."""
+        if self._directory is None:
+            self._directory = Directory(
+                self.asana, ttl_s=self.settings.visibility_ttl_s, own_client=self.user_client
+            )
+        return self._directory
+
+    def user_client(self, user_gid: str) -> AsanaClient | None:
+        """A read client acting as `user_gid` when they signed in with OAuth (`auth login`), so
+        what they see is Asana's own answer; None otherwise (the service account's rules apply)."""
+        if self.settings.token_key is None:
+            return None
+        if user_gid in self._user_clients:
+            return self._user_clients[user_gid]
+        from service.oauth.tokens import ServiceToken, TokenStore
+
+        store = TokenStore(self.engine, self.settings)
+        if store.get(user_gid) is None:
+            return None
+        client = AsanaClient(self.asana.base_url, ServiceToken(store, user_gid))
+        self._user_clients[user_gid] = client
+        return client
+
+    def close_user_clients(self) -> None:
+        for client in self._user_clients.values():
+            client.close()
+        self._user_clients.clear()
+
+    def person(self, ref: str, workspace_gid: str | None = None) -> Person:
+        """The Asana user a surface names (gid or email); UnknownPerson otherwise."""
+        return self.directory.person(workspace_gid or self.resolve_workspace(), ref)
+
+    def approvers(self) -> Approvers:
+        """Who may decide outside Asana: SPRINTPILOT_APPROVERS, else SPRINTPILOT_APPROVER (Asana
+        emails or gids, matched as the same person either way); none: only Asana's approval task
+        (and the operator's terminal) decides."""
+        refs = self.settings.approvers or ([self.settings.approver] if self.settings.approver else [])
+        return Approvers.only(refs, lambda ref: self.directory.find(self.resolve_workspace(), ref))
+
+    def viewer(self, person: Person) -> Viewer:
+        """What `person` can see across the allowed workspaces."""
+        return self.directory.viewer(self.allowed_workspaces(), person)
 
     @property
     def engine_label(self) -> str:
@@ -118,7 +169,13 @@ class Runtime:
                 project = self.asana.find_project(workspace_gid, project_ref)
             except Exception:  # noqa: BLE001 - the specialist reports a bad project itself
                 return None
-            return project.owner.gid if project.owner else None
+            if project.owner:
+                return project.owner.gid
+        # Else the first configured approver who is an Asana user (chat proposals name no project).
+        for ref in self.settings.approvers:
+            person = self.directory.find(workspace_gid, ref)
+            if person is not None:
+                return person.gid
         return None
 
     def record_model_calls(self, model: Any) -> None:
@@ -144,8 +201,12 @@ class Runtime:
         """A per-run context over the process-lived parts (cheap: no I/O beyond a cached lookup)."""
         workspaces = self.allowed_workspaces()
         policy = self.settings.approval_policy
+        reads: Any = ReadOnlyAsana(self.asana)  # a view: reads pass through, writes are refused
+        viewer: Viewer | None = extra.pop("viewer", None)
+        if viewer is not None:
+            reads = VisibleReads(reads, viewer)  # and only what the person can see
         return RunContext(
-            asana=ReadOnlyAsana(self.asana),  # a view: reads pass through, writes are refused
+            asana=reads,
             writes=self.asana,
             journal=self.journal,
             repo=self.repo,
@@ -161,6 +222,7 @@ class Runtime:
             approver_gid=approver_gid,
             approval_due_hours=float(self.settings.approval_due_hours),
             actor=actor,
+            viewer=viewer,
             **extra,
         )
 
@@ -170,8 +232,17 @@ class Runtime:
 
 
 def _asana_target(
-    settings: Settings, stack: ExitStack, sandbox_seed: int | None = None
-) -> tuple[str, str, EmbeddedSandbox | None]:
+    settings: Settings, stack: ExitStack, engine: Engine, sandbox_seed: int | None = None
+) -> tuple[str, str | Callable[[], str], EmbeddedSandbox | None]:
+    if settings.asana_auth == "oauth":
+        if settings.asana_base_url is None:
+            raise ConfigError(
+                "SPRINTPILOT_ASANA_AUTH=oauth needs SPRINTPILOT_ASANA_BASE_URL "
+                "(https://app.asana.com/api/1.0, or a `sprintpilot sandbox` URL)"
+            )
+        from service.oauth.tokens import service_token
+
+        return settings.asana_base_url, service_token(engine, settings), None
     if settings.asana_base_url is None:
         seed = DEFAULT_SEED if sandbox_seed is None else sandbox_seed
         sandbox = stack.enter_context(EmbeddedSandbox(settings.data_dir, seed=seed))
@@ -210,7 +281,7 @@ def open_runtime(
     with ExitStack() as stack:
         stack.callback(engine.dispose)
         ensure_schema(engine)
-        base_url, token, sandbox = _asana_target(settings, stack, sandbox_seed)
+        base_url, token, sandbox = _asana_target(settings, stack, engine, sandbox_seed)
         asana = AsanaClient(base_url, token)
         stack.callback(asana.close)
         reg = registry or default_registry()
@@ -231,6 +302,7 @@ def open_runtime(
             model_calls=SqlModelCalls(engine),
         )
         rt.record_model_calls(language.model)
+        stack.callback(rt.close_user_clients)
         from service.chat_runtime import chat_graph
 
         rt.chat_graph = chat_graph(rt)

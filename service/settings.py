@@ -8,7 +8,7 @@ environment. Secrets are `SecretStr`, and URLs that may carry passwords are kept
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     # Asana: no base URL means "use the in-process sandbox".
     asana_base_url: str | None = None
     asana_token: SecretStr | None = None
+    # How the service authenticates to Asana: a personal access token (`asana_token`), or the stored
+    # OAuth token of the user who ran `sprintpilot auth login` (the service account).
+    asana_auth: Literal["pat", "oauth"] = "pat"
+    # An Asana OAuth app (developer console, "My apps"); the redirect URL must be registered there.
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    oauth_redirect_uri: str = "http://127.0.0.1:8000/oauth/callback"  # `sprintpilot serve`'s callback
+    oauth_authorize_url: str = "https://app.asana.com/-/oauth_authorize"
+    oauth_token_url: str = "https://app.asana.com/-/oauth_token"
+    oauth_revoke_url: str | None = None  # None: beside the token URL (`/-/oauth_revoke`)
+    # Fernet key that encrypts stored OAuth tokens; without it no token is ever stored.
+    token_key: SecretStr | None = None
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     # None is resolved to a SQLite file under data_dir; kept out of repr since it may hold a password.
@@ -118,6 +130,9 @@ class Settings(BaseSettings):
     # Who may decide (Asana gids or emails). Empty: the approval task's assignee decides in Asana.
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approval_due_hours: int = Field(default=24, ge=1)
+    # How long what a person can see in Asana is trusted before it is read again (membership and
+    # privacy events drop it earlier).
+    visibility_ttl_s: float = Field(default=60.0, ge=0, le=3600)
 
     api_token: SecretStr | None = None
     # Proxies (IPs or CIDRs) whose X-Forwarded-For names the real client; nobody else's is read.
@@ -189,6 +204,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def oauth_revoke_endpoint(self) -> str:
+        """`oauth_revoke_url`, or the token URL's sibling `/-/oauth_revoke` (Asana's layout)."""
+        if self.oauth_revoke_url:
+            return self.oauth_revoke_url
+        return self.oauth_token_url.rsplit("/", 1)[0] + "/oauth_revoke"
+
+    @property
     def db_url(self) -> str:
         """`database_url` after defaulting (never None once validated)."""
         assert self.database_url is not None
@@ -199,7 +221,7 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["database_url"] = redact_url(self.db_url)
         data["redis_url"] = redact_url(self.redis_url)
-        for key in ("asana_token", "model_api_key", "api_token"):
+        for key in ("asana_token", "model_api_key", "api_token", "oauth_client_secret", "token_key"):
             data[key] = "**********" if getattr(self, key) is not None else None
         return data
 

@@ -1,7 +1,7 @@
 """Chat with the supervisor: a tool-calling (or offline command) supervisor over the specialists,
 with every proposal governed by the existing policy → publish → gate → apply → report nodes."""
 
-from graphs.chat.approvers import Approvers
+from graphs.approvers import Approvers
 from graphs.chat.grammar import FREE_TEXT_NEEDS_MODEL, Grammar
 from graphs.chat.graph import build_chat_graph
 from graphs.chat.resolve import ChatError

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from agents.proposal import ApprovalClass
-from graphs.chat.approvers import Approvers
+from graphs.approvers import Approvers, from_chat
 from graphs.chat.history import queued_inputs
 from graphs.context import RunContext, current_thread_id
 from graphs.gate import GateNext, approval_request, settle_answer
@@ -67,10 +67,9 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
         ctx = context_of(runtime)
         thread_id = current_thread_id()
         who = answer.get("decided_by") if isinstance(answer, dict) else None
-        if not approvers.allows(who if isinstance(who, str) else None):
-            reason = (
-                f"{who or 'an anonymous user'} may not approve proposals (approvers: {approvers.describe()})"
-            )
+        who = from_chat(who) if isinstance(who, str) and who else None
+        reason = approvers.refusal(who)
+        if reason is not None:
             ctx.audit.append(
                 AuditRecord(
                     actor=f"human:{who}" if who else "unknown",
@@ -83,6 +82,7 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
             )
             return Command(goto="gate", update={"invalid_decisions": [reason]})
 
+        answer = {**answer, "decided_by": who} if isinstance(answer, dict) else answer
         return settle_answer(ctx, state, proposal, verdicts, payload, answer)  # type: ignore[arg-type]
 
     return gate

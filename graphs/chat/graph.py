@@ -63,7 +63,7 @@ from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite
 
-from graphs.chat.approvers import Approvers
+from graphs.approvers import Approvers
 from graphs.chat.calls import ask
 from graphs.chat.digest import brief
 from graphs.chat.gate import make_chat_gate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphs.scope import OutOfScope, ScopeChecker
+from graphs.scope import OutOfScope
 from tools.asana.errors import AsanaError, NotFound
 from tools.asana.fields import TaskView
 from tools.errors import SprintpilotError, UserError
@@ -23,7 +23,7 @@ class Resolver:
     def __init__(self, ctx: RunContext, *, workspace: str | None = None) -> None:
         self.ctx = ctx
         self._workspace = workspace
-        self.scope = ScopeChecker(ctx.asana, ctx.allowed_workspace_gids, ctx.allowed_project_gids)
+        self.scope = ctx.scope_checker()
 
     @property
     def workspace(self) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
 
-from graphs.chat.approvers import Approvers
+from graphs.approvers import Approvers
 from graphs.chat.grammar import DecisionCommand, Grammar, GrammarError, MetaCommand
 from graphs.chat.offline import decisions_for
 from graphs.chat.resolve import ChatError
@@ -200,7 +200,7 @@ class ChatSession:
         return self.approvers.allows(self.decided_by)
 
     def _refused(self, request: dict[str, Any]) -> Iterator[ChatEvent]:
-        reason = f"{self.user} may not approve proposals (approvers: {self.approvers.describe()})"
+        reason = self.approvers.refusal(self.decided_by) or "not allowed"
         self.context().audit.append(
             AuditRecord(
                 actor=f"human:{self.decided_by}",

@@ -23,6 +23,9 @@ def system_story(
         source="api",
         fields=fields,
     )
+    # asana_oas.yaml TaskResponse.modified_at: "story is created on a task" changes it, so moves
+    # between projects/sections do too through the system story they leave.
+    task.modified_at = story.created_at
     emit(store, story, "added", user=actor.gid, parent=task)
     return story
 

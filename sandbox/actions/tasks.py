@@ -496,8 +496,13 @@ def place_in_project(
     section: Section | None,
     insert_before: str | None = None,
     insert_after: str | None = None,
+    *,
+    at_top: bool = False,
 ) -> None:
-    """addProject / sections/addTask: joins the project or moves between its sections."""
+    """addProject / sections/addTask: joins the project or moves between (or within) its sections.
+
+    `at_top` puts the task first in its section (addTask without anchors, addProject with
+    `insert_after: null`); otherwise it goes after the last task or next to its anchor."""
     store, actor = ctx.store, ctx.user
     if section is not None and section.project != project.gid:
         raise bad_request("section: Section is not in the given project")
@@ -507,16 +512,16 @@ def place_in_project(
     is_member = any(m["project"] == project.gid for m in task.memberships)
     if not is_member and len(task.memberships) >= MAX_PROJECTS:
         raise bad_request(f"project: A task can be in at most {MAX_PROJECTS} projects")
-    for anchor in (insert_before, insert_after):
-        if anchor is not None and (
-            anchor not in store.tasks or store.section_of(store.tasks[anchor], project.gid) is None
-        ):
-            raise bad_request("insert_before/insert_after: The task is not in this project")
-    target_section = section.gid if section is not None else current
+    anchor_section = _anchor_section(store, project, section, insert_before, insert_after)
+    target_section = section.gid if section is not None else anchor_section or current
     store.add_task_to_project(
         task.gid, project.gid, target_section, insert_before=insert_before, insert_after=insert_after
     )
     new_section_gid = store.section_of(task, project.gid)
+    if at_top and new_section_gid in store.sections:
+        ordered = store.sections[new_section_gid].tasks
+        ordered.remove(task.gid)
+        ordered.insert(0, task.gid)
     new_section = store.sections[new_section_gid] if new_section_gid else None
     if not is_member:
         history.system_story(
@@ -543,6 +548,32 @@ def place_in_project(
         if current in store.sections:
             emit(store, task, "removed", user=actor.gid, parent=store.sections[current])
         emit(store, task, "added", user=actor.gid, parent=new_section)
+
+
+def _anchor_section(
+    store: Store,
+    project: Project,
+    section: Section | None,
+    insert_before: str | None,
+    insert_after: str | None,
+) -> str | None:
+    """The section of the anchor task; 400 for both anchors, or an anchor outside the section
+    (or, without a section, outside the project): asana_oas.yaml SectionTaskInsertRequest and
+    TaskAddProjectRequest."""
+    if insert_before is not None and insert_after is not None:
+        raise bad_request("insert_before: Cannot be provided together with insert_after")
+    field, anchor = "insert_before", insert_before
+    if anchor is None:
+        field, anchor = "insert_after", insert_after
+    if anchor is None:
+        return None
+    anchor_task = store.tasks.get(str(anchor))
+    where = store.section_of(anchor_task, project.gid) if anchor_task is not None else None
+    if where is None:
+        raise bad_request(f"{field}: The task is not in this project")
+    if section is not None and where != section.gid:
+        raise bad_request(f"{field}: The task is not in this section")
+    return where
 
 
 def remove_from_project(ctx: Ctx, task: Task, project: Project) -> None:

@@ -7,6 +7,7 @@ needs no token (like Asana's pre-signed storage URLs).
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from sandbox.context import bearer_token, json_response
 from sandbox.errors import ApiError, bad_request
 from sandbox.faults import FaultConfig
+from sandbox.premium import plan_of, set_plan
 from sandbox.quotas import QuotaConfig
 from sandbox.records import Attachment
 
@@ -105,6 +107,30 @@ def heartbeat(request: Request, services: Any = Depends(require_admin)) -> Respo
 @router.post("/events/expire")
 def expire_sync_tokens(services: Any = Depends(require_admin)) -> Response:
     services.events_cursor.expire_all()
+    return json_response({"data": {}})
+
+
+@router.get("/plan")
+def get_plan(services: Any = Depends(require_admin)) -> Response:
+    return json_response({"data": {"plan": plan_of(services.store)}})
+
+
+@router.put("/plan")
+async def put_plan(request: Request, services: Any = Depends(require_admin)) -> Response:
+    """`{"plan": "free"}` makes premium-only endpoints answer 402 (sandbox/premium.py); "paid" undoes it."""
+    body = await _json(request)
+    data = body.get("data", body)
+    try:
+        plan = set_plan(services.store, data.get("plan") if isinstance(data, dict) else None)
+    except ValueError as err:
+        raise bad_request(str(err)) from None
+    return json_response({"data": {"plan": plan}})
+
+
+@router.post("/offsets/expire")
+def expire_page_offsets(services: Any = Depends(require_admin)) -> Response:
+    """Every page offset issued so far answers 400 "...invalid or has expired." from now on."""
+    services.offsets_valid_after_ms = time.time_ns() // 1_000_000 + 1
     return json_response({"data": {}})
 
 

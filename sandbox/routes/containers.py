@@ -79,6 +79,9 @@ def get_tag(tag_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
 
 
 # ---- portfolios -----------------------------------------------------------------------------
+_PORTFOLIO_PRIVACY = ("public_to_domain", "members_only")
+
+
 @router.get("/portfolios")
 def get_portfolios(ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
@@ -100,12 +103,18 @@ def create_portfolio(ctx: Ctx = Depends(build_ctx)) -> Response:
         name = data.get("name")
         if not isinstance(name, str) or not name:
             raise bad_request("name: Missing input")
+        # asana_oas.yaml PortfolioRequest.public is deprecated for `privacy_setting`
+        # (PortfolioResponse enum); either sets who sees the portfolio.
+        privacy = data.get("privacy_setting")
+        if privacy is not None and privacy not in _PORTFOLIO_PRIVACY:
+            raise bad_request(f"privacy_setting: Not one of {', '.join(_PORTFOLIO_PRIVACY)}: {privacy!r}")
+        public = privacy == "public_to_domain" if privacy is not None else bool(data.get("public", False))
         portfolio = ctx.store.add_portfolio(
             workspace,
             name,
             owner=ctx.user.gid,
-            color=str(data.get("color") or "light-gray"),
-            public=bool(data.get("public", False)),
+            color=str(data.get("color") or "light-warm-gray"),
+            public=public,
         )
         return ctx.one(portfolio, 201)
 
@@ -116,11 +125,33 @@ def get_portfolio(portfolio_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response
         return ctx.one(ctx.need(portfolio_gid, "portfolio"))
 
 
+@router.delete("/portfolios/{portfolio_gid}")
+def delete_portfolio(portfolio_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    """asana_oas.yaml paths./portfolios/{portfolio_gid}.delete: 200 `{"data": {}}`. Its items stay
+    (projects live on their own); its field settings and status updates go with it."""
+    with ctx.lock:
+        portfolio: Portfolio = ctx.need(portfolio_gid, "portfolio")
+        for other in ctx.store.portfolios.values():
+            if portfolio_gid in other.items:
+                other.items.remove(portfolio_gid)
+        for setting_gid in portfolio.custom_field_settings:
+            ctx.store.remove(setting_gid)
+        for update in [u for u in ctx.store.status_updates.values() if u.parent == portfolio_gid]:
+            ctx.store.remove(update.gid)
+        emit(ctx.store, portfolio, "deleted", user=ctx.user.gid)
+        ctx.store.remove(portfolio_gid)
+        return ctx.empty()
+
+
 @router.get("/portfolios/{portfolio_gid}/items")
 def get_items_for_portfolio(portfolio_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         portfolio: Portfolio = ctx.need(portfolio_gid, "portfolio")
-        records: list[Record] = [ctx.store.index[g] for g in portfolio.items if g in ctx.store.index]
+        records: list[Record] = [
+            ctx.store.index[g]
+            for g in portfolio.items
+            if g in ctx.store.index and ctx.sees(ctx.store.index[g])
+        ]
         return ctx.page(records)
 
 
@@ -153,6 +184,8 @@ def remove_item_for_portfolio(portfolio_gid: str, ctx: Ctx = Depends(build_ctx))
     with ctx.lock:
         portfolio: Portfolio = ctx.need(portfolio_gid, "portfolio")
         item = str(ctx.data().get("item") or "")
+        if not item:
+            raise bad_request("item: Missing input")  # asana_oas.yaml RemoveItemRequest: required [item]
         if item in portfolio.items:
             portfolio.items.remove(item)
             emit(

@@ -8,7 +8,8 @@ from starlette.responses import Response
 from sandbox.actions.field_settings import add_setting, remove_setting
 from sandbox.context import Ctx, build_ctx
 from sandbox.errors import bad_request
-from sandbox.records import CustomField, EnumOption, Portfolio, Record
+from sandbox.events import emit
+from sandbox.records import CustomField, EnumOption, Portfolio, Project, Record, Task
 
 router = APIRouter()
 MAX_ENUM_OPTIONS = 500
@@ -76,6 +77,29 @@ def update_custom_field(custom_field_gid: str, ctx: Ctx = Depends(build_ctx)) ->
         if "precision" in data and cf.resource_subtype == "number":
             cf.precision = int(data["precision"])
         return ctx.one(cf)
+
+
+@router.delete("/custom_fields/{custom_field_gid}")
+def delete_custom_field(custom_field_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+    """asana_oas.yaml paths./custom_fields/{custom_field_gid}.delete: 200 `{"data": {}}`; the field
+    leaves every project/portfolio it was set on and every task/project value goes with it."""
+    with ctx.lock:
+        cf: CustomField = ctx.need(custom_field_gid, "custom_field")
+        store = ctx.store
+        owners: list[Project | Portfolio] = [*store.projects.values(), *store.portfolios.values()]
+        for owner in owners:
+            for setting_gid in list(owner.custom_field_settings):
+                if store.field_settings[setting_gid].custom_field == cf.gid:
+                    owner.custom_field_settings.remove(setting_gid)
+                    store.remove(setting_gid)
+        valued_records: list[Task | Project] = [*store.tasks.values(), *store.projects.values()]
+        for valued in valued_records:
+            valued.custom_fields.pop(cf.gid, None)
+        for option_gid in cf.enum_options:
+            store.remove(option_gid)
+        emit(store, cf, "deleted", user=ctx.user.gid)
+        store.remove(cf.gid)
+        return ctx.empty()
 
 
 @router.post("/custom_fields/{custom_field_gid}/enum_options")

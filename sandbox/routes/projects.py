@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from sandbox import richtext
+from sandbox.access import PRIVACY_SETTINGS
 from sandbox.actions.custom_values import validate_project_values
 from sandbox.actions.field_settings import add_setting, remove_setting
 from sandbox.actions.tasks import gid_list
@@ -24,6 +25,7 @@ _PROJECT_WRITABLE = (
     "color",
     "archived",
     "public",
+    "privacy_setting",
     "due_on",
     "start_on",
     "default_view",
@@ -41,6 +43,7 @@ def _list_projects(ctx: Ctx, workspace: str | None, team: str | None) -> Respons
     if team:
         ctx.need(team, "team", field="team")
         projects = [p for p in projects if p.team == team]
+    projects = [p for p in projects if ctx.sees(p)]
     archived = ctx.query("archived")
     if archived is not None:
         projects = [p for p in projects if p.archived == (archived == "true")]
@@ -68,6 +71,12 @@ def get_projects_for_team(team_gid: str, ctx: Ctx = Depends(build_ctx)) -> Respo
         return _list_projects(ctx, team.workspace, team_gid)
 
 
+def _checked_privacy(data: dict[str, Any]) -> None:
+    # asana_oas.yaml ProjectBase.privacy_setting: enum public_to_workspace | private_to_team | private
+    if "privacy_setting" in data and data["privacy_setting"] not in PRIVACY_SETTINGS:
+        raise bad_request(f"privacy_setting: Not a valid enum value: {data['privacy_setting']}")
+
+
 def _notes(data: dict[str, Any]) -> tuple[str, str | None]:
     """(notes, html_notes) of a write: rich notes are validated and give the plain notes."""
     if data.get("html_notes") is None:
@@ -83,13 +92,20 @@ def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Respon
     if team:
         team_record = ctx.need(str(team), "team", field="team")
         workspace = workspace or team_record.workspace
+        if team_record.workspace != workspace:
+            raise bad_request("team: The team is not in the project's workspace")
     if not workspace:
         raise bad_request("workspace: Missing input")
     ctx.need_workspace(str(workspace))
+    # asana_oas.yaml paths./projects.post: "If the workspace for your project is an organization,
+    # you must also supply a `team`".
+    if not team and ctx.store.workspaces[str(workspace)].is_organization:
+        raise bad_request("team: Missing input")
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise bad_request("name: Missing input")
     owner = ctx.resolve_user(data.get("owner", "me"), "owner")
+    _checked_privacy(data)
     notes, html_notes = _notes(data)
     project = ctx.store.add_project(
         str(workspace),
@@ -105,6 +121,7 @@ def _create_project(ctx: Ctx, workspace: str | None, team: str | None) -> Respon
         members=[ctx.user.gid],
     )
     project.html_notes = html_notes
+    project.privacy_setting = data.get("privacy_setting")
     # Asana gives every new project one section, so tasks always have a section membership.
     ctx.store.add_section(project.gid, "Untitled section")
     emit(ctx.store, project, "added", user=ctx.user.gid, parent=ctx.store.workspaces[project.workspace])
@@ -146,6 +163,7 @@ def update_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
             if data.get("custom_fields") is not None
             else {}
         )
+        _checked_privacy(data)
         rich = _notes(data) if "notes" in data or "html_notes" in data else None
         if rich is not None:
             data = {**data, "notes": rich[0]}
@@ -157,6 +175,8 @@ def update_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
             if key in data and getattr(project, key) != data[key]:
                 setattr(project, key, data[key])
                 emit(ctx.store, project, "changed", user=ctx.user.gid, change=change(key))
+        if "public" in data and "privacy_setting" not in data:
+            project.privacy_setting = None  # the deprecated flag alone decides again
         for cf_gid, value in values.items():
             if project.custom_fields.get(cf_gid) == value:
                 continue

@@ -57,5 +57,8 @@ def add_task_for_section(section_gid: str, ctx: Ctx = Depends(build_ctx)) -> Res
             raise bad_request("task: Missing input")
         task = ctx.need(str(data["task"]), "task", field="task")
         project = ctx.store.projects[section.project]
-        place_in_project(ctx, task, project, section, data.get("insert_before"), data.get("insert_after"))
+        before, after = data.get("insert_before"), data.get("insert_after")
+        # asana_oas.yaml paths./sections/{section_gid}/addTask.post: "inserted at the top of a
+        # section unless an insert_before or insert_after parameter is declared".
+        place_in_project(ctx, task, project, section, before, after, at_top=before is None and after is None)
         return ctx.empty()

@@ -58,6 +58,7 @@ def create_story_for_task(task_gid: str, ctx: Ctx = Depends(build_ctx)) -> Respo
         elif not isinstance(text, str):
             raise bad_request("text: Value is not a string")
         story = history.comment(ctx.store, task, ctx.user, text, html_text, bool(data.get("is_pinned")))
+        story.sticker_name = sticker
         return ctx.one(story, 201)
 
 

@@ -117,7 +117,7 @@ def _parse_stamp(value: str, field: str = "timestamp") -> datetime:
 
 
 def task_page(ctx: Ctx, gids: list[str]) -> Response:
-    tasks = [ctx.store.tasks[g] for g in gids if g in ctx.store.tasks]
+    tasks = [ctx.store.tasks[g] for g in gids if g in ctx.store.tasks and ctx.sees(ctx.store.tasks[g])]
     records: list[Record] = list(_since_filter(ctx, tasks))
     return ctx.page(records)
 
@@ -265,8 +265,10 @@ def add_project(task_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
             raise bad_request("project: Missing input")
         project = ctx.need(str(data["project"]), "project", field="project")
         section = ctx.need(str(data["section"]), "section", field="section") if data.get("section") else None
+        # asana_oas.yaml TaskAddProjectRequest: `insert_after: null` = beginning of the list/section.
+        at_top = "insert_after" in data and data["insert_after"] is None and data.get("insert_before") is None
         actions.place_in_project(
-            ctx, task, project, section, data.get("insert_before"), data.get("insert_after")
+            ctx, task, project, section, data.get("insert_before"), data.get("insert_after"), at_top=at_top
         )
         return ctx.empty()
 
@@ -393,6 +395,7 @@ def search_tasks(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
             "due_date": lambda t: t.due_on or "",
         }.get(sort_by, lambda t: t.modified_at)
         ascending = ctx.query("sort_ascending") == "true"
+        tasks = [t for t in tasks if ctx.sees(t)]
         tasks.sort(key=key, reverse=not ascending)
         limit = int(ctx.query("limit") or 100)
         if not 1 <= limit <= 100:

@@ -7,11 +7,13 @@ from starlette.responses import Response
 
 from sandbox.context import Ctx, build_ctx, json_response
 from sandbox.errors import bad_request, error_body
+from sandbox.events import MAX_WORKSPACE_EVENTS_PER_CALL
 from sandbox.records import Record, Webhook
 from sandbox.serialize import event_json
 from sandbox.webhooks import check_target, validate_filters
 
 router = APIRouter()
+_EVENT_RESOURCES = frozenset({"task", "project", "goal"})
 
 
 @router.post("/webhooks")
@@ -102,7 +104,14 @@ def get_events(ctx: Ctx = Depends(build_ctx)) -> Response:
     if resource_gid is None:
         raise bad_request("resource: Missing input")
     with ctx.lock:
-        ctx.need(resource_gid, field="resource")
+        resource = ctx.need(resource_gid, field="resource")
+        # asana_oas.yaml paths./events.get: "The resource can be a task, project, or goal";
+        # workspaces have their own endpoint (/workspaces/{gid}/events).
+        if resource.resource_type not in _EVENT_RESOURCES:
+            raise bad_request(
+                "resource: Events are only available for tasks, projects and goals, "
+                f"not a {resource.resource_type}"
+            )
         cursor = ctx.services.events_cursor
         result = cursor.read(resource_gid, ctx.query("sync"))
         if result is None:
@@ -125,7 +134,7 @@ def get_workspace_events(workspace_gid: str, ctx: Ctx = Depends(build_ctx)) -> R
     with ctx.lock:
         ctx.need(workspace_gid, "workspace")
         cursor = ctx.services.events_cursor
-        result = cursor.read(workspace_gid, ctx.query("sync"))
+        result = cursor.read(workspace_gid, ctx.query("sync"), MAX_WORKSPACE_EVENTS_PER_CALL)
         if result is None:
             body = error_body(412, "Sync token invalid or too old.")
             body["sync"] = cursor.fresh_token(workspace_gid)

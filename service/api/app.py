@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from service.api import approvals, health, webhooks
+from service.api import approvals, health, oauth, webhooks
 from service.api.errors import install_error_handlers
 from service.api.limits import BodyLimit
 from service.api.secrets_cache import SecretCache
@@ -111,4 +111,5 @@ def create_api(
     app.include_router(webhooks.router)
     app.include_router(approvals.router)
     app.include_router(health.router)
+    app.include_router(oauth.router)  # /oauth/login and /oauth/callback (SPRINTPILOT_ASANA_AUTH=oauth)
     return app

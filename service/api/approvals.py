@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.proposal import Decision
 from graphs.runner import NothingPending, ThreadBusy, pending_interrupt
+from graphs.visibility import Person
 from service.api.auth import require_api_token
 from service.api.errors import ApiError
 from service.api.state import api_state
-from service.approvals import ApprovalError, decide, find_proposal, pending
+from service.approvals import ApprovalError, NotAnApprover, decide, find_proposal, pending, visible_to
 from service.db.proposals import ProposalRecord
+from tools.errors import UserError
 
 router = APIRouter(tags=["approvals"], dependencies=[Depends(require_api_token)])
 
@@ -28,6 +30,7 @@ class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decisions: list[Decision] = Field(min_length=1)
+    # An Asana user (email or gid) on the approver list (SPRINTPILOT_APPROVERS).
     decided_by: str = Field(min_length=1, max_length=120, pattern=r"^[^\s\x00-\x1f]+( [^\s\x00-\x1f]+)*$")
     digest: str = Field(min_length=1, max_length=128)
 
@@ -52,19 +55,36 @@ def _find(rt: Any, ref: str) -> ProposalRecord:
         raise ApiError(404, str(err)) from None
 
 
+# `?user=` (an Asana email or gid): only what that person can see in Asana is listed or shown.
+_VIEWER = Query(default=None, min_length=1, max_length=120, pattern=r"^[^\s\x00-\x1f:]+$")
+
+
+def _viewer(rt: Any, user: str | None) -> Person | None:
+    if user is None:
+        return None
+    try:
+        return rt.person(user)  # type: ignore[no-any-return]
+    except UserError as err:
+        raise ApiError(403, str(err)) from None
+
+
 @router.get("/approvals")
-def list_approvals(request: Request) -> dict[str, Any]:
+def list_approvals(request: Request, user: str | None = _VIEWER) -> dict[str, Any]:
     state = api_state(request)
     with state.runtime_factory() as rt:
-        items = pending(rt)
+        person = _viewer(rt, user)
+        items = [i for i in pending(rt) if person is None or visible_to(rt, person, i.proposal)]
     return {"approvals": [{"proposal": _summary(i.proposal), "request": i.request} for i in items]}
 
 
 @router.get("/approvals/{proposal_id}")
-def show_approval(proposal_id: str, request: Request) -> dict[str, Any]:
+def show_approval(proposal_id: str, request: Request, user: str | None = _VIEWER) -> dict[str, Any]:
     state = api_state(request)
     with state.runtime_factory() as rt:
+        person = _viewer(rt, user)
         record = _find(rt, proposal_id)
+        if person is not None and not visible_to(rt, person, record):
+            raise ApiError(404, f"no proposal {proposal_id!r}; see `sprintpilot approvals list`")
         req = pending_interrupt(rt.graph, record.thread_id)
     if req is not None and req.get("proposal_id") != record.id:
         req = None
@@ -82,6 +102,8 @@ def decide_approval(proposal_id: str, body: DecisionBody, request: Request) -> d
         record = _find(rt, proposal_id)
         try:
             outcome = decide(rt, record, body.decisions, f"api:{body.decided_by}", body.digest)
+        except NotAnApprover as err:
+            raise ApiError(403, str(err)) from None
         except (ApprovalError, NothingPending, ThreadBusy) as err:
             raise ApiError(409, str(err)) from None
     if outcome.status == "awaiting_approval" and outcome.invalid_decision:

@@ -2,8 +2,9 @@
 
 Mount with `include_chat(app)` after `create_api(...)` (it reuses the app's runtime factory and
 bearer-token check). A request carries the user's text, or structured HITL `decisions` for the
-pending approval; who is chatting comes from `user` (the API token authenticates the client,
-which vouches for its users, as `decided_by` does on /approvals). Events stream as
+pending approval; who is chatting comes from `user`, an Asana user's email or gid (the API token
+authenticates the client, which vouches for its users, as `decided_by` does on /approvals): the
+chat sees only what that user can see in Asana, and only configured approvers decide. Events stream as
 `event: <kind>` / `data: <json>` lines, ending with `event: done`.
 """
 
@@ -15,12 +16,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.proposal import Decision
 from service.api.auth import require_api_token
+from service.api.errors import ApiError
 from service.api.state import RuntimeFactory, api_state
 from service.chat_runtime import ChatConfig, chat_session
 from service.events.locks import ThreadLocked, thread_lock
@@ -65,6 +67,14 @@ def _factory(request: Request) -> RuntimeFactory:
 def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
     factory = _factory(request)
     thread_id = body.thread_id or uuid.uuid4().hex
+    try:
+        with factory() as rt:
+            rt.person(body.user)  # refused before the stream starts: an Asana user or nobody
+    except UserError as err:
+        raise ApiError(403, str(err)) from None
+    except Exception:  # noqa: BLE001 - never the exception's text (SQL and its parameters)
+        log.exception("chat: opening the runtime failed")
+        raise ApiError(500, "internal error") from None
 
     def events() -> Iterator[str]:
         yield _sse("thread", {"thread_id": thread_id})
@@ -94,9 +104,15 @@ def post_chat(body: ChatBody, request: Request) -> StreamingResponse:
 
 
 @router.get("/threads/{thread_id}")
-def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
+def get_thread(
+    thread_id: str, request: Request, user: str = Query(min_length=1, max_length=120, pattern=_USER)
+) -> dict[str, Any]:
+    """A thread's messages and pending request, for `user` (an Asana email or gid)."""
     with _factory(request)() as rt:
-        session = chat_session(rt, thread_id, "reader")
+        try:
+            session = chat_session(rt, thread_id, user)
+        except UserError as err:
+            raise ApiError(403, str(err)) from None
         return {"thread_id": thread_id, "messages": session.history(), "pending": session.pending()}
 
 

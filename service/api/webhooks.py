@@ -30,6 +30,7 @@ from service.events.subscriptions import (
     touch_delivery,
     valid_nonce,
 )
+from service.identity import note_events
 
 router = APIRouter(tags=["webhooks"])
 ACTOR = "system:webhook"
@@ -152,6 +153,7 @@ def _deliver(
     except ValidationError:
         return _reject(state, 400, "invalid_payload", nonce=nonce, client=client, **evidence)
     events = [e.model_dump(mode="json") for e in delivery.events]
+    note_events(events)  # membership/privacy changes: what people can see is read again
     try:
         with write_session(state.engine) as session:
             if not events:

@@ -8,7 +8,6 @@ during a turn is one `error:` line, never a traceback, and the next line is read
 
 from __future__ import annotations
 
-import getpass
 import logging
 import uuid
 from collections.abc import Callable
@@ -112,7 +111,12 @@ def _read_line(console: Console) -> Callable[[str], str | None]:
 def chat(
     thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
     user: Annotated[
-        str | None, typer.Option("--as", help="Who is chatting (decides approvals; default: login name).")
+        str | None,
+        typer.Option(
+            "--as",
+            help="The Asana user chatting (email or gid): the chat sees what they see in Asana, and "
+            "they approve if they are an approver. Default: the service account.",
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where the embedded DB and sandbox state live.")
@@ -126,5 +130,6 @@ def chat(
     settings = load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
     console = make_console()
     with open_runtime(settings) as rt:
-        session = chat_session(rt, thread or uuid.uuid4().hex, user or getpass.getuser())
+        me = rt.asana.me()
+        session = chat_session(rt, thread or uuid.uuid4().hex, user or me.email or me.gid)
         chat_loop(session, _read_line(console), console)

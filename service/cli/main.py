@@ -18,6 +18,7 @@ from service.cli import render
 from service.cli.errors import friendly
 from service.cli.render import console
 from service.cli.run_agent import run_specialist_command
+from service.logsafe import SafeFormatter
 from tools.errors import UserError
 
 app = typer.Typer(
@@ -36,7 +37,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 
 
-class _NoTraceback(logging.Formatter):
+class _NoTraceback(SafeFormatter):
     """Users get one line per problem; SPRINTPILOT_DEBUG=1 brings tracebacks back."""
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's API
@@ -53,7 +54,7 @@ def _main() -> None:
     handler = logging.StreamHandler()
     debug = os.environ.get("SPRINTPILOT_DEBUG", "") not in {"", "0", "false"}
     handler.setFormatter(
-        logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        SafeFormatter("%(levelname)s %(name)s: %(message)s")
         if debug
         else _NoTraceback("%(levelname)s %(name)s: %(message)s")
     )
@@ -239,7 +240,14 @@ def approvals_approve(
             '{"assignee": "123"}}\'.',
         ),
     ] = [],  # noqa: B006
-    as_user: Annotated[str, typer.Option("--as", help="Who decides (recorded in the audit log).")] = "cli",
+    as_user: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Who decides: your Asana email or gid (must be one of SPRINTPILOT_APPROVERS when "
+            "that is set; recorded in the audit log).",
+        ),
+    ] = "cli",
     data_dir: DataDir = None,
 ) -> None:
     """Approve a proposal (optionally rejecting or editing single actions) and apply it."""
@@ -264,7 +272,9 @@ def approvals_approve(
 def approvals_reject(
     proposal_id: Annotated[str, typer.Argument(help="Proposal id or a unique prefix.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")] = "rejected",
-    as_user: Annotated[str, typer.Option("--as", help="Who decides.")] = "cli",
+    as_user: Annotated[
+        str, typer.Option("--as", help="Who decides: your Asana email or gid (see `approve --as`).")
+    ] = "cli",
     data_dir: DataDir = None,
 ) -> None:
     """Reject every action of a proposal; nothing is written to Asana."""
@@ -496,8 +506,10 @@ def demo(
 def _mount_commands() -> None:
     """Commands that live in their own modules (one per area)."""
     from sandbox.cli import run_sandbox
+    from service.cli.auth import auth_app
     from service.cli.chat import chat
     from service.cli.dependencies import deps
+    from service.cli.doctor import doctor
     from service.cli.eval_delays import delays
     from service.cli.eval_life import life
     from service.cli.eval_replay import replay
@@ -519,6 +531,7 @@ def _mount_commands() -> None:
     )(run_sandbox)
     app.command("serve")(serve)
     app.add_typer(webhooks_app, name="webhooks")
+    app.add_typer(auth_app, name="auth")
     app.command("standup")(standup)
     app.command("review")(review)
     app.command("retro")(retro)
@@ -535,6 +548,7 @@ def _mount_commands() -> None:
     app.command("deps", help="Alias of `risk`.", hidden=True)(deps)
     app.command("forecast")(forecast)
     app.command("health")(health)
+    app.command("doctor")(doctor)
     app.add_typer(eval_app, name="eval")
 
 

@@ -56,6 +56,17 @@ def serve(
 
 @contextmanager
 def _asana(settings: Settings) -> Iterator[AsanaClient]:
+    if settings.asana_auth == "oauth" and settings.asana_base_url is not None:
+        from service.db.engine import make_engine
+        from service.oauth.tokens import service_token
+
+        engine = make_engine(settings)
+        try:
+            with AsanaClient(settings.asana_base_url, service_token(engine, settings)) as client:
+                yield client
+        finally:
+            engine.dispose()
+        return
     if settings.asana_base_url is None or settings.asana_token is None:
         # An in-process sandbox stops delivering when this command exits, so it cannot host webhooks.
         raise ConfigError(

@@ -99,6 +99,10 @@ class Api:
         return float(value or 0.0)
 
 
+# The seeded sandbox's scrum master: decisions on the API are hers (approvers are Asana users).
+APPROVER = "priya.brooks@acme.example"
+
+
 @pytest.fixture
 def settings(tmp_path: Path, pg_url: str) -> Settings:
     return load_settings(
@@ -108,6 +112,7 @@ def settings(tmp_path: Path, pg_url: str) -> Settings:
         model="offline",
         api_token=API_TOKEN,
         redis_url="redis://127.0.0.1:6379/15",
+        approvers=[APPROVER],
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from graphs.runner import start_run
 from service.runtime import open_runtime
 from service.settings import Settings
-from tests.api.conftest import API_TOKEN, Api
+from tests.api.conftest import API_TOKEN, APPROVER, Api
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -64,17 +64,29 @@ def test_list_show_approve_then_conflict(api: Api) -> None:
     assert httpx.get(f"{api.url}/approvals/nope", headers=AUTH, timeout=60).status_code == 404
 
     n = len(request["action_requests"])
-    too_few = {"decisions": [{"type": "approve"}] * (n + 1), "decided_by": "po", "digest": request["digest"]}
+    too_few = {
+        "decisions": [{"type": "approve"}] * (n + 1),
+        "decided_by": APPROVER,
+        "digest": request["digest"],
+    }
     refused = httpx.post(f"{api.url}/approvals/{pid}", json=too_few, headers=AUTH, timeout=120)
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]
 
-    bad_schema = {"decisions": [{"type": "maybe"}], "decided_by": "po", "digest": request["digest"]}
+    bad_schema = {"decisions": [{"type": "maybe"}], "decided_by": APPROVER, "digest": request["digest"]}
     assert (
         httpx.post(f"{api.url}/approvals/{pid}", json=bad_schema, headers=AUTH, timeout=60).status_code == 422
     )
 
-    body = {"decisions": [{"type": "approve"}] * n, "decided_by": "po", "digest": request["digest"]}
+    # Issue 18: deciders are Asana identities on the approver list; anyone else is refused (403)
+    # and audited, a free-text name as much as a real user who is not an approver.
+    for who in ("mallory", "ravi.rossi@acme.example"):
+        body = {"decisions": [{"type": "approve"}] * n, "decided_by": who, "digest": request["digest"]}
+        denied = httpx.post(f"{api.url}/approvals/{pid}", json=body, headers=AUTH, timeout=120)
+        assert denied.status_code == 403, denied.text
+        assert "may not approve" in denied.json()["error"]
+
+    body = {"decisions": [{"type": "approve"}] * n, "decided_by": APPROVER, "digest": request["digest"]}
     approved = httpx.post(f"{api.url}/approvals/{pid}", json=body, headers=AUTH, timeout=120)
     assert approved.status_code == 200, approved.text
     result = approved.json()

@@ -20,7 +20,7 @@ from service.approvals import ApprovalError, build_decisions, decide, find_propo
 from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime, open_runtime
 from service.settings import load_settings
-from tests.api.conftest import API_TOKEN, Api
+from tests.api.conftest import API_TOKEN, APPROVER, Api
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def test_an_api_decision_answers_409_while_another_holds_the_thread(api: Api) ->
         request = pending_request(rt, record)
     body = {
         "decisions": [{"type": "approve"}] * len(request["action_requests"]),
-        "decided_by": "po",
+        "decided_by": APPROVER,
         "digest": request["digest"],
     }
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -117,7 +117,13 @@ def test_two_deciders_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path,
     """Issue 15 reproduction 2: CLI approve and API reject at the same instant both went through."""
     from service.db.migrate import migrate
 
-    settings = load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=pg_url,
+        asana_base_url=None,
+        model="offline",
+        approvers=[APPROVER, "sofia.kowalski@acme.example"],
+    )
     migrate(settings)
     with open_runtime(settings) as rt:
         record = find_proposal(rt, _plan(rt))
@@ -135,8 +141,8 @@ def test_two_deciders_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path,
                 results[who] = err
 
         threads = [
-            threading.Thread(target=run, args=("cli:po", approve)),
-            threading.Thread(target=run, args=("api:sm", reject)),
+            threading.Thread(target=run, args=(f"cli:{APPROVER}", approve)),
+            threading.Thread(target=run, args=("api:sofia.kowalski@acme.example", reject)),
         ]
         for t in threads:
             t.start()

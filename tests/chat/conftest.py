@@ -38,9 +38,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
+# Asana users of the seeded sandbox: the scrum master (the chats' approver) and an engineer.
+PRIYA = "priya.brooks@acme.example"
+RAVI = "ravi.rossi@acme.example"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    return load_settings(data_dir=tmp_path, asana_base_url=None, model="offline", approvers=[PRIYA])
 
 
 # The last day of the seeded Sprint 23 (2026-11-09 → 2026-11-20): the stand-up's sprint is active

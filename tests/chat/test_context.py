@@ -55,7 +55,7 @@ def test_planner_and_standup_results_are_compact_digests_under_their_caps(rt: Ru
     plan = call("planner", {"project": "Product Backlog", "capacity": 20}, "p1")
     standup = call("standup", {"project": "Sprint 23"}, "s1")
     with OpenAIServer(tool_calls(plan), text("Planned."), tool_calls(standup), text("At risk.")) as server:
-        session = chat_session(rt, "t-digest", "alice", model=model_for(server))
+        session = chat_session(rt, "t-digest", "priya.brooks@acme.example", model=model_for(server))
         list(session.send("Plan the next sprint with 20 points"))
         list(session.send("reject not now"))
         list(session.send("How is Sprint 23 going?"))
@@ -72,7 +72,9 @@ def test_planner_and_standup_results_are_compact_digests_under_their_caps(rt: Ru
     (record,) = [r for r in rt.repo.list_proposals() if r.agent == "planner"]
     assert f"proposal {record.id[:12]}" in planner
     assert re.search(r"Proposed Asana changes: \d+ \(add_to_project \d+, set_custom_field \d+", planner)
-    assert "Governance outcome: rejected" in planner and "decided by chat:alice" in planner
+    assert (
+        "Governance outcome: rejected" in planner and "decided by chat:priya.brooks@acme.example" in planner
+    )
     assert "| create_project |" not in planner  # not the per-action table
     assert json.loads(fence("evidence", planner))["velocity.median"] > 0
     # The stand-up's key numbers are there, its chart only as a name and a size.
@@ -135,7 +137,7 @@ def test_asana_text_in_a_tool_result_is_fenced_as_data(rt: Runtime) -> None:
     with OpenAIServer(
         tool_calls(call("standup", {"project": "Sprint 23"}, "s1"), plan), text("Done.")
     ) as server:
-        session = chat_session(rt, "t-fenced", "alice", model=model_for(server))
+        session = chat_session(rt, "t-fenced", "priya.brooks@acme.example", model=model_for(server))
         list(session.send("Stand-up for Sprint 23, then plan the next sprint"))
         list(session.send("reject not now"))
         replies = tool_replies(server.chat_requests[-1])
@@ -151,12 +153,16 @@ def test_asana_text_in_a_tool_result_is_fenced_as_data(rt: Runtime) -> None:
 def test_the_system_message_gives_the_date_workspace_and_projects_in_scope(rt: Runtime) -> None:
     gids = project_gids(rt)
     with OpenAIServer(text("Sprint 23."), text("Still Sprint 23.")) as server:
-        session = chat_session(rt, "t-system", "alice", model=model_for(server))
+        session = chat_session(rt, "t-system", "priya.brooks@acme.example", model=model_for(server))
         list(session.send("Which sprint is running?"))
         rt.settings = rt.settings.model_copy(
             update={"allowed_projects": [gids["Sprint 23"], gids["Product Backlog"]]}
         )
-        list(chat_session(rt, "t-system-2", "alice", model=model_for(server)).send("And now?"))
+        list(
+            chat_session(rt, "t-system-2", "priya.brooks@acme.example", model=model_for(server)).send(
+                "And now?"
+            )
+        )
     first, scoped = server.chat_requests
     system, user = first.messages
     assert system["role"] == "system" and user == {"role": "user", "content": "Which sprint is running?"}
@@ -192,7 +198,11 @@ def test_the_history_is_kept_within_its_budget_with_calls_and_replies_together(r
         *(text(f"Answer {i}. " + "More detail. " * 30) for i in range(8)),
     ) as server:
         session = chat_session(
-            rt, "t-trim", "alice", model=model_for(server), config=ChatConfig(history_chars=budget)
+            rt,
+            "t-trim",
+            "priya.brooks@acme.example",
+            model=model_for(server),
+            config=ChatConfig(history_chars=budget),
         )
         list(session.send("Plan the next sprint with 20 points"))
         list(session.send("reject not now"))
@@ -254,7 +264,9 @@ def test_list_projects_searches_the_projects_in_scope(rt: Runtime) -> None:
         text("Sprints 20 to 23."),
     ) as server:
         events = list(
-            chat_session(rt, "t-list", "alice", model=model_for(server)).send("Which sprints exist?")
+            chat_session(rt, "t-list", "priya.brooks@acme.example", model=model_for(server)).send(
+                "Which sprints exist?"
+            )
         )
         first, second = server.chat_requests
     assert "list_projects" in {t["function"]["name"] for t in first.body["tools"]}
@@ -270,7 +282,11 @@ def test_list_projects_searches_the_projects_in_scope(rt: Runtime) -> None:
 def test_an_unknown_project_name_is_answered_with_close_names_in_scope(rt: Runtime) -> None:
     gids = project_gids(rt)
     # Offline: a fragment finds the project it is part of.
-    answer = [e for e in chat_session(rt, "t-close", "alice").send("standup proces") if e.kind == "message"]
+    answer = [
+        e
+        for e in chat_session(rt, "t-close", "priya.brooks@acme.example").send("standup proces")
+        if e.kind == "message"
+    ]
     assert "no project named 'proces'" in answer[-1].data["content"]
     assert "close names: 'Process Improvement'" in answer[-1].data["content"]
     # With a model, in a chat limited to two projects: only those are suggested.
@@ -281,7 +297,9 @@ def test_an_unknown_project_name_is_answered_with_close_names_in_scope(rt: Runti
         tool_calls(call("standup", {"project": "Sprint 32"}, "s1")), text("Did you mean Sprint 23?")
     ) as server:
         list(
-            chat_session(rt, "t-close-model", "alice", model=model_for(server)).send("Stand-up of Sprint 32")
+            chat_session(rt, "t-close-model", "priya.brooks@acme.example", model=model_for(server)).send(
+                "Stand-up of Sprint 32"
+            )
         )
         reply = tool_replies(server.chat_requests[-1])["s1"]
     assert "no project named 'Sprint 32'" in reply and "close names: 'Sprint 23'" in reply

@@ -134,7 +134,7 @@ def test_every_command_reaches_its_specialist_with_resolved_gids(settings: Setti
     calls: list[tuple[str, dict]] = []
     with open_runtime(settings, registry=_recording_registry(calls)) as rt:
         on_sprint_23s_last_day(rt)
-        session = chat_session(rt, "t-grammar", "alice")
+        session = chat_session(rt, "t-grammar", "priya.brooks@acme.example")
         backlog = rt.asana.find_project(rt.allowed_workspaces()[0], "Product Backlog").gid
         task = "1200000000000155"  # "Add rate limiting to the home feed API"
         for text in [
@@ -164,7 +164,7 @@ def test_every_command_reaches_its_specialist_with_resolved_gids(settings: Setti
 
 
 def _answer(rt: Runtime, text: str) -> str:
-    events = list(chat_session(rt, "t-errors", "alice").send(text))
+    events = list(chat_session(rt, "t-errors", "priya.brooks@acme.example").send(text))
     return " ".join(str(e.data.get("content") or e.data.get("message")) for e in events)
 
 

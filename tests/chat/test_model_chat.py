@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import RAVI
 from fake_model import call, scripted
 from langchain_core.messages import AIMessage, ToolMessage
 
@@ -36,7 +37,7 @@ def test_every_registered_specialist_is_a_tool_with_its_args_schema(rt: Runtime)
     assert "capacity" in tools["planner"].parameters()["properties"]
     assert tools["qa"].parameters()["required"] == ["task"]
     model = scripted(AIMessage(content="hi"))
-    list(chat_session(rt, "t-schema", "alice", model=model).send("hello"))
+    list(chat_session(rt, "t-schema", "priya.brooks@acme.example", model=model).send("hello"))
     # Besides the specialists, the read-only project search (graphs/chat/projects.py).
     assert {t["function"]["name"] for t in model.bound_tools} == {*tools, "list_projects"}
 
@@ -46,7 +47,7 @@ def test_delegates_to_the_right_specialist_and_cites_its_evidence(rt: Runtime) -
         AIMessage(content="", tool_calls=[call("standup", {"project": "Sprint 23"}, "c1")]),
         AIMessage(content="Sprint 23 is at risk: 8 of 45 points remain."),
     )
-    session = chat_session(rt, "t-deleg", "alice", model=model)
+    session = chat_session(rt, "t-deleg", "priya.brooks@acme.example", model=model)
     events = list(session.send("How is Sprint 23 going?"))
     results = tool_results(events)
     assert [r["agent"] for r in results] == ["standup"]
@@ -72,7 +73,7 @@ def test_multi_specialist_question_combines_both_results(rt: Runtime) -> None:
         ),
         AIMessage(content="Combined: stand-up and dependency risks."),
     )
-    session = chat_session(rt, "t-multi", "alice", model=model)
+    session = chat_session(rt, "t-multi", "priya.brooks@acme.example", model=model)
     events = list(session.send("Are we on track, and what blocks us?"))
     while session.pending() is not None:  # the dependency manager may propose due-date shifts
         events += list(session.send("reject not now"))
@@ -84,7 +85,9 @@ def test_multi_specialist_question_combines_both_results(rt: Runtime) -> None:
     assert kinds(events)[-1] == "message"
 
 
-def _plan_until_approval(rt: Runtime, thread: str, user: str = "alice", **cfg: object) -> tuple:
+def _plan_until_approval(
+    rt: Runtime, thread: str, user: str = "priya.brooks@acme.example", **cfg: object
+) -> tuple:
     model = scripted(
         AIMessage(
             content="", tool_calls=[call("planner", {"project": "Product Backlog", "capacity": 20}, "p1")]
@@ -112,7 +115,7 @@ def test_approval_in_chat_results_in_asana_writes(rt: Runtime) -> None:
     assert "Sprint 24" in _sprint_projects(rt)
     record = rt.repo.get_proposal(request["proposal_id"])
     assert record is not None and record.status.value == "applied"
-    assert any(d.decided_by == "chat:alice" for d in record.decisions)
+    assert any(d.decided_by == "chat:priya.brooks@acme.example" for d in record.decisions)
     # Control came back to the supervisor, which answered after seeing the outcome.
     assert "applied" in next(m for m in model.seen[-1] if isinstance(m, ToolMessage)).content
     assert [e for e in events if e.kind == "message"][-1].data["content"].startswith("Done")
@@ -138,17 +141,19 @@ def test_rejection_in_chat_writes_nothing_needing_approval(rt: Runtime) -> None:
 
 
 def test_non_approver_cannot_approve_and_is_audited(rt: Runtime) -> None:
-    session, request, _ = _plan_until_approval(rt, "t-rights", user="mallory", approvers=["bob"])
+    # Approvers are Asana identities (the fixture's SPRINTPILOT_APPROVERS names Priya's email).
+    session, request, _ = _plan_until_approval(rt, "t-rights", user=RAVI)
     events = list(session.send("approve"))
     assert kinds(events) == ["error"] and "not allowed" in events[0].data["message"]
     assert session.pending() is not None  # still waiting
     rows = rt.audit.rows(limit=1000, thread_id="t-rights")
-    assert any(r.event == "decision.unauthorized" and r.actor == "human:chat:mallory" for r in rows)
+    assert any(r.event == "decision.unauthorized" and r.actor == f"human:chat:{RAVI}" for r in rows)
     # Bypassing the session (e.g. a raw resume) is refused by the graph's gate as well.
     forged = list(session.decide([{"type": "approve"}]))
     assert kinds(forged) == ["error"]
-    bob = chat_session(rt, "t-rights", "bob", config=ChatConfig(approvers=["bob"]))
-    assert tool_results(list(bob.send("approve")))[-1]["status"] == "applied"
+    # Priya, signing in with her gid, is the same Asana user as the email on the list.
+    priya = chat_session(rt, "t-rights", "1200000000000002")
+    assert tool_results(list(priya.send("approve")))[-1]["status"] == "applied"
 
 
 def test_out_of_scope_project_is_refused_before_the_specialist_runs(settings: Settings) -> None:
@@ -163,7 +168,11 @@ def test_out_of_scope_project_is_refused_before_the_specialist_runs(settings: Se
             AIMessage(content="", tool_calls=[call("standup", {"project": "Sprint 23"}, "x")]),
             AIMessage(content="I cannot reach that project."),
         )
-        events = list(chat_session(rt, "t-scope", "alice", model=model).send("standup for Sprint 23"))
+        events = list(
+            chat_session(rt, "t-scope", "priya.brooks@acme.example", model=model).send(
+                "standup for Sprint 23"
+            )
+        )
         tool = next(e for e in events if e.kind == "tool")
         assert "outside the projects this chat may use" in tool.data["content"]
         assert rt.repo.list_proposals() == []
@@ -180,10 +189,11 @@ from conftest import chat_registry
 from service.chat_runtime import chat_session
 from service.runtime import open_runtime
 from service.settings import load_settings
-settings = load_settings(data_dir={str(settings.data_dir)!r}, asana_base_url=None, model="offline")
+settings = load_settings(data_dir={str(settings.data_dir)!r}, asana_base_url=None, model="offline",
+                         approvers=["priya.brooks@acme.example"])
 with open_runtime(settings, registry=chat_registry()) as rt:
     model = scripted(AIMessage(content="Applied in the new process."))
-    s = chat_session(rt, "t-resume", "alice", model=model)
+    s = chat_session(rt, "t-resume", "priya.brooks@acme.example", model=model)
     before = len(s.history())
     pending = s.pending()
     events = [e.as_dict() for e in s.send("approve")]

@@ -82,7 +82,7 @@ def test_unparseable_tool_arguments_are_answered_as_a_tool_error_and_the_thread_
         text("Sprint 23: 8 of 45 points remain."),
         text("You're welcome."),
     ) as server:
-        session = chat_session(rt, "t-badjson", "alice", model=model_for(server))
+        session = chat_session(rt, "t-badjson", "priya.brooks@acme.example", model=model_for(server))
         out = run_loop(session, "How is Sprint 23 going?", "thanks")
         assert "Traceback" not in out and "\nerror:" not in out
         assert "Sprint 23: 8 of 45 points remain." in out and "You're welcome." in out
@@ -100,7 +100,7 @@ def test_unknown_tool_and_schema_violation_are_tool_errors_the_model_recovers_fr
         text("I can only run the registered specialists."),
         text("Still here."),
     ) as server:
-        session = chat_session(rt, "t-unknown", "alice", model=model_for(server))
+        session = chat_session(rt, "t-unknown", "priya.brooks@acme.example", model=model_for(server))
         events = list(session.send("deploy it"))
         replies = tool_replies(server.requests[1])
         assert "unknown tool 'deploy_to_production'" in replies["u1"]
@@ -116,7 +116,9 @@ def test_a_truncated_streamed_tool_call_is_never_executed(rt: Runtime, fault: An
     # Cut right after the "2" of 20: a lenient parser would plan with a capacity of 2.
     step = fault(full, full.raw.index("20") + 1)
     with OpenAIServer(step, text("My answer was cut off; please ask again.")) as server:
-        session = chat_session(rt, f"t-trunc-{fault.__name__}", "alice", model=model_for(server))
+        session = chat_session(
+            rt, f"t-trunc-{fault.__name__}", "priya.brooks@acme.example", model=model_for(server)
+        )
         events = list(session.send("Plan the next sprint with 20 points"))
         assert rt.repo.list_proposals() == []  # the planner never ran
         assert session.pending() is None
@@ -128,7 +130,7 @@ def test_a_truncated_streamed_tool_call_is_never_executed(rt: Runtime, fault: An
 
 def test_a_thread_poisoned_before_the_fix_is_repaired_before_the_next_model_call(rt: Runtime) -> None:
     with OpenAIServer(text("Sprint 23 is on track.")) as server:
-        session = chat_session(rt, "t-poisoned", "alice", model=model_for(server))
+        session = chat_session(rt, "t-poisoned", "priya.brooks@acme.example", model=model_for(server))
         dangling = AIMessage(
             content="",
             invalid_tool_calls=[
@@ -155,14 +157,14 @@ def test_three_500s_answer_in_one_line_and_the_reopened_thread_answers_the_next_
     rt: Runtime,
 ) -> None:
     with OpenAIServer(*status(500, times=3), text("The blockers are the API migration.")) as server:
-        first = chat_session(rt, "t-500", "alice", model=model_for(server, retries=2))
+        first = chat_session(rt, "t-500", "priya.brooks@acme.example", model=model_for(server, retries=2))
         out = run_loop(first, "How is Sprint 23 going?")
         assert "Traceback" not in out
         assert len(server.requests) == 3  # one call, two retries (the configured bound)
         line = next(ln for ln in out.splitlines() if "HTTP 500" in ln)
         assert "could not answer" in line.lower()
         # Reopened (a new session on the same thread): the next question is what the model is asked.
-        again = chat_session(rt, "t-500", "alice", model=model_for(server))
+        again = chat_session(rt, "t-500", "priya.brooks@acme.example", model=model_for(server))
         out = run_loop(again, "What blocks us?")
         assert "Continuing the interrupted run" not in out
         assert server.requests[-1].last_user_text == "What blocks us?"
@@ -186,7 +188,16 @@ def test_sprintpilot_chat_survives_500s_and_answers_the_next_question_when_reope
 
         def chat(line: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "service.cli.main", "chat", "--thread", "t-cli", "--as", "alice"],
+                [
+                    sys.executable,
+                    "-m",
+                    "service.cli.main",
+                    "chat",
+                    "--thread",
+                    "t-cli",
+                    "--as",
+                    "priya.brooks@acme.example",
+                ],
                 input=f"{line}\n/quit\n",
                 cwd=Path(__file__).resolve().parents[2],
                 env=env,
@@ -208,7 +219,7 @@ def test_sprintpilot_chat_survives_500s_and_answers_the_next_question_when_reope
 
 def test_a_run_that_died_in_the_model_call_is_not_replayed_over_the_next_question(rt: Runtime) -> None:
     with OpenAIServer(text("Here is the answer to the new question.")) as server:
-        session = chat_session(rt, "t-died", "alice", model=model_for(server))
+        session = chat_session(rt, "t-died", "priya.brooks@acme.example", model=model_for(server))
         # What a process killed during the model call leaves: the question, `next` = supervisor.
         session.graph.update_state(
             {"configurable": {"thread_id": "t-died"}},
@@ -227,7 +238,9 @@ def test_a_run_that_died_in_the_model_call_is_not_replayed_over_the_next_questio
 @pytest.mark.parametrize("code", [400, 429])
 def test_a_refused_or_rate_limited_call_is_a_one_line_answer(rt: Runtime, code: int) -> None:
     with OpenAIServer(*status(code, times=3), text("Fine now.")) as server:
-        session = chat_session(rt, f"t-{code}", "alice", model=model_for(server, retries=2))
+        session = chat_session(
+            rt, f"t-{code}", "priya.brooks@acme.example", model=model_for(server, retries=2)
+        )
         (line,) = answers(list(session.send("How is Sprint 23?")))
         assert f"could not answer: the model server answered HTTP {code}" in line and "\n" not in line
         assert len(server.requests) == (1 if code == 400 else 3)  # 400 is not retried; 429 is, twice
@@ -238,7 +251,9 @@ def test_a_refused_or_rate_limited_call_is_a_one_line_answer(rt: Runtime, code: 
 
 def test_a_stalled_model_times_out_with_a_readable_answer(rt: Runtime) -> None:
     with OpenAIServer(stall(30), text("Back again.")) as server:
-        session = chat_session(rt, "t-stall", "alice", model=model_for(server, timeout=0.5, retries=0))
+        session = chat_session(
+            rt, "t-stall", "priya.brooks@acme.example", model=model_for(server, timeout=0.5, retries=0)
+        )
         started = time.monotonic()
         events = list(session.send("Are you there?"))
         assert time.monotonic() - started < 10
@@ -263,7 +278,7 @@ def test_timeouts_and_retries_come_from_settings(tmp_path: Any) -> None:
 
 
 def test_the_terminal_never_prints_a_traceback(rt: Runtime) -> None:
-    session = chat_session(rt, "t-boom", "alice")
+    session = chat_session(rt, "t-boom", "priya.brooks@acme.example")
 
     def boom(text: str) -> Any:
         raise RuntimeError("checkpoint database went away\nwith a second line")
@@ -289,7 +304,7 @@ def test_after_n_model_failures_the_rest_of_the_run_is_written_offline(rt: Runti
         server.default = status(500)[0]  # the model is down from now on
         model = model_for(server, retries=0)
         rt.language = LanguageEngine(model, model_name=MODEL)
-        session = chat_session(rt, "t-breaker", "alice", model=model)
+        session = chat_session(rt, "t-breaker", "priya.brooks@acme.example", model=model)
         events = list(session.send("How is Sprint 23, and what blocks us?"))
         while session.pending() is not None:
             events += list(session.send("reject not now"))
@@ -328,7 +343,7 @@ def test_an_agent_run_stops_calling_a_down_model_after_n_failures_and_the_next_r
 def _plan_until_approval(
     rt: Runtime, server: OpenAIServer, thread: str
 ) -> tuple[ChatSession, dict[str, Any]]:
-    session = chat_session(rt, thread, "alice", model=model_for(server))
+    session = chat_session(rt, thread, "priya.brooks@acme.example", model=model_for(server))
     events = list(session.send("Plan the next sprint with 20 points"))
     request = session.pending()
     assert request is not None, [e.kind for e in events]

@@ -31,7 +31,7 @@ def test_terminal_loop_streams_and_approves_inline(rt: Runtime) -> None:
         ),
         AIMessage(content="Sprint 24 is created with 20 points."),
     )
-    session = chat_session(rt, "t-term", "alice", model=model)
+    session = chat_session(rt, "t-term", "priya.brooks@acme.example", model=model)
     lines = iter(["plan the next sprint", "show", "approve", "/quit", "never read"])
     console = Console(record=True, width=160)
     turns = chat_loop(session, lambda prompt: next(lines), console)
@@ -55,7 +55,11 @@ def _events(text: str) -> list[tuple[str, dict]]:
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     settings = load_settings(
-        data_dir=settings.data_dir, asana_base_url=None, model="offline", api_token="tok"
+        data_dir=settings.data_dir,
+        asana_base_url=None,
+        model="offline",
+        api_token="tok",
+        approvers=settings.approvers,
     )
 
     @contextmanager
@@ -73,22 +77,29 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def test_http_chat_streams_events_and_threads_show_history(client: TestClient) -> None:
-    r = client.post("/chat", json={"user": "alice", "message": "plan Product Backlog capacity 20"})
+    r = client.post(
+        "/chat", json={"user": "priya.brooks@acme.example", "message": "plan Product Backlog capacity 20"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     events = _events(r.text)
     thread = events[0][1]["thread_id"]
     assert [k for k, _ in events][-1] == "done"
     approval = next(d for k, d in events if k == "approval")["request"]
 
-    shown = client.get(f"/threads/{thread}").json()
+    shown = client.get(f"/threads/{thread}", params={"user": "priya.brooks@acme.example"}).json()
     assert shown["pending"]["proposal_id"] == approval["proposal_id"]
     assert shown["messages"][0]["content"] == "plan Product Backlog capacity 20"
 
     decisions = [{"type": "reject", "message": "no"}] * len(approval["action_requests"])
-    r = client.post("/chat", json={"user": "alice", "thread_id": thread, "decisions": decisions})
+    r = client.post(
+        "/chat", json={"user": "priya.brooks@acme.example", "thread_id": thread, "decisions": decisions}
+    )
     tool = next(d for k, d in _events(r.text) if k == "tool")
     assert tool["result"]["status"] == "rejected"
-    assert client.get(f"/threads/{thread}").json()["pending"] is None
+    assert (
+        client.get(f"/threads/{thread}", params={"user": "priya.brooks@acme.example"}).json()["pending"]
+        is None
+    )
 
 
 def test_http_chat_needs_the_token_and_a_valid_body(client: TestClient) -> None:
@@ -110,7 +121,8 @@ def test_langgraph_json_names_a_factory_that_runs_without_a_context(
     path, _, name = spec["graphs"]["sprintpilot"].partition(":")
     assert path == "./service/chat_runtime.py" and name == "make_graph"
     monkeypatch.setenv("SPRINTPILOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "pm")
+    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "priya.brooks@acme.example")
+    monkeypatch.setenv("SPRINTPILOT_APPROVERS", "priya.brooks@acme.example")
     try:
         graph = chat_runtime.make_graph()
         served = graph.copy(update={"checkpointer": InMemorySaver()})  # what the Agent Server does
@@ -124,7 +136,10 @@ def test_langgraph_json_names_a_factory_that_runs_without_a_context(
         from langgraph.types import Command
 
         done = served.invoke(Command(resume={"decisions": [{"type": "reject"}]}), cfg)
-        assert done["report"]["status"] == "rejected" and done["report"]["decided_by"] == "chatui:pm"
+        assert (
+            done["report"]["status"] == "rejected"
+            and done["report"]["decided_by"] == "chatui:priya.brooks@acme.example"
+        )
     finally:
         chat_runtime.close_process_runtime()
 
@@ -157,7 +172,8 @@ def test_agent_chat_ui_is_shown_what_one_decision_applies(
     import service.chat_runtime as chat_runtime
 
     monkeypatch.setenv("SPRINTPILOT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "pm")
+    monkeypatch.setenv("SPRINTPILOT_CHAT_UI_USER", "priya.brooks@acme.example")
+    monkeypatch.setenv("SPRINTPILOT_APPROVERS", "priya.brooks@acme.example")
     try:
         served = chat_runtime.make_graph().copy(update={"checkpointer": InMemorySaver()})
         cfg = {"configurable": {"thread_id": "ui-2"}}
@@ -179,6 +195,43 @@ def test_agent_chat_ui_is_shown_what_one_decision_applies(
 
         done = served.invoke(Command(resume={"decisions": [{"type": "approve"}]}), cfg)
         assert done["report"]["status"] in ("applied", "partially_applied"), done["report"]
-        assert done["report"]["decided_by"] == "chatui:pm"
+        assert done["report"]["decided_by"] == "chatui:priya.brooks@acme.example"
     finally:
         chat_runtime.close_process_runtime()
+
+
+def test_http_chat_users_are_asana_identities(client: TestClient) -> None:
+    """Issue 18: a free-text user is refused before anything runs; a real one may chat."""
+    refused = client.post("/chat", json={"user": "ravi", "message": "help"})
+    assert refused.status_code == 403
+    assert "not an Asana user" in refused.json()["error"]
+    assert client.get("/threads/x", params={"user": "ravi"}).status_code == 403
+    assert (
+        client.post("/chat", json={"user": "ravi.rossi@acme.example", "message": "help"}).status_code == 200
+    )
+
+
+def test_http_chat_answers_an_invisible_project_like_a_missing_one(
+    client: TestClient, settings: Settings
+) -> None:
+    """Issue 18: over the API too, Ravi gets "not found" for a project he cannot see in Asana."""
+    from test_identity import SECRET, _secret_project
+
+    with open_runtime(settings, registry=chat_registry()) as rt:
+        _secret_project(rt)
+        assert rt.sandbox is not None
+        rt.sandbox.save()
+
+    def answer(user: str, project: str) -> str:
+        r = client.post("/chat", json={"user": user, "message": f"standup {project}"})
+        return " ".join(
+            str(d.get("content") or d.get("message") or "")
+            for k, d in _events(r.text)
+            if k in ("tool", "error", "message")
+        )
+
+    hidden = answer("ravi.rossi@acme.example", SECRET)
+    missing = answer("ravi.rossi@acme.example", "Secret Roadmop")
+    assert "Confidential" not in hidden and "no project named" in hidden
+    assert hidden.replace(SECRET, "X") == missing.replace("Secret Roadmop", "X")
+    assert "no project named" not in answer("priya.brooks@acme.example", SECRET)

@@ -50,7 +50,7 @@ def test_plan_then_approve_applies_and_audits(tmp_path: Path) -> None:
     code, out = cli("approvals", "show", pid[:10], data_dir=tmp_path)
     assert code == 0 and "Actions waiting for approval" in out
 
-    code, out = cli("approvals", "approve", pid[:12], "--as", "alice", data_dir=tmp_path)
+    code, out = cli("approvals", "approve", pid[:12], "--as", "priya.brooks@acme.example", data_dir=tmp_path)
     assert code == 0, out
     assert "run applied" in out
 
@@ -60,7 +60,9 @@ def test_plan_then_approve_applies_and_audits(tmp_path: Path) -> None:
     assert code == 0 and "audit log OK" in out
     code, out = cli("audit", "show", "--json", "--limit", "500", data_dir=tmp_path)
     rows = json.loads(out)
-    assert any(r["event"] == "decision.approve" and r["actor"] == "human:cli:alice" for r in rows)
+    assert any(
+        r["event"] == "decision.approve" and r["actor"] == "human:cli:priya.brooks@acme.example" for r in rows
+    )
 
 
 def test_reject_writes_nothing_more(tmp_path: Path) -> None:

@@ -43,9 +43,11 @@ def test_the_wrong_kind_of_project_is_one_line_and_writes_nothing(
 ) -> None:
     today = datetime.now(UTC).date()
     with open_runtime(load_settings(data_dir=tmp_path)) as rt:  # a sprint that has not started
+        workspace = rt.resolve_workspace()
         rt.asana.create_project(
-            rt.resolve_workspace(),
+            workspace,
             "Sprint 30",
+            team_gid=rt.asana.teams(workspace)[0].gid,  # an organization: a new project needs a team
             start_on=today + timedelta(days=3),
             due_on=today + timedelta(days=16),
         )

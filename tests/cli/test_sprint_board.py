@@ -38,7 +38,7 @@ def test_planned_sprint_project_is_a_usable_board_for_the_other_agents(tmp_path:
     request = json.loads(cli(tmp_path, "plan", "--json"))["approval_request"]
     names = [r["name"] for r in request["action_requests"]]
     assert names[:2] == ["create_project", "add_project_fields"]
-    cli(tmp_path, "approvals", "approve", request["proposal_id"], "--as", "alice")
+    cli(tmp_path, "approvals", "approve", request["proposal_id"], "--as", "priya.brooks@acme.example")
 
     settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
     with open_runtime(settings) as rt:

@@ -98,7 +98,7 @@ def test_slip_cascades_auto_writes_then_shift_after_approval(rt: Runtime) -> Non
         )
 
     record = find_proposal(rt, pending["proposal_id"])
-    done = decide(rt, record, build_decisions(pending), "test:po", pending["digest"])
+    done = decide(rt, record, build_decisions(pending), "cli:po", pending["digest"])
     assert done.status == "done", done.report
     assert rt.asana.task(b_gid).due_on == date(2026, 12, 4)
     assert find_proposal(rt, pending["proposal_id"]).status == "applied"

@@ -69,7 +69,8 @@ class CrashAfter:
 @pytest.fixture
 def sandbox() -> Iterator[tuple[SandboxServer, dict[str, str]]]:
     s = Store()
-    ws = s.add_workspace("Acme").gid
+    # A plain workspace: an organization would need a team for the sprint project (POST /projects).
+    ws = s.add_workspace("Acme", is_organization=False).gid
     bot = s.add_user("sprintpilot", "bot@acme.test", workspaces=[ws]).gid
     approver = s.add_user("Ana PO", "ana@acme.test", workspaces=[ws]).gid
     s.add_token(TOKEN, bot)

@@ -124,9 +124,11 @@ def test_ctrl_c_while_a_chat_approval_applies_is_finished_by_the_sweep(
     """A chat apply stopped by Ctrl-C used to stay "applying" for ever."""
     from service.chat_runtime import chat_session
 
-    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    settings = load_settings(
+        data_dir=tmp_path, asana_base_url=None, model="offline", approvers=["priya.brooks@acme.example"]
+    )
     with open_runtime(settings) as rt:
-        session = chat_session(rt, "pm-9", "alice")
+        session = chat_session(rt, "pm-9", "priya.brooks@acme.example")
         list(session.send("plan Product Backlog capacity 20"))
         pending_request_ = session.pending()
         assert pending_request_ is not None

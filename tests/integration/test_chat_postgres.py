@@ -15,16 +15,24 @@ pytestmark = pytest.mark.integration
 
 
 def test_offline_chat_plan_then_approve_across_runtimes(tmp_path: Path, pg_url: str) -> None:
-    settings = load_settings(data_dir=tmp_path, database_url=pg_url, asana_base_url=None, model="offline")
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=pg_url,
+        asana_base_url=None,
+        model="offline",
+        approvers=["priya.brooks@acme.example"],
+    )
     migrate(settings)
     with open_runtime(settings) as rt:
-        events = list(chat_session(rt, "pm-1", "alice").send("plan Product Backlog capacity 20"))
+        events = list(
+            chat_session(rt, "pm-1", "priya.brooks@acme.example").send("plan Product Backlog capacity 20")
+        )
         assert any(e.kind == "approval" for e in events), [e.kind for e in events]
-        pending = chat_session(rt, "pm-1", "alice").pending()
+        pending = chat_session(rt, "pm-1", "priya.brooks@acme.example").pending()
         assert pending is not None and pending["agent"] == "planner"
 
     with open_runtime(settings) as rt:  # new pool, new graph: only Postgres remembers the thread
-        session = chat_session(rt, "pm-1", "alice")
+        session = chat_session(rt, "pm-1", "priya.brooks@acme.example")
         assert session.pending() is not None
         events = list(session.send("approve"))
         results = [e.data.get("result", {}).get("status") for e in events if e.kind == "tool"]

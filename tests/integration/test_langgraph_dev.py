@@ -75,7 +75,8 @@ def _server_env(data_dir: Path, model_url: str) -> dict[str, str]:
     }
     env.update(
         SPRINTPILOT_DATA_DIR=str(data_dir),
-        SPRINTPILOT_CHAT_UI_USER="pm",
+        SPRINTPILOT_CHAT_UI_USER="priya.brooks@acme.example",
+        SPRINTPILOT_APPROVERS="priya.brooks@acme.example",
         SPRINTPILOT_MODEL="openai-compatible:test-model",
         SPRINTPILOT_MODEL_BASE_URL=model_url,
         SPRINTPILOT_MODEL_TIMEOUT_S="20",
@@ -211,7 +212,7 @@ def test_langgraph_dev_serves_the_chat_to_agent_chat_ui_without_allow_blocking(t
 
     report = outcome["values"]["report"]
     assert report["status"] == "applied", report
-    assert report["decided_by"] == "chatui:pm"
+    assert report["decided_by"] == "chatui:priya.brooks@acme.example"
     assert outcome["values"]["messages"][-1]["content"] == DONE
     supervisor = [r for r in requests if "tools" in r.body]
     assert len(supervisor) == 2 and all(r.body.get("stream") for r in supervisor)

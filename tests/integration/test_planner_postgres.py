@@ -185,7 +185,7 @@ def test_crash_mid_apply_then_resume_writes_each_action_exactly_once(settings: S
         # The sandbox counts per process: add what reached it before the crash.
         done = before_crash + _mutations(rt)
         kinds = Counter(r["name"] for r in request["action_requests"])
-        assert done["POST /projects"] == 1
+        assert done["POST /teams/{team_gid}/projects"] == 1  # projects in an organization need a team
         # The first column takes over the new project's "Untitled section" (renamed, not created).
         assert done["PUT /sections/{section_gid}"] == 1
         assert done["POST /projects/{project_gid}/sections"] == kinds["create_section"] - 1

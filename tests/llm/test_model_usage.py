@@ -179,7 +179,9 @@ def test_runs_store_their_model_calls_and_metrics_export_them(tmp_path: Path, se
         assert (forecast.agent, forecast.prompt, forecast.outcome) == ("forecast", "forecast_summary", "ok")
         assert forecast.tokens_in > 0 and forecast.tokens_out > 0
 
-        events = list(chat_session(rt, "chat-1", "pm").send("Plan the next sprint, capacity 20."))
+        events = list(
+            chat_session(rt, "chat-1", "priya.brooks@acme.example").send("Plan the next sprint, capacity 20.")
+        )
         assert any(e.kind == "approval" for e in events), [e.as_dict() for e in events]
         calls = rt.model_calls.for_thread("chat-1")
         assert [(c.agent, c.outcome) for c in calls] == [("chat", "ok"), ("planner", "ok")]

@@ -61,7 +61,8 @@ def test_action_items_are_due_inside_the_next_sprint(
     settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
     with open_runtime(settings, registry=SpecialistRegistry([retro_specialist()])) as rt:
         ws = rt.resolve_workspace()
-        rt.asana.create_project(ws, "Sprint 24", start_on=start, due_on=end)
+        team = rt.asana.teams(ws)[0].gid  # an organization: Asana needs a team for a new project
+        rt.asana.create_project(ws, "Sprint 24", team_gid=team, start_on=start, due_on=end)
         _, record = _retro(rt, today)
         proposal = record.proposal.model_dump(mode="json")
         process = rt.asana.find_project(ws, "Process Improvement")

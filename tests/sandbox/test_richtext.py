@@ -165,7 +165,10 @@ def test_project_html_notes(http: httpx.Client, mini: Mini) -> None:
         "name": "Rich project",
         "html_notes": "<body><h2>Why</h2>\nBecause</body>",
     }
-    created = http.post("/projects", json={"data": payload}, params={"opt_fields": "notes,html_notes"})
+    team = mini.store.add_team(mini.ws, "Product").gid  # projects in an organization need a team
+    created = http.post(
+        f"/teams/{team}/projects", json={"data": payload}, params={"opt_fields": "notes,html_notes"}
+    )
     assert created.status_code == 201, created.text
     project = created.json()["data"]
     assert (project["notes"], project["html_notes"]) == ("Why\nBecause", payload["html_notes"])

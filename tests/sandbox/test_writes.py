@@ -212,8 +212,9 @@ def test_modified_at_semantics(sdk: asana.ApiClient, mini) -> None:  # type: ign
     tasks = asana.TasksApi(sdk)
     gid = _new_task(sdk, mini)["gid"]
     clock[0] += timedelta(hours=1)
+    # asana_oas.yaml TaskResponse.modified_at: the move's `section_changed` story changes it.
     asana.SectionsApi(sdk).add_task_for_section(mini.sections["Done"], {"body": {"data": {"task": gid}}})
-    assert tasks.get_task(gid, {"opt_fields": "modified_at"})["modified_at"] == "2026-11-20T09:00:00.000Z"
+    assert tasks.get_task(gid, {"opt_fields": "modified_at"})["modified_at"] == "2026-11-20T10:00:00.000Z"
     clock[0] += timedelta(hours=1)
     tasks.update_task({"data": {"name": "Renamed"}}, gid, {})
     assert tasks.get_task(gid, {"opt_fields": "modified_at"})["modified_at"] == "2026-11-20T11:00:00.000Z"

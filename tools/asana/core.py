@@ -9,19 +9,24 @@ they mutate the caller's opts) and keeps top-level keys such as `X-Hook-Secret` 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from tools.asana.breaker import CircuitBreaker
 from tools.asana.counter import CallCounter
+from tools.asana.errors import BadRequest
 from tools.asana.field_map import FieldMap
 from tools.asana.limits import DEFAULT_MAX_READS, DEFAULT_MAX_WRITES, ConcurrencyLimits
 from tools.asana.retry import RetryPolicy
-from tools.asana.sdk import build_api_client
+from tools.asana.sdk import TokenSource, build_api_client
 from tools.asana.transport import Transport
 
 PAGE_SIZE = 100  # Asana's maximum page size
+MAX_PAGE_RESTARTS = 2  # walks restarted from page one after an expired offset token
+log = logging.getLogger("tools.asana")
 Json = dict[str, Any]
 
 
@@ -29,7 +34,7 @@ class ClientCore:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: TokenSource,
         *,
         retry: RetryPolicy | None = None,
         max_reads: int = DEFAULT_MAX_READS,
@@ -51,7 +56,12 @@ class ClientCore:
         self.breaker: CircuitBreaker | None = breaker or None
         self._api_client = build_api_client(self.base_url, token, pool_size=max_reads + max_writes)
         self._transport = Transport(
-            policy=self.retry, limits=self.limits, counter=self.calls, breaker=self.breaker, secrets=(token,)
+            policy=self.retry,
+            limits=self.limits,
+            counter=self.calls,
+            breaker=self.breaker,
+            # A token source's tokens never reach an error text: the SDK only puts them in headers.
+            secrets=(token,) if isinstance(token, str) else (),
         )
         self._apis: dict[type, Any] = {}
         self._field_maps: dict[str, FieldMap] = {}
@@ -120,13 +130,43 @@ class ClientCore:
         if opt_fields:
             opts["opt_fields"] = opt_fields
         items: list[Json] = []
+        seen: set[str] = set()
+        restarts = 0
         while True:
             page_opts = dict(opts)  # the SDK writes into opts; never let it touch ours
-            page = self._payload(label, functools.partial(send, page_opts), **path)
+            try:
+                page = self._payload(label, functools.partial(send, page_opts), **path)
+            except BadRequest as err:
+                # Asana's offset tokens expire: walk again from page one (items already kept are
+                # dropped by gid), a bounded number of times so a persistent 400 still surfaces.
+                if "offset" not in opts or restarts >= MAX_PAGE_RESTARTS or not offset_expired(err):
+                    raise
+                restarts += 1
+                log.warning(
+                    "asana %s: %s; restarting the walk from page one (%d)", label, err.message, restarts
+                )
+                opts.pop("offset")
+                continue
             data = page.get("data") or []
-            items.extend(d for d in data if isinstance(d, dict))
+            for d in data:
+                if not isinstance(d, dict):
+                    continue
+                gid = d.get("gid")
+                if isinstance(gid, str):
+                    if gid in seen:
+                        continue
+                    seen.add(gid)
+                items.append(d)
             next_page = page.get("next_page")
             offset = next_page.get("offset") if isinstance(next_page, dict) else None
             if not offset:
                 return items
             opts["offset"] = offset
+
+
+_OFFSET_EXPIRED = re.compile(r"(pagination token|offset).*(invalid|expired)", re.IGNORECASE)
+
+
+def offset_expired(err: BadRequest) -> bool:
+    """A 400 saying the `offset` pagination token is invalid or has expired."""
+    return bool(_OFFSET_EXPIRED.search(err.message))

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from tools.asana.premium import premium_feature
 from tools.errors import UpstreamError, UserError
 
 
@@ -44,7 +45,15 @@ class Unauthorized(AsanaError):
 
 
 class PaymentRequired(AsanaError):
-    """402: the feature needs a premium Asana plan."""
+    """402: the feature needs a paid (premium) Asana plan. Never retried: paying is not a retry.
+
+    `message` names the feature for people ("needs a paid Asana plan: portfolios");
+    `asana_message` keeps what Asana said."""
+
+    def __init__(self, status: int, message: str, method: str = "", path: str = "") -> None:
+        self.feature = premium_feature(method, path) or (f"{method} {path}".strip() or "this feature")
+        self.asana_message = message
+        super().__init__(status, f"needs a paid Asana plan: {self.feature}", method, path)
 
 
 class Forbidden(AsanaError):

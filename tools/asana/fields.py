@@ -120,6 +120,8 @@ PROJECT = join(
         "permalink_url",
     )
 )
+# Who may see a project (graphs/visibility.py mirrors Asana's privacy rules from these).
+PROJECT_ACCESS = join(("name", "archived", "privacy_setting", "team", "owner", "members"))
 SECTION = join(("name", "project.name", "created_at"))
 CUSTOM_FIELD = join(
     (

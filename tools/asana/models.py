@@ -68,6 +68,8 @@ class Project(AsanaModel):
     team: Ref | None = None
     workspace: Ref | None = None
     members: list[Ref] = Field(default_factory=list)
+    # public_to_workspace | private_to_team | private (read only by the visibility check).
+    privacy_setting: str | None = None
     permalink_url: str | None = None
     # The project's own values (fields of the portfolios holding it); only read by views that ask.
     custom_fields: list[CustomFieldValue] = Field(default_factory=list)

@@ -123,29 +123,32 @@ class ReadOps(ClientCore):
         wanted = name_or_gid.strip()
         if wanted.isdigit():
             return self.project(wanted)
-        candidates = self.projects(workspace_gid, archived=None)
-        exact_then_folded: tuple[Callable[[Project], bool], ...] = (
-            lambda p: p.name == wanted,
-            lambda p: (p.name or "").casefold() == wanted.casefold(),
+        return pick_project(self.projects(workspace_gid, archived=None), wanted, workspace_gid)
+
+    def project_access(self, workspace_gid: str) -> list[Project]:
+        """Every project of a workspace (archived too) with who may see it: privacy, team, members."""
+        api = self.api(asana.ProjectsApi)
+        rows = self._pages(
+            "GET /workspaces/{gid}/projects",
+            lambda o, kw: api.get_projects_for_workspace(workspace_gid, o, **kw),
+            F.PROJECT_ACCESS,
+            gid=workspace_gid,
         )
-        for same in exact_then_folded:
-            hits = [p for p in candidates if same(p)]
-            active = [p for p in hits if not p.archived]
-            chosen = active or hits
-            if len(chosen) == 1:
-                return chosen[0]
-            if len(chosen) > 1:
-                gids = ", ".join(p.gid for p in chosen)
-                raise AmbiguousName(0, f"{len(chosen)} projects are named {wanted!r}: {gids}; use a gid")
-        # Close names, active projects before archived ones (tools/names.py: also the chat's).
-        names = [p.name for p in sorted(candidates, key=lambda p: bool(p.archived)) if p.name]
-        hint = did_you_mean(wanted, names)
-        raise NotFound(
-            404,
-            f"no project named {wanted!r} in workspace {workspace_gid}{hint}",
-            "GET",
-            f"/workspaces/{workspace_gid}/projects",
+        return [Project.model_validate(r) for r in rows]
+
+    def project_access_for(self, gid: str) -> Project:
+        """One project with who may see it (as `project_access` lists them)."""
+        return self._project(gid, F.PROJECT_ACCESS)
+
+    def team_members(self, team_gid: str) -> list[User]:
+        api = self.api(asana.UsersApi)
+        rows = self._pages(
+            "GET /teams/{gid}/users",
+            lambda o, kw: api.get_users_for_team(team_gid, o, **kw),
+            F.USER,
+            gid=team_gid,
         )
+        return [User.model_validate(r) for r in rows]
 
     def sections(self, project_gid: str) -> list[Section]:
         api = self.api(asana.SectionsApi)
@@ -340,3 +343,30 @@ class ReadOps(ClientCore):
             F.ATTACHMENT,
         )
         return [Attachment.model_validate(r) for r in rows]
+
+
+def pick_project(candidates: list[Project], wanted: str, workspace_gid: str) -> Project:
+    """The project named `wanted` among `candidates` (exact, then case-insensitive; active before
+    archived); NotFound with close names from `candidates` only, AmbiguousName for several."""
+    exact_then_folded: tuple[Callable[[Project], bool], ...] = (
+        lambda p: p.name == wanted,
+        lambda p: (p.name or "").casefold() == wanted.casefold(),
+    )
+    for same in exact_then_folded:
+        hits = [p for p in candidates if same(p)]
+        active = [p for p in hits if not p.archived]
+        chosen = active or hits
+        if len(chosen) == 1:
+            return chosen[0]
+        if len(chosen) > 1:
+            gids = ", ".join(p.gid for p in chosen)
+            raise AmbiguousName(0, f"{len(chosen)} projects are named {wanted!r}: {gids}; use a gid")
+    # Close names, active projects before archived ones (tools/names.py: also the chat's).
+    names = [p.name for p in sorted(candidates, key=lambda p: bool(p.archived)) if p.name]
+    hint = did_you_mean(wanted, names)
+    raise NotFound(
+        404,
+        f"no project named {wanted!r} in workspace {workspace_gid}{hint}",
+        "GET",
+        f"/workspaces/{workspace_gid}/projects",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import asana
 
@@ -21,8 +21,11 @@ from tools.asana.models import (
     Story,
     Tag,
     Task,
+    Workspace,
 )
 
+# asana_oas.yaml PortfolioResponse.privacy_setting enum.
+PortfolioPrivacy = Literal["public_to_domain", "members_only"]
 STATUS_TYPES = frozenset({"on_track", "at_risk", "off_track", "on_hold", "complete", "dropped"})
 
 
@@ -59,24 +62,46 @@ class WriteOps(ClientCore):
         due_on: str | dt.date | None = None,
         owner_gid: str | None = None,
     ) -> Project:
+        """A new project. With a team: `POST /teams/{team_gid}/projects` (asana_oas.yaml marks the
+        `team` field of `POST /projects` deprecated). Without one: `POST /projects`, which Asana
+        refuses in an organization, so that case raises ValueError before anything is sent."""
         api = self.api(asana.ProjectsApi)
-        body = {
-            "data": _drop_none(
-                {
-                    "workspace": workspace_gid,
-                    "name": name,
-                    "team": team_gid,
-                    "notes": notes,
-                    "start_on": _iso(start_on),
-                    "due_on": _iso(due_on),
-                    "owner": owner_gid,
-                }
-            )
-        }
-        data = self._one(
-            "POST /projects", lambda kw: api.create_project(body, {"opt_fields": F.PROJECT}, **kw)
+        fields = _drop_none(
+            {
+                "name": name,
+                "notes": notes,
+                "start_on": _iso(start_on),
+                "due_on": _iso(due_on),
+                "owner": owner_gid,
+            }
         )
+        opts = {"opt_fields": F.PROJECT}
+        if team_gid is not None:
+            data = self._one(
+                "POST /teams/{gid}/projects",
+                lambda kw: api.create_project_for_team({"data": fields}, team_gid, opts, **kw),
+                gid=team_gid,
+            )
+        else:
+            self._refuse_organization_without_team(workspace_gid, name)
+            body = {"data": {"workspace": workspace_gid, **fields}}
+            data = self._one("POST /projects", lambda kw: api.create_project(body, opts, **kw))
         return Project.model_validate(data)
+
+    def _refuse_organization_without_team(self, workspace_gid: str, name: str) -> None:
+        """asana_oas.yaml paths./projects.post: "If the workspace for your project is an
+        organization, you must also supply a `team`"."""
+        api = self.api(asana.WorkspacesApi)
+        row = self._one(
+            "GET /workspaces/{gid}",
+            lambda kw: api.get_workspace(workspace_gid, {"opt_fields": "is_organization"}, **kw),
+            gid=workspace_gid,
+        )
+        if Workspace.model_validate(row).is_organization:
+            raise ValueError(
+                f"cannot create project {name!r}: workspace {workspace_gid} is an organization and "
+                "Asana needs a team for every new project there (pass team_gid)"
+            )
 
     def delete_project(self, project_gid: str) -> None:
         api = self.api(asana.ProjectsApi)
@@ -435,9 +460,15 @@ class WriteOps(ClientCore):
             gid=attachment_gid,
         )
 
-    def create_portfolio(self, workspace_gid: str, name: str, *, public: bool = False) -> Portfolio:
+    def create_portfolio(
+        self, workspace_gid: str, name: str, *, privacy_setting: PortfolioPrivacy | None = None
+    ) -> Portfolio:
+        """A new portfolio; without `privacy_setting` Asana's default applies. The old `public`
+        flag is not sent: asana_oas.yaml PortfolioRequest.public is deprecated in favour of
+        `privacy_setting`."""
         api = self.api(asana.PortfoliosApi)
-        body = {"data": {"workspace": workspace_gid, "name": name, "public": public}}
+        fields = {"workspace": workspace_gid, "name": name, "privacy_setting": privacy_setting}
+        body = {"data": _drop_none(fields)}
         row = self._one(
             "POST /portfolios", lambda kw: api.create_portfolio(body, {"opt_fields": F.PORTFOLIO}, **kw)
         )
