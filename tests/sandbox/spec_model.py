@@ -32,7 +32,19 @@ import yaml
 Json = dict[str, Any]
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC_PATH = Path(os.environ.get("ASANA_OAS", REPO.parent / "shared/reference/asana/asana_oas.yaml"))
+_SPEC_IN_SHARED = Path("shared/reference/asana/asana_oas.yaml")
+
+
+def _spec_path() -> Path:
+    """ASANA_OAS, else the project's shared folder beside the checkout, else the workplace's
+    (a clean clone elsewhere, as CI makes, still finds it there)."""
+    if os.environ.get("ASANA_OAS"):
+        return Path(os.environ["ASANA_OAS"])
+    candidates = (REPO.parent / _SPEC_IN_SHARED, Path("/work") / _SPEC_IN_SHARED)
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+SPEC_PATH = _spec_path()
 CLIENT_FILES = ("core.py", "reads.py", "writes.py", "webhooks.py")
 # A label is the first string argument of _one/_pages/_payload, possibly on the next line.
 LABEL_RE = re.compile(r"_(?:one|pages|payload)\(\s*\"(GET|POST|PUT|DELETE|PATCH) (/[^\"]*)\"")
