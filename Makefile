@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m evals.bench_asana_read
 	$(BIN)/python -m evals.bench_planner
 	$(BIN)/python -m evals.bench_api_latency
+	$(BIN)/python -m evals.bench_console --proposals 1,100,500 --requests 10
 	$(BIN)/python -m evals.bench_model_usage
 	$(BIN)/python -m evals.soak_approvals --proposals 200
 	$(BIN)/sprintpilot eval life --sprints 3 --quiet

@@ -112,4 +112,8 @@ def create_api(
     app.include_router(approvals.router)
     app.include_router(health.router)
     app.include_router(oauth.router)  # /oauth/login and /oauth/callback (SPRINTPILOT_ASANA_AUTH=oauth)
+    # The console builds on the API's modules, so it is imported here, not at import time.
+    from service.console.app import include_console
+
+    include_console(app)  # the web console at / (service/console), over the same runtime
     return app

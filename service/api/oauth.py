@@ -4,6 +4,9 @@ The login redirects to Asana's authorize URL with a fresh `state` and PKCE chall
 kept in a short-lived cookie encrypted with SPRINTPILOT_TOKEN_KEY (nothing server-side, so any
 API process can take the callback), and the callback accepts a code only when its `state` equals
 the cookie's: a callback forged into another browser (login CSRF) has no matching cookie.
+
+`/oauth/login?next=/path` (the console's "Sign in with Asana") also signs the person who
+authorized into the web console and sends the browser to that local path.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import SecretStr
 
 from service.api.state import api_state
@@ -34,7 +37,7 @@ def _fernet(store: TokenStore, settings: Settings) -> Fernet:
 
 
 @router.get("/login")
-def login(request: Request) -> RedirectResponse:
+def login(request: Request, next: str | None = None) -> RedirectResponse:  # noqa: A002 - the query name
     state = api_state(request)
     store = TokenStore(state.engine, state.settings)
     fernet = _fernet(store, state.settings)
@@ -43,7 +46,12 @@ def login(request: Request) -> RedirectResponse:
     url = client.authorize_url(
         redirect_uri=state.settings.oauth_redirect_uri, state=csrf, code_challenge=pkce.challenge
     )
-    pending = json.dumps({"state": csrf, "verifier": pkce.verifier.get_secret_value()}).encode()
+    from service.console.session import safe_next  # the console imports the API: not at import time
+
+    after = safe_next(next) if next else None  # only a local path: never an open redirect
+    pending = json.dumps(
+        {"state": csrf, "verifier": pkce.verifier.get_secret_value(), "next": after}
+    ).encode()
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -58,7 +66,7 @@ def login(request: Request) -> RedirectResponse:
 
 
 @router.get("/callback")
-def callback(request: Request) -> HTMLResponse:
+def callback(request: Request) -> Response:
     state = api_state(request)
     store = TokenStore(state.engine, state.settings)
     fernet = _fernet(store, state.settings)
@@ -83,6 +91,20 @@ def callback(request: Request) -> HTMLResponse:
     )
     stored = store.save(grant)
     who = html.escape(grant.user.label)
+    response: Response
+    if pending.get("next"):
+        from service.console.session import safe_next, session_for_oauth
+
+        response = RedirectResponse(safe_next(str(pending["next"])), status_code=303)
+        if session_for_oauth(request, response, stored.user_gid) is None:
+            response = HTMLResponse(
+                "<!doctype html><title>sprintpilot</title>"
+                f"<p>Logged in to Asana as {who}, who is not a user of this workspace; the console "
+                "stays signed out.</p>",
+                status_code=403,
+            )
+        response.delete_cookie(COOKIE, path="/oauth")
+        return response
     response = HTMLResponse(
         "<!doctype html><title>sprintpilot</title>"
         f"<p>Logged in to Asana as {who} ({stored.user_gid}). You can close this window.</p>"
