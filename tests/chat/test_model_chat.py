@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import RAVI
+from conftest import RAVI, chat_registry
 from fake_model import call, scripted
 from langchain_core.messages import AIMessage, ToolMessage
 
@@ -157,8 +157,6 @@ def test_non_approver_cannot_approve_and_is_audited(rt: Runtime) -> None:
 
 
 def test_out_of_scope_project_is_refused_before_the_specialist_runs(settings: Settings) -> None:
-    from conftest import chat_registry
-
     from service.runtime import open_runtime
 
     with open_runtime(

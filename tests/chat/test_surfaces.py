@@ -13,6 +13,7 @@ from fake_model import call, scripted
 from fastapi.testclient import TestClient
 from langchain_core.messages import AIMessage
 from rich.console import Console
+from test_identity import SECRET, _secret_project
 
 from service.api import create_api
 from service.api.chat import include_chat
@@ -215,8 +216,6 @@ def test_http_chat_answers_an_invisible_project_like_a_missing_one(
     client: TestClient, settings: Settings
 ) -> None:
     """Issue 18: over the API too, Ravi gets "not found" for a project he cannot see in Asana."""
-    from test_identity import SECRET, _secret_project
-
     with open_runtime(settings, registry=chat_registry()) as rt:
         _secret_project(rt)
         assert rt.sandbox is not None
