@@ -19,7 +19,7 @@ from graphs.gate import action_numbers, action_requests_of, number_ranges
 from graphs.policy import tag_comment
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
-from graphs.visibility import Person
+from graphs.visibility import Person, Viewer
 from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime
@@ -196,9 +196,11 @@ def decide(
             ) from err
 
 
-def visible_to(rt: Runtime, person: Person, proposal: ProposalRecord) -> bool:
-    """Whether `person` can see every project the proposal acts in (graphs/visibility.py)."""
-    viewer = rt.viewer(person)
+def visible_to(rt: Runtime, who: Person | Viewer, proposal: ProposalRecord) -> bool:
+    """Whether the person can see every project the proposal acts in (graphs/visibility.py).
+    Callers checking many proposals pass one Viewer, so a project outside the cached set is
+    asked of Asana once, not once per proposal."""
+    viewer = who if isinstance(who, Viewer) else rt.viewer(who)
     return all(viewer.sees(gid) for gid in proposal.proposal.scope.project_gids)
 
 

@@ -73,7 +73,8 @@ def list_approvals(request: Request, user: str | None = _VIEWER) -> dict[str, An
     state = api_state(request)
     with state.runtime_factory() as rt:
         person = _viewer(rt, user)
-        items = [i for i in pending(rt) if person is None or visible_to(rt, person, i.proposal)]
+        viewer = rt.viewer(person) if person is not None else None
+        items = [i for i in pending(rt) if viewer is None or visible_to(rt, viewer, i.proposal)]
     return {"approvals": [{"proposal": _summary(i.proposal), "request": i.request} for i in items]}
 
 

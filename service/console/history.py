@@ -100,8 +100,9 @@ def _proposals_by_thread(rt: Runtime, person: Person) -> tuple[dict[str, list[Pr
     """Visible proposals per thread, and the threads that had only invisible ones."""
     shown: dict[str, list[ProposalDetail]] = {}
     hidden: set[str] = set()
+    viewer = rt.viewer(person)
     for record in rt.repo.list_proposals(limit=RUNS_SHOWN):
-        if not visible_to(rt, person, record):
+        if not visible_to(rt, viewer, record):
             hidden.add(record.thread_id)
             continue
         detail = rt.repo.get_proposal(record.id)
@@ -169,7 +170,8 @@ class AuditPage:
 def hidden_proposals(rt: Runtime, person: Person) -> list[str]:
     """Ids of proposals on projects `person` cannot see: their audit rows are not shown."""
     records: list[ProposalRecord] = rt.repo.list_proposals(limit=100_000)
-    return [r.id for r in records if not visible_to(rt, person, r)]
+    viewer = rt.viewer(person)
+    return [r.id for r in records if not visible_to(rt, viewer, r)]
 
 
 def audit_page_rows(

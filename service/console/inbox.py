@@ -81,7 +81,8 @@ def inbox_page(rt: Runtime, person: Person, now: datetime, page: int = 1) -> Inb
     """One page of the person's pending proposals, newest first. Read from the proposals table
     only: a thread's checkpoint is read when its proposal is opened, not for every row (500
     pending proposals would be 500 checkpoint reads per view)."""
-    records = [r for r in rt.repo.pending_approvals() if visible_to(rt, person, r)]
+    viewer = rt.viewer(person)
+    records = [r for r in rt.repo.pending_approvals() if visible_to(rt, viewer, r)]
     records.sort(key=lambda r: aware(r.created_at), reverse=True)
     pages = max(1, -(-len(records) // PAGE_SIZE))
     page = min(max(1, page), pages)
