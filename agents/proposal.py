@@ -21,6 +21,10 @@ REF_PREFIX = "ref:"
 
 class ActionKind(StrEnum):
     CREATE_PROJECT = "create_project"
+    # A portfolio (e.g. the Blockers portfolio), and a project put into one: Asana portfolios hold
+    # projects and portfolios, never tasks.
+    CREATE_PORTFOLIO = "create_portfolio"
+    ADD_TO_PORTFOLIO = "add_to_portfolio"
     CREATE_SECTION = "create_section"
     # Put existing custom fields (e.g. the backlog's) on a project, so its tasks' values can be set.
     ADD_PROJECT_FIELDS = "add_project_fields"

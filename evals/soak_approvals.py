@@ -207,6 +207,7 @@ def run_soak(
     from service.approvals import (
         ApplyInterrupted,
         ApprovalError,
+        NotAnApprover,
         build_decisions,
         close_stale,
         decide,
@@ -238,6 +239,8 @@ def run_soak(
     # assigned to, who also decides in Asana; anyone else's Asana change is set back.
     approver = next(u for u in rt.asana.users(ws) if u.gid != bot and u.email)
     rt.settings = rt.settings.model_copy(update={"approver": approver.email})
+    # The operator at the terminal is that approver too (a CLI decision by anyone else is refused).
+    cli_who = f"cli:{approver.email}"
     planned: list[Planned] = []
     for n, (task, field_name) in enumerate(_candidates(rt, proposals)):
         thread = f"soak-{uuid.uuid4().hex[:12]}"
@@ -299,6 +302,10 @@ def run_soak(
                 with lock:
                     counters["interrupted"] += 1
                 return
+            except NotAnApprover as err:  # a refused decider is the soak's mistake, never a lost race
+                with lock:
+                    errors.append(f"refused: {err}")
+                return
             except ApprovalError:
                 with lock:
                     counters["lost"] += 1
@@ -349,9 +356,9 @@ def run_soak(
         digest = request.get("digest")
         gid = request.get("approval_task_gid") or ""
         if p.path == "cli_approve":
-            attempt(lambda: decide(rt, record, approve, "cli:po", digest))
+            attempt(lambda: decide(rt, record, approve, cli_who, digest))
         elif p.path == "cli_reject":
-            attempt(lambda: decide(rt, record, reject, "cli:po", digest))
+            attempt(lambda: decide(rt, record, reject, cli_who, digest))
         elif p.path == "api_approve":
             api_decide(p.proposal_id, request, "approve", str(approver.email))
         elif p.path == "asana_approve":
@@ -368,7 +375,7 @@ def run_soak(
 
             def cli() -> None:
                 both.wait()
-                attempt(lambda: decide(rt, record, approve, "cli:po", digest))
+                attempt(lambda: decide(rt, record, approve, cli_who, digest))
 
             def api() -> None:
                 both.wait()

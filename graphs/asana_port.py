@@ -25,6 +25,7 @@ from tools.asana.models import (
     Task,
     Workspace,
 )
+from tools.asana.writes import PortfolioPrivacy
 
 
 class AsanaReads(Protocol):
@@ -53,6 +54,10 @@ class AsanaReads(Protocol):
     def status_updates(self, parent_gid: str) -> list[StatusUpdate]: ...
 
     def portfolio(self, gid: str) -> Portfolio: ...
+
+    def portfolios(self, workspace_gid: str, owner_gid: str = "me") -> list[Portfolio]:
+        """Portfolios of the workspace the owner (default: the token's user) owns or is a member of."""
+        ...
 
     def portfolio_items(self, portfolio_gid: str) -> list[Project]: ...
 
@@ -130,6 +135,12 @@ class AsanaWrites(Protocol):
     ) -> Attachment: ...
 
     def delete_attachment(self, attachment_gid: str) -> None: ...
+
+    def create_portfolio(
+        self, workspace_gid: str, name: str, *, privacy_setting: PortfolioPrivacy | None = None
+    ) -> Portfolio: ...
+
+    def add_portfolio_item(self, portfolio_gid: str, project_gid: str) -> None: ...
 
 
 class AsanaPort(AsanaReads, AsanaWrites, Protocol):

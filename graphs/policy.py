@@ -185,7 +185,10 @@ class _ProposalRefs:
         self._use_ref(ref, "section")
 
     def portfolio(self, gid: str) -> None:
-        self.scope.portfolio(gid)
+        if is_ref(gid):
+            self._use_ref(gid, "portfolio")
+        else:
+            self.scope.portfolio(gid)
 
     def portfolio_project(self, portfolio_gid: str, project_gid: str) -> None:
         self.scope.portfolio_project(portfolio_gid, project_gid)

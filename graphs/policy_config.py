@@ -39,6 +39,10 @@ class PolicyConfig(BaseModel):
     # Automatic writes per project per day (comments, status updates, AI fields…); beyond it they
     # are held back and reported. Approved changes are never held. None: no limit.
     daily_write_budget: int | None = Field(default=150, ge=0)
+    # The portfolio where the stand-up and the dependency manager keep every team's open blockers
+    # (tools/standup/blockers_portfolio.py); None: not kept. Creating it, its projects and its
+    # tasks, and completing them, go through approval like any other such write.
+    blockers_portfolio: str | None = None
 
     def is_health_field(self, name: str) -> bool:
         return name.strip().casefold() == self.health_field.strip().casefold()

@@ -83,6 +83,20 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def _echo_people(store: Store, service_token: str) -> None:
+    """The seeded people and their own tokens: acting as a person (the console, `/mcp/`, chat
+    `--user`) needs one, and the sandbox is the only place a new user could learn them."""
+    people = []
+    for token, gid in store.tokens.items():
+        user = store.users.get(gid)
+        if token != service_token and user is not None:
+            people.append((user.email or gid, token))
+    if people:
+        typer.echo("People:        (email, their own token)")
+        for email, token in sorted(people):
+            typer.echo(f"  {email:<34} {token}")
+
+
 def _fail(message: str) -> NoReturn:
     """One line on stderr and exit 1, never a traceback (the main CLI's errors look the same)."""
     typer.echo(f"error: {' '.join(message.split())}", err=True)
@@ -202,6 +216,7 @@ def run_sandbox(
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     typer.echo(f"Asana sandbox: {server.base_url}")
     typer.echo(f"Token:         {token}")
+    _echo_people(store, token)
     typer.echo("Press Ctrl-C to stop.")
     try:
         while not stop.wait(0.5):

@@ -151,19 +151,14 @@ class Runtime:
                 raise ConfigError("the Asana token sees no workspace")
         return self._workspaces
 
-    def resolve_user(self, workspace_gid: str, ref: str) -> str | None:
-        """A user gid from a gid or an email."""
-        if ref.isdigit():
-            return ref
-        for user in self.asana.users(workspace_gid):
-            if (user.email or "").casefold() == ref.casefold() or (user.name or "") == ref:
-                return user.gid
-        return None
-
     def approver_for(self, workspace_gid: str, project_ref: str | None) -> str | None:
         """The configured approver, else the owner of the project the run is about."""
         if self.settings.approver:
-            return self.resolve_user(workspace_gid, self.settings.approver)
+            # A gid is taken as given (Asana refuses an assignee that is not a user); an email is looked up.
+            if self.settings.approver.isdigit():
+                return self.settings.approver
+            found = self.directory.find(workspace_gid, self.settings.approver)
+            return found.gid if found is not None else None
         if project_ref:
             try:
                 project = self.asana.find_project(workspace_gid, project_ref)

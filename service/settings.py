@@ -54,6 +54,14 @@ class ApprovalPolicy(BaseModel):
     health_field: str = Field(default=HEALTH, min_length=1)
     # Automatic writes per project per day before the rest are held back (null: no limit).
     daily_write_budget: int | None = Field(default=150, ge=0)
+    # The portfolio where the stand-up and the dependency manager keep every team's open blockers
+    # (tools/standup/blockers_portfolio.py); null: not kept. `SPRINTPILOT_BLOCKERS_PORTFOLIO` sets it.
+    blockers_portfolio: str | None = Field(default=None, max_length=200)
+
+    @field_validator("blockers_portfolio", mode="before")
+    @classmethod
+    def _blockers_name(cls, value: Any) -> Any:
+        return blockers_portfolio_name(value)
 
     @field_validator("kinds", mode="after")
     @classmethod
@@ -72,10 +80,28 @@ class ApprovalPolicy(BaseModel):
             auto_custom_fields=frozenset(self.auto_custom_fields),
             health_field=self.health_field,
             daily_write_budget=self.daily_write_budget,
+            blockers_portfolio=self.blockers_portfolio,
         )
 
 
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
+
+DEFAULT_BLOCKERS_PORTFOLIO = "Blockers"
+
+
+def blockers_portfolio_name(value: Any) -> Any:
+    """The Blockers portfolio's name from a setting: a name; "on"/"true"/"1" → "Blockers";
+    unset, empty or "off"/"false"/"0" → None (not kept)."""
+    if value is None or isinstance(value, bool):
+        return DEFAULT_BLOCKERS_PORTFOLIO if value else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.casefold() in {"", "off", "false", "0", "no", "none"}:
+            return None
+        if text.casefold() in {"on", "true", "1", "yes"}:
+            return DEFAULT_BLOCKERS_PORTFOLIO
+        return text
+    return value
 
 
 def _default_data_dir() -> Path:
@@ -141,6 +167,15 @@ class Settings(BaseSettings):
     # default keeps a generated key file beside its database; a Postgres head stays unsigned.
     audit_key: SecretStr | None = None
     timezone: str = "UTC"
+    # The MCP server (service/mcp): approving over MCP is off unless set (then approvers' rules and
+    # an elicited confirmation apply); tool calls per minute per MCP session; the URL `serve` is
+    # reached at (console links in proposal answers, the /mcp resource URL for OAuth metadata).
+    mcp_approvals: bool = False
+    mcp_calls_per_minute: int = Field(default=60, ge=1, le=10_000)
+    public_url: str = "http://127.0.0.1:8000"
+    # Keep a Blockers portfolio current (its name, or "on" for "Blockers"; unset: off). Fills
+    # `approval_policy.blockers_portfolio` unless that names one itself.
+    blockers_portfolio: str | None = Field(default=None, max_length=200)
 
     @field_validator("allowed_workspaces", "allowed_projects", "approvers", "trusted_proxies", mode="before")
     @classmethod
@@ -154,6 +189,11 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("blockers_portfolio", mode="before")
+    @classmethod
+    def _blockers_name(cls, value: Any) -> Any:
+        return blockers_portfolio_name(value)
 
     @field_validator("timezone")
     @classmethod
@@ -201,6 +241,10 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'sprintpilot.db'}"
         if self.model.startswith("openai-compatible") and not self.model_base_url:
             raise ValueError("model 'openai-compatible' needs model_base_url")
+        if self.blockers_portfolio and self.approval_policy.blockers_portfolio is None:
+            self.approval_policy = self.approval_policy.model_copy(
+                update={"blockers_portfolio": self.blockers_portfolio}
+            )
         return self
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,11 +15,14 @@ from agents.dependencies.proposal import make_proposal
 from agents.dependencies.schemas import CascadeNarrative, DependentAlert
 from agents.proposal import Proposal
 from graphs.registry import ChatOption, Specialist, Target
+from tools.asana.models import Project
 from tools.llm.labels import with_footer
+from tools.standup.blockers_portfolio import ProjectTasks, keep_blockers_portfolio
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
 
+UTC_ZONE = ZoneInfo("UTC")
 DEPENDENCIES_NAME = "dependencies"
 SUMMARY_PROMPT = "dependencies_summary"
 ALERT_PROMPT = "dependencies_alert"
@@ -137,7 +141,25 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     # already posted, whatever the wording.
     alerts = _alerts(analysis, engine)
     prompts = [engine.prompt_ref(SUMMARY_PROMPT)] + ([engine.prompt_ref(ALERT_PROMPT)] if alerts else [])
-    return make_proposal(analysis, inputs, narrative, alerts, label, prompts)
+    proposal = make_proposal(analysis, inputs, narrative, alerts, label, prompts)
+    portfolio = ctx.policy_for(workspace).blockers_portfolio
+    if portfolio:
+        proposal = keep_blockers_portfolio(
+            proposal,
+            ctx.asana,  # type: ignore[arg-type]
+            portfolio=portfolio,
+            groups=_blocker_groups(ctx, inputs.projects),
+            today=today,
+        )
+    return proposal
+
+
+def _blocker_groups(ctx: RunContext, projects: list[Project]) -> list[ProjectTasks]:
+    """The projects' tasks read as the stand-up reads them (each dependency's completion too), so
+    both agents judge a blocker by the same rule on the same facts and never undo each other."""
+    from agents.standup.inputs import read_task_states
+
+    return [ProjectTasks(p, read_task_states(ctx.asana, p, UTC_ZONE)) for p in projects]  # type: ignore[arg-type]
 
 
 def dependencies_specialist() -> Specialist:

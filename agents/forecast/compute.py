@@ -1,7 +1,10 @@
 """Forecast numbers for a backlog: velocity percentiles, scope done-dates, by-date, capacity per person.
 
 Reads are the planner's (backlog + past sprint projects + users, one call per 100 tasks); all the
-numbers come from tools.forecast.
+numbers come from tools.forecast. The scope's done-dates and the by-date answer come from the
+method a walk-forward backtest on this team's own sprints found most accurate: points (velocity
+Monte Carlo) or throughput (item-count Monte Carlo), unless the caller forces one. Next-sprint
+velocity, the fan bands and capacity stay in points (capacity is split by demonstrated points).
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from agents.planner.inputs import PlanningInputs, next_sprint_window
+from tools.forecast.backtest import Backtest, Method, force, walk_forward
 from tools.forecast.capacity import CapacityReport, capacity_report
 from tools.forecast.montecarlo import (
     DoneDistribution,
@@ -23,10 +28,18 @@ from tools.forecast.montecarlo import (
     velocity_forecast,
     when_done,
 )
+from tools.forecast.throughput import (
+    DONE_PERCENTILES,
+    items_by,
+    items_completion_probability,
+    items_when_done,
+    throughput_forecast,
+)
 from tools.planning.models import BacklogItem
 
 ACTIVE_SECTIONS = ("ready", "in progress", "ready for review")
 FAN_SPRINTS = 6
+MethodArg = Method | Literal["auto"]
 
 
 class ScopeSelection(BaseModel):
@@ -46,12 +59,21 @@ class ForecastResult(BaseModel):
     start: date
     sprint_days: int
     scope: ScopeSelection
-    done: DoneDistribution
+    done: DoneDistribution  # by the chosen method (its `unit` says points or items)
     by: date | None
-    by_forecast: VelocityForecast | None
-    by_probability: float | None  # P(the scope is done by `by`)
+    by_forecast: VelocityForecast | None  # by the chosen method
+    by_probability: float | None  # P(the scope is done by `by`), by the chosen method
     capacity: CapacityReport
-    bands: dict[int, list[float]]
+    bands: dict[int, list[float]]  # cumulative points (the console's velocity fan)
+    item_history: list[float | None] = []
+    next_sprint_items: VelocityForecast | None = None
+    method: Backtest | None = None  # which method produced `done`/`by_*`, and the backtest behind it
+    done_by_method: dict[str, DoneDistribution] = {}  # both methods' answers, for comparison
+    item_bands: dict[int, list[float]] = {}  # cumulative items
+
+    @property
+    def chosen(self) -> Method:
+        return self.method.chosen if self.method else "points"
 
 
 def _section_names(inputs: PlanningInputs, gid: str) -> set[str]:
@@ -139,18 +161,37 @@ def compute_forecast(
     today: date,
     availability: dict[str, float] | None = None,
     seed: int = 0,
+    method: MethodArg = "auto",
 ) -> ForecastResult:
     history: list[float | None] = [s.record.completed_points for s in inputs.history]
+    items_hist: list[float | None] = [float(s.record.completed_items) for s in inputs.history]
     start, end = next_sprint_window(inputs.sprints, today)
     sprint_days = (end - start).days + 1
     nxt = velocity_forecast(history, 1, seed=seed)
+    nxt_items = throughput_forecast(items_hist, 1, seed=seed)
     label, items = select_scope(inputs, scope)
     sel = scope_points(label, items)
-    done = when_done(history, sel.points, start, sprint_days, seed=seed)
-    by_fc = how_much_by(history, start, by, sprint_days, seed=seed) if by else None
+    backtest = walk_forward(history, items_hist, seed=seed)
+    if method != "auto":
+        backtest = force(backtest, method)
+    done_by = {
+        "points": when_done(history, sel.points, start, sprint_days, seed=seed, percentiles=DONE_PERCENTILES),
+        # Throughput needs no estimates: the scope is its item count, unestimated items included.
+        "throughput": items_when_done(items_hist, sel.items, start, sprint_days, seed=seed),
+    }
+    by_fc: VelocityForecast | None = None
     by_prob = None
     if by is not None:
-        by_prob = completion_probability(history, sel.points, by_fc.sprints, seed=seed) if by_fc else 0.0
+        if backtest.chosen == "throughput":
+            by_fc = items_by(items_hist, start, by, sprint_days, seed=seed)
+            by_prob = (
+                items_completion_probability(items_hist, sel.items, by_fc.sprints, seed=seed)
+                if by_fc
+                else 0.0
+            )
+        else:
+            by_fc = how_much_by(history, start, by, sprint_days, seed=seed)
+            by_prob = completion_probability(history, sel.points, by_fc.sprints, seed=seed) if by_fc else 0.0
     assigned, unassigned, unest = upcoming_workload(inputs)
     names = {p.gid: p.name for p in inputs.people}
     cap = capacity_report(
@@ -169,10 +210,15 @@ def compute_forecast(
         start=start,
         sprint_days=sprint_days,
         scope=sel,
-        done=done,
+        done=done_by[backtest.chosen],
         by=by,
         by_forecast=by_fc,
         by_probability=by_prob,
         capacity=cap,
         bands=fan(history, FAN_SPRINTS, seed=seed) if any(h for h in history) else {},
+        item_history=items_hist,
+        next_sprint_items=nxt_items,
+        method=backtest,
+        done_by_method=done_by,
+        item_bands=fan(items_hist, FAN_SPRINTS, seed=seed) if any(h for h in items_hist) else {},
     )

@@ -25,6 +25,20 @@ def _d(x: Any) -> str:
     return "beyond the horizon" if x is None else x.isoformat()
 
 
+def _unit(result: ForecastResult) -> str:
+    return "items" if result.chosen == "throughput" else "points"
+
+
+def method_line(result: ForecastResult) -> str:
+    """Which forecast produced the dates, and the backtest numbers (or the rule) that chose it."""
+    bt = result.method
+    if bt is None:
+        return "- Method: points (velocity Monte Carlo)."
+    what = "throughput (completed items per sprint)" if bt.chosen == "throughput" else "points (velocity)"
+    # A forced method's reason already starts with "requested; ..." and keeps what the data said.
+    return f"- Method: {what}, {bt.reason if bt.forced else 'chosen automatically: ' + bt.reason}."
+
+
 def summary_markdown(result: ForecastResult, narrative: Any, engine: str) -> str:
     n = result.next_sprint
     pts = ", ".join("n/a" if h is None else f"{h:g}" for h in result.history)
@@ -39,13 +53,23 @@ def summary_markdown(result: ForecastResult, narrative: Any, engine: str) -> str
         f"- History ({n.history_used} sprints used, {n.missing} without points, {n.clipped} outliers "
         f"clipped, trend {n.trend_per_sprint:+g} points/sprint): {pts}.",
     ]
+    ni = result.next_sprint_items
+    if ni is not None and ni.basis != "none":
+        items = ", ".join("n/a" if h is None else f"{h:g}" for h in result.item_history)
+        lines.append(
+            f"- Throughput next sprint: P50 {ni.p(50):g} items (P10–P90 {ni.p(10):g}–{ni.p(90):g}); "
+            f"completed items per past sprint: {items}."
+        )
     if n.caveat:
         lines.append(f"- **Caveat:** {n.caveat}")
+    lines.append(method_line(result))
+    dp = result.done.percentiles
     lines.append(
         f"- Scope ({s.label}): {s.items} items, {s.points:g} points"
         + (f" ({s.unestimated} unestimated, counted as {s.imputed_points:g} points)" if s.unestimated else "")
-        + f"; done by P50 {_d(result.done.percentiles.get(50))}, P85 {_d(result.done.percentiles.get(85))}, "
-        f"P95 {_d(result.done.percentiles.get(95))}."
+        + f"; done ({_unit(result)}) by P50 {_d(dp.get(50))}, P85 {_d(dp.get(85))}, P95 {_d(dp.get(95))}"
+        + (f" (P10 {_d(dp[10])}, P90 {_d(dp[90])})" if 10 in dp and 90 in dp else "")
+        + "."
     )
     if result.by is not None:
         if result.by_forecast is None:
@@ -54,7 +78,8 @@ def summary_markdown(result: ForecastResult, narrative: Any, engine: str) -> str
             b = result.by_forecast
             lines.append(
                 f"- By {result.by.isoformat()} ({b.sprints} sprints): P50 {b.p(50):g}, P85 {b.p(85):g}, "
-                f"P95 {b.p(95):g} points; probability the scope is done: {result.by_probability:.0%}."
+                f"P95 {b.p(95):g} {b.unit} (P10–P90 {b.p(10):g}–{b.p(90):g}); probability the scope is done: "
+                f"{result.by_probability:.0%}."
             )
     cap = result.capacity
     lines += [
@@ -74,7 +99,8 @@ def summary_markdown(result: ForecastResult, narrative: Any, engine: str) -> str
         )
     lines += [
         "",
-        f"_Numbers from a Monte Carlo simulation over past sprints; written by {written_by(engine)}._",
+        f"_Numbers from a Monte Carlo simulation over past sprints ({_unit(result)}); "
+        f"written by {written_by(engine)}._",
     ]
     return "\n".join(lines)
 
@@ -99,15 +125,19 @@ def make_proposal(
                 "text": text,
                 "status_type": status_type(result),
             },
-            reason="velocity forecast and scope completion dates",
+            reason=f"{result.chosen} forecast and scope completion dates",
         )
     ]
-    if result.bands:
+    # The chart shows the forecast the dates came from: items for throughput, points otherwise.
+    by_items = result.chosen == "throughput"
+    bands = result.item_bands if by_items else result.bands
+    if bands:
         png = fan_chart_png(
-            [h or 0.0 for h in result.history],
-            result.bands,
-            f"{project_name}: velocity forecast",
-            scope_points=result.scope.points or None,
+            [h or 0.0 for h in (result.item_history if by_items else result.history)],
+            bands,
+            f"{project_name}: {'throughput' if by_items else 'velocity'} forecast",
+            scope_points=(result.scope.items if by_items else result.scope.points) or None,
+            unit=_unit(result),
         )
         actions.append(
             Action(
@@ -133,6 +163,15 @@ def make_proposal(
         "by_forecast": result.by_forecast.model_dump(mode="json") if result.by_forecast else None,
         "by_probability": result.by_probability,
         "capacity": result.capacity.model_dump(),
+        # Which method produced `done` / `by_forecast`, and the backtest numbers that chose it.
+        "method": result.chosen,
+        "method_reason": result.method.reason if result.method else None,
+        "backtest": result.method.model_dump(mode="json", exclude={"cuts"}) if result.method else None,
+        "item_history": result.item_history,
+        "next_sprint_items": result.next_sprint_items.model_dump(mode="json")
+        if result.next_sprint_items
+        else None,
+        "done_by_method": {k: v.model_dump(mode="json") for k, v in result.done_by_method.items()},
     }
     return Proposal(
         agent="forecast",

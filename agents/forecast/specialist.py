@@ -1,9 +1,13 @@
-"""The forecast agent as a registered specialist: args → read → simulate → narrate → Proposal."""
+"""The forecast agent as a registered specialist: args → read → backtest → simulate → narrate → Proposal.
+
+The Proposal goes through the usual policy → gate → apply → audit path; its summary and evidence
+name the forecasting method (points or throughput) and the backtest numbers that chose it.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +37,11 @@ class ForecastArgs(BaseModel):
     availability: dict[str, float] = Field(
         default_factory=dict, description="person gid → share of the sprint"
     )
+    method: Literal["auto", "points", "throughput"] = Field(
+        default="auto",
+        description="auto: the method a walk-forward backtest on the team's sprints found most accurate; "
+        "points (velocity) or throughput (completed item counts) forces one",
+    )
     seed: int = 0
 
 
@@ -53,6 +62,7 @@ def run_forecast(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         today=ctx.now().date(),
         availability=args.availability,
         seed=args.seed,
+        method=args.method,
     )
     n = result.next_sprint
     variables = {
@@ -70,6 +80,7 @@ def run_forecast(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         "by": result.by.isoformat() if result.by else "",
         "by_probability": result.by_probability,
         "over_allocated": [p.name for p in result.capacity.over_allocated],
+        "method": result.chosen,
     }
     engine = ctx.language or LanguageEngine()
     narrative, label = engine.write(PROMPT_ID, variables, ForecastNarrative)
@@ -88,7 +99,8 @@ def forecast_specialist() -> Specialist:
     return Specialist(
         name=FORECAST_NAME,
         description="Forecast velocity (P50/P85/P95), when a scope will be done, how much by a date, and "
-        "capacity vs workload per person.",
+        "capacity vs workload per person; by points or by throughput (item counts), whichever a backtest "
+        "on the team's own sprints found more accurate.",
         run=run_forecast,
         args_model=ForecastArgs,
         verbs=("forecast",),

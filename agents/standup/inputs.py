@@ -117,6 +117,17 @@ def _standups(updates: list[StatusUpdate]) -> list[StatusUpdate]:
     return sorted(found, key=lambda u: (_title_day(u), u.created_at or datetime.min.replace(tzinfo=UTC)))
 
 
+def read_sprint_tasks(asana: StandupReader, project_gid: str) -> list[Task]:
+    """The project's top-level work items as the stand-up reads them (no subtasks, approval tasks
+    or milestones); the dependency manager reads them the same way for the Blockers portfolio."""
+    raw = [t for t in asana.project_tasks(project_gid, StandupTaskView) if not t.parent]
+    return [t for t in raw if t.resource_subtype not in ("approval", "milestone")]
+
+
+def read_task_states(asana: StandupReader, project: Project, tz: ZoneInfo) -> list[TaskState]:
+    return [to_state(t, project.gid, tz) for t in read_sprint_tasks(asana, project.gid)]
+
+
 def read_standup_inputs(
     asana: StandupReader, workspace_gid: str | None, project_ref: str, now: datetime, tz: ZoneInfo
 ) -> StandupInputs:
@@ -129,8 +140,7 @@ def read_standup_inputs(
     if not ws:
         raise ValueError(f"project {project.gid} has no workspace; pass one explicitly")
     now_local = now.astimezone(tz)
-    raw = [t for t in asana.project_tasks(project.gid, StandupTaskView) if not t.parent]
-    raw = [t for t in raw if t.resource_subtype not in ("approval", "milestone")]
+    raw = read_sprint_tasks(asana, project.gid)
     today = now_local.date().isoformat()
     # The day is read from the title (the marker plus an ISO date), not from created_at: the title is
     # what makes "one stand-up per project per day" visible in Asana.

@@ -14,6 +14,7 @@ from agents.standup.proposal import already_done_proposal, make_proposal
 from graphs.registry import Specialist, Target
 from tools.llm.labels import with_footer
 from tools.standup.blockers import DEFAULT_STALE_DAYS
+from tools.standup.blockers_portfolio import ProjectTasks, keep_blockers_portfolio
 from tools.standup.coherence import headline_agrees
 from tools.standup.nudges import Nudge, nudge_message, plan_nudges
 from tools.standup.risk import DEFAULT_DUE_SOON_DAYS
@@ -138,7 +139,18 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         if nudges:
             prompts.append(engine.prompt_ref(NUDGE_PROMPT))
     chart = _chart(st, inputs) if args.chart and inputs.tasks else None
-    return make_proposal(st, inputs, narrative, label, nudges, chart, prompts)
+    proposal = make_proposal(st, inputs, narrative, label, nudges, chart, prompts)
+    portfolio = ctx.policy_for(inputs.workspace_gid).blockers_portfolio
+    if portfolio:
+        # The sprint's blockers into the Blockers portfolio (created/changed only once approved).
+        proposal = keep_blockers_portfolio(
+            proposal,
+            ctx.asana,  # type: ignore[arg-type]
+            portfolio=portfolio,
+            groups=[ProjectTasks(inputs.project, inputs.tasks)],
+            today=inputs.now.date(),
+        )
+    return proposal
 
 
 def _chart(st: Standup, inputs: StandupInputs) -> bytes:

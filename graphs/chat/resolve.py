@@ -56,9 +56,7 @@ class Resolver:
                 raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
             # Suggest only what this chat may use (the reader's own hint names every project).
             names = [name for _, name in self.scoped_projects()]
-            raise ChatError(
-                f"no project named {ref!r} in this chat's scope{did_you_mean(ref, names)}"
-            ) from None
+            raise ChatError(f"no project named {ref!r} in your scope{did_you_mean(ref, names)}") from None
         except AsanaError as err:
             raise ChatError(f"project {ref!r}: {_asana_message(err)}") from None
         try:

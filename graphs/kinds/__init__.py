@@ -14,6 +14,7 @@ from graphs.actions import Params
 from graphs.kinds.approval import CloseApprovalTask, CreateApprovalTask, ResetApprovalTask
 from graphs.kinds.fields import SetCustomField, SetProjectCustomField
 from graphs.kinds.links import AddDependency, RemoveDependency
+from graphs.kinds.portfolios import AddToPortfolio, CreatePortfolio
 from graphs.kinds.projects import AddProjectFields, CreateProject, CreateSection
 from graphs.kinds.reports import AttachFile, PostComment, PostStatusUpdate
 from graphs.kinds.spec import ActionSpec, Denied, Refs, StaleOutcome, Unverifiable, WriteContext
@@ -41,6 +42,8 @@ __all__ = [
 
 _SPECS: tuple[ActionSpec[Any], ...] = (
     CreateProject(),
+    CreatePortfolio(),
+    AddToPortfolio(),
     CreateSection(),
     AddProjectFields(),
     AddToProject(),

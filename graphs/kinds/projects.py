@@ -25,6 +25,18 @@ class CreateProjectParams(Params):
     start_on: date | None = None
     due_on: date | None = None
     owner_gid: str | None = None
+    # Use the workspace's active project of exactly this name (in `team_gid`, when given) instead
+    # of creating a second one: for projects known by name, like a team's blockers project, which
+    # two proposals waiting side by side may both ask for.
+    unique_name: bool = False
+
+
+def find_named_project(asana: AsanaReads, workspace_gid: str, name: str, team_gid: str | None) -> str | None:
+    for project in asana.projects(workspace_gid):
+        same_team = team_gid is None or (project.team is not None and project.team.gid == team_gid)
+        if project.name == name and same_team and not project.archived:
+            return project.gid
+    return None
 
 
 class CreateProject(ActionSpec[CreateProjectParams]):
@@ -37,8 +49,13 @@ class CreateProject(ActionSpec[CreateProjectParams]):
         refs.workspace(params.workspace_gid or workspace_gid)
 
     def write(self, w: WriteContext, target: str | None, params: CreateProjectParams) -> str | None:
+        workspace = params.workspace_gid or w.workspace_gid
+        if params.unique_name:
+            existing = find_named_project(w.reads, workspace, params.name, params.team_gid)
+            if existing is not None:
+                return existing
         return w.asana.create_project(
-            params.workspace_gid or w.workspace_gid,
+            workspace,
             params.name,
             team_gid=params.team_gid,
             notes=w.marked(params.notes),

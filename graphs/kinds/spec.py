@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from graphs.policy_config import PolicyConfig
 
 TargetRule = Literal["none", "task", "project", "portfolio"]
-Creates = Literal["project", "section", "task"]
+Creates = Literal["project", "section", "task", "portfolio"]
 P = TypeVar("P", bound=Params)
 
 
@@ -51,7 +51,10 @@ class Refs(Protocol):
         """A `ref:` to a section this proposal creates (existing sections are checked by project)."""
         ...
 
-    def portfolio(self, gid: str) -> None: ...
+    def portfolio(self, gid: str) -> None:
+        """An existing in-scope portfolio, or a `ref:` to a portfolio this proposal creates (a
+        portfolio *target* of an existing-portfolio kind still refuses refs, in `check_target`)."""
+        ...
 
     def portfolio_project(self, portfolio_gid: str, project_gid: str) -> None: ...
 

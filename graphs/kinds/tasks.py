@@ -46,6 +46,10 @@ class CreateTaskParams(Params):
     resource_subtype: Literal["default_task", "milestone"] | None = None
     # By field name; encoded through the first project's field map at apply time.
     custom_fields: dict[str, Any] = Field(default_factory=dict)
+    # A key the notes carry: an open task of the first project whose notes carry it is used
+    # instead of creating a second (one tracking task per subject, e.g. per blocked task, even
+    # when two proposals waiting side by side both ask for it).
+    unique_key: str | None = Field(default=None, min_length=8, max_length=200)
 
     @field_validator("projects")
     @classmethod
@@ -55,6 +59,8 @@ class CreateTaskParams(Params):
     @model_validator(mode="after")
     def _dates(self) -> CreateTaskParams:
         _check_dates(self.due_on, self.due_at, start_given=False)
+        if self.unique_key is not None and (self.unique_key not in self.notes or not self.projects):
+            raise ValueError("unique_key must appear in the notes, and the task needs a project to look in")
         return self
 
 
@@ -77,6 +83,13 @@ class CreateTask(ActionSpec[CreateTaskParams]):
             raise Denied("custom fields on a new task need a project to resolve them")
 
     def write(self, w: WriteContext, target: str | None, params: CreateTaskParams) -> str | None:
+        if params.unique_key is not None:
+            open_tasks = w.reads.project_tasks(params.projects[0])
+            found = next(
+                (t.gid for t in open_tasks if not t.completed and params.unique_key in (t.notes or "")), None
+            )
+            if found is not None:
+                return found
         fields = (
             w.reads.field_map(params.projects[0]).to_custom_fields(params.custom_fields)
             if params.custom_fields

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    ExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
@@ -80,10 +86,15 @@ def create_api(
     db = engine if engine is not None else make_engine(settings)
     shared = SharedRuntime(settings) if runtime_factory is None else None
 
+    mcp_running: list[Callable[[], AbstractAsyncContextManager[None]]] = []
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for running in mcp_running:  # the MCP endpoint's session manager
+                    await stack.enter_async_context(running())
+                yield
         finally:
             if shared is not None:
                 shared.close()
@@ -116,4 +127,8 @@ def create_api(
     from service.console.app import include_console
 
     include_console(app)  # the web console at / (service/console), over the same runtime
+    # The MCP endpoint at /mcp/ (service/mcp), imported here: the SDK is not loaded before it.
+    from service.mcp.http import mount_mcp
+
+    mcp_running.append(mount_mcp(app, settings, runtime_factory or shared))  # type: ignore[arg-type]  # one is set
     return app

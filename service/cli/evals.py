@@ -61,3 +61,21 @@ def storypoints(
         typer.echo(report.model_dump_json())
     else:
         render(report, make_console())
+
+
+def _mount_evals() -> None:
+    """The evaluations that live in their own modules; this module is only imported to run one."""
+    from service.cli.eval_delays import delays
+    from service.cli.eval_life import life
+    from service.cli.eval_replay import replay
+    from service.cli.eval_sentiment import sentiment
+    from service.cli.eval_sprints import sprints
+
+    eval_app.command("sentiment")(sentiment)
+    eval_app.command("replay")(replay)
+    eval_app.command("sprints")(sprints)
+    eval_app.command("delays")(delays)
+    eval_app.command("life")(life)
+
+
+_mount_evals()

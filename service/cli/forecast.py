@@ -17,6 +17,12 @@ def forecast(
     project: Annotated[str, typer.Option(help="Backlog project name or gid.")] = "Product Backlog",
     scope: Annotated[str, typer.Option(help="all | section:X | tag:X | epic:X")] = "all",
     by: Annotated[str, typer.Option(help="How much will be done by this date (YYYY-MM-DD).")] = "",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto (whichever a backtest on the team's sprints found most accurate) | points | throughput"
+        ),
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where the embedded DB and sandbox state live.")
@@ -25,7 +31,11 @@ def forecast(
     """Forecast the next sprints (P50/P85/P95), when the scope will be done, and capacity per person."""
     from agents.forecast import FORECAST_NAME, ForecastArgs
 
-    args = ForecastArgs(project=project, scope=scope, by=date_option(by, "--by"))
+    if method not in ("auto", "points", "throughput"):
+        raise typer.BadParameter("use auto, points or throughput", param_hint="--method")
+    args = ForecastArgs.model_validate(
+        {"project": project, "scope": scope, "by": date_option(by, "--by"), "method": method}
+    )
     run_specialist_command(
         FORECAST_NAME,
         args,

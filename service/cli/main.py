@@ -16,12 +16,16 @@ from rich.table import Table
 
 from service.cli import render
 from service.cli.errors import friendly
+from service.cli.lazy import LazyCommand, LazyGroup
 from service.cli.render import console
 from service.cli.run_agent import run_specialist_command
 from service.logsafe import SafeFormatter
 from tools.errors import UserError
 
+_SANDBOX_HELP = "Run the local Asana sandbox on 127.0.0.1 and print its base URL and token."
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="sprintpilot",
     help="AI agents for Asana-driven agile teams. Every change is a proposal that a human approves.",
     no_args_is_help=True,
@@ -143,10 +147,14 @@ def _availability(rt: Any, workspace: str, values: list[str]) -> dict[str, float
             points = float(pts)
         except ValueError:
             raise UserError(f"--availability {raw!r}: {pts!r} is not a number") from None
-        gid = rt.resolve_user(workspace, who.strip())
-        if gid is None:
-            raise UserError(f"--availability {raw!r}: no user {who.strip()!r} in workspace {workspace}")
-        out[gid] = points
+        # Capacity is no permission, so a display name is fine here (identities elsewhere are not).
+        name = who.strip()
+        person = rt.directory.find(workspace, name) or next(
+            (p for p in rt.directory.people(workspace) if (p.name or "").casefold() == name.casefold()), None
+        )
+        if person is None:
+            raise UserError(f"--availability {raw!r}: no user {name!r} in workspace {workspace}")
+        out[person.gid] = points
     return out
 
 
@@ -503,56 +511,71 @@ def demo(
     run_demo(data_dir=data_dir, seed=seed)
 
 
-def _mount_commands() -> None:
-    """Commands that live in their own modules (one per area)."""
-    from sandbox.cli import run_sandbox
-    from service.cli.auth import auth_app
-    from service.cli.chat import chat
-    from service.cli.dependencies import deps
-    from service.cli.doctor import doctor
-    from service.cli.eval_delays import delays
-    from service.cli.eval_life import life
-    from service.cli.eval_replay import replay
-    from service.cli.eval_sentiment import sentiment
-    from service.cli.eval_sprints import sprints
-    from service.cli.evals import eval_app
-    from service.cli.forecast import forecast
-    from service.cli.health import health
-    from service.cli.retro import retro
-    from service.cli.review import review
-    from service.cli.serve import serve, webhooks_app
-    from service.cli.standup import standup
-    from service.cli.triage import triage
-    from service.cli.worker import beat, worker
-
-    app.command(
-        name="sandbox",
-        help="Run the local Asana sandbox on 127.0.0.1 and print its base URL and token.",
-    )(run_sandbox)
-    app.command("serve")(serve)
-    app.add_typer(webhooks_app, name="webhooks")
-    app.add_typer(auth_app, name="auth")
-    app.command("standup")(standup)
-    app.command("review")(review)
-    app.command("retro")(retro)
-    app.command("triage")(triage)
-    app.command("chat")(chat)
-    app.command("worker")(worker)
-    app.command("beat")(beat)
-    eval_app.command("sentiment")(sentiment)
-    eval_app.command("replay")(replay)
-    eval_app.command("sprints")(sprints)
-    eval_app.command("delays")(delays)
-    eval_app.command("life")(life)
-    app.command("risk")(deps)
-    app.command("deps", help="Alias of `risk`.", hidden=True)(deps)
-    app.command("forecast")(forecast)
-    app.command("health")(health)
-    app.command("doctor")(doctor)
-    app.add_typer(eval_app, name="eval")
-
-
-_mount_commands()
+# Commands that live in their own modules (one per area), imported when they run.
+LazyGroup.lazy = {
+    "sandbox": LazyCommand("sandbox.cli:run_sandbox", _SANDBOX_HELP, help=_SANDBOX_HELP),
+    "serve": LazyCommand(
+        "service.cli.serve:serve", "Run the HTTP API: webhook receiver, approvals, /healthz and /metrics."
+    ),
+    "webhooks": LazyCommand(
+        "service.cli.serve:webhooks_app",
+        "Asana webhooks that feed the event pipeline (real Asana or a `sprintpilot sandbox` server).",
+    ),
+    "auth": LazyCommand(
+        "service.cli.auth:auth_app", "Log in to Asana with OAuth (an alternative to SPRINTPILOT_ASANA_TOKEN)."
+    ),
+    "standup": LazyCommand(
+        "service.cli.standup:standup",
+        "Post today's stand-up for a sprint project (at most one per project per day).",
+    ),
+    "review": LazyCommand(
+        "service.cli.review:review",
+        "Check a task against the Definition of Done; comment the gaps or propose the move.",
+    ),
+    "retro": LazyCommand(
+        "service.cli.retro:retro",
+        "Sprint retrospective: numbers, sentiment, themes → retro notes, action items, review draft.",
+    ),
+    "triage": LazyCommand(
+        "service.cli.triage:triage",
+        "Estimate story points (with similar past tasks), find acceptance criteria, score priority and risk.",
+    ),
+    "chat": LazyCommand(
+        "service.cli.chat:chat",
+        "Chat with the supervisor: questions, specialist runs and approvals in one conversation.",
+    ),
+    "worker": LazyCommand(
+        "service.cli.worker:worker",
+        "Run a Celery worker: processes Asana events, relays the outbox, reconciles, syncs approvals.",
+    ),
+    "beat": LazyCommand(
+        "service.cli.worker:beat",
+        "Run the scheduler (exactly one per deployment): relay every 2 s, reconcile, approval sync.",
+    ),
+    "risk": LazyCommand(
+        "service.cli.dependencies:deps",
+        "Dependency graph check and delay cascade: Risk Scores and alerts now, due-date shifts for approval.",
+    ),
+    "deps": LazyCommand(
+        "service.cli.dependencies:deps", "Alias of `risk`.", hidden=True, help="Alias of `risk`."
+    ),
+    "forecast": LazyCommand(
+        "service.cli.forecast:forecast",
+        "Forecast the next sprints (P50/P85/P95), when the scope will be done, and capacity per person.",
+    ),
+    "health": LazyCommand(
+        "service.cli.health:health", "Score the portfolio's team(s) and post the result as a status update."
+    ),
+    "doctor": LazyCommand(
+        "service.cli.doctor:doctor",
+        "Check the token, workspaces, custom fields, plan, webhooks, clock, database and broker.",
+    ),
+    "mcp": LazyCommand(
+        "service.cli.mcp:mcp",
+        "Run the MCP server on stdio (for Claude Desktop, VS Code and other MCP clients).",
+    ),
+    "eval": LazyCommand("service.cli.evals:eval_app", "Offline evaluations on public datasets."),
+}
 
 
 if __name__ == "__main__":

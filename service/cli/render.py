@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markdown import Markdown, MarkdownElement, TableElement
@@ -23,7 +23,8 @@ from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 
-from service.db.proposals import ProposalRecord
+if TYPE_CHECKING:
+    from service.db.proposals import ProposalRecord
 
 # Width of output that goes to a file or a pipe (no terminal to ask), unless $COLUMNS says.
 PIPE_WIDTH = 100

@@ -43,5 +43,5 @@ def include_console(app: FastAPI, runtime_factory: RuntimeFactory | None = None)
 
     @app.get("/console-after-oauth", include_in_schema=False)
     def after_oauth(request: Request) -> Response:
-        # Where `/oauth/login?next=/console-after-oauth` lands once the callback signed the person in.
+        # Kept for links made before "Sign in with Asana" carried the page the person was going to.
         return RedirectResponse("/inbox", status_code=303, headers=SECURITY_HEADERS)

@@ -19,7 +19,13 @@ PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 16, 44
 # Colour-blind-safe palette (Okabe–Ito); series are also told apart by dashes and the legend.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "4 4", "1 2", "")
+# The forecast band: an opaque-enough fill, and edges (the P10 and P90 lines) dark enough for
+# WCAG 1.4.11's 3:1 against the white plot (4.7:1); the P50 line is 6:1 against the band's fill.
 BAND = "#E69F00"
+BAND_OPACITY = 0.55
+BAND_EDGE = "#9A6A00"
+P50 = "#7A2E00"
+SCOPE_OFF_SCALE = 1.5  # scope above this multiple of the fan's top is stated, not drawn
 
 Value = float | None
 
@@ -285,6 +291,10 @@ def velocity_fan_chart(
     cumulative total would flatten the per-sprint bars on a shared axis."""
     split = int(WIDTH * 0.4)
     past = _frame(len(sprint_names), velocity, width=split)
+    # A scope far above the forecast would squash the fan into a sliver at the bottom: the scale
+    # then fits the fan, and the scope is stated at the top of the panel instead of drawn.
+    fan_top = max([*fan.p90, *fan.p50], default=0.0)
+    scope_off_scale = fan.scope is not None and fan_top > 0 and fan.scope > SCOPE_OFF_SCALE * fan_top
     horizon = len(fan.p50)
     ahead = [f"+{i + 1}" for i in range(horizon)]
     right = _Frame(
@@ -292,7 +302,7 @@ def velocity_fan_chart(
         top=PAD_T,
         width=WIDTH - split - PAD_L - PAD_R,
         height=past.height,
-        y_max=nice_max([*fan.p90, *fan.p50, fan.scope]),
+        y_max=nice_max([*fan.p90, *fan.p50, None if scope_off_scale else fan.scope]),
         count=horizon,
     )
     out = _open(chart_id, title, desc)
@@ -304,14 +314,21 @@ def velocity_fan_chart(
         upper = [f"{_n(right.x(i))} {_n(right.y(v))}" for i, v in enumerate(fan.p90)]
         lower = [f"{_n(right.x(i))} {_n(right.y(v))}" for i, v in reversed(list(enumerate(fan.p10)))]
         out.append(
-            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{BAND}" fill-opacity="0.35" '
-            f'stroke="{BAND}"><title>P10–P90</title></polygon>'
+            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="{BAND}" '
+            f'fill-opacity="{BAND_OPACITY}" stroke="{BAND_EDGE}" stroke-width="1.5" '
+            'stroke-linejoin="round"><title>P10–P90</title></polygon>'
         )
         out.append(
-            f'<path class="p50" d="{_path(right, fan.p50, False)}" fill="none" stroke="{PALETTE[1]}" '
-            'stroke-width="2"><title>P50</title></path>'
+            f'<path class="p50" d="{_path(right, fan.p50, False)}" fill="none" stroke="{P50}" '
+            'stroke-width="2.5"><title>P50</title></path>'
         )
-    if fan.scope is not None and fan.scope > 0:
+    if fan.scope is not None and scope_off_scale:
+        out.append(
+            f'<text class="scope" x="{_n(right.left + right.width)}" y="{_n(right.top + 10)}" '
+            'text-anchor="end" font-size="10" font-family="sans-serif" fill="#333">'
+            f"scope {escape(fmt(fan.scope))} points: above this scale ↑</text>"
+        )
+    elif fan.scope is not None and fan.scope > 0:
         y = right.y(fan.scope)
         out.append(
             f'<line class="scope" x1="{_n(right.left)}" y1="{_n(y)}" x2="{_n(right.left + right.width)}" '
@@ -319,15 +336,23 @@ def velocity_fan_chart(
             "points</title></line>"
         )
     out.append("</g>")
-    out += _legend(
+    legend = _legend(
         [
             ("completed", PALETTE[0], ""),
-            ("P10–P90", BAND, ""),
-            ("P50", PALETTE[1], ""),
-            ("scope", "#555", "6 3"),
+            ("P10–P90", BAND_EDGE, ""),
+            ("P50", P50, ""),
+            *([] if scope_off_scale or not fan.scope else [("scope", "#555", "6 3")]),
         ],
         past.left,
         HEIGHT - 8,
     )
+    # The band's swatch is a filled box like the band itself, not a line.
+    swatch = next(i for i, line in enumerate(legend) if f'stroke="{BAND_EDGE}"' in line)
+    x = float(legend[swatch].split('x1="')[1].split('"')[0])
+    legend[swatch] = (
+        f'<rect x="{_n(x)}" y="{_n(HEIGHT - 14)}" width="18" height="12" fill="{BAND}" '
+        f'fill-opacity="{BAND_OPACITY}" stroke="{BAND_EDGE}" stroke-width="1.5"/>'
+    )
+    out += legend
     out.append("</svg>")
     return "\n".join(out)

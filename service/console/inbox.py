@@ -11,9 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from graphs.visibility import Person
 from service.approvals import visible_to
+from service.console.names import PageNames
 from service.console.render import render
 from service.console.session import console_runtime, current_person
-from tools.errors import SprintpilotError
 
 if TYPE_CHECKING:
     from service.db.proposals import ProposalRecord
@@ -47,19 +47,6 @@ def age_text(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def project_names(rt: Runtime, gids: list[str], cache: dict[str, str] | None = None) -> list[str]:
-    """Each project's name (its gid when Asana cannot say), read through the service account:
-    the caller has already checked that the person sees these projects."""
-    names = cache if cache is not None else {}
-    for gid in gids:
-        if gid not in names:
-            try:
-                names[gid] = rt.asana.project(gid).name or gid
-            except SprintpilotError:
-                names[gid] = gid
-    return [names[g] for g in gids]
-
-
 PAGE_SIZE = 50
 
 
@@ -86,7 +73,7 @@ def inbox_page(rt: Runtime, person: Person, now: datetime, page: int = 1) -> Inb
     records.sort(key=lambda r: aware(r.created_at), reverse=True)
     pages = max(1, -(-len(records) // PAGE_SIZE))
     page = min(max(1, page), pages)
-    names: dict[str, str] = {}
+    names = PageNames(rt)  # each project's name read once per page
     rows = []
     for record in records[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
         due = due_time(rt, record)
@@ -95,7 +82,7 @@ def inbox_page(rt: Runtime, person: Person, now: datetime, page: int = 1) -> Inb
                 id=record.id,
                 agent=record.agent,
                 title=record.title,
-                projects=project_names(rt, record.proposal.scope.project_gids, names),
+                projects=names.project_names(record.proposal.scope.project_gids),
                 age=age_text(now - aware(record.created_at)),
                 due=due,
                 overdue=due < now,

@@ -33,19 +33,19 @@ from service.approvals import (
     visible_to,
 )
 from service.console.evidence import evidence_tables
-from service.console.inbox import project_names
 from service.console.markdown import to_html
+from service.console.names import PageNames
 from service.console.render import ConsoleError, compact, render
 from service.console.session import console_runtime, current_person, require_csrf
 from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked
-from tools.errors import SprintpilotError
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
 
 router = APIRouter(tags=["console"], include_in_schema=False)
-_MAX_TARGET_LOOKUPS = 60  # names are a nicety; a huge proposal shows gids past this
+# Params holding an Asana user's gid: shown with the person's name (from the Directory).
+PEOPLE_PARAMS = frozenset({"assignee", "owner", "owner_gid", "approver", "approver_gid"})
 
 
 @dataclass
@@ -60,6 +60,7 @@ class ActionView:
     reason: str
     decidable: bool
     params: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # param → the named person
 
 
 def _visible_record(rt: Runtime, person: Person, ref: str) -> ProposalRecord:
@@ -83,22 +84,22 @@ def param_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _target_name(rt: Runtime, target: str | None, names: dict[str, str | None]) -> str | None:
+def _target_name(target: str | None, names: PageNames) -> str | None:
     if not target:
         return None
     if target.startswith("ref:"):
         return f"created by this proposal ({target[4:]})"
-    if not target.isdigit() or (target not in names and len(names) >= _MAX_TARGET_LOOKUPS):
-        return None
-    if target not in names:
-        names[target] = None
-        for read in (rt.asana.task, rt.asana.project):
-            try:
-                names[target] = read(target).name
-                break
-            except SprintpilotError:
-                continue
-    return names[target]
+    return names.name(target)
+
+
+def _people(params: dict[str, Any], names: PageNames) -> dict[str, str]:
+    found = {}
+    for key, value in params.items():
+        if key in PEOPLE_PARAMS and isinstance(value, str) and value.isdigit():
+            name = names.person(value)
+            if name:
+                found[key] = name
+    return found
 
 
 def _policy(action: Action, decidable: bool) -> str:
@@ -107,31 +108,37 @@ def _policy(action: Action, decidable: bool) -> str:
     return (action.approval_class or ApprovalClass.AUTO).value
 
 
-def action_views(rt: Runtime, record: ProposalRecord, request: dict[str, Any] | None) -> list[ActionView]:
+def action_views(
+    rt: Runtime, record: ProposalRecord, request: dict[str, Any] | None, names: PageNames | None = None
+) -> list[ActionView]:
     """Every action of the proposal; the ones waiting (per the gate's request) are decidable and
     carry the args the reviewer may edit, the others (auto, or already decided) are listed only."""
     waiting: dict[int, dict[str, Any]] = {}
     if request is not None:
         waiting = dict(zip(action_numbers(request), action_requests_of(request), strict=True))
-    names: dict[str, str | None] = {}
-    views = []
+    names = names or PageNames(rt, record.proposal.scope.workspace_gid)
+    rows = []
     for n, action in enumerate(record.proposal.actions, start=1):
         req = waiting.get(n)
         args = (req or {}).get("args") or {"target": action.target, "params": action.params}
-        params = dict(args.get("params") or {})
-        target = args.get("target")
+        rows.append((n, action, req, dict(args.get("params") or {}), args.get("target")))
+    # Every target's name in as few reads as possible, before any is shown.
+    names.prefetch_tasks((t for *_, t in rows if t), record.proposal.scope.project_gids)
+    views = []
+    for n, action, req, params, target in rows:
         views.append(
             ActionView(
                 n=n,
                 kind=action.kind.value,
                 target=target,
-                target_name=_target_name(rt, target, names),
+                target_name=_target_name(target, names),
                 before=compact(action.before) or "—",
                 after=compact(action.after if action.after is not None else params) or "—",
                 policy=_policy(action, req is not None),
                 reason=action.reason or action.policy_note or "",
                 decidable=req is not None,
                 params={k: param_text(v) for k, v in params.items()},
+                people=_people(params, names),
             )
         )
     return views
@@ -184,16 +191,18 @@ def page(
     fresh = rt.repo.get_proposal(record.id) or record
     waiting = _pending(rt, fresh)
     report = (outcome.report if outcome is not None else None) or {}
+    names = PageNames(rt, fresh.proposal.scope.workspace_gid)  # one name cache per render
+    projects = names.project_names(fresh.proposal.scope.project_gids)
     return render(
         request,
         "proposal.html",
         status_code=status_code,
         active="inbox",
         record=fresh,
-        projects=project_names(rt, fresh.proposal.scope.project_gids),
+        projects=projects,
         summary=to_html(fresh.proposal.summary_markdown),
         evidence=evidence_tables(fresh.proposal.evidence),
-        actions=action_views(rt, fresh, waiting),
+        actions=action_views(rt, fresh, waiting, names),
         waiting=waiting,
         decided=None if waiting else decided_text(rt, fresh),
         outcome=report.get("status") or (outcome.status if outcome else None),

@@ -230,9 +230,10 @@ async def login(request: Request) -> Response:
 
 
 def _resolve(request: Request, user: str) -> Person:
-    """The Asana user named by an email or gid (blocking: the runtime and the directory)."""
+    """The Asana user named by an email or gid, from the Directory (service/identity.py: the
+    workspace's users, cached for the process) like every other surface; blocking."""
     with console_runtime(request)() as rt:
-        return rt.person(user)
+        return rt.directory.person(rt.resolve_workspace(), user)
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])

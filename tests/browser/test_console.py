@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -123,18 +124,40 @@ def test_a_user_who_cannot_see_the_backlog_sees_no_proposal(
     expect(priya.locator(f'tr[data-proposal-id="{console.proposal_id}"]')).to_have_count(1)
 
 
+def _change_scope_mid_sprint(console: Console) -> list[str]:
+    """Add a backlog task to Sprint 23 and take one out, on its Wednesday (the seed plans every
+    task at the start, so it has no scope change). Returns the two tasks' names."""
+    with console.runtime() as rt:
+        assert rt.sandbox is not None
+        ws = rt.resolve_workspace()
+        sprint = rt.asana.find_project(ws, "Sprint 23").gid
+        in_sprint = rt.asana.project_tasks(sprint)
+        gids = {t.gid for t in in_sprint}
+        backlog = rt.asana.project_tasks(rt.asana.find_project(ws, "Product Backlog").gid)
+        added = next(t for t in backlog if not t.completed and t.gid not in gids and t.number("Story Points"))
+        removed = next(t for t in in_sprint if not t.completed and t.number("Story Points"))
+        rt.sandbox.store.set_clock(lambda: datetime(2026, 11, 18, 15, 0, tzinfo=UTC))
+        try:
+            rt.asana.add_task_to_project(added.gid, sprint)
+            rt.asana.remove_task_from_project(removed.gid, sprint)
+        finally:
+            rt.sandbox.store.set_clock(None)
+    return [added.name or added.gid, removed.name or removed.gid]
+
+
 def test_dashboards_audit_and_settings(console: Console, new_page: Callable[[], Any]) -> None:
+    changed = _change_scope_mid_sprint(console)
     page = new_page()
     sign_in(page, console.url, PRIYA)
 
     # The seeded history ends with Sprint 23 (2026-11-09 → 11-20); the real date may be later,
-    # when no sprint is active, so the burndown names its sprint.
-    queries = {"sprint": "?project=Sprint%2023"}
+    # when no sprint is active: the burndown then shows the last finished sprint.
     problems = []
     for name in DASHBOARDS:
-        reply = page.goto(f"{console.url}/dashboards/{name}{queries.get(name, '')}")
+        reply = page.goto(f"{console.url}/dashboards/{name}")
         rows = page.locator("table[data-testid=data] tbody tr")
-        if reply is None or reply.status != 200 or rows.count() == 0:
+        empty = page.locator("table[data-testid=data] tbody td[colspan]")  # "No data."
+        if reply is None or reply.status != 200 or rows.count() == 0 or empty.count():
             status = reply.status if reply is not None else None
             problems.append(
                 f"/dashboards/{name}: {status}, {rows.count()} rows: {page.inner_text('main')[:300]!r}"
@@ -142,14 +165,26 @@ def test_dashboards_audit_and_settings(console: Console, new_page: Callable[[], 
             continue
         screenshot(page, f"dashboard-{name}", full_page=True)
     assert not problems, "\n".join(problems)
+    page.goto(f"{console.url}/dashboards/sprint")
+    expect(page.locator("h1")).to_contain_text("Sprint 23")
+    changes = page.locator("table[data-testid=scope-changes] tbody tr")
+    expect(changes).to_have_count(2)
+    for name, kind in zip(changed, ("added", "removed"), strict=True):
+        expect(changes.filter(has_text=name)).to_contain_text(kind)
+    picker = page.get_by_test_id("picker")
+    expect(picker.locator("option:checked")).to_have_text(re.compile(r"^Sprint 23 \("))
+    picker.select_option(label="Sprint 22 (finished)")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("h1")).to_contain_text("Sprint 22")
     page.goto(f"{console.url}/dashboards/sprint?project=Sprint%2023")
-    expect(page.locator("main")).to_contain_text("Sprint 23")
     days = page.locator("table[data-testid=data] tbody tr")
     expect(days).to_have_count(10)  # the sprint's working days, 2026-11-09 → 11-20
     expect(days.first).to_contain_text("2026-11-09")
     expect(days.last).to_contain_text("2026-11-20")
     page.goto(f"{console.url}/dashboards/velocity")
     expect(page.locator("table[data-testid=data] tbody")).to_contain_text("Sprint 23")
+    page.goto(f"{console.url}/dashboards/accuracy")
+    expect(page.get_by_test_id("source")).to_have_attribute("data-source", "backtest")
 
     page.goto(f"{console.url}/audit")
     expect(page.locator("table[data-testid=audit] tbody tr").first).to_be_visible()
@@ -165,3 +200,67 @@ def test_dashboards_audit_and_settings(console: Console, new_page: Callable[[], 
     page.goto(f"{console.url}/inbox")
     page.wait_for_url(re.compile(r"/login"))
     expect(page.locator("input[name=token]")).to_be_visible()
+
+
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: the page is {width[0]} px wide in a {width[1]} px viewport"
+
+
+def _fits_its_scroller(locator: Any) -> None:
+    """Nothing of it is hidden off to the side of its scrolling box (a wide table's own scroll)."""
+    sizes = locator.evaluate(
+        "el => { const box = el.closest('.table-scroll') || document.documentElement;"
+        " return [box.scrollWidth, box.clientWidth, box.scrollLeft]; }"
+    )
+    assert sizes[0] <= sizes[1] and sizes[2] == 0, (locator, sizes)
+
+
+def _in_viewport_width(page: Any, locator: Any) -> None:
+    box = locator.bounding_box()
+    assert box is not None, locator
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (locator, box)
+
+
+def test_phone_layout_inbox_and_proposal(console: Console, browser: Any) -> None:
+    """At 390x844 neither page scrolls sideways, and every decision control (the decision, its
+    reason, the parameters, the submit buttons) is on screen without sideways scrolling."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        sign_in(page, console.url, PRIYA)
+        expect(page.locator(f'tr[data-proposal-id="{console.proposal_id}"]')).to_have_count(1)
+        _no_sideways_scroll(page)
+        link = page.locator(f'a[href="/proposals/{console.proposal_id}"]')
+        _in_viewport_width(page, link)
+        screenshot(page, "phone-inbox")
+
+        link.click()
+        page.wait_for_url(f"**/proposals/{console.proposal_id}")
+        _no_sideways_scroll(page)
+        n, req = _first(console, "update_task", "assignee")
+        row = page.locator(f'tr[data-action="{n}"]')
+        decision = row.locator(f'select[name="decision-{n}"]')
+        decision.scroll_into_view_if_needed()
+        _fits_its_scroller(decision)
+        _in_viewport_width(page, decision)
+        _in_viewport_width(page, row.locator(f'input[name="reason-{n}"]'))
+        decision.select_option("edit")
+        row.locator("details.edit summary").click()
+        assignee = row.locator(f'input[name="param-{n}-assignee"]')
+        expect(assignee).to_have_value(req["args"]["params"]["assignee"])
+        _in_viewport_width(page, assignee)
+        _fits_its_scroller(assignee)
+        _no_sideways_scroll(page)
+        screenshot(page, "phone-proposal")
+        for name in ("Submit decisions", "Approve all"):
+            button = page.get_by_role("button", name=name)
+            button.scroll_into_view_if_needed()
+            expect(button).to_be_in_viewport()
+            _in_viewport_width(page, button)
+    finally:
+        context.close()

@@ -122,3 +122,51 @@ def test_text_is_escaped_not_injected() -> None:
     root = parse(svg)
     assert "<script>" not in svg
     assert root.find(f"{SVG}title").text == "<script>alert(1)</script>"  # type: ignore[union-attr]
+
+
+def _luminance(colour: str) -> float:
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _over_white(colour: str, opacity: float) -> str:
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    return "#" + "".join(f"{round(c * opacity + 255 * (1 - opacity)):02x}" for c in rgb)
+
+
+def test_the_forecast_band_is_clearly_visible() -> None:
+    """WCAG 1.4.11 (non-text contrast): the band's edges stand out 3:1 from the white plot, its
+    fill is clearly tinted, and the P50 line stays 3:1 against the band it runs through."""
+    fan = Fan(p10=[30, 62, 90], p50=[35, 71, 104], p90=[38, 75, 118], scope=100)
+    root = parse(velocity_fan_chart("vel", "t", "d", ["Sprint 23"], [37], fan))
+    band = root.find(f".//{SVG}polygon[@class='band']")
+    p50 = root.find(f".//{SVG}path[@class='p50']")
+    assert band is not None and p50 is not None
+    fill = _over_white(band.get("fill", ""), float(band.get("fill-opacity", "1")))
+    assert _contrast(band.get("stroke", "#ffffff"), "#ffffff") >= 3.0
+    assert float(band.get("stroke-width", "1")) >= 1.5
+    assert float(band.get("fill-opacity", "1")) >= 0.5 and _contrast(fill, "#ffffff") >= 1.4
+    assert _contrast(p50.get("stroke", "#ffffff"), fill) >= 3.0
+    legend = root.find(f".//{SVG}g[@class='legend']")
+    assert legend is not None and legend.find(f"{SVG}rect[@fill='{band.get('fill')}']") is not None
+
+
+def test_a_scope_far_above_the_fan_does_not_squash_it() -> None:
+    """The seed's fan (P10–P90 a few points apart, 214 at most) under a 689-point scope was a
+    1–2 px sliver on a 0–1,000 scale; the scale fits the fan and the scope is stated."""
+    fan = Fan(p10=[34.1, 137.7, 205.5], p50=[35.8, 141.2, 209.7], p90=[37.6, 144.7, 213.9], scope=689)
+    root = parse(velocity_fan_chart("vel", "t", "d", ["Sprint 23"], [37], fan))
+    band = root.find(f".//{SVG}polygon[@class='band']")
+    assert band is not None
+    ys = [float(v) for v in (band.get("points") or "").split()[1::2]]  # "x y x y …": P90 out, P10 back
+    n = len(ys) // 2
+    widest = max(ys[n + (n - 1 - i)] - ys[i] for i in range(n))  # P10 edge below the P90 edge
+    assert widest >= 5, widest
+    assert root.find(f".//{SVG}line[@class='scope']") is None
+    assert any("scope 689 points" in t for t in texts(root))

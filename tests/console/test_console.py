@@ -6,6 +6,7 @@ import re
 
 import pytest
 from console_support import PRIYA, PRIYA_GID, RAVI, Console
+from markupsafe import escape
 
 from graphs.gate import action_numbers
 
@@ -63,7 +64,7 @@ def test_inbox_lists_the_plan(console: Console) -> None:
     console.sign_in()
     page = console.client.get("/inbox")
     assert page.status_code == 200
-    assert f'<tr data-proposal-id="{console.proposal_id}">' in page.text
+    assert f'<tr data-proposal-id="{console.proposal_id}"' in page.text
     assert f'href="/proposals/{console.proposal_id}"' in page.text
     assert "Product Backlog" in page.text and "planner" in page.text
     assert str(page.headers["content-security-policy"]).startswith("default-src 'self'")
@@ -203,3 +204,23 @@ def test_the_inbox_pages_many_proposals_without_reading_their_threads(
     assert "Refine item 53" in first.text and 'rel="next"' in first.text
     second = console.client.get("/inbox", params={"page": 2})
     assert second.text.count("data-proposal-id=") == 5  # 4 more triage items and the plan
+
+
+def test_the_proposal_page_reads_names_in_a_few_requests(console: Console) -> None:
+    """A 71-action sprint plan cost 24 Asana reads per view (one per target task); names now come
+    from one listing of the scope project and people from the Directory."""
+    console.sign_in()
+    rt = console.rt
+    before = rt.asana.calls.snapshot()
+    page = console.client.get(f"/proposals/{console.proposal_id}")
+    after = rt.asana.calls.snapshot()
+    assert page.status_code == 200
+    spent = {k: v - before.by_method.get(k, 0) for k, v in after.by_method.items()}
+    assert after.total - before.total <= 8, spent
+    assert spent.get("GET /tasks/{gid}", 0) == 0, spent
+    n, req = next((n, r) for n, r in enumerate(console.plan["action_requests"]) if r["name"] == "update_task")
+    task = rt.asana.task(req["args"]["target"])
+    assignee = rt.person(req["args"]["params"]["assignee"])
+    row = page.text.split(f'<tr data-action="{action_numbers(console.plan)[n]}"')[1].split("</tr>")[0]
+    assert task.name and str(escape(task.name)) in row
+    assert assignee.name and str(escape(f"assignee: {assignee.name}")) in row

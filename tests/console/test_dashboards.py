@@ -4,6 +4,7 @@ agents' numbers, and only what the person can see in Asana."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -228,3 +229,126 @@ def test_cache_is_per_person_and_expires() -> None:
     assert calls == ["a", "c"]
     cache.ttl_s = 0
     assert cache.get_or_make(("v", "", "1"), lambda: make("d")).title == "d"
+
+
+def test_accuracy_falls_back_to_a_backtest_of_the_estimator(client: TestClient) -> None:
+    """The seed has no finished task with sprintpilot's own estimate, so the page backtests the
+    estimator on finished tasks (each from earlier ones only) and says so."""
+    r = client.get("/dashboards/accuracy")
+    assert r.status_code == 200, r.text
+    assert 'data-source="backtest"' in r.text and "Source: backtest." in r.text
+    rows = tables(r.text)["data"]
+    assert rows[0] == ["task", "finished", "estimate", "actual", "error"]
+    body = rows[1:]
+    assert len(body) >= 30, body
+    assert [row[1] for row in body] == sorted(row[1] for row in body)  # completion order
+    for _task, _day, estimate, actual, error in body:
+        assert num(actual) > 0 and num(estimate) > 0
+        assert num(error) == pytest.approx(num(estimate) - num(actual), abs=0.11)
+    assert "Mean absolute error" in r.text
+
+
+def test_backtest_estimates_each_task_from_earlier_tasks_only() -> None:
+    from tools.estimation.backtest import time_ordered_backtest
+    from tools.estimation.models import PastTask
+
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    history = [
+        (PastTask(id=str(i), title=f"small fix {i}", points=1), day.replace(day=1 + i)) for i in range(6)
+    ]
+    # The same title finished later with 13 points must not leak into the earlier one's estimate.
+    late = (PastTask(id="late", title="rewrite billing engine", points=13), day.replace(day=20))
+    early = (PastTask(id="early", title="rewrite billing engine", points=1), day.replace(day=10))
+    rows = {r.task.id: r for r in time_ordered_backtest([late, *history, early], min_history=5)}
+    assert set(rows) == {"5", "early", "late"}  # the first five only build the index
+    assert rows["5"].history == 5 and rows["early"].history == 6 and rows["late"].history == 7
+    assert rows["early"].estimate == 1  # only 1-point tasks came before it
+
+
+def test_sprint_page_defaults_to_the_last_finished_sprint_with_a_picker(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After Sprint 23 ended (and no sprint is active) a plain /dashboards/sprint used to answer
+    404 "no sprint is active"; it shows the last finished sprint and offers the others."""
+    monkeypatch.setattr(sys.modules[__name__], "NOW", datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    r = client.get("/dashboards/sprint")
+    assert r.status_code == 200, r.text
+    assert "Sprint burndown: Sprint 23" in r.text
+    picker = re.search(r'<select id="ref" name="project" data-testid="picker">(.*?)</select>', r.text, re.S)
+    assert picker is not None
+    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', picker.group(1))
+    labels = [label for _, _, label in options]
+    assert labels[:2] == ["Sprint 23 (finished)", "Sprint 22 (finished)"]
+    assert [label for _, selected, label in options if selected] == ["Sprint 23 (finished)"]
+    other = next(gid for gid, _, label in options if label.startswith("Sprint 21"))
+    picked = client.get("/dashboards/sprint", params={"project": other})
+    assert picked.status_code == 200 and "Sprint burndown: Sprint 21" in picked.text
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[tuple[TestClient, Runtime]]:
+    """A workspace of its own: the test changes a seeded sprint."""
+    settings = load_settings(
+        data_dir=tmp_path, asana_base_url=None, model="offline", api_token="tok", approvers=[PRIYA]
+    )
+    with open_runtime(settings) as runtime:
+        rt = pin_clock(runtime)
+
+        @contextmanager
+        def factory() -> Iterator[Runtime]:
+            yield rt
+
+        with TestClient(create_api(settings, runtime_factory=factory)) as c:
+            dashboards.CACHE.clear()
+            sign_in(c, PRIYA)
+            yield c, rt
+
+
+def test_scope_changes_after_the_sprint_started(fresh: tuple[TestClient, Runtime]) -> None:
+    """The seed plans every task at the sprint's start, so its scope-change table is empty; a task
+    added and one removed mid-sprint (through the Asana API, on the sandbox's clock) are listed
+    from their stories, with their points."""
+    c, rt = fresh
+    assert rt.sandbox is not None
+    ws = rt.resolve_workspace()
+    sprint = rt.asana.find_project(ws, "Sprint 23")
+    backlog = rt.asana.find_project(ws, "Product Backlog")
+    before = tables(c.get("/dashboards/sprint", params={"project": "Sprint 23"}).text)
+    assert before["scope-changes"][1:] == [["No data."]]
+    untouched = {row[0]: row for row in before["data"][1:]}
+    in_sprint = {t.gid for t in rt.asana.project_tasks(sprint.gid)}
+    added = next(
+        t
+        for t in rt.asana.project_tasks(backlog.gid)
+        if not t.completed and t.gid not in in_sprint and (t.number("Story Points") or 0) > 0
+    )
+    removed = next(
+        t
+        for t in rt.asana.project_tasks(sprint.gid)
+        if not t.completed and (t.number("Story Points") or 0) > 0
+    )
+    rt.sandbox.store.set_clock(lambda: datetime(2026, 11, 16, 10, 0, tzinfo=UTC))
+    try:
+        rt.asana.add_task_to_project(added.gid, sprint.gid)
+        rt.asana.remove_task_from_project(removed.gid, sprint.gid)
+    finally:
+        rt.sandbox.store.set_clock(None)
+    dashboards.CACHE.clear()
+    r = c.get("/dashboards/sprint", params={"project": "Sprint 23"})
+    assert r.status_code == 200, r.text
+    rows = tables(r.text)["scope-changes"]
+    assert rows[0] == ["day", "task", "change", "points"]
+    assert sorted(rows[1:]) == sorted(
+        [
+            ["2026-11-16", added.name, "added", f"{added.number('Story Points'):+g}"],
+            ["2026-11-16", removed.name, "removed", f"{-(removed.number('Story Points') or 0):+g}"],
+        ]
+    )
+    # The scope and remaining lines move on the day of the change, not before: the removed task
+    # counts until it left, the added one from when it joined (neither was done).
+    delta = (added.number("Story Points") or 0) - (removed.number("Story Points") or 0)
+    for day, scope, remaining, ideal, done in tables(r.text)["data"][1:]:
+        was = untouched[day]
+        moved = delta if day >= "2026-11-16" else 0
+        assert (num(scope), num(remaining)) == (num(was[1]) + moved, num(was[2]) + moved), day
+        assert (ideal, done) == (was[3], was[4]), day

@@ -1,5 +1,7 @@
-"""Pure forecasting: Monte Carlo velocity, completion probability, done-date distribution, capacity."""
+"""Pure forecasting: Monte Carlo velocity and throughput, completion probability, done-date distribution,
+capacity, and the walk-forward backtest that picks points or throughput per team."""
 
+from tools.forecast.backtest import Backtest, walk_forward
 from tools.forecast.capacity import CapacityReport, PersonLoad, capacity_report
 from tools.forecast.montecarlo import (
     DoneDistribution,
@@ -9,8 +11,10 @@ from tools.forecast.montecarlo import (
     velocity_forecast,
     when_done,
 )
+from tools.forecast.throughput import items_by, items_when_done, throughput_forecast
 
 __all__ = [
+    "Backtest",
     "CapacityReport",
     "DoneDistribution",
     "PersonLoad",
@@ -18,6 +22,10 @@ __all__ = [
     "capacity_report",
     "completion_probability",
     "how_much_by",
+    "items_by",
+    "items_when_done",
+    "throughput_forecast",
     "velocity_forecast",
+    "walk_forward",
     "when_done",
 ]

@@ -1,4 +1,8 @@
-"""Monte Carlo velocity forecasts from a team's completed-points history.
+"""Monte Carlo forecasts from a team's per-sprint history: completed points (velocity) or items (throughput).
+
+The sampling is unit-agnostic: `simulate` takes any per-sprint quantity, so the points forecast
+and the throughput (item-count) forecast in tools.forecast.throughput share this one engine; `unit`
+only changes rounding and wording.
 
 Each simulated sprint draws one past sprint (recent sprints weigh more), shifts it by the team's
 trend, and adds it up. Outliers are winsorised (median ± 3·MAD) before sampling so one holiday
@@ -28,6 +32,7 @@ MAD_LIMIT = 3.0
 TREND_CAP = 0.15  # a trend never moves a sprint more than 15% of the median per sprint ahead
 
 Basis = Literal["none", "thin", "normal"]
+Unit = Literal["points", "items"]
 
 
 class CleanHistory(BaseModel):
@@ -39,7 +44,7 @@ class CleanHistory(BaseModel):
 
 
 class VelocityForecast(BaseModel):
-    """Velocity of one future sprint (or the sum over `sprints`) as percentiles."""
+    """Velocity (or throughput) of one future sprint, or the sum over `sprints`, as percentiles."""
 
     sprints: int
     history_used: int
@@ -50,6 +55,7 @@ class VelocityForecast(BaseModel):
     caveat: str | None
     percentiles: dict[int, float]  # e.g. {10: .., 50: .., 85: .., 90: .., 95: ..}
     mean: float
+    unit: Unit = "points"
 
     def p(self, q: int) -> float:
         return self.percentiles[q]
@@ -127,15 +133,21 @@ def simulate(
     return np.cumsum(per_sprint, axis=1), h
 
 
-def _basis(n: int) -> tuple[Basis, str | None]:
+def _basis(n: int, unit: Unit = "points") -> tuple[Basis, str | None]:
     if n == 0:
-        return "none", "No completed sprint with points recorded: the forecast is zero and means nothing."
+        what = "points" if unit == "points" else "a completed-item count"
+        return "none", f"No completed sprint with {what} recorded: the forecast is zero and means nothing."
     if n < MIN_SPRINTS:
         return "thin", (
             f"Rests on only {n} past sprint{'s' if n > 1 else ''}: treat these numbers as a rough guess "
             f"(at least {MIN_SPRINTS} are needed for a meaningful range)."
         )
     return "normal", None
+
+
+def _amount(x: float, unit: Unit) -> float:
+    # Items are whole: "P50 23 items" means at least 23 finished (never round a partial item up).
+    return float(math.floor(x + 1e-9)) if unit == "items" else round(x, 2)
 
 
 def velocity_forecast(
@@ -145,11 +157,12 @@ def velocity_forecast(
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
     percentiles: Sequence[int] = PERCENTILES,
+    unit: Unit = "points",
 ) -> VelocityForecast:
-    """Points finished over the next `sprints` sprints, as percentiles of the simulation."""
+    """Points (or items) finished over the next `sprints` sprints, as percentiles of the simulation."""
     sims, h = simulate(history, sprints, runs=runs, seed=seed)
     total = sims[:, -1]
-    basis, caveat = _basis(len(h.values))
+    basis, caveat = _basis(len(h.values), unit)
     return VelocityForecast(
         sprints=sprints,
         history_used=len(h.values),
@@ -158,8 +171,9 @@ def velocity_forecast(
         trend_per_sprint=round(h.trend_per_sprint, 3),
         basis=basis,
         caveat=caveat,
-        percentiles={int(q): round(float(np.percentile(total, q)), 2) for q in percentiles},
+        percentiles={int(q): _amount(float(np.percentile(total, q)), unit) for q in percentiles},
         mean=round(float(total.mean()), 2),
+        unit=unit,
     )
 
 
@@ -181,13 +195,35 @@ def completion_probability(
 
 
 class DoneDistribution(BaseModel):
-    scope_points: float
+    scope_points: float  # the scope in `unit` (points, or items for a throughput forecast)
     percentiles: dict[int, date | None]  # date by which the scope is done with that probability
     sprints: dict[int, int | None]  # number of sprints needed at that probability
     probability_by_sprint: list[float]  # P(done within k sprints), k = 1..horizon
     horizon: int
     basis: Basis
     caveat: str | None
+    unit: Unit = "points"
+
+
+def completion_times(sims: np.ndarray, scope: float) -> np.ndarray:
+    """Per run, the (fractional) number of sprints until the cumulative total reaches `scope`.
+
+    Within the sprint that crosses the scope the finish is interpolated linearly, so 2.5 means
+    "half-way through the third sprint"; runs that never reach it inside the simulated horizon get
+    horizon + 1 (censored, i.e. "later than we can say"). A continuous answer lets the backtest tell
+    two methods apart where whole sprints would tie.
+    """
+    runs, horizon = sims.shape
+    if scope <= 0:
+        return np.zeros(runs)
+    done = sims >= scope - 1e-9
+    reached = done.any(axis=1)
+    k = np.where(reached, done.argmax(axis=1), horizon - 1)  # 0-based index of the crossing sprint
+    prev = np.where(k > 0, sims[np.arange(runs), np.maximum(k - 1, 0)], 0.0)
+    step = sims[np.arange(runs), k] - prev
+    frac = np.where(step > 0, (scope - prev) / np.where(step > 0, step, 1.0), 1.0)
+    times = k + np.clip(frac, 0.0, 1.0)
+    return np.where(reached, times, float(horizon + 1))
 
 
 def when_done(
@@ -200,10 +236,12 @@ def when_done(
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
     percentiles: Sequence[int] = (50, 85, 95),
+    unit: Unit = "points",
 ) -> DoneDistribution:
-    """When will `scope_points` be done, if sprints of `sprint_days` start at `start`? (end dates)"""
+    """When will `scope_points` (points, or items with unit="items") be done, if sprints of
+    `sprint_days` start at `start`? (end dates)"""
     sims, h = simulate(history, horizon, runs=runs, seed=seed)
-    basis, caveat = _basis(len(h.values))
+    basis, caveat = _basis(len(h.values), unit)
     done = sims >= scope_points - 1e-9
     prob = [round(float(done[:, k].mean()), 4) for k in range(horizon)]
     first = np.where(done.any(axis=1), done.argmax(axis=1) + 1, horizon + 1)
@@ -224,6 +262,7 @@ def when_done(
         horizon=horizon,
         basis=basis,
         caveat=caveat,
+        unit=unit,
     )
 
 
@@ -242,17 +281,18 @@ def how_much_by(
     *,
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
+    unit: Unit = "points",
 ) -> VelocityForecast | None:
-    """Points finished by date `by` (whole sprints only); None when no sprint ends by then."""
+    """Points (or items) finished by date `by` (whole sprints only); None when no sprint ends by then."""
     k = sprints_until(start, by, sprint_days)
     if k == 0:
         return None
-    return velocity_forecast(history, k, runs=runs, seed=seed)
+    return velocity_forecast(history, k, runs=runs, seed=seed, unit=unit)
 
 
 def fan(
     history: Sequence[float | None], sprints: int, *, runs: int = DEFAULT_RUNS, seed: int = 0
 ) -> dict[int, list[float]]:
-    """Cumulative points per future sprint at P10/P50/P90 (and P5/P95): the fan chart's bands."""
+    """Cumulative points (or items) per future sprint at P10/P50/P90 (and P5/P95): the fan chart's bands."""
     sims, _ = simulate(history, sprints, runs=runs, seed=seed)
     return {q: [round(float(x), 2) for x in np.percentile(sims, q, axis=0)] for q in (5, 10, 50, 90, 95)}

@@ -1,0 +1,54 @@
+"""`sprintpilot --help` lists every command without importing their modules (issue 23: 2.4 s → lazy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli.lazy import LazyGroup
+from service.cli.main import app
+
+# What listing the commands must not pull in: each is a second or more of imports.
+HEAVY = ("langchain_core", "langgraph", "service.cli.chat", "service.db.models", "sandbox.server", "sklearn")
+
+
+@pytest.mark.parametrize("name", sorted(LazyGroup.lazy))
+def test_each_listed_summary_is_the_commands_own_help(name: str) -> None:
+    entry = LazyGroup.lazy[name]
+    command = entry.load(name)
+    assert command.name == name
+    assert command.get_short_help_str(limit=300) == entry.summary
+
+
+def test_the_help_lists_every_command_without_importing_them() -> None:
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from service.cli.main import app\n"
+        "out = CliRunner().invoke(app, ['--help'], terminal_width=200)\n"
+        "assert out.exit_code == 0, out.output\n"
+        "print(out.output)\n"
+        f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    listing, loaded = done.stdout.rsplit("LOADED", 1)
+    assert loaded.strip() == "[]"
+    for name, entry in LazyGroup.lazy.items():
+        assert (name in listing) is not entry.hidden
+
+
+def test_a_lazy_group_and_a_hidden_alias_still_run() -> None:
+    runner = CliRunner()
+    evals = runner.invoke(app, ["eval", "--help"], terminal_width=200)
+    assert evals.exit_code == 0
+    for sub in ("storypoints", "sentiment", "replay", "sprints", "delays", "life"):
+        assert sub in evals.output
+    alias = runner.invoke(app, ["deps", "--help"], terminal_width=200)
+    assert alias.exit_code == 0 and "--project" in alias.output
+    unknown = runner.invoke(app, ["nope"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output
