@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-embeddings demo test test-fast lint bench clean
+.PHONY: install install-embeddings demo test test-fast soak lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The long versions of checks whose short versions `make test` runs (marker `soak`).
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m soak
+
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not integration and not contract"
+	$(BIN)/python -m pytest -q -m "not integration and not contract and not soak"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,7 +39,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m evals.bench_asana_read
+	-$(BIN)/python -m evals.bench_sandbox
 	$(BIN)/python -m evals.bench_planner
+	$(BIN)/python -m evals.bench_cascade
+	$(BIN)/python -m evals.bench_standup
+	$(BIN)/python -m evals.bench_retro
 	$(BIN)/python -m evals.bench_api_latency
 	$(BIN)/python -m evals.bench_console --proposals 1,100,500 --requests 10
 	$(BIN)/python -m evals.bench_model_usage

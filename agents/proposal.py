@@ -25,6 +25,8 @@ class ActionKind(StrEnum):
     # projects and portfolios, never tasks.
     CREATE_PORTFOLIO = "create_portfolio"
     ADD_TO_PORTFOLIO = "add_to_portfolio"
+    # Make a project (e.g. the sprint a plan creates) support an Asana goal.
+    LINK_GOAL = "link_goal"
     CREATE_SECTION = "create_section"
     # Put existing custom fields (e.g. the backlog's) on a project, so its tasks' values can be set.
     ADD_PROJECT_FIELDS = "add_project_fields"
@@ -39,9 +41,14 @@ class ActionKind(StrEnum):
     SET_PROJECT_CUSTOM_FIELD = "set_project_custom_field"
     ADD_DEPENDENCY = "add_dependency"
     REMOVE_DEPENDENCY = "remove_dependency"
+    # Link an intake request to the backlog item it repeats (a comment on each), or merge it
+    # (also complete the request): Asana's API can neither relate nor mark duplicates.
+    LINK_DUPLICATE = "link_duplicate"
     POST_COMMENT = "post_comment"
     POST_STATUS_UPDATE = "post_status_update"
     ATTACH_FILE = "attach_file"
+    # A document people read (the sprint review, a ceremony's .ics): approval by default.
+    ATTACH_DOCUMENT = "attach_document"
     CREATE_APPROVAL_TASK = "create_approval_task"
     # Mirror a decision taken anywhere (CLI, API, chat) onto the approval task, and complete it.
     CLOSE_APPROVAL_TASK = "close_approval_task"

@@ -353,8 +353,7 @@ class Life:
 def simulate(
     cfg: LifeConfig, data_dir: Path | None = None, progress: Callable[[str], None] = lambda s: None
 ) -> LifeResult:
-    import time_machine
-
+    from evals.clock import travel
     from sandbox.generator_calendar import DEFAULT_ANCHOR
     from service.runtime import open_runtime
     from service.settings import load_settings
@@ -362,9 +361,7 @@ def simulate(
     started = time.perf_counter()
     with contextmanager_dir(data_dir) as folder:
         start = DEFAULT_ANCHOR
-        with time_machine.travel(
-            datetime(start.year, start.month, start.day, 7, 0, tzinfo=UTC), tick=True
-        ) as clock:
+        with travel(datetime(start.year, start.month, start.day, 7, 0, tzinfo=UTC)) as clock:
             settings = load_settings(data_dir=folder)
             with open_runtime(settings, sandbox_seed=cfg.seed) as rt:
                 life = Life(rt, cfg, clock.move_to, progress)

@@ -120,9 +120,10 @@ def evaluate_project(data: Path, project: str, time: int, *, seed: int = 0) -> P
 
 
 def rolling_calibration(velocities: Sequence[float | None], *, start: int = MIN_SPRINTS) -> dict[str, Any]:
-    """Forecast sprint i from sprints < i; share of actuals inside [P10, P90]; P50 and last-sprint MAE."""
-    inside = below = above = 0
-    err50: list[float] = []
+    """Forecast sprint i from sprints < i; share of actuals inside [P10, P90]; P50 and last-sprint MAE
+    (the band statistics are the live scorecard's, tools/scorecard/metrics.band_stats)."""
+    from tools.scorecard.metrics import band_stats
+
     err_last: list[float] = []
     rows = []
     for i in range(start, len(velocities)):
@@ -132,20 +133,17 @@ def rolling_calibration(velocities: Sequence[float | None], *, start: int = MIN_
         history = list(velocities[:i])
         fc = velocity_forecast(history, 1, runs=4000, seed=i)
         p10, p50, p90 = fc.p(10), fc.p(50), fc.p(90)
-        inside += p10 <= actual <= p90
-        below += actual < p10
-        above += actual > p90
-        err50.append(abs(p50 - actual))
         last = next((v for v in reversed(history) if v is not None), 0.0)
         err_last.append(abs(last - actual))
         rows.append({"index": i, "actual": actual, "p10": p10, "p50": p50, "p90": p90, "last": last})
     n = len(rows)
+    band = band_stats((x["p10"], x["p50"], x["p90"], x["actual"]) for x in rows)
     return {
         "forecasts": n,
-        "inside_p10_p90": round(inside / n, 3) if n else 0.0,
-        "below_p10": round(below / n, 3) if n else 0.0,
-        "above_p90": round(above / n, 3) if n else 0.0,
-        "p50_mae": round(statistics.fmean(err50), 2) if n else 0.0,
+        "inside_p10_p90": round(band.inside or 0.0, 3),
+        "below_p10": round(band.below or 0.0, 3),
+        "above_p90": round(band.above or 0.0, 3),
+        "p50_mae": round(band.p50_mae or 0.0, 2),
         "last_sprint_mae": round(statistics.fmean(err_last), 2) if n else 0.0,
         "rows": rows,
     }

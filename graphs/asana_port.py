@@ -17,12 +17,15 @@ from tools.asana.field_map import FieldMap
 from tools.asana.models import (
     Attachment,
     CustomFieldSetting,
+    Goal,
+    GoalRelationship,
     Portfolio,
     Project,
     Section,
     StatusUpdate,
     Story,
     Task,
+    TaskCounts,
     Workspace,
 )
 from tools.asana.writes import PortfolioPrivacy
@@ -66,6 +69,20 @@ class AsanaReads(Protocol):
     def project_with_fields(self, gid: str) -> Project: ...
 
     def attachments(self, parent_gid: str) -> list[Attachment]: ...
+
+    def goals(self, workspace_gid: str) -> list[Goal]: ...
+
+    def goals_supported_by(self, resource_gid: str, resource_type: str = "project") -> list[Goal]:
+        """Goals a project (or portfolio, task) supports."""
+        ...
+
+    def goal(self, gid: str) -> Goal: ...
+
+    def goal_relationships(self, goal_gid: str) -> list[GoalRelationship]: ...
+
+    def task_counts(self, project_gid: str) -> TaskCounts:
+        """How many tasks a project has (done and not): a goal's task-completion progress."""
+        ...
 
 
 class AsanaWrites(Protocol):
@@ -141,6 +158,10 @@ class AsanaWrites(Protocol):
     ) -> Portfolio: ...
 
     def add_portfolio_item(self, portfolio_gid: str, project_gid: str) -> None: ...
+
+    def add_supporting_relationship(
+        self, goal_gid: str, resource_gid: str, *, contribution_weight: float | None = None
+    ) -> GoalRelationship: ...
 
 
 class AsanaPort(AsanaReads, AsanaWrites, Protocol):

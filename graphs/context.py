@@ -22,6 +22,7 @@ from graphs.ports import ApplyJournal, AuditLog, ProposalRepository
 from graphs.scope import ScopeChecker
 from graphs.visibility import Viewer
 from tools.errors import ConfigError, UserError
+from tools.feedback.models import FeedbackSource
 
 if TYPE_CHECKING:
     from graphs.registry import SpecialistRegistry
@@ -60,6 +61,8 @@ class RunContext:
     # The Asana user a chat/API/console/MCP run acts for: `asana` is then limited to what they
     # can see (graphs/visibility.py) and so is every scope check. None: the service's own runs.
     viewer: Viewer | None = None
+    # What people told sprintpilot it got wrong (service/db/feedback.py); None: no feedback store.
+    feedback: FeedbackSource | None = None
 
     def policy_for(self, workspace_gid: str | None) -> PolicyConfig:
         """The policy that judges actions in `workspace_gid` (its per-workspace overrides applied)."""

@@ -100,7 +100,10 @@ def render_markdown(report: RunReport, proposal: Proposal, results: list[ActionR
     lines = [f"## {proposal.title}", "", f"**Outcome:** {report.status.replace('_', ' ')}"]
     if report.decided_by:
         lines.append(f"**Decided by:** {report.decided_by}")
-    lines += ["", "| # | action | target | status | note |", "|---|---|---|---|---|"]
+    if not results:  # a header over no rows reads like something went missing
+        lines += ["", "No actions: nothing to write."]
+    else:
+        lines += ["", "| # | action | target | status | note |", "|---|---|---|---|---|"]
     for r in results:
         note = (r.message or "").replace("|", "\\|").replace("\n", " ")
         # Action numbers count from 1, as `approvals show` and the approval card number them.

@@ -25,6 +25,7 @@ from graphs.registry import Specialist, SpecialistRegistry
 from graphs.state import RunState, request_of
 from tools.asana.errors import AsanaError, is_transient
 from tools.errors import SprintpilotError
+from tools.feedback.suppression import apply_suppression
 
 log = logging.getLogger(__name__)
 # A specialist's proposal goes to the policy; a failure straight to the report.
@@ -77,6 +78,8 @@ def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistN
             proposal = spec.run(dict(request.args), runtime.context)
             if not isinstance(proposal, Proposal):
                 proposal = Proposal.model_validate(proposal)
+            ctx = runtime.context  # kinds people keep rejecting are held back (tools/feedback/suppression.py)
+            proposal = apply_suppression(proposal, ctx.feedback, trigger=request.trigger, now=ctx.now())
         except Exception as err:  # noqa: BLE001 - any specialist failure ends the run with a report
             if is_transient(err):
                 # Not an outcome: the run stops here (checkpointed before this node) and the

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tools.asana.errors import NotFound
-from tools.asana.models import Project, Task
+from tools.asana.models import Goal, GoalRelationship, Project, Task
 from tools.asana.reads import pick_project
 
 # Asana's own words for both "no such object" and "not yours to see".
@@ -66,6 +66,15 @@ def visible_projects(
     projects: Iterable[Project], person_gid: str, team_members: Callable[[str], frozenset[str]]
 ) -> frozenset[str]:
     return frozenset(p.gid for p in projects if sees_project(p, person_gid, team_members))
+
+
+def sees_goal(goal: Goal, person_gid: str) -> bool:
+    """Asana's goal privacy (asana_oas.yaml GoalResponse.privacy_setting): `public_to_workspace`
+    → every workspace member; `members_only` → the goal's members (followers) and its owner."""
+    if (goal.privacy_setting or "public_to_workspace") != "members_only":
+        return True
+    owner = goal.owner.gid if goal.owner is not None else None
+    return person_gid == owner or person_gid in {f.gid for f in goal.followers}
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,37 @@ class VisibleReads:
     def portfolio_items_with_fields(self, portfolio_gid: str, *args: Any, **kwargs: Any) -> list[Project]:
         items = self._reads.portfolio_items_with_fields(portfolio_gid, *args, **kwargs)
         return [p for p in items if self.viewer.sees(p.gid)]
+
+    # --- goals --------------------------------------------------------------------------------
+
+    def _sees_goal(self, goal: Goal) -> bool:
+        return sees_goal(goal, self.viewer.person.gid)
+
+    def goals(self, workspace_gid: str) -> list[Goal]:
+        return [g for g in self._reads.goals(workspace_gid) if self._sees_goal(g)]
+
+    def goals_supported_by(self, resource_gid: str, resource_type: str = "project") -> list[Goal]:
+        if resource_type == "project":
+            self._need_project(resource_gid)
+        return [g for g in self._reads.goals_supported_by(resource_gid, resource_type) if self._sees_goal(g)]
+
+    def goal(self, gid: str) -> Goal:
+        goal: Goal = self._reads.goal(gid)
+        if not self._sees_goal(goal):
+            raise _missing(f"/goals/{gid}")
+        return goal
+
+    def goal_relationships(self, goal_gid: str) -> list[GoalRelationship]:
+        """What supports a visible goal; supporting projects the person cannot see are left out."""
+        self.goal(goal_gid)
+        rels: list[GoalRelationship] = self._reads.goal_relationships(goal_gid)
+        return [
+            r
+            for r in rels
+            if r.supporting_resource is None
+            or (r.supporting_resource.resource_type or "project") != "project"
+            or self.viewer.sees(r.supporting_resource.gid)
+        ]
 
     # --- tasks --------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from sandbox.records import (
     Attachment,
     CustomFieldSetting,
+    Goal,
+    GoalRelationship,
     Project,
     Record,
     Section,
@@ -48,14 +50,15 @@ def sees_project(store: Store, user_gid: str, project: Project) -> bool:
     return False
 
 
-def sees_task(store: Store, user_gid: str, task: Task) -> bool:
+def sees_task(store: Store, user_gid: str, task: Task, projects_seen: dict[str, bool] | None = None) -> bool:
+    """`projects_seen` (project gid -> visible) lets a list check each project once."""
     current: Task | None = task
     for _ in range(_PARENT_DEPTH):
         if current is None:
             return False
         held_by = [m["project"] for m in current.memberships]
         projects = [store.projects[gid] for gid in held_by if gid in store.projects]
-        if any(sees_project(store, user_gid, p) for p in projects):
+        if any(_sees_project_once(store, user_gid, p, projects_seen) for p in projects):
             return True
         if user_gid in (current.assignee, current.created_by) or user_gid in current.followers:
             return True
@@ -65,12 +68,33 @@ def sees_task(store: Store, user_gid: str, task: Task) -> bool:
     return False
 
 
+def _sees_project_once(
+    store: Store, user_gid: str, project: Project, projects_seen: dict[str, bool] | None
+) -> bool:
+    if projects_seen is None:
+        return sees_project(store, user_gid, project)
+    seen = projects_seen.get(project.gid)
+    if seen is None:
+        seen = projects_seen[project.gid] = sees_project(store, user_gid, project)
+    return seen
+
+
+def sees_goal(user_gid: str, goal: Goal) -> bool:
+    """asana_oas.yaml GoalResponse.privacy_setting: `public_to_workspace` goals are seen by every
+    workspace member, `members_only` ones by their members (followers) and owner."""
+    if goal.privacy_setting != "members_only":
+        return True
+    return user_gid in goal.followers or user_gid == goal.owner
+
+
 def can_see(store: Store, user_gid: str, record: Record) -> bool:
     """Whether `user_gid` may read `record` (workspace membership is checked separately: 403)."""
     if isinstance(record, Project):
         return sees_project(store, user_gid, record)
     if isinstance(record, Task):
         return sees_task(store, user_gid, record)
+    if isinstance(record, Goal):
+        return sees_goal(user_gid, record)
     parent_gid: str | None = None
     if isinstance(record, Section):
         parent_gid = record.project
@@ -78,6 +102,8 @@ def can_see(store: Store, user_gid: str, record: Record) -> bool:
         parent_gid = record.target
     elif isinstance(record, Attachment | StatusUpdate | CustomFieldSetting):
         parent_gid = record.parent
+    elif isinstance(record, GoalRelationship):
+        parent_gid = record.supported_goal
     if parent_gid is None:
         return True
     parent = store.index.get(parent_gid)

@@ -29,6 +29,8 @@ from sandbox.routes import (
     attachments,
     containers,
     custom_fields,
+    forms,
+    goals,
     oauth,
     projects,
     sections,
@@ -111,9 +113,11 @@ def create_app(
         containers,
         attachments,
         webhooks,
+        goals,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(admin.router)
+    app.include_router(forms.router)  # /__sandbox/projects/{gid}/form_submissions: a form's task
     app.include_router(oauth.router)  # /-/oauth_* at the root, as on app.asana.com
     _install_error_handlers(app)
     # Inside SandboxMiddleware (added last = outermost), so a 402 is counted and rate limited.

@@ -6,19 +6,22 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
 from fastapi import Request
 from starlette.responses import Response
 
-from sandbox.access import can_see
+from sandbox.access import can_see, sees_task
 from sandbox.errors import ApiError, bad_request, forbidden
 from sandbox.optfields import FieldTree, options_fields, parse_opt_fields
-from sandbox.records import Record, User
+from sandbox.records import Record, Task, User
 from sandbox.serialize import Renderer
 from sandbox.store import Store
 
@@ -31,10 +34,40 @@ _FORM_BOOLS = {"true": True, "false": False}
 _FREE_TEXT = {"name", "notes", "html_notes", "text", "html_text", "title", "description"}
 
 
+# Anything orjson would render differently from json.dumps goes to a default hook (none: raises).
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+# orjson writes `6.5e-8` where json writes `6.5e-08` (text like "re-estimate" only costs a check).
+_SMALL_EXPONENT = re.compile(rb"[0-9]e-")
+
+
+def encode_json(payload: Any) -> bytes:
+    """`json.dumps(payload, separators=(",", ":"))` as bytes, byte for byte, ~10x faster.
+
+    orjson gives the same bytes except for non-ASCII text (json escapes it), DEL (json escapes
+    it), floats below 1e-4 (json writes `1e-05`, `6.5e-08`) and non-finite floats (which the API
+    refuses on input); the first three are detected in its output and sent through json instead.
+    """
+    try:
+        out = orjson.dumps(payload, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: non-str keys, ints over 64 bits, other types
+        return json.dumps(payload, separators=(",", ":")).encode()
+    if _json_would_match(out):
+        return out
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _json_would_match(out: bytes) -> bool:
+    if not out.isascii() or b"\x7f" in out or b"0.0000" in out:
+        return False
+    return b"e-" not in out or _SMALL_EXPONENT.search(out) is None
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(payload, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON_TYPE
-    )
+    return Response(encode_json(payload), status_code=status, headers=headers, media_type=JSON_TYPE)
 
 
 def unknown_object() -> ApiError:
@@ -126,6 +159,22 @@ class Ctx:
         """Project privacy as this token's user meets it (sandbox/access.py)."""
         return can_see(self.store, self.user.gid, record)
 
+    def visible_tasks(self, gids: Iterable[str]) -> Iterator[Task]:
+        """The known tasks among `gids` this user may see, lazily (each project checked once)."""
+        tasks = self.store.tasks
+        store, user_gid = self.store, self.user.gid
+        projects_seen: dict[str, bool] = {}
+        for gid in gids:
+            task = tasks.get(gid)
+            if task is None:
+                continue
+            memberships = task.memberships
+            # Fast path: the first project holding it is one this user sees (already checked).
+            if (memberships and projects_seen.get(memberships[0]["project"])) or sees_task(
+                store, user_gid, task, projects_seen
+            ):
+                yield task
+
     def need_workspace(self, gid: str | None, field: str = "workspace") -> str:
         if gid is None:
             raise bad_request(f"{field}: Missing input")
@@ -147,27 +196,30 @@ class Ctx:
     def empty(self) -> Response:
         return json_response({"data": {}})
 
-    def page(self, records: Sequence[Record]) -> Response:
-        """A list response with Asana pagination (`limit` 1..100, opaque `offset`)."""
+    def page(self, records: Sequence[Record] | Iterable[Record]) -> Response:
+        """A list response with Asana pagination (`limit` 1..100, opaque `offset`).
+
+        `records` may be lazy: then only the page and one record past it are drawn."""
         params = self.request.query_params
         raw_limit = params.get("limit")
         start = 0
         if params.get("offset"):
             start = self._decode_offset(params["offset"])
         if raw_limit is None or raw_limit == "":
-            chunk = records[start:]
-            return json_response({"data": [self.renderer.render(r, self.tree, full=False) for r in chunk]})
+            chunk = records[start:] if isinstance(records, Sequence) else list(records)[start:]
+            return json_response({"data": self.renderer.render_many(chunk, self.tree)})
         try:
             limit = int(raw_limit)
         except ValueError:
             raise bad_request("limit: Not a valid integer") from None
         if not 1 <= limit <= 100:
             raise bad_request("limit: Must be between 1 and 100")
-        chunk = records[start : start + limit]
-        data = [self.renderer.render(r, self.tree, full=False) for r in chunk]
         end = start + limit
+        # One record past the page says whether another page follows.
+        drawn = records[: end + 1] if isinstance(records, Sequence) else list(islice(records, end + 1))
+        data = self.renderer.render_many(drawn[start:end], self.tree)
         next_page = None
-        if end < len(records):
+        if end < len(drawn):
             token = self._encode_offset(end)
             query = [(k, v) for k, v in params.multi_items() if k not in ("offset", "body")]
             query.append(("offset", token))

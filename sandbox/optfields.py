@@ -9,10 +9,28 @@ from sandbox.errors import bad_request
 FieldTree = dict[str, "FieldTree"]
 
 
+# A client sends the same few opt_fields strings over and over: their trees are parsed once.
+# Trees are read-only once parsed (the renderer and routes only read them).
+_PARSED: dict[str, FieldTree | None] = {}
+_PARSED_MAX = 256
+
+
 def parse_opt_fields(raw: str | list[str] | None) -> FieldTree | None:
     """`"name,assignee.name,memberships.section.name"` -> nested dict; None when absent/empty."""
     if raw is None:
         return None
+    if isinstance(raw, str):
+        if raw in _PARSED:
+            return _PARSED[raw]
+        tree = _parse(raw)  # raises (400) before anything is kept
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[raw] = tree
+        return tree
+    return _parse(raw)
+
+
+def _parse(raw: str | list[str]) -> FieldTree | None:
     items = raw if isinstance(raw, list) else raw.split(",")
     tree: FieldTree = {}
     for item in items:

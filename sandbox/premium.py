@@ -44,6 +44,10 @@ PREMIUM_ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("*", "/portfolios", "portfolios"),
     ("*", "/portfolios/{portfolio_gid}", "portfolios"),
     ("*", "/portfolios/{portfolio_gid}/{action}", "portfolios"),
+    # Goals: the spec lists 402 on the goal endpoints (getGoals, createGoal, setMetric, ...).
+    ("*", "/goals", "goals"),
+    ("*", "/goals/{goal_gid}", "goals"),
+    ("*", "/goals/{goal_gid}/{action}", "goals"),
 )
 
 

@@ -279,6 +279,43 @@ class Event(Record):
     scopes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Goal(Record):
+    """An Asana goal (asana_oas.yaml GoalResponse); `metric` holds GoalMetricBase's raw fields."""
+
+    resource_type: ClassVar[str] = "goal"
+    name: str = ""
+    workspace: str = ""
+    team: str | None = None
+    owner: str | None = None
+    notes: str = ""
+    html_notes: str | None = None
+    due_on: str | None = None
+    start_on: str | None = None
+    is_workspace_level: bool = True
+    time_period: str | None = None
+    # green | yellow | red (open) or missed | achieved | partial | dropped (closed); writable only
+    # once the goal has a metric (GoalUpdateRequest.status).
+    status: str | None = None
+    # public_to_workspace | members_only (GoalResponse.privacy_setting); members = followers.
+    privacy_setting: str = "public_to_workspace"
+    followers: list[str] = field(default_factory=list)
+    metric: dict[str, Any] | None = None
+    created_at: str = ""
+
+
+@dataclass
+class GoalRelationship(Record):
+    """A goal supported by a project, portfolio, task (supporting_work) or goal (subgoal)."""
+
+    resource_type: ClassVar[str] = "goal_relationship"
+    workspace: str = ""
+    supported_goal: str = ""
+    supporting_resource: str = ""
+    resource_subtype: str = "supporting_work"
+    contribution_weight: float = 0.0
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.resource_type: cls
     for cls in (
@@ -298,5 +335,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Attachment,
         Webhook,
         Event,
+        Goal,
+        GoalRelationship,
     )
 }

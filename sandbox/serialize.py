@@ -10,16 +10,18 @@ Resolvers return plain values, `Ref`s (other records by gid) or `Embedded` pseud
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.access import privacy_of
+from sandbox.goals import current_value as goal_current_value
 from sandbox.optfields import FieldTree
 from sandbox.records import (
     Attachment,
     CustomField,
     Event,
+    Goal,
     Project,
     Record,
     Story,
@@ -52,7 +54,11 @@ class Spec:
 
 
 def _attr(name: str) -> Resolver:
-    return lambda _r, obj: getattr(obj, name)
+    def resolve(_r: Renderer, obj: Any) -> Any:
+        return getattr(obj, name)
+
+    resolve.attr_name = name  # type: ignore[attr-defined]  # the renderer reads it directly
+    return resolve
 
 
 def _ref(name: str, rtype: str) -> Resolver:
@@ -176,6 +182,19 @@ CF_ENTRY_DEFAULT = (
 
 
 # ---- per resource resolvers -----------------------------------------------------------------
+def _project_field_gids(r: Renderer, project: Project) -> list[str]:
+    """The custom fields of a project's settings, in order (looked up once per list)."""
+    memo = r.memo()
+    key = ("project_fields", project.gid)
+    if memo is not None and key in memo:
+        cached: list[str] = memo[key]
+        return cached
+    gids = [r.store.field_settings[g].custom_field for g in project.custom_field_settings]
+    if memo is not None:
+        memo[key] = gids
+    return gids
+
+
 def _task_custom_fields(r: Renderer, task: Task) -> list[Embedded]:
     store = r.store
     seen: list[str] = []
@@ -183,8 +202,7 @@ def _task_custom_fields(r: Renderer, task: Task) -> list[Embedded]:
         project = store.projects.get(m["project"])
         if project is None:
             continue
-        for setting_gid in project.custom_field_settings:
-            cf_gid = store.field_settings[setting_gid].custom_field
+        for cf_gid in _project_field_gids(r, project):
             if cf_gid not in seen:
                 seen.append(cf_gid)
     for cf_gid in task.custom_fields:
@@ -587,6 +605,79 @@ WEBHOOK_FIELDS: dict[str, Resolver] = {
 }
 
 
+# ---- goals (asana_oas.yaml GoalResponse, GoalMetricBase, GoalRelationshipBase) ---------------
+def _goal_metric(_r: Renderer, g: Goal) -> Embedded | None:
+    return Embedded("goal_metric", g) if g.metric is not None else None
+
+
+def _metric_value(name: str) -> Resolver:
+    return lambda _r, g: g.metric[name]
+
+
+def _metric_current(r: Renderer, g: Goal) -> float | None:
+    return goal_current_value(r.store, g)
+
+
+GOAL_METRIC_FIELDS: dict[str, Resolver] = {
+    "resource_type": _const("goal_metric"),
+    "resource_subtype": _metric_value("resource_subtype"),
+    "precision": _metric_value("precision"),
+    "unit": _metric_value("unit"),
+    "currency_code": _metric_value("currency_code"),
+    "initial_number_value": _metric_value("initial_number_value"),
+    "target_number_value": _metric_value("target_number_value"),
+    "current_number_value": _metric_current,
+    "current_display_value": lambda r, g: format_number(_metric_current(r, g), int(g.metric["precision"])),
+    "progress_source": _metric_value("progress_source"),
+    "is_custom_weight": _metric_value("is_custom_weight"),
+    "can_manage": lambda _r, g: g.metric["progress_source"] == "external",
+}
+
+GOAL_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "name": _attr("name"),
+    "notes": _attr("notes"),
+    "html_notes": lambda _r, g: (
+        g.html_notes if g.html_notes is not None else f"<body>{_escape(g.notes)}</body>"
+    ),
+    "due_on": _attr("due_on"),
+    "start_on": _attr("start_on"),
+    "is_workspace_level": _attr("is_workspace_level"),
+    "liked": _const(False),
+    "likes": _const([]),
+    "num_likes": _const(0),
+    "team": _ref("team", "team"),
+    "workspace": _ref("workspace", "workspace"),
+    "followers": _refs("followers", "user"),
+    "time_period": _ref("time_period", "time_period"),
+    "metric": _goal_metric,
+    "owner": _ref("owner", "user"),
+    "current_status_update": _const(None),
+    "status": _attr("status"),
+    "privacy_setting": _attr("privacy_setting"),
+    "custom_fields": _const([]),
+    "custom_field_settings": _const([]),
+}
+
+GOAL_RELATIONSHIP_FIELDS: dict[str, Resolver] = {
+    "resource_type": _rtype,
+    "resource_subtype": _attr("resource_subtype"),
+    "supporting_resource": lambda r, rel: (
+        Ref(rel.supporting_resource, r.store.index[rel.supporting_resource].resource_type)
+        if rel.supporting_resource in r.store.index
+        else None
+    ),
+    "contribution_weight": _attr("contribution_weight"),
+    "supported_goal": _ref("supported_goal", "goal"),
+}
+GOAL_RELATIONSHIP_COMPACT = (
+    "resource_type",
+    "resource_subtype",
+    "supporting_resource",
+    "contribution_weight",
+)
+
+
 def _membership_fields() -> dict[str, Resolver]:
     return {
         "project": lambda _r, m: Ref(m["project"], "project"),
@@ -661,13 +752,49 @@ SPECS: dict[str, Spec] = {
         ATTACHMENT_FIELDS, ("name", "resource_type", "resource_subtype"), tuple(ATTACHMENT_FIELDS)
     ),
     "webhook": Spec(WEBHOOK_FIELDS, ("resource_type", "active", "resource", "target"), tuple(WEBHOOK_FIELDS)),
+    "goal": Spec(GOAL_FIELDS, ("name", "resource_type", "owner"), tuple(GOAL_FIELDS)),
+    # Embedded in its goal (no gid of its own here): every field, as the full goal shows it.
+    "goal_metric": Spec(GOAL_METRIC_FIELDS, tuple(GOAL_METRIC_FIELDS), tuple(GOAL_METRIC_FIELDS)),
+    "goal_relationship": Spec(
+        GOAL_RELATIONSHIP_FIELDS, GOAL_RELATIONSHIP_COMPACT, tuple(GOAL_RELATIONSHIP_FIELDS)
+    ),
 }
 # Embedded objects have no gid of their own (membership) or borrow the custom field's.
 _NO_GID = {"membership"}
 
 
+# Fields of a custom-field value that depend on the custom field alone (not on the task's value):
+# rendered once per field for a whole list (see `Renderer.render_many`).
+_CF_STATIC = frozenset(
+    {
+        "name",
+        "resource_type",
+        "resource_subtype",
+        "type",
+        "enabled",
+        "description",
+        "precision",
+        "format",
+        "is_formula_field",
+        "is_value_read_only",
+        "created_by",
+        "enum_options",
+    }
+)
+_MISSING = object()
+_SCALARS = (str, int, float, bool, type(None))
+# (output name, resolver, sub-tree, attribute the resolver just reads or None)
+Step = tuple[str, Resolver | None, FieldTree | None, str | None]
+
+
 class Renderer:
-    """Renders records for one request (knows the store and the public root URL)."""
+    """Renders records for one request (knows the store and the public root URL).
+
+    Field plans (which resolver and sub-tree each output name uses) are computed once per
+    (resource type, field tree) and reused. `render_many` also shares, across the records of
+    one list, what they have in common: referenced records rendered with sub-fields (assignee,
+    sections, enum options), custom-field definitions and each project's field settings.
+    """
 
     store: Store
     root_url: str
@@ -676,6 +803,9 @@ class Renderer:
         self.store = store
         self.root_url = root_url.rstrip("/")
         self._sign = sign
+        self._plans: dict[tuple[str, int, bool], tuple[FieldTree | None, list[Step]]] = {}
+        # Active only inside render_many, while the caller holds store.lock (nothing changes).
+        self._memo: dict[Any, Any] | None = None
 
     def download_sig(self, gid: str) -> str:
         return self._sign(gid) if self._sign else ""
@@ -683,27 +813,71 @@ class Renderer:
     def render(self, record: Record, tree: FieldTree | None, *, full: bool) -> dict[str, Any]:
         return self._object(record.resource_type, record.gid, record, tree, full)
 
+    def render_many(
+        self, records: Iterable[Record], tree: FieldTree | None, *, full: bool = False
+    ) -> list[dict[str, Any]]:
+        """`render` for each record of a list; call with store.lock held (shared lookups)."""
+        outer = self._memo
+        self._memo = {} if outer is None else outer
+        try:
+            return [self._object(r.resource_type, r.gid, r, tree, full) for r in records]
+        finally:
+            self._memo = outer
+
+    def memo(self) -> dict[Any, Any] | None:
+        """The list-wide lookup cache while `render_many` runs, else None."""
+        return self._memo
+
+    def _plan(self, kind: str, tree: FieldTree | None, full: bool) -> list[Step]:
+        key = (kind, id(tree), full)
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is tree:  # the tree is held, so its id is not reused
+            return hit[1]
+        spec = SPECS[kind]
+        names = tree.keys() if tree is not None else (spec.full if full else spec.compact)
+        steps: list[Step] = []
+        for name in names:
+            resolver = spec.fields.get(name)
+            sub = (tree.get(name) or None) if tree is not None else None
+            steps.append((name, resolver, sub, getattr(resolver, "attr_name", None)))
+        self._plans[key] = (tree, steps)
+        return steps
+
     def _object(
         self, kind: str, gid: str | None, obj: Any, tree: FieldTree | None, full: bool
     ) -> dict[str, Any]:
-        spec = SPECS[kind]
+        if isinstance(obj, Story):
+            return self._story_object(gid, obj, tree, full)
         out: dict[str, Any] = {} if gid is None else {"gid": gid}
-        names = tree.keys() if tree is not None else (spec.full if full else spec.compact)
-        fields = spec.fields
-        for name in names:
-            resolver = fields.get(name)
+        explicit = tree is not None
+        for name, resolver, sub, attr in self._plan(kind, tree, full):
+            if attr is not None:
+                value = getattr(obj, attr)
+            elif resolver is None:
+                continue
+            else:
+                value = resolver(self, obj)
+            if value is _ABSENT:
+                continue
+            out[name] = value if type(value) in _SCALARS else self._value(value, sub, explicit)
+        return out
+
+    def _story_object(
+        self, gid: str | None, obj: Story, tree: FieldTree | None, full: bool
+    ) -> dict[str, Any]:
+        # Stories also carry structured fields of their own (old_section, new_value, ...).
+        out: dict[str, Any] = {} if gid is None else {"gid": gid}
+        for name, resolver, sub, _attr_name in self._plan("story", tree, full):
             if resolver is None:
-                if isinstance(obj, Story) and name in obj.fields:
-                    value: Any = self._story_field(obj.fields[name])
-                else:
+                if name not in obj.fields:
                     continue
+                value: Any = self._story_field(obj.fields[name])
             else:
                 value = resolver(self, obj)
                 if value is _ABSENT:
                     continue
-            sub = tree.get(name) if tree is not None else None
-            out[name] = self._value(value, sub or None, explicit=tree is not None)
-        if tree is None and isinstance(obj, Story) and full:
+            out[name] = self._value(value, sub, explicit=tree is not None)
+        if tree is None and full:
             for name, raw in obj.fields.items():
                 out[name] = self._value(self._story_field(raw), None, explicit=False)
         return out
@@ -716,6 +890,15 @@ class Renderer:
         return raw
 
     def _value(self, value: Any, sub: FieldTree | None, explicit: bool) -> Any:
+        kind = type(value)
+        if kind is list:  # the common containers first: lists of refs or custom-field values
+            return [self._value(v, sub, explicit) for v in value]
+        if kind is Ref:
+            return self._ref(value, sub, explicit)
+        if kind is Embedded:
+            if value.kind == "custom_field_value":
+                return self._cf_value_object(value.value, sub)
+            return self._embedded(value, sub)
         if isinstance(value, Ref):
             return self._ref(value, sub, explicit)
         if isinstance(value, Embedded):
@@ -728,20 +911,71 @@ class Renderer:
         record = self.store.index.get(ref.gid)
         if record is None:
             return {"gid": ref.gid, "resource_type": ref.resource_type}
-        if sub:
-            return self._object(record.resource_type, record.gid, record, sub, False)
-        if explicit:
+        if not sub and explicit:
             return {"gid": ref.gid, "resource_type": record.resource_type}
-        return self._object(record.resource_type, record.gid, record, None, False)
+        memo = self._memo
+        if memo is None:
+            return self._object(record.resource_type, record.gid, record, sub or None, False)
+        key = ("ref", ref.gid, id(sub) if sub else 0)
+        hit: dict[str, Any] | None = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._object(record.resource_type, record.gid, record, sub or None, False)
+        return hit
 
     def _embedded(self, value: Embedded, sub: FieldTree | None) -> dict[str, Any]:
         if value.kind == "custom_field_value":
-            gid: str | None = value.value[0].gid
-        elif value.kind == "custom_field_full":
-            gid = value.value.gid
-        else:
-            gid = None
+            return self._cf_value_object(value.value, sub)
+        memo = self._memo
+        if value.kind == "membership" and memo is not None:
+            # A membership renders from its project and section gids alone: shared per list.
+            key = ("membership", value.value["project"], value.value.get("section"), id(sub))
+            hit: dict[str, Any] | None = memo.get(key)
+            if hit is None:
+                hit = memo[key] = self._object("membership", None, value.value, sub, False)
+            return hit
+        gid = value.value.gid if value.kind == "custom_field_full" else None
         return self._object(value.kind, gid, value.value, sub, False)
+
+    def _cf_value_object(self, entry: tuple[CustomField, Any], sub: FieldTree | None) -> dict[str, Any]:
+        memo = self._memo
+        if memo is None:
+            return self._object("custom_field_value", entry[0].gid, entry, sub, False)
+        # Most values repeat across a list (estimates, enum options): the whole entry is shared.
+        # Keyed by type too (1, 1.0 and True are equal keys); -0.0 == 0.0 prints differently.
+        raw = entry[1]
+        raw_type = type(raw)
+        whole_key: tuple[Any, ...] | None = None
+        if raw_type in _SCALARS and not (raw_type is float and raw == 0.0):
+            whole_key = ("cf_value", entry[0].gid, id(sub), raw_type, raw)
+        elif raw_type is list and all(type(v) is str for v in raw):
+            whole_key = ("cf_value", entry[0].gid, id(sub), list, tuple(raw))
+        if whole_key is not None:
+            shared: dict[str, Any] | None = memo.get(whole_key)
+            if shared is not None:
+                return shared
+        key = ("cf", entry[0].gid, id(sub))
+        static: dict[str, Any] | None = memo.get(key)
+        if static is None:
+            static = memo[key] = {}
+        out: dict[str, Any] = {"gid": entry[0].gid}
+        explicit = sub is not None
+        for name, resolver, child, _attr_name in self._plan("custom_field_value", sub, False):
+            if resolver is None:
+                continue
+            if name in _CF_STATIC:
+                value = static.get(name, _MISSING)
+                if value is _MISSING:
+                    raw = resolver(self, entry)
+                    value = static[name] = raw if raw is _ABSENT else self._value(raw, child, explicit)
+            else:
+                value = resolver(self, entry)
+                if value is not _ABSENT and type(value) not in _SCALARS:
+                    value = self._value(value, child, explicit)
+            if value is not _ABSENT:
+                out[name] = value
+        if whole_key is not None:
+            memo[whole_key] = out
+        return out
 
 
 def event_json(store: Store, event: Event) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from graphs.policy import tag_comment
 from graphs.ports import AuditRecord
 from graphs.runner import RunOutcome, pending_interrupt, recover_run, resume_run
 from graphs.visibility import Person, Viewer
+from service.db.feedback import record_rejections
 from service.db.proposals import ProposalRecord
 from service.events.locks import ThreadLocked, thread_lock
 from service.runtime import Runtime
@@ -194,6 +195,9 @@ def decide(
                 f"what was applied is kept and the rest resumes with `sprintpilot approvals resume "
                 f"{proposal.id[:12]}` (the worker's sweep resumes it too)"
             ) from err
+        finally:
+            # Rejections as feedback, from the decisions the gate stored (none if it refused them).
+            record_rejections(rt.engine, rt.repo, proposal.id)
 
 
 def visible_to(rt: Runtime, who: Person | Viewer, proposal: ProposalRecord) -> bool:

@@ -274,12 +274,66 @@ class ModelCallsCollector(Collector):
         return []
 
 
+class ScorecardCollector(Collector):
+    """`sprintpilot_scorecard{portfolio,agent,metric}` (and `_samples`, the count behind each): the
+    newest scorecard per portfolio, as the scheduled scorecard run stored it in its proposal's
+    evidence (service/schedules/scorecard.py). A scrape reads one row per portfolio; it never
+    recomputes the scorecard (that reads Asana and the whole proposal history)."""
+
+    def __init__(self, engine: Engine, newest: int = 50) -> None:
+        self.engine = engine
+        self.newest = newest
+
+    def collect(self) -> Iterator[Metric]:
+        from service.db.models import ProposalRow
+
+        value = GaugeMetricFamily(
+            "sprintpilot_scorecard",
+            "Accuracy of sprintpilot's own predictions per agent (live scorecard)",
+            labels=["portfolio", "agent", "metric"],
+        )
+        samples = GaugeMetricFamily(
+            "sprintpilot_scorecard_samples",
+            "How many predictions each scorecard number rests on",
+            labels=["portfolio", "agent", "metric"],
+        )
+        stmt = (
+            select(ProposalRow.body)
+            .where(ProposalRow.agent == "scorecard", ProposalRow.status.not_in(("error", "denied")))
+            .order_by(ProposalRow.created_at.desc())
+            .limit(self.newest)
+        )
+        try:
+            with self.engine.connect() as conn:
+                bodies = [row[0] for row in conn.execute(stmt)]
+        except Exception:  # noqa: BLE001 - report nothing rather than fail the scrape
+            return
+        seen: set[str] = set()
+        for body in bodies:
+            evidence = (body or {}).get("evidence") or {}
+            portfolio = str(evidence.get("portfolio_name") or evidence.get("portfolio_gid") or "")
+            if not portfolio or portfolio in seen:
+                continue
+            seen.add(portfolio)
+            for row in evidence.get("rows") or []:
+                labels = [portfolio, str(row["agent"]), str(row["metric"])]
+                samples.add_metric(labels, int(row.get("n") or 0))
+                if row.get("value") is not None:
+                    value.add_metric(labels, float(row["value"]))
+        yield value
+        yield samples
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
 def create_db_metrics(engine: Engine, redis_url: str | None = None) -> Metrics:
     """`create_metrics` with the shared-state gauges: DB (approvals, inbox, runs) and Redis totals."""
     metrics = create_metrics(pending_approvals_counter(engine))
     metrics.registry.register(InboxCollector(engine))
     metrics.registry.register(RunsCollector(engine))
     metrics.registry.register(ModelCallsCollector(engine))
+    metrics.registry.register(ScorecardCollector(engine))
     if redis_url:
         metrics.registry.register(AsanaTotalsCollector(redis_url))
     return metrics

@@ -28,6 +28,7 @@ from graphs.visibility import Person, Viewer, VisibleReads
 from service.checkpoint import open_checkpointer
 from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
+from service.db.feedback import SqlFeedback
 from service.db.journal import SqlApplyJournal
 from service.db.migrate import ensure_schema
 from service.db.model_calls import SqlModelCalls
@@ -47,12 +48,14 @@ from tools.paths import writable_dir_problem
 
 def default_registry() -> SpecialistRegistry:
     """Every specialist that exists; the supervisor can only route to these."""
+    from agents.ceremonies import ceremony_specialist
     from agents.dependencies import dependencies_specialist
     from agents.forecast import forecast_specialist
     from agents.health import health_specialist
     from agents.planner import planner_specialist
     from agents.qa import qa_specialist
-    from agents.retro import retro_specialist
+    from agents.retro import retro_specialist, sprint_review_specialist
+    from agents.scorecard import scorecard_specialist
     from agents.standup import standup_specialist
     from agents.triage import triage_specialist
 
@@ -68,6 +71,9 @@ def default_registry() -> SpecialistRegistry:
             forecast_specialist(),
             health_specialist(),
             dependencies_specialist(),
+            scorecard_specialist(),
+            sprint_review_specialist(),
+            ceremony_specialist(),
         ]
     )
 
@@ -218,6 +224,7 @@ class Runtime:
             approval_due_hours=float(self.settings.approval_due_hours),
             actor=actor,
             viewer=viewer,
+            feedback=extra.pop("feedback", SqlFeedback(self.engine)),
             **extra,
         )
 

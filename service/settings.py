@@ -151,6 +151,9 @@ class Settings(BaseSettings):
 
     allowed_workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_projects: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Projects whose new tasks are form requests (gids or names; `SPRINTPILOT_INTAKE_PROJECTS`,
+    # comma list): each is triaged on arrival against the backlogs (service/events/routes_intake.py).
+    intake_projects: Annotated[list[str], NoDecode] = Field(default_factory=list)
     approval_policy: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     approver: str | None = None
     # Who may decide (Asana gids or emails). Empty: the approval task's assignee decides in Asana.
@@ -176,8 +179,30 @@ class Settings(BaseSettings):
     # Keep a Blockers portfolio current (its name, or "on" for "Blockers"; unset: off). Fills
     # `approval_policy.blockers_portfolio` unless that names one itself.
     blockers_portfolio: str | None = Field(default=None, max_length=200)
+    # The portfolio the daily scorecard job scores and posts to once a month (unset: no job).
+    scorecard_portfolio: str | None = Field(default=None, max_length=200)
+    # Ceremony times per ceremony, merged over the defaults (tools/ceremonies/times.py), e.g.
+    # `{"review": {"at": "13:00", "minutes": 45}}`; local times in `timezone`. And whether the
+    # ceremony task gets a reminder comment on the working day before.
+    ceremony_times: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    ceremony_reminders: bool = True
 
-    @field_validator("allowed_workspaces", "allowed_projects", "approvers", "trusted_proxies", mode="before")
+    @field_validator("ceremony_times")
+    @classmethod
+    def _check_ceremony_times(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from tools.ceremonies.times import CeremonyTimes
+
+        CeremonyTimes.model_validate(value)
+        return value
+
+    @field_validator(
+        "allowed_workspaces",
+        "allowed_projects",
+        "approvers",
+        "trusted_proxies",
+        "intake_projects",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         # Accept both JSON lists and the friendlier "gid1,gid2" form in the environment.

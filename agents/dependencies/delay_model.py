@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from threadpoolctl import threadpool_limits
@@ -34,6 +34,8 @@ from tools.delay_risk.asana_features import (
     task_record,
 )
 from tools.delay_risk.model import DelayRiskModel, ModelConfig, Reason
+from tools.feedback.models import FeedbackSource
+from tools.feedback.thresholds import DELAY_RULE, from_feedback
 
 # Team histories are hundreds of tasks, not the EMSE tens of thousands: fewer, smaller trees
 # keep training well under a second, and a smaller leaf lets the trees split at all.
@@ -64,9 +66,12 @@ class DelayModelResult:
     train_seconds: float | None = None
     scored: dict[str, float] = field(default_factory=dict)  # open gid → probability
     flags: list[ModelFlag] = field(default_factory=list)
+    # The threshold's adaptation to people's feedback (tools/feedback/thresholds.py), when read.
+    feedback: dict[str, Any] | None = None
 
     def evidence(self) -> dict[str, Any]:
         return {
+            "feedback": self.feedback,
             "engine": ENGINE if self.status == "trained" else None,
             "status": self.status,
             "note": self.note,
@@ -153,6 +158,8 @@ def score_open_tasks(
     *,
     min_examples: int = MIN_EXAMPLES,
     config: ModelConfig = TEAM_CONFIG,
+    feedback: FeedbackSource | None = None,
+    now: datetime | None = None,
 ) -> DelayModelResult:
     examples = _examples(inputs, today)
     k, n_late = len(examples), sum(e.late for e in examples)
@@ -181,6 +188,12 @@ def score_open_tasks(
     with threadpool_limits(1):
         model = DelayRiskModel(config).fit(records, [e.late for e in examples])
     seconds = round(time.perf_counter() - started, 3)
+    # Confirmed misses lower the F1-tuned threshold, false alarms raise it (bounded; see the rule).
+    adapted = None
+    if now is not None:
+        base = round(model.threshold, 4)
+        adapted = from_feedback(feedback, base, DELAY_RULE, task_gids=list(inputs.tasks), now=now)
+    threshold = adapted.value if adapted else model.threshold
     projects = {p.gid: p for p in inputs.projects}
     targets: list[tuple[str, dict[str, Any]]] = []
     for gid, t in sorted(inputs.tasks.items()):
@@ -195,12 +208,13 @@ def score_open_tasks(
         status="trained",
         note=(
             f"delay-risk model: trained on {k} settled tasks ({n_late} late) in {seconds:g} s; "
-            f"threshold {model.threshold:.2f}"
+            + (adapted.note() if adapted and adapted.moved else f"threshold {threshold:.2f}")
         ),
         examples=k,
         late_examples=n_late,
-        threshold=round(model.threshold, 4),
+        threshold=round(threshold, 4),
         train_seconds=seconds,
+        feedback=adapted.evidence() if adapted else None,
     )
     if not targets:
         return result
@@ -208,7 +222,7 @@ def score_open_tasks(
         proba = model.predict_proba([r for _, r in targets])
         for (gid, record), p in zip(targets, proba, strict=True):
             result.scored[gid] = round(float(p), 4)
-            if p >= model.threshold:
+            if p >= threshold:
                 reasons = [_reason_text(r) for r in model.explain(record, top=TOP_REASONS)]
                 result.flags.append(ModelFlag(gid, round(float(p), 4), int(round(100 * float(p))), reasons))
     result.flags.sort(key=lambda f: (-f.probability, f.gid))

@@ -93,7 +93,9 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     if args.trigger != "scan":
         model = None  # a reported slip is about the cascade; the model runs in scans
     elif args.delay_model:
-        model = score_open_tasks(inputs, today, min_examples=args.min_history)
+        model = score_open_tasks(
+            inputs, today, min_examples=args.min_history, feedback=ctx.feedback, now=ctx.now()
+        )
     else:
         model = model_off("turned off for this run")
     analysis = analyse(

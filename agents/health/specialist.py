@@ -18,6 +18,7 @@ from agents.health.inputs import read_portfolio
 from agents.health.project_field import field_actions, plan_field
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.registry import Specialist, Target
+from tools.health.goals import goal_progress
 from tools.health.score import DEFAULT_WEIGHTS, HealthScore, HealthTrend, health_trend
 from tools.llm.labels import written_by
 
@@ -109,7 +110,15 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         read_sprints,
         trend,
     )
+    # Progress of the Asana goals the portfolio and its projects support (a block only when any).
+    goals = goal_progress(
+        ctx.asana,
+        [p.gid for p in inputs.projects],
+        portfolio_gids=[inputs.portfolio_gid],
+    )
     text = health_markdown(f"{inputs.portfolio_name} / {latest.name or latest.gid}", trend, narrative, label)
+    if goals.goals:
+        text += "\n\n" + "\n".join(goals.markdown())
     text += f"\n\n{field_plan.note()}"
     title = f"Health {h.score:g}/100 ({h.band})"
     # The portfolio's own status update carries the report; the team's latest sprint project gets
@@ -143,6 +152,7 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
             "trend": trend.model_dump(),
             "sprints": [f.model_dump() for f in facts],
             "health_field": field_plan.model_dump(),
+            "goals": goals.evidence(),
         },
         actions=actions,
         model=label,

@@ -13,6 +13,7 @@ from agents.planner.inputs import DEFAULT_SECTIONS, PlanningInputs, SprintBoard
 from agents.planner.plan import SprintPlan
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from tools.asana.field_names import SPRINT
+from tools.asana.models import Goal
 from tools.llm.labels import written_by
 from tools.llm.offline import number
 from tools.standup.capacity import plan_capacity_line
@@ -95,6 +96,15 @@ def left_out(plan: SprintPlan, inputs: PlanningInputs) -> list[tuple[str, str]]:
     return [(name, why) for _, name, why in rows]
 
 
+def goal_lines(goal: Goal | None) -> list[str]:
+    """The Asana goal the sprint will support (linked once the plan is approved)."""
+    if goal is None:
+        return []
+    progress = goal.metric.progress if goal.metric else None
+    so_far = "" if progress is None else f", {progress:.0%} so far"
+    return ["", f"**Asana goal:** {goal.name or goal.gid} (this sprint will support it{so_far})"]
+
+
 def _forecast_line(plan: SprintPlan) -> str:
     fc = plan.forecast
     if fc is None or plan.completion_probability is None:
@@ -116,6 +126,7 @@ def summary_markdown(
     engine: str,
     names: dict[str, str],
     board: SprintBoard | None = None,
+    goal: Goal | None = None,
 ) -> str:
     v, cap, sel = plan.velocity, plan.capacity, plan.selection
     by_gid = {it.gid: it for it in inputs.items}
@@ -126,6 +137,7 @@ def summary_markdown(
         f"## {sprint_name} plan ({window[0].isoformat()} → {window[1].isoformat()})",
         "",
         f"**Sprint goal:** {narrative.sprint_goal}",
+        *goal_lines(goal),
         "",
         narrative.narrative,
         "",
@@ -178,6 +190,7 @@ def build_actions(
     window: tuple[date, date],
     summary: str,
     board: SprintBoard | None = None,
+    goal: Goal | None = None,
 ) -> list[Action]:
     backlog = inputs.backlog
     board = board or default_board()
@@ -218,6 +231,15 @@ def build_actions(
                 params={"name": name, "rename_default": i == 0},
                 reason=f"{name} column of {sprint_name}"
                 + ("" if board.sections_from == "default" else f" (as on {board.sections_from})"),
+            )
+        )
+    if goal is not None:
+        actions.append(
+            Action(
+                kind=ActionKind.LINK_GOAL,
+                target=f"ref:{SPRINT_REF}",
+                params={"goal": goal.gid},
+                reason=f"{sprint_name} supports the Asana goal {goal.name or goal.gid}",
             )
         )
     todo = refs[todo_index(board.sections)]
@@ -298,8 +320,13 @@ def make_proposal(
     names: dict[str, str],
     prompts: list[Any],
     board: SprintBoard | None = None,
+    goal: Goal | None = None,
 ) -> Proposal:
-    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names, board)
+    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names, board, goal)
+    facts = evidence(plan, inputs, board)
+    if goal is not None:
+        progress = goal.metric.progress if goal.metric else None
+        facts["goal"] = {"gid": goal.gid, "name": goal.name, "progress": progress}
     return Proposal(
         agent="planner",
         scope=Scope(workspace_gid=inputs.workspace_gid, project_gids=[inputs.backlog.gid]),
@@ -307,8 +334,8 @@ def make_proposal(
         # One next sprint per backlog: a newer plan replaces a waiting older one.
         subject=f"sprint-plan:{inputs.backlog.gid}",
         summary_markdown=summary,
-        evidence=evidence(plan, inputs, board),
-        actions=build_actions(plan, inputs, sprint_name, window, summary, board),
+        evidence=facts,
+        actions=build_actions(plan, inputs, sprint_name, window, summary, board, goal),
         model=engine,
         prompts=prompts,
     )

@@ -11,6 +11,7 @@ from agents.planner.plan import compute_plan
 from agents.planner.proposal import left_out, make_proposal, risks_of
 from agents.proposal import Proposal
 from graphs.registry import ChatOption, Specialist, Target
+from tools.health.goals import find_goal
 from tools.planning.phase import is_sprint_name
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class PlannerArgs(BaseModel):
     sprint_name: str | None = Field(default=None, description='the new sprint\'s name, "Sprint <N>"')
     formula: str | None = None
     include_blocked: bool = False
+    # An Asana goal (gid or name) the new sprint supports: the plan proposes linking them.
+    goal: str | None = Field(default=None, min_length=1, max_length=255, description="Asana goal gid or name")
 
     @field_validator("sprint_name")
     @classmethod
@@ -46,6 +49,8 @@ class PlannerArgs(BaseModel):
 def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     args = PlannerArgs.model_validate(raw_args)
     workspace = ctx.resolve_workspace(args.workspace)
+    # Resolved first, among the goals the person can see: an unknown goal stops the run early.
+    goal = find_goal(ctx.asana, workspace, args.goal) if args.goal else None
     inputs = read_planning_inputs(
         ctx.asana,  # type: ignore[arg-type]
         workspace,
@@ -88,7 +93,9 @@ def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     }
     narrative, engine, prompts = _narrate(ctx, variables)
     board = read_board(ctx.asana, inputs, ctx.approver_gid)
-    return make_proposal(plan, inputs, sprint_name, window, narrative, engine, names, prompts, board)
+    return make_proposal(
+        plan, inputs, sprint_name, window, narrative, engine, names, prompts, board, goal=goal
+    )
 
 
 def _narrate(ctx: RunContext, variables: dict[str, Any]) -> tuple[Any, str, list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +24,8 @@ from tools.retro.metrics import (
     timeline_deviations,
 )
 from tools.retro.mood import Mood, sprint_mood
-from tools.retro.themes import TextRef, Theme, find_themes, mark_recurring
+from tools.retro.scoring import CachedSentiment
+from tools.retro.themes import TextRef, Theme, find_themes, mark_recurring, theme_hits, theme_names
 
 MAX_ACTIONS = 3
 CARRY_OVER_ALERT = 0.25  # share of scope points
@@ -67,12 +69,12 @@ class RetroAnalysis(BaseModel):
 
 
 def _texts(inputs: RetroInputs) -> list[TextRef]:
+    # Built from validated items (strings already): constructed without validating them again.
+    ref = TextRef.model_construct
     refs: list[TextRef] = []
     for it in inputs.items:
-        refs.append(TextRef(text=f"{it.name}. {it.notes}", source="task", task_gid=it.gid, task_name=it.name))
-        refs += [
-            TextRef(text=c.text, source="comment", task_gid=it.gid, task_name=it.name) for c in it.comments
-        ]
+        refs.append(ref(text=f"{it.name}. {it.notes}", source="task", task_gid=it.gid, task_name=it.name))
+        refs += [ref(text=c.text, source="comment", task_gid=it.gid, task_name=it.name) for c in it.comments]
     return refs
 
 
@@ -80,25 +82,29 @@ def _previous_themes(inputs: RetroInputs) -> dict[str, list[str]]:
     out = {p.name: p.themes for p in inputs.previous}
     for name, texts in inputs.previous_texts.items():
         refs = [TextRef(text=t, source="comment", task_gid=g, task_name=n) for t, g, n in texts]
-        out[name] = [t.name for t in find_themes(refs)]
+        out[name] = theme_names(refs)
     return out
 
 
-def _owner(theme: Theme, inputs: RetroInputs, texts: list[TextRef]) -> str | None:
-    """The assignee of most tasks where the theme came up; else the scrum master."""
-    from tools.retro.themes import CATALOGUE
-
-    stems = CATALOGUE[theme.name][1]
+def _owners(
+    themes: list[Theme], inputs: RetroInputs, hits: Mapping[str, list[TextRef]]
+) -> dict[str, str | None]:
+    """Per theme: the assignee of most tasks where it came up (`hits`: `theme_hits` of the
+    retro's texts); else the scrum master."""
     by_gid = {it.gid: it for it in inputs.items}
-    counts: Counter[str] = Counter()
-    for ref in texts:
-        low = " " + " ".join(ref.text.lower().split()) + " "
-        it = by_gid.get(ref.task_gid or "")
-        if it and it.assignee_gid and any(s in low for s in stems):
-            counts[it.assignee_gid] += 1
-    if counts:
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return inputs.scrum_master_gid
+    out: dict[str, str | None] = {}
+    for t in themes:
+        counts: Counter[str] = Counter()
+        for ref in hits.get(t.name, []):
+            it = by_gid.get(ref.task_gid or "")
+            if it and it.assignee_gid:
+                counts[it.assignee_gid] += 1
+        out[t.name] = (
+            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            if counts
+            else inputs.scrum_master_gid
+        )
+    return out
 
 
 def _middle_working_day(first: date, last: date) -> date:
@@ -130,13 +136,20 @@ def link_open_items(actions: list[ProposedAction], open_items: list[OpenActionIt
             x.existing, x.similarity = match[0], round(match[1], 2)
 
 
-def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef]) -> list[ProposedAction]:
+def propose_actions(
+    inputs: RetroInputs,
+    a: RetroAnalysis,
+    texts: list[TextRef],
+    hits: Mapping[str, list[TextRef]] | None = None,
+) -> list[ProposedAction]:
+    """`hits`: `theme_hits(texts)` when the caller has it."""
     due = action_due(inputs)
     out: list[ProposedAction] = []
     problems = sorted(
         (t for t in a.themes if t.kind == "problem" and t.name in REMEDIES),
         key=lambda t: (not t.recurring, t.sentiment, -t.count, t.name),
     )
+    owners = _owners(problems, inputs, theme_hits(texts) if hits is None else hits)
     for t in problems:
         why = f"{t.name}: {t.count} mentions this sprint" + (
             f", also in {', '.join(t.seen_in)}" if t.recurring else ""
@@ -145,7 +158,7 @@ def propose_actions(inputs: RetroInputs, a: RetroAnalysis, texts: list[TextRef])
             ProposedAction(
                 title=REMEDIES[t.name],
                 why=why,
-                owner_gid=_owner(t, inputs, texts),
+                owner_gid=owners[t.name],
                 due_on=due,
                 recurring=t.recurring,
             )
@@ -181,7 +194,10 @@ def analyse(inputs: RetroInputs) -> RetroAnalysis:
     items, window = inputs.items, inputs.window
     cycles = cycle_times([i for i in items if completed_in(i, window)])
     texts = _texts(inputs)
-    themes = mark_recurring(find_themes(texts), _previous_themes(inputs))
+    # One sentiment score per distinct text, shared by the themes and the mood.
+    sentiment = CachedSentiment()
+    hits = theme_hits(texts)
+    themes = mark_recurring(find_themes(texts, model=sentiment, hits=hits), _previous_themes(inputs))
     comments = [c for i in items for c in i.comments]
     result = RetroAnalysis(
         commitment=commitment(items, window),
@@ -189,8 +205,8 @@ def analyse(inputs: RetroInputs) -> RetroAnalysis:
         accuracy=estimation_accuracy(cycles),
         deviations=timeline_deviations(items, window),
         blockers=blockers(items, window),
-        mood=sprint_mood(comments, window),
+        mood=sprint_mood(comments, window, sentiment),
         themes=themes,
     )
-    result.actions = propose_actions(inputs, result, texts)
+    result.actions = propose_actions(inputs, result, texts, hits)
     return result

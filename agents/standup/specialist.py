@@ -12,6 +12,7 @@ from agents.standup.compute import Standup, compute_standup
 from agents.standup.inputs import StandupInputs, member_gids, read_standup_inputs
 from agents.standup.proposal import already_done_proposal, make_proposal
 from graphs.registry import Specialist, Target
+from tools.feedback.thresholds import AT_RISK_RULE, from_feedback, with_threshold_evidence
 from tools.llm.labels import with_footer
 from tools.standup.blockers import DEFAULT_STALE_DAYS
 from tools.standup.blockers_portfolio import ProjectTasks, keep_blockers_portfolio
@@ -71,10 +72,13 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     inputs = read_standup_inputs(ctx.asana, _workspace(args, ctx), args.project, ctx.now(), tz)  # type: ignore[arg-type]
     if inputs.today_standup is not None:
         return already_done_proposal(inputs)
+    horizon = from_feedback(
+        ctx.feedback, args.due_soon_days, AT_RISK_RULE, task_gids=[t.gid for t in inputs.tasks], now=ctx.now()
+    )
     st = compute_standup(
         inputs,
         stale_days=args.stale_days,
-        due_soon_days=args.due_soon_days,
+        due_soon_days=int(horizon.value) if horizon else args.due_soon_days,
         own_comment_tag=ctx.policy.comment_tag,
         capacity=args.capacity,
     )
@@ -140,6 +144,7 @@ def run_standup(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
             prompts.append(engine.prompt_ref(NUDGE_PROMPT))
     chart = _chart(st, inputs) if args.chart and inputs.tasks else None
     proposal = make_proposal(st, inputs, narrative, label, nudges, chart, prompts)
+    proposal = with_threshold_evidence(proposal, horizon)
     portfolio = ctx.policy_for(inputs.workspace_gid).blockers_portfolio
     if portfolio:
         # The sprint's blockers into the Blockers portfolio (created/changed only once approved).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_TASKS = 50
+MAX_BACKLOGS = 10
 
 
 def _gid(value: str) -> str:
@@ -22,8 +23,24 @@ class TriageArgs(BaseModel):
     unestimated: bool = Field(default=False, description="with project: only tasks without Story Points")
     workspace: str | None = None
     limit: int = Field(default=MAX_TASKS, ge=1, le=100, description="at most this many tasks per run")
+    # Form intake (agents/triage/intake.py): the task is a request that came in through a form.
+    intake: bool = Field(
+        default=False,
+        description="with task: a request from an intake form; also find near-duplicates in the "
+        "backlogs and ask the requester for what is missing",
+    )
+    backlogs: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_BACKLOGS,
+        description="with intake: the backlog projects (gids or names) to compare the request with",
+    )
 
     _check = field_validator("task")(lambda v: v if v is None else _gid(v))
+
+    @field_validator("backlogs")
+    @classmethod
+    def _backlogs(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(b.strip() for b in v if b.strip()))
 
     @field_validator("tasks")
     @classmethod
@@ -36,6 +53,10 @@ class TriageArgs(BaseModel):
             raise ValueError("give a task gid (task/tasks) or a project")
         if self.unestimated and not self.project:
             raise ValueError("unestimated needs a project")
+        if self.intake and not (self.task and not self.tasks and not self.project and self.backlogs):
+            raise ValueError("intake takes one task and the backlogs to compare it with")
+        if self.backlogs and not self.intake:
+            raise ValueError("backlogs are only compared with in intake mode")
         return self
 
     def explicit_gids(self) -> list[str]:

@@ -135,3 +135,24 @@ def assess_task(
         dependents=len(dependents),
         age_days=None if age is None else round(age, 1),
     )
+
+
+def note_variables(a: TaskAssessment) -> dict[str, Any]:
+    """The variables of the `triage_comment` prompt for one assessment."""
+    e = a.estimate
+    return {
+        "task_name": a.name,
+        "estimate_points": e.points if e else None,
+        "estimate_low": e.low if e else None,
+        "estimate_high": e.high if e else None,
+        "estimate_method": e.method if e else "none",
+        "confidence": e.confidence if e else 0,
+        "similar_tasks": [s.model_dump() for s in e.similar] if e else [],
+        "criteria": [c.text for c in a.criteria.items],
+        "criteria_count": len(a.criteria.items),
+        "priority_score": a.priority.score,
+        "risk_score": a.risk.score,
+        "risk_flag": a.risk.flag,
+        "risk_reasons": [r.text for r in a.risk.reasons],
+        "risk_codes": [r.code for r in a.risk.reasons],
+    }

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+from agents.triage.inputs import TriageInputs
 from tools.asana.models import Task
 from tools.estimation import StoryPointEstimator
 from tools.estimation.models import PastTask
+from tools.feedback.corrections import corrected_points
+from tools.feedback.models import FeedbackKind, FeedbackSource
 
 MAX_CACHED_PROJECTS = 64
 
@@ -63,3 +68,39 @@ class EstimatorCache:
 
 # Shared by every triage run of this process (see the module docstring).
 ESTIMATOR_CACHE = EstimatorCache()
+
+
+# ---- feedback: corrected points are ground truth (tools/feedback/corrections.py) ---------------
+CORRECTIONS_WINDOW_DAYS = 365
+MAX_CORRECTED_READS = 50  # open corrected tasks read one by one; the newest this many
+
+
+def corrected_history(
+    history: list[tuple[Task, float]],
+    source: FeedbackSource | None,
+    asana: Any,
+    inputs: TriageInputs,
+    now: datetime,
+) -> tuple[list[tuple[Task, float]], dict[str, float]]:
+    """The index history with people's corrected points winning: a task in it takes its corrected
+    value, and a corrected task of the project that is not (still open) joins it with that value,
+    so similar tasks are estimated from what people said. Returns (history, corrections used)."""
+    if source is None:
+        return history, {}
+    in_project = inputs.completed_gids | inputs.known_open_gids | {t.gid for t in inputs.targets}
+    items = source.items(
+        since=now - timedelta(days=CORRECTIONS_WINDOW_DAYS),
+        task_gids=sorted(in_project),
+        kinds=(FeedbackKind.FIELD_CORRECTED, FeedbackKind.WRONG_COMMENT),
+    )
+    corrected = corrected_points(items)
+    if not corrected:
+        return history, {}
+    out = [(t, corrected.get(t.gid, p)) for t, p in history]
+    seen = {t.gid for t, _ in out}
+    known = {t.gid: t for t in inputs.targets}
+    missing = [g for g in corrected if g not in seen][-MAX_CORRECTED_READS:]
+    for gid in missing:
+        task = known.get(gid) or asana.task(gid)
+        out.append((task, corrected[gid]))
+    return out, corrected

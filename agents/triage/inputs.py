@@ -42,11 +42,11 @@ def story_points(task: Task) -> float | None:
     return task.number(STORY_POINTS)
 
 
-def _is_work_item(task: Task) -> bool:
+def is_work_item(task: Task) -> bool:
     return not task.parent and task.resource_subtype not in {"approval", "milestone"}
 
 
-def _home_project(task: Task) -> str | None:
+def home_project(task: Task) -> str | None:
     for m in task.memberships:
         if m.project is not None:
             return m.project.gid
@@ -59,11 +59,11 @@ def read_triage_inputs(asana: TriageReader, workspace_gid: str, args: TriageArgs
     if args.project:
         project = asana.find_project(workspace_gid, args.project)
     else:
-        home = _home_project(first) if first else None
+        home = home_project(first) if first else None
         if home is None:
             raise ValueError("the task is in no project, so there is no team history to compare with")
         project = asana.find_project(workspace_gid, home)
-    rows = [t for t in asana.project_tasks(project.gid) if _is_work_item(t)]
+    rows = [t for t in asana.project_tasks(project.gid) if is_work_item(t)]
     if wanted:
         # Targets already in the project read need no extra call; others are read one by one.
         by_gid = {t.gid: t for t in rows}

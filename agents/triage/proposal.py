@@ -93,6 +93,17 @@ def task_actions(a: TaskAssessment, note: TriageNote, project: str, engine: str 
     return actions
 
 
+def summary_row(a: TaskAssessment) -> str:
+    """One task's row of the refinement table (task, estimate, range, criteria, priority, risk)."""
+    est = a.estimate
+    return (
+        f"| {a.name} | {_fmt(est.points) if est else 'n/a'} | "
+        f"{f'{_fmt(est.low)}–{_fmt(est.high)}' if est else 'n/a'} | "
+        f"{len(a.criteria.items) or 'missing'} | {_fmt(a.priority.score)} | "
+        f"{a.risk.score} ({a.risk.flag}) |"
+    )
+
+
 def summary_markdown(inputs: TriageInputs, rows: list[Row]) -> str:
     lines = [
         f"## Backlog refinement: {len(rows)} task(s) in {inputs.project.name or inputs.project.gid}",
@@ -102,14 +113,7 @@ def summary_markdown(inputs: TriageInputs, rows: list[Row]) -> str:
         "| Task | Estimate | Range | Criteria | Priority | Risk |",
         "|------|---------:|------:|---------:|---------:|-----:|",
     ]
-    for a, _, _ in rows:
-        est = a.estimate
-        lines.append(
-            f"| {a.name} | {_fmt(est.points) if est else 'n/a'} | "
-            f"{f'{_fmt(est.low)}–{_fmt(est.high)}' if est else 'n/a'} | "
-            f"{len(a.criteria.items) or 'missing'} | {_fmt(a.priority.score)} | "
-            f"{a.risk.score} ({a.risk.flag}) |"
-        )
+    lines += [summary_row(a) for a, _, _ in rows]
     if inputs.truncated:
         lines += ["", f"_{inputs.truncated} more task(s) not refined in this run (limit); run again._"]
     engines = written_by_all(label for _, _, label in rows)

@@ -4,6 +4,10 @@ Every action is a set_custom_field on an AI-suggestion field or a comment, so th
 classes them all `auto`: the run applies them in the publish step (ledgered and audited) and
 finishes without an approval interrupt. Targets are the gids from the args (or the project's own
 task list in `--project` mode); task text never selects a target.
+
+With `intake` (a request from a form, started by service/events/routes_intake.py) the run is
+agents/triage/intake.py: the same assessment against the configured backlogs, plus near-duplicates
+as `link_duplicate` actions (approval class) and a comment asking for what is missing.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from agents.proposal import Proposal, Scope
 from agents.triage.args import TriageArgs
-from agents.triage.assess import TaskAssessment, assess_task
-from agents.triage.index import ESTIMATOR_CACHE
+from agents.triage.assess import TaskAssessment, assess_task, note_variables
+from agents.triage.index import ESTIMATOR_CACHE, corrected_history
 from agents.triage.inputs import TriageInputs, read_triage_inputs, story_points, workspace_for
 from agents.triage.proposal import make_proposal
 from graphs.registry import Specialist, Target
@@ -24,26 +28,6 @@ if TYPE_CHECKING:
     from tools.llm.engine import LanguageEngine
 
 TRIAGE_NAME = "triage"
-
-
-def _variables(a: TaskAssessment) -> dict[str, Any]:
-    e = a.estimate
-    return {
-        "task_name": a.name,
-        "estimate_points": e.points if e else None,
-        "estimate_low": e.low if e else None,
-        "estimate_high": e.high if e else None,
-        "estimate_method": e.method if e else "none",
-        "confidence": e.confidence if e else 0,
-        "similar_tasks": [s.model_dump() for s in e.similar] if e else [],
-        "criteria": [c.text for c in a.criteria.items],
-        "criteria_count": len(a.criteria.items),
-        "priority_score": a.priority.score,
-        "risk_score": a.risk.score,
-        "risk_flag": a.risk.flag,
-        "risk_reasons": [r.text for r in a.risk.reasons],
-        "risk_codes": [r.code for r in a.risk.reasons],
-    }
 
 
 def all_triaged(inputs: TriageInputs) -> Proposal:
@@ -66,12 +50,17 @@ def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
 
     args = TriageArgs.model_validate(raw_args)
     workspace = workspace_for(args, ctx)
+    if args.intake:
+        from agents.triage.intake import run_intake
+
+        return run_intake(args, workspace, ctx)
     inputs = read_triage_inputs(ctx.asana, workspace, args)
     if not inputs.targets and args.project and not (args.task or args.tasks):
         return all_triaged(inputs)
     if not inputs.targets:
         raise ValueError("nothing to refine: no matching open tasks")
     history = [(t, p) for t in inputs.history if (p := story_points(t))]
+    history, corrected = corrected_history(history, ctx.feedback, ctx.asana, inputs, ctx.now())
     key = (str(getattr(ctx.asana, "base_url", "")), inputs.project.gid)
     estimator = ESTIMATOR_CACHE.index_for(key, history) if history else None
     engine: LanguageEngine = ctx.language or LanguageEngine()
@@ -79,9 +68,12 @@ def run_triage(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     rows: list[tuple[TaskAssessment, TriageNote, str]] = []
     for task in inputs.targets:
         assessment = assess_task(task, inputs, estimator, now)
-        note, label = engine.write(PROMPT_ID, _variables(assessment), TriageNote)
+        note, label = engine.write(PROMPT_ID, note_variables(assessment), TriageNote)
         rows.append((assessment, note, label))  # each comment says which engine wrote it
-    return make_proposal(inputs, rows, [engine.prompt_ref(PROMPT_ID)], len(history))
+    proposal = make_proposal(inputs, rows, [engine.prompt_ref(PROMPT_ID)], len(history))
+    if corrected:  # stated in the evidence: which tasks' points people corrected
+        proposal.evidence["corrected_points"] = corrected
+    return proposal
 
 
 def triage_specialist() -> Specialist:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from evals.replay.observations import OpenTask, SprintObservation
 from evals.replay.scorers import Observations, ScoreSection, Table, precision_recall, r, register_scorer
+from tools.scorecard.metrics import FlagTally
 
 Flagger = Callable[[SprintObservation], set[str] | None]
 
@@ -31,31 +32,12 @@ def largest(tasks: Sequence[OpenTask], k: int) -> set[str]:
     return {t.task for t in ranked[:k]}
 
 
-class Tally:
-    """Micro-averaged hits over sprints for one predictor."""
+class Tally(FlagTally):
+    """Micro-averaged hits over sprints for one predictor (the live scorecard's tally, named)."""
 
     def __init__(self, name: str) -> None:
+        super().__init__()
         self.name = name
-        self.flagged = self.hits = self.truth = self.sprints = 0
-
-    def add(self, flagged: set[str], truth: set[str]) -> None:
-        self.sprints += 1
-        self.flagged += len(flagged)
-        self.truth += len(truth)
-        self.hits += len(flagged & truth)
-
-    @property
-    def precision(self) -> float | None:
-        return self.hits / self.flagged if self.flagged else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.hits / self.truth if self.truth else None
-
-    @property
-    def f1(self) -> float | None:
-        p, rc = self.precision, self.recall
-        return 2 * p * rc / (p + rc) if p and rc else None
 
     def row(self) -> list[object]:
         return [

@@ -7,13 +7,17 @@ table, per-item table, charts). This issue ships `planner` and `triage`; later a
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from evals.replay.observations import SprintObservation
+from evals.replay.observations import SprintObservation, TriageObservation
+from tools.scorecard.metrics import bias, estimate_stats, mae, mdae, precision_recall
+
+# The metrics live in tools/scorecard (the live scorecard computes with the same functions);
+# re-exported here for the scorers and their callers.
+__all__ = ["bias", "mae", "mdae", "precision_recall"]
 
 Observations = Sequence[SprintObservation]
 ScorerFn = Callable[[Observations], "ScoreSection"]
@@ -86,23 +90,6 @@ def run_scorers(obs: Observations, names: Sequence[str] | None = None) -> list[S
 
 def r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits)
-
-
-def mae(errors: Sequence[float]) -> float | None:
-    return statistics.fmean(abs(e) for e in errors) if errors else None
-
-
-def bias(errors: Sequence[float]) -> float | None:
-    return statistics.fmean(errors) if errors else None
-
-
-def mdae(errors: Sequence[float]) -> float | None:
-    return statistics.median(abs(e) for e in errors) if errors else None
-
-
-def precision_recall(chosen: set[str], truth: set[str]) -> tuple[float | None, float | None, int]:
-    hits = len(chosen & truth)
-    return (hits / len(chosen) if chosen else None, hits / len(truth) if truth else None, hits)
 
 
 # --- planner -----------------------------------------------------------------------------------
@@ -259,16 +246,25 @@ def score_planner(obs: Observations) -> ScoreSection:
 # --- triage ------------------------------------------------------------------------------------
 
 
+def triage_pairs(obs: Observations) -> list[tuple[SprintObservation, TriageObservation]]:
+    """The triage rows the scorer (and the scorecard by replay) score, in order: an estimate, a
+    final value and the history median to compare with."""
+    return [
+        (o, t)
+        for o in obs
+        for t in o.triage
+        if t.actual is not None and t.estimate is not None and t.median_baseline is not None
+    ]
+
+
 @register_scorer("triage")
 def score_triage(obs: Observations) -> ScoreSection:
     """Estimated vs final story points for tasks added mid-sprint, beside the history median."""
     rows = [t for o in obs for t in o.triage]
-    scored = [
-        t for t in rows if t.actual is not None and t.estimate is not None and t.median_baseline is not None
-    ]
+    scored = [t for _, t in triage_pairs(obs)]
     err = [t.estimate - t.actual for t in scored]  # type: ignore[operator]
     base = [t.median_baseline - t.actual for t in scored]  # type: ignore[operator]
-    inside = [t for t in scored if t.low is not None and t.high is not None and t.low <= t.actual <= t.high]  # type: ignore[operator]
+    stats = estimate_stats((t.estimate, t.actual, t.low, t.high) for t in scored)  # type: ignore[misc]
     runs = sum(o.triage_runs for o in obs)
     errors = sum(len(o.triage_errors) for o in obs)
     written = sum(t.fields_written for t in rows)
@@ -278,14 +274,7 @@ def score_triage(obs: Observations) -> ScoreSection:
         title="Story points of tasks added mid-sprint: estimate vs final",
         columns=["predictor", "tasks", "MAE (points)", "bias", "MdAE", "actual within range"],
         rows=[
-            [
-                "triage estimate",
-                len(scored),
-                r(mae(err)),
-                r(bias(err)),
-                r(mdae(err)),
-                r(len(inside) / len(scored) if scored else None),
-            ],
+            ["triage estimate", stats.n, r(stats.mae), r(stats.bias), r(stats.mdae), r(stats.within_range)],
             ["median of completed history", len(scored), r(mae(base)), r(bias(base)), r(mdae(base)), None],
         ],
     )
@@ -322,9 +311,9 @@ def score_triage(obs: Observations) -> ScoreSection:
         ],
         summary={
             "tasks": len(scored),
-            "triage_mae": r(mae(err)),
+            "triage_mae": r(stats.mae),
             "median_baseline_mae": r(mae(base)),
-            "within_range": r(len(inside) / len(scored) if scored else None),
+            "within_range": r(stats.within_range),
             "runs": runs,
             "run_errors": errors,
         },

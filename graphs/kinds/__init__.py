@@ -12,7 +12,10 @@ from typing import Any
 from agents.proposal import Action, ActionKind, ApprovalClass
 from graphs.actions import Params
 from graphs.kinds.approval import CloseApprovalTask, CreateApprovalTask, ResetApprovalTask
+from graphs.kinds.attachments import AttachDocument
+from graphs.kinds.duplicates import LinkDuplicate
 from graphs.kinds.fields import SetCustomField, SetProjectCustomField
+from graphs.kinds.goals import LinkGoal
 from graphs.kinds.links import AddDependency, RemoveDependency
 from graphs.kinds.portfolios import AddToPortfolio, CreatePortfolio
 from graphs.kinds.projects import AddProjectFields, CreateProject, CreateSection
@@ -44,6 +47,7 @@ _SPECS: tuple[ActionSpec[Any], ...] = (
     CreateProject(),
     CreatePortfolio(),
     AddToPortfolio(),
+    LinkGoal(),
     CreateSection(),
     AddProjectFields(),
     AddToProject(),
@@ -56,9 +60,11 @@ _SPECS: tuple[ActionSpec[Any], ...] = (
     SetProjectCustomField(),
     AddDependency(),
     RemoveDependency(),
+    LinkDuplicate(),
     PostComment(),
     PostStatusUpdate(),
     AttachFile(),
+    AttachDocument(),
     CreateApprovalTask(),
     CloseApprovalTask(),
     ResetApprovalTask(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -12,6 +12,9 @@ from agents.proposal import ActionKind, ApprovalClass
 from graphs.actions import Params
 from graphs.asana_port import AsanaReads
 from graphs.kinds.spec import ActionSpec, TargetRule, WriteContext
+
+if TYPE_CHECKING:
+    from graphs.policy_config import PolicyConfig
 
 
 class PostCommentParams(Params):
@@ -47,6 +50,10 @@ class PostStatusUpdateParams(Params):
     status_type: Literal["on_track", "at_risk", "off_track", "on_hold", "complete"] = "on_track"
     # Asana status updates belong to a project or a portfolio; the target gid is of this type.
     parent_type: Literal["project", "portfolio"] = "project"
+    # An attachment of this name on the same parent to link (the sprint review's document): its
+    # permanent URL replaces `⟨document⟩` in the text when the update is written. Such an update
+    # takes the `attach_document` kind's class (graphs/kinds/attachments.py).
+    link_attachment: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class PostStatusUpdate(ActionSpec[PostStatusUpdateParams]):
@@ -59,15 +66,22 @@ class PostStatusUpdate(ActionSpec[PostStatusUpdateParams]):
     def target_rule(self, params: PostStatusUpdateParams) -> TargetRule:
         return params.parent_type
 
+    def classify(
+        self, params: PostStatusUpdateParams, config: PolicyConfig
+    ) -> tuple[ApprovalClass, str] | None:
+        from graphs.kinds.attachments import document_class
+
+        return document_class(config) if params.link_attachment else None
+
     def write(self, w: WriteContext, target: str | None, params: PostStatusUpdateParams) -> str | None:
+        from graphs.kinds.attachments import with_link
         from tools.asana.richtext import html_to_text, markdown_to_html
 
         assert target
+        text = with_link(w.reads, target, params.text, params.link_attachment)
         # Rich text as for comments; Asana requires `text` too: the same content, plain.
         mark = w.marked("")
-        html = markdown_to_html(
-            params.text, target="status_update", trailer=None if mark in params.text else mark
-        )
+        html = markdown_to_html(text, target="status_update", trailer=None if mark in text else mark)
         return w.asana.create_status_update(
             target,
             title=params.title,

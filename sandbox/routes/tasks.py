@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from starlette.responses import Response
 from sandbox.actions import tasks as actions
 from sandbox.context import Ctx, build_ctx
 from sandbox.errors import bad_request
-from sandbox.records import Record, Task
+from sandbox.records import Task
 
 router = APIRouter()
 
@@ -84,24 +85,27 @@ _CUSTOM_FIELD_FILTER = re.compile(
 )
 
 
-def _since_filter(ctx: Ctx, tasks: list[Task]) -> list[Task]:
-    """`completed_since` (incomplete or completed after) and `modified_since` filters."""
+def _since_filter(ctx: Ctx, tasks: Iterable[Task]) -> Iterator[Task]:
+    """`completed_since` (incomplete or completed after) and `modified_since` filters.
+
+    Lazy (the bounds are checked at once): a page only filters as far as it reads."""
     completed_since = ctx.query("completed_since")
     modified_since = ctx.query("modified_since")
+    out: Iterator[Task] = iter(tasks)
     if completed_since is not None:
         if completed_since == "now":
-            tasks = [t for t in tasks if not t.completed]
+            out = (t for t in out if not t.completed)
         else:
-            bound = _parse_stamp(completed_since, "completed_since")
-            tasks = [
+            done_after = _parse_stamp(completed_since, "completed_since")
+            out = (
                 t
-                for t in tasks
-                if not t.completed or (t.completed_at and _parse_stamp(t.completed_at) >= bound)
-            ]
+                for t in out
+                if not t.completed or (t.completed_at and _parse_stamp(t.completed_at) >= done_after)
+            )
     if modified_since is not None:
-        bound = _parse_stamp(modified_since, "modified_since")
-        tasks = [t for t in tasks if _parse_stamp(t.modified_at) >= bound]
-    return tasks
+        changed_after = _parse_stamp(modified_since, "modified_since")
+        out = (t for t in out if _parse_stamp(t.modified_at) >= changed_after)
+    return out
 
 
 def _parse_stamp(value: str, field: str = "timestamp") -> datetime:
@@ -117,9 +121,8 @@ def _parse_stamp(value: str, field: str = "timestamp") -> datetime:
 
 
 def task_page(ctx: Ctx, gids: list[str]) -> Response:
-    tasks = [ctx.store.tasks[g] for g in gids if g in ctx.store.tasks and ctx.sees(ctx.store.tasks[g])]
-    records: list[Record] = list(_since_filter(ctx, tasks))
-    return ctx.page(records)
+    # Lazy to the end: a page checks privacy and filters only up to its last task (+1).
+    return ctx.page(_since_filter(ctx, ctx.visible_tasks(gids)))
 
 
 @router.get("/tasks")
@@ -339,15 +342,17 @@ def remove_followers(task_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     return _followers(ctx, task_gid, remove=True)
 
 
+# Task lists are the soak's hottest read: served on the event loop (no worker-thread hop, no
+# GIL hand-offs with it); the store lock is only ever held briefly, never across an await.
 @router.get("/projects/{project_gid}/tasks")
-def get_tasks_for_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+async def get_tasks_for_project(project_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         ctx.need(project_gid, "project")
         return task_page(ctx, ctx.store.project_tasks(project_gid))
 
 
 @router.get("/sections/{section_gid}/tasks")
-def get_tasks_for_section(section_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
+async def get_tasks_for_section(section_gid: str, ctx: Ctx = Depends(build_ctx)) -> Response:
     with ctx.lock:
         return task_page(ctx, list(ctx.need(section_gid, "section").tasks))
 

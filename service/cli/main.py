@@ -99,6 +99,9 @@ def plan(
         typer.Option(help="Score formula over business_value, effort, points, priority_rank, age_days."),
     ] = None,
     include_blocked: Annotated[bool, typer.Option(help="Allow items whose Status is Blocked.")] = False,
+    goal: Annotated[
+        str | None, typer.Option(help="Asana goal (gid or name) the sprint supports: proposes linking them.")
+    ] = None,
     availability: Annotated[
         list[str],
         typer.Option(
@@ -121,6 +124,7 @@ def plan(
             sprint_name=sprint_name,
             formula=formula,
             include_blocked=include_blocked,
+            goal=goal,
             workspace=workspace,
             availability=_availability(rt, ws, availability),
         )
@@ -536,6 +540,14 @@ LazyGroup.lazy = {
         "service.cli.retro:retro",
         "Sprint retrospective: numbers, sentiment, themes → retro notes, action items, review draft.",
     ),
+    "sprint-review": LazyCommand(
+        "service.cli.sprint_review:sprint_review",
+        "Sprint review document: delivered work by epic with demo notes, what slipped and why.",
+    ),
+    "ceremony": LazyCommand(
+        "service.cli.ceremony:ceremony",
+        "Prepare a ceremony: agenda task (due at its start) with an .ics invite; reminder the day before.",
+    ),
     "triage": LazyCommand(
         "service.cli.triage:triage",
         "Estimate story points (with similar past tasks), find acceptance criteria, score priority and risk.",
@@ -565,6 +577,10 @@ LazyGroup.lazy = {
     ),
     "health": LazyCommand(
         "service.cli.health:health", "Score the portfolio's team(s) and post the result as a status update."
+    ),
+    "scorecard": LazyCommand(
+        "service.cli.scorecard:scorecard",
+        "Live accuracy scorecard per agent: estimates, flags, forecast calibration, nudges, approvals.",
     ),
     "doctor": LazyCommand(
         "service.cli.doctor:doctor",

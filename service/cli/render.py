@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # Width of output that goes to a file or a pipe (no terminal to ask), unless $COLUMNS says.
 PIPE_WIDTH = 100
 # Free text an action carries (a comment's body): its length is shown, `--json` has all of it.
-_PROSE_PARAMS = {"text", "html_text", "html_notes"}
+_PROSE_PARAMS = {"text", "html_text", "html_notes", "content"}
 # When the longest words of a table do not fit side by side, longer ones fold (`fit_columns`).
 _FOLD_AT = 12
 

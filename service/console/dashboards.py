@@ -43,6 +43,7 @@ PAGES = (
     ("health", "Portfolio health", "health per sprint project with its components and trend"),
     ("accuracy", "Estimate accuracy", "sprintpilot's estimates against the points finished tasks carry"),
     ("noise", "Noise", "sprintpilot's writes to Asana per day by kind"),
+    ("scorecard", "Scorecard", "was sprintpilot right? its estimates, flags, forecasts and nudges per agent"),
 )
 
 
@@ -98,6 +99,10 @@ def build(rt: Runtime, person: Person, page: str, ref: str | None) -> data.Dashb
         return data.health_dashboard(ctx.asana, workspace, ref)
     if page == "accuracy":
         return data.accuracy_dashboard(ctx.asana, workspace, ref, now.date())
+    if page == "scorecard":
+        from service.console.scorecard_data import scorecard_dashboard
+
+        return scorecard_dashboard(ctx, ref)
     if page == "noise":
         viewer = ctx.viewer
         assert viewer is not None
@@ -195,6 +200,15 @@ def accuracy(
     project: str | None = Query(default=None, max_length=200),
 ) -> Response:
     return dashboard(request, person, "accuracy", project)
+
+
+@router.get("/dashboards/scorecard")
+def scorecard(
+    request: Request,
+    person: Person = Depends(current_person),
+    project: str | None = Query(default=None, max_length=200),
+) -> Response:
+    return dashboard(request, person, "scorecard", project)
 
 
 @router.get("/dashboards/noise")

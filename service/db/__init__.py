@@ -1,6 +1,7 @@
 """The app database: schema, migrations, the audit chain, the action ledger and proposal storage."""
 
 from service.db import events as _events  # noqa: F401 - registers the event tables on Base.metadata
+from service.db import feedback as _feedback  # noqa: F401 - registers the feedback table
 from service.db import model_calls as _model_calls  # noqa: F401 - registers the model_calls table
 from service.db import worker as _worker  # noqa: F401 - registers the worker tables on Base.metadata
 from service.db.audit import GENESIS_HASH, AuditEntry, SqlAuditLog, append_audit, canonical_json

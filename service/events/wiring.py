@@ -9,7 +9,8 @@ The router (service/events/router.py) starts with the approval route only; each 
 | deps_due_changed | task `due_on`/`due_at` changed | dependency cascade from the slipped task |
 | deps_status_changed | task custom fields changed | Blocked → cascade; else the QA check below |
 | qa_section_added / qa_status_changed | task entered "Ready for Review" | Definition-of-Done review |
-| task_added_to_project | task added to a project | backlog project → triage; active sprint → stand-up |
+| feedback_story_added | story added on a task | record 👎/"wrong" replies and AI field edits |
+| task_added_to_project | task added to a project | intake: request triage; backlog: triage; sprint: standup |
 """
 
 from __future__ import annotations
@@ -45,13 +46,18 @@ def _triage_args(facts: Any) -> Mapping[str, Any]:
 
 
 def on_task_added(work: EventWork) -> HandlerResult:
-    """A task was added to a project: triage it in a backlog, or refresh an active sprint's stand-up."""
+    """A task was added to a project: triage it as a request in an intake project
+    (service/events/routes_intake.py) or as a task in a backlog, or refresh an active sprint's stand-up."""
+    from service.events.routes_intake import intake_run
     from service.events.routes_standup import run_standup_handler
 
     project_gid = work.facts.parent_gid
     if not project_gid or not work.facts.resource_gid:
         return HandlerResult("skipped", "event has no task or project", outcome="ignored")
     project = work.rt.asana.project(project_gid)
+    request = intake_run(work, project)  # a form request in an intake project
+    if request is not None:
+        return request
     wanted = backlog_names()
     if project.gid in wanted or (project.name or "").casefold() in wanted:
         task = work.rt.asana.task(work.facts.resource_gid)
@@ -70,9 +76,10 @@ def install_routes() -> None:
     with _lock:
         if _installed:
             return
-        from service.events import routes_dependencies, routes_qa
+        from service.events import routes_dependencies, routes_feedback, routes_qa
 
         routes_qa.install()
+        routes_feedback.install()  # feedback given in Asana (story added on a task)
         routes_dependencies.install(before="qa_status_changed", fallback="qa_review")
         register_route(
             Route(

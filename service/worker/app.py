@@ -111,6 +111,23 @@ def beat_schedule(cfg: WorkerConfig) -> dict[str, dict[str, Any]]:
             "schedule": crontab(hour=cfg.retro_hour, minute=0),
             "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
         },
+        "end-of-sprint-reviews": {
+            "task": "sprintpilot.sprint_review.end_of_sprint",
+            "schedule": crontab(hour=cfg.retro_hour, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        },
+        # Ceremony agendas a few days ahead and the reminder the day before, with the stand-ups.
+        "ceremony-prep": {
+            "task": "sprintpilot.ceremonies.daily",
+            "schedule": crontab(hour=cfg.standup_hour, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        },
+        # The accuracy scorecard (service/schedules/scorecard.py): daily numbers, a monthly post.
+        "daily-scorecard": {
+            "task": "sprintpilot.scorecard.daily",
+            "schedule": crontab(hour=6, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        },
     }
 
 

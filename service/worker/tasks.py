@@ -49,6 +49,9 @@ RECONCILE_ALL = "sprintpilot.reconcile_all"
 SYNC_APPROVALS = "sprintpilot.sync_approvals"
 DAILY_STANDUPS = "sprintpilot.standup.daily"
 END_OF_SPRINT_RETROS = "sprintpilot.retro.end_of_sprint"
+END_OF_SPRINT_REVIEWS = "sprintpilot.sprint_review.end_of_sprint"
+CEREMONY_PREP = "sprintpilot.ceremonies.daily"
+DAILY_SCORECARD = "sprintpilot.scorecard.daily"
 
 # Publishing must fail fast while the broker is down: the row simply stays in the outbox.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
@@ -179,6 +182,38 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         }
         return run_end_of_sprint_retros(rt, already_started=lambda gid: gid in started_for)
 
+    @task(shared=False, name=END_OF_SPRINT_REVIEWS)
+    def end_of_sprint_reviews() -> list[str]:
+        """Start a sprint review for each sprint that ended in the last week and has none attached."""
+        from agents.retro import SPRINT_REVIEW_NAME
+        from service.schedules.sprint_review import run_end_of_sprint_reviews
+
+        rt = app.state.runtime
+        started_for = {
+            str((r.request.get("args") or {}).get("project"))
+            for r in rt.repo.list_runs(limit=500)
+            if r.agent == SPRINT_REVIEW_NAME
+        }
+        return run_end_of_sprint_reviews(rt, already_started=lambda gid: gid in started_for)
+
+    @task(shared=False, name=CEREMONY_PREP)
+    def ceremony_prep() -> list[str]:
+        """Prepare (or remind of) the ceremonies of sprints that end within a few days."""
+        from service.events.wiring import backlog_names
+        from service.schedules.ceremonies import run_ceremony_prep
+
+        return run_ceremony_prep(app.state.runtime, sorted(backlog_names()))
+
+    @task(shared=False, name=DAILY_SCORECARD)
+    def daily_scorecard() -> dict[str, Any] | None:
+        """Score the configured portfolio (SPRINTPILOT_SCORECARD_PORTFOLIO); post it once a month."""
+        from dataclasses import asdict
+
+        from service.schedules.scorecard import run_scorecard_job
+
+        done = run_scorecard_job(app.state.runtime)
+        return asdict(done) if done is not None else None
+
     return {
         "process_event": process_event,
         "relay_outbox": relay_outbox,
@@ -187,4 +222,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         "sync_approvals": sync_approvals,
         "daily_standups": daily_standups,
         "end_of_sprint_retros": end_of_sprint_retros,
+        "end_of_sprint_reviews": end_of_sprint_reviews,
+        "ceremony_prep": ceremony_prep,
+        "daily_scorecard": daily_scorecard,
     }

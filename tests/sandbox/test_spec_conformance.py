@@ -161,6 +161,27 @@ def _events(w: World) -> Call:
     return Call(query={"resource": project, "sync": w.events_sync(project)})
 
 
+GOAL_METRIC = {
+    "progress_source": "manual",
+    "unit": "none",
+    "initial_number_value": 0,
+    "target_number_value": 40,
+}
+
+
+def _goal(w: World, metric: bool = False) -> str:
+    gid = w._post("/goals", {"workspace": w.ws, "name": w.name("G")})
+    if metric:
+        w.link(f"/goals/{gid}/setMetric", GOAL_METRIC)
+    return gid
+
+
+def _supported_goal(w: World) -> Call:
+    goal = _goal(w)
+    w.link(f"/goals/{goal}/addSupportingRelationship", {"supporting_resource": w.project()})
+    return Call(query={"supported_goal": goal})
+
+
 # One request per client label, shaped like the product's own request (tools/asana/*.py).
 RECIPES: dict[str, Callable[[World], Call]] = {
     "GET /users/{gid}": lambda w: Call("me"),
@@ -249,6 +270,15 @@ RECIPES: dict[str, Callable[[World], Call]] = {
     ),
     "DELETE /webhooks/{gid}": lambda w: Call(w.webhook(w.project())),
     "GET /events": _events,
+    "GET /goals": lambda w: (_goal(w), Call(query={"workspace": w.ws}))[1],
+    "GET /goals/{gid}": lambda w: Call(_goal(w, metric=True)),
+    "GET /goal_relationships": _supported_goal,
+    "POST /goals/{gid}/addSupportingRelationship": lambda w: Call(
+        _goal(w), body={"supporting_resource": w.project(), "contribution_weight": 1}
+    ),
+    "POST /goals/{gid}/setMetricCurrentValue": lambda w: Call(
+        _goal(w, metric=True), body={"current_number_value": 12}
+    ),
 }
 
 

@@ -247,3 +247,38 @@ WEBHOOK = join(
         "filters",
     )
 )
+# Goals: lists carry what the visibility check needs; one goal adds its metric (asana_oas.yaml
+# GoalResponse, GoalMetricBase, GoalRelationshipBase).
+GOAL_LISTED = join(("name", "owner.name", "privacy_setting", "followers", "workspace", "status"))
+GOAL = join(
+    (
+        *GOAL_LISTED.split(","),
+        "due_on",
+        "start_on",
+        "team.name",
+        "is_workspace_level",
+        *_prefixed(
+            "metric",
+            (
+                "unit",
+                "precision",
+                "currency_code",
+                "initial_number_value",
+                "target_number_value",
+                "current_number_value",
+                "current_display_value",
+                "progress_source",
+                "is_custom_weight",
+            ),
+        ),
+    )
+)
+GOAL_RELATIONSHIP = join(
+    (
+        "resource_subtype",
+        "supporting_resource.name",
+        "supporting_resource.resource_type",
+        "supported_goal.name",
+        "contribution_weight",
+    )
+)

@@ -392,3 +392,56 @@ class EventsPage(AsanaModel):
     events: list[Event] = Field(default_factory=list)
     sync: str
     has_more: bool = False
+
+
+class GoalMetric(AsanaModel):
+    """A goal's number metric (asana_oas.yaml GoalMetricBase); automatic sources are fractions."""
+
+    unit: str | None = None
+    precision: int | None = None
+    currency_code: str | None = None
+    initial_number_value: float | None = None
+    target_number_value: float | None = None
+    current_number_value: float | None = None
+    current_display_value: str | None = None
+    # manual | subgoal_progress | project_task_completion | project_milestone_completion |
+    # task_completion | external
+    progress_source: str | None = None
+    is_custom_weight: bool | None = None
+
+    @property
+    def progress(self) -> float | None:
+        """Where the current value sits between the initial and the target value, 0..1."""
+        start, end = self.initial_number_value or 0.0, self.target_number_value
+        now = self.current_number_value
+        if end is None or now is None or end == start:
+            return None
+        return max(0.0, min(1.0, (now - start) / (end - start)))
+
+
+class Goal(AsanaModel):
+    gid: str
+    name: str | None = None
+    notes: str | None = None
+    due_on: dt.date | None = None
+    start_on: dt.date | None = None
+    # green | yellow | red while open; missed | achieved | partial | dropped once closed.
+    status: str | None = None
+    owner: Ref | None = None
+    team: Ref | None = None
+    workspace: Ref | None = None
+    followers: list[Ref] = Field(default_factory=list)
+    # public_to_workspace | members_only (read by the visibility check).
+    privacy_setting: str | None = None
+    is_workspace_level: bool | None = None
+    metric: GoalMetric | None = None
+
+
+class GoalRelationship(AsanaModel):
+    """A resource supporting a goal: a project, portfolio or task (supporting_work) or a goal (subgoal)."""
+
+    gid: str
+    resource_subtype: str | None = None
+    supporting_resource: Ref | None = None
+    supported_goal: Ref | None = None
+    contribution_weight: float | None = None

@@ -16,6 +16,7 @@ READ_METHODS = frozenset(
         "sections", "custom_field_settings", "field_map", "task_counts", "project_tasks", "section_tasks",
         "task", "subtasks", "stories", "stories_many", "status_updates", "portfolios", "portfolio",
         "portfolio_items", "attachments", "webhooks", "events", "events_start", "calls",
+        "goals", "goals_supported_by", "goal", "goal_relationships",
     }
 )  # fmt: skip
 

@@ -17,6 +17,8 @@ from tools.asana.models import (
     Attachment,
     CustomField,
     CustomFieldSetting,
+    Goal,
+    GoalRelationship,
     Portfolio,
     Project,
     Section,
@@ -343,6 +345,41 @@ class ReadOps(ClientCore):
             F.ATTACHMENT,
         )
         return [Attachment.model_validate(r) for r in rows]
+
+    # --- goals (a premium feature: PaymentRequired on a free plan) ----------------------------
+
+    def goals(self, workspace_gid: str) -> list[Goal]:
+        """The workspace's goals the token's user can see."""
+        return self._goals({"workspace": workspace_gid})
+
+    def goals_supported_by(self, resource_gid: str, resource_type: str = "project") -> list[Goal]:
+        """Goals that a project (or a portfolio, a task) supports: `GET /goals?project=…`."""
+        if resource_type not in ("project", "portfolio", "task"):
+            raise ValueError(f"goals are supported by projects, portfolios or tasks, not {resource_type!r}")
+        return self._goals({resource_type: resource_gid})
+
+    def _goals(self, query: dict[str, str]) -> list[Goal]:
+        api = self.api(asana.GoalsApi)
+        rows = self._pages("GET /goals", lambda o, kw: api.get_goals(o, **kw), F.GOAL_LISTED, query)
+        return [Goal.model_validate(r) for r in rows]
+
+    def goal(self, gid: str) -> Goal:
+        """One goal with its metric."""
+        api = self.api(asana.GoalsApi)
+        data = self._one(
+            "GET /goals/{gid}", lambda kw: api.get_goal(gid, {"opt_fields": F.GOAL}, **kw), gid=gid
+        )
+        return Goal.model_validate(data)
+
+    def goal_relationships(self, goal_gid: str) -> list[GoalRelationship]:
+        """What supports a goal (projects, portfolios, tasks, subgoals), with contribution weights."""
+        api = self.api(asana.GoalRelationshipsApi)
+        rows = self._pages(
+            "GET /goal_relationships",
+            lambda o, kw: api.get_goal_relationships(goal_gid, o, **kw),
+            F.GOAL_RELATIONSHIP,
+        )
+        return [GoalRelationship.model_validate(r) for r in rows]
 
 
 def pick_project(candidates: list[Project], wanted: str, workspace_gid: str) -> Project:

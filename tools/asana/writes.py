@@ -14,6 +14,8 @@ from tools.asana.fields import TaskView
 from tools.asana.models import (
     Attachment,
     CustomField,
+    Goal,
+    GoalRelationship,
     Portfolio,
     Project,
     Section,
@@ -499,3 +501,31 @@ class WriteOps(ClientCore):
             lambda kw: api.remove_item_for_portfolio(body, portfolio_gid, **kw),
             gid=portfolio_gid,
         )
+
+    # --- goals --------------------------------------------------------------------------------
+
+    def add_supporting_relationship(
+        self, goal_gid: str, resource_gid: str, *, contribution_weight: float | None = None
+    ) -> GoalRelationship:
+        """Make a project (portfolio, task or goal) support a goal. Asana's default weight is 0."""
+        api = self.api(asana.GoalRelationshipsApi)
+        data = {"supporting_resource": resource_gid, "contribution_weight": contribution_weight}
+        body = {"data": _drop_none(data)}
+        opts = {"opt_fields": F.GOAL_RELATIONSHIP}
+        row = self._one(
+            "POST /goals/{gid}/addSupportingRelationship",
+            lambda kw: api.add_supporting_relationship(body, goal_gid, dict(opts), **kw),
+            gid=goal_gid,
+        )
+        return GoalRelationship.model_validate(row)
+
+    def set_goal_current_value(self, goal_gid: str, value: float) -> Goal:
+        """The current value of a goal's manual metric (`setMetricCurrentValue`)."""
+        api = self.api(asana.GoalsApi)
+        body = {"data": {"current_number_value": value}}
+        row = self._one(
+            "POST /goals/{gid}/setMetricCurrentValue",
+            lambda kw: api.update_goal_metric(body, goal_gid, {"opt_fields": F.GOAL}, **kw),
+            gid=goal_gid,
+        )
+        return Goal.model_validate(row)

@@ -1,4 +1,4 @@
-"""Delay cascade: push a slipped task's new finish through every transitive dependent.
+"""Delay cascade: push slipped tasks' new finishes through every transitive dependent.
 
 Working days only. For each affected task, in topological order:
     earliest start  = max(own start, latest finish of its prerequisites + 1 working day)
@@ -7,15 +7,18 @@ where "own start" is `start_on`, else `due_on − duration + 1` when it has a du
 a prerequisite's finish is its new earliest finish if it is affected, else its planned finish
 (`due_on`, or start + duration − 1); completed prerequisites hold nothing up. Slack = working
 days from the new earliest finish to the task's own `due_on` (negative = it will be late).
+"delay_days" compares with the same schedule without the slip (the baseline), so tasks without
+dates still get a meaningful delay.
 
-The same pass is run once without the slip (baseline) so tasks without dates still get a
-meaningful "delay_days". Cycles never hang the pass: Kahn's ordering simply never reaches tasks on
+Every slip goes through one pass, O(tasks + links reached), however many tasks slip: a
+breadth-first walk from all slipped tasks at once finds the affected tasks (depth, and in-degree
+among them), then Kahn's ordering of them computes each task's new and baseline finish together,
+as it leaves the queue. Cycles never hang the pass: Kahn's ordering simply never reaches tasks on
 (or behind) a cycle, and they are reported as skipped.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from datetime import date
 
@@ -26,134 +29,36 @@ from tools.dependencies.durations import DurationModel
 from tools.dependencies.graph import find_cycles
 from tools.dependencies.models import Affected, CascadeResult, Slip, TaskNode
 
+# A finish earlier than any real one: "no prerequisite holds this task up".
+_NONE = -(1 << 62)
 
-class _Plan:
-    """Per-task durations and planned dates as working-day indices (computed once, cached)."""
 
-    def __init__(self, g: nx.DiGraph, durations: DurationModel, today: int) -> None:
-        self.g = g
-        self.durations = durations
+class _Facts:
+    """A task's duration and planned dates as working-day indices (date conversions memoised:
+    a portfolio has far fewer distinct dates than tasks)."""
+
+    def __init__(self, durations: DurationModel, today: int) -> None:
+        self.duration = durations.duration
         self.today = today
-        self._dur: dict[str, tuple[int, str]] = {}
-        self._planned: dict[str, int | None] = {}
-        self._holds: dict[str, bool] = {}
-        self._own: dict[str, int] = {}
+        self._start: dict[date, int] = {}
+        self._finish: dict[date, int] = {}
 
-    def task(self, gid: str) -> TaskNode:
-        node: TaskNode = self.g.nodes[gid]["task"]
-        return node
-
-    def duration(self, gid: str) -> tuple[int, str]:
-        d = self._dur.get(gid)
-        if d is None:
-            d = self._dur[gid] = self.durations.duration(self.task(gid))
-        return d
-
-    def planned_finish(self, gid: str) -> int | None:
-        if gid in self._planned:
-            return self._planned[gid]
-        t = self.task(gid)
-        value: int | None = None
-        if t.due_on is not None:
-            value = to_index_finish(t.due_on)
-        elif t.start_on is not None:
-            value = to_index(t.start_on) + self.duration(gid)[0] - 1
-        self._planned[gid] = value
-        return value
-
-    def own_start(self, gid: str) -> int:
-        v = self._own.get(gid)
-        if v is None:
-            v = self._own[gid] = self._own_start(gid)
-        return v
-
-    def _own_start(self, gid: str) -> int:
-        t = self.task(gid)
-        if t.start_on is not None:
-            return to_index(t.start_on)
-        if t.due_on is not None:
-            return to_index_finish(t.due_on) - self.duration(gid)[0] + 1
-        return self.today
-
-    def holds_up(self, gid: str) -> bool:
-        v = self._holds.get(gid)
-        if v is None:
-            t = self.task(gid)
-            v = self._holds[gid] = t.known and not t.completed
-        return v
-
-
-def _reach(succ: dict[str, dict[str, object]], plan: _Plan, roots: Iterable[str]) -> dict[str, int]:
-    """Open transitive dependents of `roots` with their BFS depth (roots at depth 0)."""
-    depth = {r: 0 for r in roots}
-    queue = deque(depth)
-    while queue:
-        u = queue.popleft()
-        du = depth[u] + 1
-        for v in succ[u]:
-            if v not in depth and plan.holds_up(v):
-                depth[v] = du
-                queue.append(v)
-    return depth
-
-
-def _topological(
-    pred: dict[str, dict[str, object]], succ: dict[str, dict[str, object]], members: dict[str, int]
-) -> tuple[list[str], list[str]]:
-    """Kahn's order of the subgraph on `members`; members on or behind a cycle come back separately."""
-    indeg = {n: sum(1 for p in pred[n] if p in members) for n in members}
-    queue = deque(sorted((n for n, d in indeg.items() if d == 0), key=lambda n: (members[n], n)))
-    order: list[str] = []
-    while queue:
-        u = queue.popleft()
-        order.append(u)
-        for v in succ[u]:
-            if v in indeg:
-                indeg[v] -= 1
-                if indeg[v] == 0:
-                    queue.append(v)
-    seen = set(order)
-    return order, sorted(n for n in members if n not in seen)
-
-
-def _forward(
-    pred: dict[str, dict[str, object]], plan: _Plan, order: list[str], roots: dict[str, int]
-) -> tuple[dict[str, int], dict[str, int], dict[str, str | None]]:
-    """Earliest (start, finish) per task in `order`; roots keep the finish given for them."""
-    finish: dict[str, int] = {}
-    start: dict[str, int] = {}
-    via: dict[str, str | None] = {}
-    planned_of = plan.planned_finish
-    holds = plan.holds_up
-    for gid in order:
-        dur = plan.duration(gid)[0]
-        if gid in roots:
-            finish[gid] = roots[gid]
-            start[gid] = min(plan.own_start(gid), roots[gid] - dur + 1)
-            via[gid] = None
-            continue
-        latest: int | None = None
-        latest_pre: str | None = None
-        for p in pred[gid]:
-            f = finish.get(p)
-            if f is None:
-                if not holds(p):
-                    continue
-                f = planned_of(p)
-                if f is None:
-                    continue
-            # Ties go to the smallest gid so "via" is deterministic.
-            if latest is None or f > latest or (f == latest and latest_pre is not None and p < latest_pre):
-                latest, latest_pre = f, p
-        es = plan.own_start(gid)
-        if latest is not None and latest + 1 > es:
-            es = latest + 1
-        ef = es + dur - 1
-        planned = planned_of(gid)
-        if planned is not None and planned > ef:
-            ef = planned
-        start[gid], finish[gid], via[gid] = es, ef, latest_pre
-    return start, finish, via
+    def of(self, task: TaskNode) -> tuple[int, str, int | None, int]:
+        """(duration, its source, planned finish or None, own start)."""
+        dur, source = self.duration(task)
+        start = None
+        if task.start_on is not None:
+            start = self._start.get(task.start_on)
+            if start is None:
+                start = self._start[task.start_on] = to_index(task.start_on)
+        if task.due_on is not None:
+            planned = self._finish.get(task.due_on)
+            if planned is None:
+                planned = self._finish[task.due_on] = to_index_finish(task.due_on)
+            return dur, source, planned, planned - dur + 1 if start is None else start
+        if start is not None:
+            return dur, source, start + dur - 1, start
+        return dur, source, None, self.today
 
 
 def propagate(
@@ -165,44 +70,107 @@ def propagate(
     report_cycles: bool = True,
 ) -> CascadeResult:
     """Every task transitively held up by `slips`, with its new earliest finish and slack."""
-    plan = _Plan(g, durations or DurationModel(), to_index(today))
-    new_roots: dict[str, int] = {}
-    base_roots: dict[str, int] = {}
+    facts = _Facts(durations or DurationModel(), to_index(today))
+    # networkx's dicts directly: the public views cost a wrapper per lookup, and with every
+    # source slipping these loops run once per task and link of the whole portfolio.
+    attrs, pred, succ = g._node, g._pred, g._succ
+    roots: dict[str, tuple[int, int]] = {}  # slipped gid → (new finish, baseline finish)
     for s in slips:
-        if s.gid not in g:
+        if s.gid not in attrs:
             raise KeyError(f"task {s.gid} is not in the dependency graph")
-        dur = plan.duration(s.gid)[0]
-        planned = plan.planned_finish(s.gid)
-        base = planned if planned is not None else plan.own_start(s.gid) + dur - 1
+        dur, _, planned, own = facts.of(attrs[s.gid]["task"])
+        base = planned if planned is not None else own + dur - 1
         new = to_index_finish(s.new_finish) if s.new_finish is not None else base + max(0, s.days or 0)
-        base_roots[s.gid] = base
-        new_roots[s.gid] = max(new, new_roots.get(s.gid, new))
-    # networkx's adjacency dicts directly: the public views cost a wrapper per lookup.
-    pred, succ = g._pred, g._succ
-    depth = _reach(succ, plan, new_roots)
-    order, stuck = _topological(pred, succ, depth)
-    _, base_finish, _ = _forward(pred, plan, order, base_roots)
-    start, finish, via = _forward(pred, plan, order, new_roots)
+        if s.gid in roots:
+            new = max(new, roots[s.gid][0])
+        roots[s.gid] = (new, base)
+
+    # Breadth-first from all slipped tasks at once: each task's depth, and its in-degree among the
+    # affected (every affected → affected link is seen exactly once, from its prerequisite).
+    depth = dict.fromkeys(roots, 0)
+    indeg = dict.fromkeys(roots, 0)
+    queue = list(roots)
+    for u in queue:  # the list grows while it is walked: a FIFO queue without pops
+        du = depth[u] + 1
+        for v in succ[u]:
+            if v in indeg:
+                indeg[v] += 1
+            else:
+                t = attrs[v]["task"]
+                if t.known and not t.completed:  # completed and unknown tasks hold nothing up
+                    depth[v] = du
+                    indeg[v] = 1
+                    queue.append(v)
+
+    # Kahn's order (first ready by depth, then gid); a task's finishes are final when it is reached.
+    order = sorted((n for n, d in indeg.items() if d == 0), key=lambda n: (depth[n], n))
+    new_fin: dict[str, int] = {}
+    base_fin: dict[str, int] = {}
+    outside: dict[str, int | None] = {}  # unaffected prerequisite → planned finish, if it holds up
+    days: dict[int, date] = {}
     affected: list[Affected] = []
-    for gid in order:
-        t = plan.task(gid)
-        dur, source = plan.duration(gid)
-        planned = plan.planned_finish(gid)
-        slack = None if t.due_on is None else to_index_finish(t.due_on) - finish[gid]
+    for u in order:  # grows as tasks become ready
+        t = attrs[u]["task"]
+        dur, source, planned, own = facts.of(t)
+        via: str | None = None
+        root = roots.get(u)
+        if root is not None:
+            ef, efb = root
+            es = min(own, ef - dur + 1)
+        else:
+            latest = latest_base = _NONE
+            for p in pred[u]:
+                f = new_fin.get(p)
+                if f is None:  # not affected: its plan holds this task up, if it is open
+                    if p in outside:
+                        f = outside[p]
+                    else:
+                        pt = attrs[p]["task"]
+                        f = outside[p] = facts.of(pt)[2] if pt.known and not pt.completed else None
+                    if f is None:
+                        continue
+                    fb = f
+                else:
+                    fb = base_fin[p]
+                # Ties go to the smallest gid so "via" is deterministic.
+                if f > latest or (f == latest and via is not None and p < via):
+                    latest, via = f, p
+                if fb > latest_base:
+                    latest_base = fb
+            es = max(own, latest + 1)
+            ef = es + dur - 1
+            efb = max(own, latest_base + 1) + dur - 1
+            if planned is not None:
+                ef = max(ef, planned)
+                efb = max(efb, planned)
+        new_fin[u] = ef
+        base_fin[u] = efb
+        for i in (es, ef) if planned is None else (es, ef, planned):
+            if i not in days:
+                days[i] = from_index(i)
+        due = t.due_on
         affected.append(
             Affected(
-                gid=gid,
-                depth=depth[gid],
-                via=via[gid],
-                planned_finish=None if planned is None else from_index(planned),
-                earliest_start=from_index(start[gid]),
-                earliest_finish=from_index(finish[gid]),
-                due_on=t.due_on,
+                gid=u,
+                depth=depth[u],
+                via=via,
+                planned_finish=None if planned is None else days[planned],
+                earliest_start=days[es],
+                earliest_finish=days[ef],
+                due_on=due,
                 duration_days=dur,
                 duration_source=source,
-                slack_days=slack,
-                delay_days=max(0, finish[gid] - base_finish[gid]),
+                # planned is due_on's index whenever there is a due date
+                slack_days=None if due is None or planned is None else planned - ef,
+                delay_days=max(0, ef - efb),
             )
         )
+        for v in succ[u]:
+            n = indeg.get(v)
+            if n is not None:
+                indeg[v] = n - 1
+                if n == 1:
+                    order.append(v)
+    stuck = sorted(n for n in indeg if n not in new_fin) if len(order) < len(indeg) else []
     cycles = find_cycles(g.subgraph(stuck)) if (stuck and report_cycles) else []
-    return CascadeResult(slipped=list(new_roots), affected=affected, cycles=cycles, skipped_in_cycle=stuck)
+    return CascadeResult(slipped=list(roots), affected=affected, cycles=cycles, skipped_in_cycle=stuck)

@@ -1,1 +1,2 @@
-"""Backlog refinement analytics (pure): acceptance criteria, AI Priority Score, risk flags."""
+"""Backlog refinement analytics (pure): acceptance criteria, AI Priority Score, risk flags,
+near-duplicates of a request, and what a request lacks."""

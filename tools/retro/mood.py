@@ -54,7 +54,10 @@ def sprint_mood(comments: list[Comment], window: SprintWindow, model: LexiconSen
     for c in comments:
         a = lex.analyse(c.text)
         day = (_aware(c.at).date() - window.start_on).days
-        scored.append(ScoredComment(day=day, score=a.score, label=a.label, text=c.text, author=c.author))
+        # From validated values: constructed without validating them again (one per comment).
+        scored.append(
+            ScoredComment.model_construct(day=day, score=a.score, label=a.label, text=c.text, author=c.author)
+        )
     length = max((window.end_on - window.start_on).days, 1)
     first = [s.score for s in scored if s.day <= length / 2]
     second = [s.score for s in scored if s.day > length / 2]

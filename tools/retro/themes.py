@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
@@ -114,6 +115,11 @@ CATALOGUE: dict[str, tuple[str, tuple[str, ...]]] = {
 
 QUOTES_PER_THEME = 2
 QUOTE_CHARS = 140
+# Per theme, one pattern that finds any of its stems: a single C-level search per text and theme
+# instead of a Python loop over the stems (same result: some stem occurs in the text).
+_STEMS = {
+    name: re.compile("|".join(re.escape(stem) for stem in stems)) for name, (_, stems) in CATALOGUE.items()
+}
 
 
 class TextRef(BaseModel):
@@ -143,26 +149,55 @@ def _quote(text: str) -> str:
     return line if len(line) <= QUOTE_CHARS else line[: QUOTE_CHARS - 1].rstrip() + "…"
 
 
-def find_themes(texts: list[TextRef], min_count: int = 2) -> list[Theme]:
-    lex = LexiconSentiment()
+def theme_hits(texts: list[TextRef]) -> dict[str, list[TextRef]]:
+    """Theme name → the texts mentioning one of its stems, in text order (themes without any left
+    out). Computed once per retro: the themes and their action items' owners both read it."""
     hits: dict[str, list[TextRef]] = defaultdict(list)
     for ref in texts:
         low = _norm(ref.text)
-        for name, (_, stems) in CATALOGUE.items():
-            if any(stem in low for stem in stems):
+        for name, pattern in _STEMS.items():
+            if pattern.search(low):
                 hits[name].append(ref)
+    return hits
+
+
+def theme_names(texts: list[TextRef], min_count: int = 2) -> list[str]:
+    """The names of `find_themes(texts, min_count)`, in its order, without scoring sentiment (an
+    earlier sprint's themes are compared by name only)."""
+    counts = [(name, len(refs)) for name, refs in theme_hits(texts).items() if len(refs) >= min_count]
+    return [name for name, _ in sorted(counts, key=lambda nc: (-nc[1], nc[0]))]
+
+
+def find_themes(
+    texts: list[TextRef],
+    min_count: int = 2,
+    *,
+    model: LexiconSentiment | None = None,
+    hits: Mapping[str, list[TextRef]] | None = None,
+) -> list[Theme]:
+    """`model`: the sentiment engine (a `tools.retro.scoring.CachedSentiment` shares its scores
+    with the mood's; each distinct text is scored once here either way); `hits`: `theme_hits(texts)`
+    when the caller has it."""
+    lex = model or LexiconSentiment()
+    scores: dict[str, float] = {}
+
+    def score(text: str) -> float:
+        if text not in scores:
+            scores[text] = lex.analyse(text).score
+        return scores[text]
+
     themes = []
-    for name, refs in hits.items():
+    for name, refs in (theme_hits(texts) if hits is None else hits).items():
         if len(refs) < min_count:
             continue
-        scores = [lex.analyse(r.text).score for r in refs]
+        values = [score(r.text) for r in refs]
         kind = CATALOGUE[name][0]
         # Quotes: comments first (people's words), the most emotional first for problems.
         ranked = sorted(
             refs,
             key=lambda r: (
                 r.source != "comment",
-                (lex.analyse(r.text).score if kind == "problem" else -lex.analyse(r.text).score),
+                (score(r.text) if kind == "problem" else -score(r.text)),
                 r.text,
             ),
         )
@@ -179,7 +214,7 @@ def find_themes(texts: list[TextRef], min_count: int = 2) -> list[Theme]:
                 kind=kind,
                 count=len(refs),
                 tasks=len({r.task_gid for r in refs if r.task_gid}),
-                sentiment=round(sum(scores) / len(scores), 2),
+                sentiment=round(sum(values) / len(values), 2),
                 quotes=quotes,
             )
         )

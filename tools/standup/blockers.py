@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -25,19 +25,30 @@ class Blocker(BaseModel):
         self.reasons.append(reason)
 
 
-def last_movement(task: TaskState, changes: list[Change]) -> date | None:
-    """Latest day the task visibly moved: its own changes, else Asana's modified_at."""
-    days = [c.at.date() for c in changes if c.task_gid == task.gid]
+def last_change_days(changes: Iterable[Change]) -> dict[str, date]:
+    """Task gid → the day of its latest change, in one pass (so no task rescans every change)."""
+    latest: dict[str, date] = {}
+    for c in changes:
+        day = c.at.date()
+        if c.task_gid not in latest or day > latest[c.task_gid]:
+            latest[c.task_gid] = day
+    return latest
+
+
+def last_movement(task: TaskState, last_changes: Mapping[str, date]) -> date | None:
+    """Latest day the task visibly moved: its own changes (`last_change_days`), and Asana's
+    modified_at."""
+    days = [d for d in (last_changes.get(task.gid),) if d is not None]
     if task.modified_at is not None:
         days.append(task.modified_at.date())
     return max(days) if days else None
 
 
-def _idle(task: TaskState, changes: list[Change], today: date) -> int:
+def _idle(task: TaskState, last_changes: Mapping[str, date], today: date) -> int:
     """Working days a started task has not moved (0 for work not started or never seen moving)."""
     if not task.started:
         return 0
-    moved = last_movement(task, changes)
+    moved = last_movement(task, last_changes)
     return working_days_between(moved, today) if moved else 0
 
 
@@ -59,12 +70,14 @@ def find_blockers(
             stuck_comments.setdefault(c.task_gid, []).append(c)
     tasks = list(tasks)
     in_sprint = {t.gid for t in tasks}
+    # Linear in the changes: each task's last movement and idle days are computed once.
+    last_changes = last_change_days(changes)
+    idle_days = {t.gid: _idle(t, last_changes, today) for t in tasks if not t.completed}
     # Blocked on their own (not through a dependency): a task waiting on one of these is blocked too.
     stuck_on_their_own = {
         t.gid
         for t in tasks
-        if not t.completed
-        and (t.blocked_status or t.gid in stuck_comments or _idle(t, changes, today) >= stale_days)
+        if not t.completed and (t.blocked_status or t.gid in stuck_comments or idle_days[t.gid] >= stale_days)
     }
     out: list[Blocker] = []
     for task in tasks:
@@ -85,7 +98,7 @@ def find_blockers(
             names = ", ".join(task.dependency_names.get(g, g) for g in open_deps[:3])
             more = f" and {len(open_deps) - 3} more" if len(open_deps) > 3 else ""
             b.add("dependency", f"waits on {len(open_deps)} unfinished task(s): {names}{more}")
-        idle = _idle(task, changes, today)
+        idle = idle_days[task.gid]
         if idle >= stale_days:
             b.add("stale", f"no movement for {idle} working days")
         for c in stuck_comments.get(task.gid, []):

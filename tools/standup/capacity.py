@@ -208,12 +208,17 @@ def workloads(
     none: nothing was planned for them)."""
     planned = set(given)
     elapsed = sum(1 for d in sprint_days if d < today)
+    # Tasks grouped by assignee once: each person's workload reads only their own tasks.
+    by_person: dict[str, list[TaskState]] = {}
+    for t in tasks:
+        if t.assignee_gid:
+            by_person.setdefault(t.assignee_gid, []).append(t)
     people = sorted({t.assignee_gid for t in tasks if t.assignee_gid and not t.completed})
     return {
         p: workload(
             p,
             float(capacity.get(p, 0.0)),
-            tasks,
+            by_person[p],
             days_total=len(sprint_days),
             days_elapsed=elapsed,
             source="plan" if p in planned else "committed",

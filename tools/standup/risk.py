@@ -114,10 +114,15 @@ def find_at_risk(
             if not t.points:
                 _add(found, t.gid, "unestimated", "no story points: its size is unknown")
     if p.days_left > 0:
+        # Open tasks grouped by owner once, not rescanned for each person over capacity.
+        open_by_person: dict[str, list[TaskState]] = {}
+        for t in open_tasks:
+            if t.assignee_gid:
+                open_by_person.setdefault(t.assignee_gid, []).append(t)
         for person, w in sorted(p.workloads.items()):
             if w.fits:
                 continue
-            mine = [t for t in open_tasks if t.assignee_gid == person]
+            mine = open_by_person.get(person, [])
             used = max(0.0, w.started - w.in_flight)
             for t in sorted((t for t in mine if not t.started), key=next_order_key):
                 used += t.points or 0.0

@@ -1,0 +1,1 @@
+"""Ceremony preparation: agendas (`agenda`), their times (`times`) and the .ics invite (`ics`)."""
