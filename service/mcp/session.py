@@ -12,8 +12,8 @@ here counting every tool call of a session key (the transport and the user).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,6 +73,15 @@ class McpHost:
     def decider(self, person: Person) -> str:
         """How a decision over MCP is recorded (graphs/approvers.py surfaces)."""
         return f"mcp:{person.email or person.gid}"
+
+    @contextmanager
+    def call(self) -> Iterator[tuple[Runtime, Person, RunContext]]:
+        """One tool call: the runtime, the caller (counted against the rate limit) and a run
+        context whose reads are limited to what the caller can see."""
+        with self.runtime() as rt:
+            person = self.person(rt)
+            self.charge(person)
+            yield rt, person, self.context(rt, person)
 
     def context(self, rt: Runtime, person: Person, approver_gid: str | None = None) -> RunContext:
         return rt.context(actor=f"mcp:{person.label}", approver_gid=approver_gid, viewer=rt.viewer(person))

@@ -44,10 +44,7 @@ def _user_error(err: Exception) -> ToolError:
 
 
 def run_read(host: McpHost, tool: McpTool, arguments: dict[str, Any]) -> ReadAnswer:
-    with host.runtime() as rt:
-        person = host.person(rt)
-        host.charge(person)
-        ctx = host.context(rt, person)
+    with host.call() as (rt, person, ctx):
         try:
             proposal = run_tool(tool.specialist, arguments, ctx)
         except (ChatError, UserError, LookupError, ValueError) as err:
@@ -82,10 +79,7 @@ def approve_at(rt: Runtime, proposal_id: str, approval_task_gid: str | None) -> 
 def run_proposal(host: McpHost, tool: McpTool, arguments: dict[str, Any]) -> ProposalAnswer:
     from service.approvals import supersede_older
 
-    with host.runtime() as rt:
-        person = host.person(rt)
-        host.charge(person)
-        ctx = host.context(rt, person)
+    with host.call() as (rt, person, ctx):
         try:
             args = tool.specialist.validate(arguments)
             check_scope(args, ctx)  # before the run: an invisible project is "not found" here
@@ -155,10 +149,7 @@ def _approve_where(
 def backlog_search(
     host: McpHost, project: str, query: str, include_completed: bool, limit: int
 ) -> SearchAnswer:
-    with host.runtime() as rt:
-        person = host.person(rt)
-        host.charge(person)
-        ctx = host.context(rt, person)
+    with host.call() as (rt, person, ctx):
         try:
             check_scope({"project": project}, ctx)
             found = ctx.asana.find_project(ctx.resolve_workspace(), project)
@@ -196,10 +187,7 @@ def estimate_text(host: McpHost, project: str, title: str, description: str) -> 
     from agents.triage.index import ESTIMATOR_CACHE
     from agents.triage.inputs import read_triage_inputs, story_points
 
-    with host.runtime() as rt:
-        person = host.person(rt)
-        host.charge(person)
-        ctx = host.context(rt, person)
+    with host.call() as (rt, person, ctx):
         try:
             check_scope({"project": project}, ctx)
             inputs = read_triage_inputs(ctx.asana, ctx.resolve_workspace(), TriageArgs(project=project))

@@ -96,38 +96,25 @@ def beat_schedule(cfg: WorkerConfig) -> dict[str, dict[str, Any]]:
             "options": {"queue": MAINTENANCE_QUEUE, "expires": max(seconds, 1.0)},
         }
 
+    def daily(hour: int, task: str) -> dict[str, Any]:
+        return {
+            "task": task,
+            "schedule": crontab(hour=hour, minute=0),
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
+        }
+
     return {
         "relay-outbox": every(cfg.relay_interval_s, "sprintpilot.relay_outbox"),
         "reconcile-all": every(cfg.reconcile_interval_s, "sprintpilot.reconcile_all"),
         "sync-approvals": every(cfg.sync_approvals_interval_s, "sprintpilot.sync_approvals"),
         # Daily jobs at fixed UTC times (SPRINTPILOT_WORKER_STANDUP_HOUR / _RETRO_HOUR).
-        "daily-standups": {
-            "task": "sprintpilot.standup.daily",
-            "schedule": crontab(hour=cfg.standup_hour, minute=0),
-            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
-        },
-        "end-of-sprint-retros": {
-            "task": "sprintpilot.retro.end_of_sprint",
-            "schedule": crontab(hour=cfg.retro_hour, minute=0),
-            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
-        },
-        "end-of-sprint-reviews": {
-            "task": "sprintpilot.sprint_review.end_of_sprint",
-            "schedule": crontab(hour=cfg.retro_hour, minute=0),
-            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
-        },
+        "daily-standups": daily(cfg.standup_hour, "sprintpilot.standup.daily"),
+        "end-of-sprint-retros": daily(cfg.retro_hour, "sprintpilot.retro.end_of_sprint"),
+        "end-of-sprint-reviews": daily(cfg.retro_hour, "sprintpilot.sprint_review.end_of_sprint"),
         # Ceremony agendas a few days ahead and the reminder the day before, with the stand-ups.
-        "ceremony-prep": {
-            "task": "sprintpilot.ceremonies.daily",
-            "schedule": crontab(hour=cfg.standup_hour, minute=0),
-            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
-        },
+        "ceremony-prep": daily(cfg.standup_hour, "sprintpilot.ceremonies.daily"),
         # The accuracy scorecard (service/schedules/scorecard.py): daily numbers, a monthly post.
-        "daily-scorecard": {
-            "task": "sprintpilot.scorecard.daily",
-            "schedule": crontab(hour=6, minute=0),
-            "options": {"queue": MAINTENANCE_QUEUE, "expires": 3600},
-        },
+        "daily-scorecard": daily(6, "sprintpilot.scorecard.daily"),
     }
 
 
