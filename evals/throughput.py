@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from evals.datasets.csvrows import DatasetError, read_rows
-from evals.datasets.sprints import SPRINT_COLUMNS, KoralageSprint
+from evals.datasets.sprints import SPRINT_COLUMNS, KoralageSprint, require_folder
+from tools.errors import UserError
 from tools.forecast.backtest import DEFAULT_HORIZON, Backtest, walk_forward
 
 HORIZONS = (1, DEFAULT_HORIZON)
@@ -48,10 +50,13 @@ class ProjectRow(BaseModel):
 
 def discover(data: Path) -> tuple[list[Path], list[Path]]:
     """(Koralage project folders, TSE2017 project folders) anywhere under `data`, sorted."""
-    if not data.is_dir():
-        raise DatasetError(data, None, "not a folder")
+    require_folder(data)
     koralage = sorted({p.parent for p in data.rglob("sprints.csv")})
     tse = sorted({p.parent for p in data.rglob("*_iteration_0.csv")})
+    if not koralage and not tse:
+        raise DatasetError(
+            data, None, "no sprint projects here (no Koralage sprints.csv, no TSE2017 *_iteration_0.csv)"
+        )
     return koralage, tse
 
 
@@ -144,7 +149,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     horizons = [int(x) for x in args.horizons.split(",") if x.strip()]
-    summary = run(args.data, horizons, seed=args.seed)
+    try:
+        summary = run(args.data, horizons, seed=args.seed)
+    except UserError as err:  # a missing or empty folder: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(format_table(summary))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str))

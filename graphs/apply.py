@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 
 from agents.proposal import DecisionType
 from graphs.context import RunContext, current_thread_id
-from graphs.executor import Executor, dependency_block
+from graphs.executor import Executor, InOrder, dependency_block
 from graphs.ports import LedgerStatus
 from graphs.publish import POLICY_ACTOR
 from graphs.state import RunState, decisions_of, proposal_of, verdicts_of
@@ -27,6 +27,7 @@ def apply_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     decisions = decisions_of(state)
     decided_by = state.get("decided_by") or "unknown"
     ex = Executor(ctx, thread_id, proposal, phase="apply")
+    run = InOrder(ex)
     agent_actor = f"agent:{proposal.agent}"
     human_actor = f"human:{decided_by}"
     for v in verdicts_of(state):
@@ -52,5 +53,6 @@ def apply_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 continue
             actor, details = human_actor, {"decision": decision.type.value, "decided_by": decided_by}
         if dependency_block(ex, v.index, action, v.depends_on, actor=actor) is None:
-            ex.execute(v.index, action, actor=actor, details=details)
+            run.execute(v.index, action, actor=actor, details=details)
+    run.flush()
     return {"results": {str(i): r.model_dump(mode="json") for i, r in ex.results.items()}}

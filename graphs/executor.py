@@ -10,17 +10,26 @@ the same or a new process, never writes twice.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
-from agents.proposal import Action, ApprovalClass, Proposal, idempotency_key
+from agents.proposal import Action, ActionKind, ApprovalClass, Proposal, idempotency_key
 from graphs.actions import InvalidAction, resolve_refs
 from graphs.context import RunContext
 from graphs.kinds import Unverifiable, WriteContext, spec_for
+from graphs.kinds.fields import SetCustomFieldParams, first_project
 from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus
 from graphs.probe import marker
 from graphs.repeats import applied_repeat, fact_key
 from graphs.state import ActionResult
-from tools.asana.errors import AsanaError, RateLimited, ServerError, TransportError, Unauthorized
+from tools.asana.errors import (
+    AsanaError,
+    InvalidFieldValue,
+    MissingCustomField,
+    RateLimited,
+    ServerError,
+    TransportError,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +171,17 @@ class Executor:
         final, maybe_written = self._begin(index, action)
         if final is not None:
             return self._from_entry(action, final)
+        return self._run(index, action, maybe_written, actor=actor, details=details)
 
+    def _run(
+        self,
+        index: int,
+        action: Action,
+        maybe_written: bool,
+        *,
+        actor: str,
+        details: dict[str, Any] | None = None,
+    ) -> ActionResult:
         def done(status: LedgerStatus, **kw: Any) -> ActionResult:
             return self._finish(index, action, status, actor=actor, details=details, **kw)
 
@@ -231,6 +250,148 @@ class Executor:
         except InvalidAction as err:
             return done(LedgerStatus.FAILED, target=target, message=str(err))
         return done(LedgerStatus.DONE, target=target, gid=gid, message="applied")
+
+    # --- several field values of one task in one write ---------------------------------------
+
+    def execute_fields(self, items: list[FieldItem]) -> None:
+        """set_custom_field actions on one task: one read for their stale checks and one PUT for
+        all their values, each still ledgered and audited on its own. An action an earlier attempt
+        may have written, or that repeats another proposal's write, takes the one-by-one path
+        (probe, repeat rule); so does the whole group when a value cannot be encoded, so one bad
+        field fails alone."""
+        ready: list[tuple[FieldItem, str, SetCustomFieldParams]] = []
+        for item in items:
+            index, action, actor, details = item
+            final, maybe_written = self._begin(index, action)
+            if final is not None:
+                self._from_entry(action, final)
+                continue
+            if maybe_written or applied_repeat(self.ctx.journal, action, self.proposal.id):
+                self._run(index, action, maybe_written, actor=actor, details=details)
+                continue
+            try:
+                target = resolve_refs(action.target, self.gids)
+                params = SetCustomFieldParams.model_validate(resolve_refs(action.params, self.gids))
+            except (KeyError, ValueError, InvalidAction):
+                self._run(index, action, False, actor=actor, details=details)  # reports the error
+                continue
+            ready.append((item, str(target), params))
+        if not ready:
+            return
+        reads = _TaskSnapshot(self.ctx.asana)
+        writer = WriteContext(
+            asana=self.ctx.writes,
+            reads=cast(Any, reads),
+            workspace_gid=self.proposal.scope.workspace_gid,
+            allowed_project_gids=self.ctx.allowed_project_gids,
+            key=self.key(ready[0][0][0]),
+        )
+        spec = spec_for(ActionKind.SET_CUSTOM_FIELD)
+        writes: list[tuple[FieldItem, str, SetCustomFieldParams]] = []
+        try:
+            for item, target, params in ready:
+                index, action, actor, details = item
+                stale = spec.stale(cast(Any, reads), action, target, params)
+                if stale is not None:
+                    self._finish(
+                        index,
+                        action,
+                        stale.status,
+                        actor=actor,
+                        details=details,
+                        target=target,
+                        message=stale.message,
+                        conflicts=stale.conflicts,
+                    )
+                else:
+                    writes.append((item, target, params))
+            by_task: dict[tuple[str, str], list[tuple[FieldItem, SetCustomFieldParams]]] = {}
+            for item, target, params in writes:
+                project = params.project or first_project(writer, target)
+                by_task.setdefault((target, project), []).append((item, params))
+            for (target, project), group in by_task.items():
+                values = {params.field: params.value for _, params in group}
+                try:
+                    payload = reads.field_map(project).to_custom_fields(values)
+                except (InvalidAction, MissingCustomField, InvalidFieldValue):
+                    for (index, action, actor, details), _ in group:
+                        self._run(index, action, False, actor=actor, details=details)
+                    continue
+                self.ctx.writes.update_task(target, {"custom_fields": payload})
+                for (index, action, actor, details), _ in group:
+                    self._finish(
+                        index,
+                        action,
+                        LedgerStatus.DONE,
+                        actor=actor,
+                        details=details,
+                        target=target,
+                        message="applied",
+                    )
+        except AsanaError as err:
+            if is_transient(err):
+                raise  # the unfinished entries stay PENDING: the next attempt probes each
+            for (index, action, actor, details), target, _ in ready:
+                if index not in self.results or self.results[index].status == LedgerStatus.PENDING:
+                    self._finish(
+                        index,
+                        action,
+                        LedgerStatus.FAILED,
+                        actor=actor,
+                        details=details,
+                        target=target,
+                        message=str(err),
+                    )
+
+
+# (index, action, actor, details) of one action to execute.
+FieldItem = tuple[int, Action, str, dict[str, Any] | None]
+
+
+class _TaskSnapshot:
+    """The reads of one group write: each task read once (the stale checks and the project lookup
+    of one task's fields all look at the same moment); everything else passes through."""
+
+    def __init__(self, reads: Any) -> None:
+        self._reads = reads
+        self._tasks: dict[str, Any] = {}
+
+    def task(self, gid: str) -> Any:
+        if gid not in self._tasks:
+            self._tasks[gid] = self._reads.task(gid)
+        return self._tasks[gid]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reads, name)
+
+
+class InOrder:
+    """Executes a node's actions in order, with each run of consecutive set_custom_field actions
+    on the same task written together (Executor.execute_fields): triage's four AI fields are one
+    PUT, not four."""
+
+    def __init__(self, ex: Executor) -> None:
+        self.ex = ex
+        self._group: list[FieldItem] = []
+
+    def execute(
+        self, index: int, action: Action, *, actor: str, details: dict[str, Any] | None = None
+    ) -> None:
+        if action.kind is ActionKind.SET_CUSTOM_FIELD:
+            if self._group and self._group[0][1].target != action.target:
+                self.flush()
+            self._group.append((index, action, actor, details))
+            return
+        self.flush()
+        self.ex.execute(index, action, actor=actor, details=details)
+
+    def flush(self) -> None:
+        group, self._group = self._group, []
+        if len(group) == 1:
+            index, action, actor, details = group[0]
+            self.ex.execute(index, action, actor=actor, details=details)
+        elif group:
+            self.ex.execute_fields(group)
 
 
 def dependency_block(

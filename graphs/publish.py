@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 
 from graphs.approval import APPROVAL_REF
 from graphs.context import RunContext, current_thread_id
-from graphs.executor import Executor, dependency_block
+from graphs.executor import Executor, InOrder, dependency_block
 from graphs.ports import LedgerStatus
 from graphs.state import RunState, proposal_of, verdicts_of
 
@@ -26,6 +26,7 @@ def publish_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     proposal = proposal_of(state)
     verdicts = verdicts_of(state)
     ex = Executor(ctx, thread_id, proposal, phase="publish")
+    run = InOrder(ex)
     agent_actor = f"agent:{proposal.agent}"
     for v in verdicts:
         action = proposal.actions[v.index]
@@ -36,7 +37,8 @@ def publish_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
             and not v.deferred
             and dependency_block(ex, v.index, action, v.depends_on, actor=agent_actor) is None
         ):
-            ex.execute(v.index, action, actor=agent_actor)
+            run.execute(v.index, action, actor=agent_actor)
+    run.flush()
     approval_task_gid = ex.gids.get(APPROVAL_REF)
     waiting = any(v.approval_class == "needs_approval" for v in verdicts)
     ctx.repo.set_proposal_status(proposal.id, "pending" if waiting else "applying", approval_task_gid)

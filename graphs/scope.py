@@ -36,6 +36,8 @@ class ScopeChecker:
         self.viewer = viewer
         self._workspace_projects: set[str] | None = None
         self._tasks: dict[str, Task] = {}
+        # Projects of tasks found in an allowed workspace (_whole_workspace): in scope unread.
+        self._workspace_members: set[str] = set()
         self._portfolio_items: dict[str, set[str]] = {}
 
     def workspace(self, gid: str | None) -> None:
@@ -43,6 +45,8 @@ class ScopeChecker:
             raise OutOfScope(f"workspace {gid} is not one of the allowed workspaces")
 
     def _allowed(self, project_gid: str) -> bool:
+        if project_gid in self._workspace_members:
+            return True
         if project_gid not in self._allowed_projects():
             return False
         return self.viewer is None or self.viewer.sees(project_gid)
@@ -56,6 +60,18 @@ class ScopeChecker:
                 found.update(p.gid for p in self._asana.projects(ws))
             self._workspace_projects = found
         return self._workspace_projects
+
+    def _whole_workspace(self, task: Task) -> bool:
+        """Without a project list or a person, every project of an allowed workspace is in scope,
+        so a task in a project is in scope when its own workspace is allowed: no listing of the
+        workspace's projects (a page per 100 projects) for every event a service run handles."""
+        if self.projects or self.viewer is not None or task.workspace is None:
+            return False
+        if task.workspace.gid not in self.workspaces:
+            raise OutOfScope(f"task {task.gid} is in workspace {task.workspace.gid}, not an allowed one")
+        self._workspace_members.update(m.project.gid for m in task.memberships if m.project)
+        self._workspace_members.update(p.gid for p in task.projects)
+        return True
 
     def project(self, gid: str) -> None:
         if not self._allowed(gid):
@@ -96,6 +112,8 @@ class ScopeChecker:
             member_of = {m.project.gid for m in task.memberships if m.project} | {
                 p.gid for p in task.projects
             }
+            if member_of and self._whole_workspace(task):
+                return
             if any(self._allowed(p) for p in member_of):
                 return
             if member_of or task.parent is None:

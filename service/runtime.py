@@ -38,6 +38,7 @@ from service.identity import Directory
 from service.settings import Settings
 from service.tracing import configure_tracing
 from tools.asana.client import AsanaClient
+from tools.asana.process_cache import forget_asana
 from tools.errors import ConfigError as ConfigError  # re-exported: callers import it from here
 from tools.llm.breaker import ModelBreaker
 from tools.llm.engine import LanguageEngine
@@ -286,6 +287,9 @@ def open_runtime(
         base_url, token, sandbox = _asana_target(settings, stack, engine, sandbox_seed)
         asana = AsanaClient(base_url, token)
         stack.callback(asana.close)
+        if sandbox is not None:
+            # A later embedded sandbox may get this address back with other data.
+            stack.callback(forget_asana, asana.base_url)
         reg = registry or default_registry()
         language = _language(settings)
         saver = stack.enter_context(open_checkpointer(settings))

@@ -176,9 +176,10 @@ class Settings(BaseSettings):
     mcp_approvals: bool = False
     mcp_calls_per_minute: int = Field(default=60, ge=1, le=10_000)
     public_url: str = "http://127.0.0.1:8000"
-    # Keep a Blockers portfolio current (its name, or "on" for "Blockers"; unset: off). Fills
+    # Keep a Blockers portfolio current (its name, or "on" for "Blockers"; "off": not kept). On by
+    # default: nothing is created until someone approves the first blocker's proposal. Fills
     # `approval_policy.blockers_portfolio` unless that names one itself.
-    blockers_portfolio: str | None = Field(default=None, max_length=200)
+    blockers_portfolio: str | None = Field(default=DEFAULT_BLOCKERS_PORTFOLIO, max_length=200)
     # The portfolio the daily scorecard job scores and posts to once a month (unset: no job).
     scorecard_portfolio: str | None = Field(default=None, max_length=200)
     # Ceremony times per ceremony, merged over the defaults (tools/ceremonies/times.py), e.g.

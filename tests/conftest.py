@@ -59,6 +59,21 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _blockers_portfolio_off() -> Iterator[None]:
+    """The product keeps the Blockers portfolio by default. Tests that are not about it run with it
+    off (session-wide, so subprocess workers and servers inherit it), so their proposals and write
+    counts stay about what they test; tests/standup/test_blockers_portfolio.py turns it on,
+    including its product default (`test_on_by_default_the_first_blocker_waits_for_approval`)."""
+    before = os.environ.get("SPRINTPILOT_BLOCKERS_PORTFOLIO")
+    os.environ["SPRINTPILOT_BLOCKERS_PORTFOLIO"] = "off"
+    yield
+    if before is None:
+        os.environ.pop("SPRINTPILOT_BLOCKERS_PORTFOLIO", None)
+    else:
+        os.environ["SPRINTPILOT_BLOCKERS_PORTFOLIO"] = before
+
+
 # Settings that point a run at real services or change its policy; tests of the embedded default
 # start without them (a developer's shell may have any of them set).
 OFFLINE_UNSET = (

@@ -8,7 +8,8 @@ or a sprint, where the planner, triage and the retro would take it for work.
 
 Cost: the planner's reads (backlog, sprint projects, users), plus for planning the forecast (no
 calls), for review/retro the sprint's stories (the review's reads), the "Process Improvement"
-project's tasks, and for an existing ceremony task its attachments and stories.
+project's tasks, the team's members (the invite's attendees), and for an existing ceremony task
+its attachments and stories.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from agents.retro.inputs import PROCESS_PROJECT, open_action_items
 from agents.retro.review_inputs import review_tasks
 from tools.asana.models import Project, Task
 from tools.ceremonies.agenda import ActionLine, BacklogLine, Forecast
+from tools.ceremonies.ics import Person
 from tools.ceremonies.times import Ceremony
 from tools.retro.models import SprintWindow
 from tools.retro.review_doc import ReviewTask
@@ -50,6 +52,8 @@ class CeremonyInputs(BaseModel):
     backlog_lines: list[BacklogLine] = []
     actions: list[ActionLine] = []
     review_tasks: list[ReviewTask] = []
+    organizer: Person | None = None
+    attendees: list[Person] = []
 
     @property
     def key(self) -> str:
@@ -162,6 +166,9 @@ def read_ceremony_inputs(
         sprint=sprint,
         sprint_gid=sprint_gid,
     )
+    from agents.ceremonies.invite import invite_people
+
+    inputs.organizer, inputs.attendees = invite_people(asana, workspace_gid, backlog, planning.bot_gid)
     names = {p.gid: p.name for p in planning.people}
     inputs.actions = action_lines(asana, projects, names) if ceremony != "review" else []
     if ceremony == "planning":

@@ -9,7 +9,12 @@ Per ceremony (planning, sprint review, retro) and sprint, in the team's ceremoni
   as `before`) and the new .ics (the old one replaced);
 - prepared and unchanged → nothing, except on the working day before the ceremony (local time),
   once: an `[AI Proposal]` reminder comment (auto), when `remind` is on;
-- the ceremony is over → nothing.
+- the ceremony is over → nothing;
+- its task was created by us and then deleted or closed by a person → nothing for that time, and
+  the run says so (agents/ceremonies/deleted.py).
+
+The invite invites the team (agents/ceremonies/invite.py) and carries a SEQUENCE that grows with
+each changed version, so a calendar sees a moved ceremony as an update of the same event.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agents.ceremonies.deleted import removed_note
 from agents.ceremonies.inputs import CeremonyInputs, read_ceremony_inputs
+from agents.ceremonies.invite import invite_name, next_sequence
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from graphs.registry import ChatOption, Specialist, Target
 from tools.ceremonies.agenda import Agenda, planning_agenda, retro_agenda, review_agenda
@@ -82,15 +89,39 @@ def build_agenda(inputs: CeremonyInputs, window: Window, timezone: str) -> Agend
     return retro_agenda(s.name, window.start, window.end, timezone, review, inputs.actions)
 
 
-def invite(inputs: CeremonyInputs, agenda: Agenda, window: Window, now: datetime) -> tuple[str, str]:
-    """(file name, .ics text): the UID is stable per team, ceremony and sprint; the name carries
-    the digest of what the event says, so an unchanged ceremony keeps its file."""
+def invite(inputs: CeremonyInputs, agenda: Agenda, window: Window, now: datetime) -> tuple[str, str, bool]:
+    """(file name, .ics text, whether the task already has this file): the UID is stable per team,
+    ceremony and sprint; the name carries the digest of what the event says and its SEQUENCE, so
+    an unchanged ceremony keeps its file and a changed one is the next version."""
     uid_seed = f"{inputs.backlog.gid}:{inputs.ceremony}:{inputs.sprint.name}"
     uid = f"{inputs.ceremony}-{hashlib.sha256(uid_seed.encode()).hexdigest()[:20]}@sprintpilot"
     event = CalendarEvent(
-        uid=uid, start=window.start, end=window.end, summary=agenda.title, description=agenda.text, stamp=now
+        uid=uid,
+        start=window.start,
+        end=window.end,
+        summary=agenda.title,
+        description=agenda.text,
+        stamp=now,
+        organizer=inputs.organizer,
+        attendees=inputs.attendees,
     )
-    return f"{safe_filename(agenda.title)} {content_digest(event)}.ics", calendar(event)
+    digest = content_digest(event)
+    attached = inputs.existing_attachments if inputs.existing is not None else []
+    sequence, present = next_sequence(agenda.title, attached, digest)
+    text = calendar(event.model_copy(update={"sequence": sequence}))
+    return invite_name(agenda.title, digest, sequence), text, present
+
+
+def create_facts(inputs: CeremonyInputs, window: Window) -> dict[str, Any]:
+    """What the ceremony task's create states: this ceremony at this time (not its agenda, which
+    changes while the task lives), so a later run can tell the task was created before."""
+    return {
+        "ceremony": inputs.ceremony,
+        "sprint": inputs.sprint.name,
+        "team": inputs.backlog.gid,
+        "task": "agenda",
+        "start": window.start.isoformat(),
+    }
 
 
 def _notes(agenda: Agenda, key: str) -> str:
@@ -102,7 +133,7 @@ def build_actions(
 ) -> tuple[list[Action], str]:
     if now >= window.start:
         return [], f"the {agenda.title} started at {window.start:%Y-%m-%d %H:%M} UTC; nothing to prepare"
-    ics_name, ics = invite(inputs, agenda, window, now)
+    ics_name, ics, attached = invite(inputs, agenda, window, now)
     attach = {
         "filename": ics_name,
         "content": ics,
@@ -141,7 +172,7 @@ def build_actions(
                     "due_at": window.start.isoformat(),
                     "unique_key": inputs.key,
                 },
-                facts={**facts, "task": agenda.digest(), "start": window.start.isoformat()},
+                facts=create_facts(inputs, window),
                 reason=f"the {agenda.title} agenda, due at its start",
             ),
             Action(
@@ -173,7 +204,7 @@ def build_actions(
                 reason="the agenda or the time changed since it was prepared",
             )
         )
-    if ics_name not in inputs.existing_attachments:
+    if not attached:
         actions.append(
             Action(
                 kind=ActionKind.ATTACH_DOCUMENT,
@@ -216,6 +247,12 @@ def run_ceremony(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     window = ceremony_window(args.ceremony, s.start_on, s.end_on, args.times, args.timezone)
     agenda = build_agenda(inputs, window, args.timezone)
     actions, state = build_actions(inputs, agenda, window, now, args)
+    create = next((a for a in actions if a.ref == "ceremony_task"), None)
+    if create is not None:
+        when = f"{window.start:%Y-%m-%d %H:%M} UTC"
+        note = removed_note(ctx.journal, ctx.asana, create, agenda.title, when)
+        if note is not None:
+            actions, state = [], note
     projects = [inputs.backlog.gid] + ([inputs.calendar_project.gid] if inputs.calendar_project else [])
     return Proposal(
         agent=CEREMONY_NAME,
@@ -236,6 +273,10 @@ def run_ceremony(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
             "forecast": inputs.forecast.model_dump(mode="json"),
             "backlog_items": len(inputs.backlog_lines),
             "open_action_items": len(inputs.actions),
+            "invite": {
+                "organizer": inputs.organizer.email if inputs.organizer else None,
+                "attendees": len(inputs.attendees),
+            },
         },
         actions=actions,
         model="offline",

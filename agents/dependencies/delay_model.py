@@ -30,9 +30,12 @@ from tools.delay_risk.asana_features import (
     AssigneeStats,
     assignee_stats,
     commitment_day,
+    history_item,
+    history_query,
     late,
     task_record,
 )
+from tools.delay_risk.history import history_features
 from tools.delay_risk.model import DelayRiskModel, ModelConfig, Reason
 from tools.feedback.models import FeedbackSource
 from tools.feedback.thresholds import DELAY_RULE, from_feedback
@@ -182,6 +185,24 @@ def score_open_tasks(
         )
         for e in examples
     ]
+    projects = {p.gid: p for p in inputs.projects}
+    # Team history as of each row's moment: settled examples count from the day their outcome was
+    # known, every other task read only as opened (tools/delay_risk/history.py).
+    settled = {e.task.gid for e in examples}
+    items = [history_item(e.task, due_on=e.due_on, component=e.component, is_late=e.late) for e in examples]
+    items += [
+        history_item(
+            t,
+            due_on=t.due_on or inputs.implicit_due.get(gid),
+            component=_component(t, projects[inputs.home_project[gid]].name),
+            is_late=None,
+        )
+        for gid, t in inputs.tasks.items()
+        if gid not in settled
+    ]
+    queries = [history_query(e.task, due_on=e.due_on, as_of=e.as_of, component=e.component) for e in examples]
+    for record, extra in zip(records, history_features(items, queries), strict=True):
+        record.update(extra)
     started = time.perf_counter()
     # One OpenMP thread: at a few hundred rows, thread start-up and spinning cost more than they
     # save, and on a busy worker they cost seconds.
@@ -194,7 +215,6 @@ def score_open_tasks(
         base = round(model.threshold, 4)
         adapted = from_feedback(feedback, base, DELAY_RULE, task_gids=list(inputs.tasks), now=now)
     threshold = adapted.value if adapted else model.threshold
-    projects = {p.gid: p for p in inputs.projects}
     targets: list[tuple[str, dict[str, Any]]] = []
     for gid, t in sorted(inputs.tasks.items()):
         due = t.due_on or inputs.implicit_due.get(gid)
@@ -218,6 +238,15 @@ def score_open_tasks(
     )
     if not targets:
         return result
+    target_queries = []
+    for gid, _ in targets:
+        t = inputs.tasks[gid]
+        due = t.due_on or inputs.implicit_due.get(gid)
+        assert due is not None  # targets all have a due date
+        home = projects[inputs.home_project[gid]]
+        target_queries.append(history_query(t, due_on=due, as_of=today, component=_component(t, home.name)))
+    for (_, record), extra in zip(targets, history_features(items, target_queries), strict=True):
+        record.update(extra)
     with threadpool_limits(1):
         proba = model.predict_proba([r for _, r in targets])
         for (gid, record), p in zip(targets, proba, strict=True):

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.asana.field_names import RISK_SCORE, STATUS, STORY_POINTS
 from tools.asana.models import Project, Task
+from tools.asana.process_cache import ProcessCache
 from tools.dependencies.calendar import working_days_inclusive
 from tools.dependencies.durations import DEFAULT_POINTS_PER_PERSON_DAY, points_per_person_day
 from tools.dependencies.models import TaskNode
@@ -134,6 +135,11 @@ def pace_of(sprints: list[SprintRead]) -> Pace:
     )
 
 
+# Past sprints (the pace and the delay model's training rows) change slowly and cost a read per
+# sprint: kept in the process for 10 minutes, so each event does not read every past sprint again.
+PAST_SPRINTS: ProcessCache[list[SprintRead]] = ProcessCache(ttl_s=600.0)
+
+
 def read_dependency_inputs(
     asana: DependencyReader, workspace_gid: str, project_refs: list[str], *, use_history: bool = True
 ) -> DependencyInputs:
@@ -153,7 +159,15 @@ def read_dependency_inputs(
                 sprint_due[t.gid] = min(project.due_on, sprint_due.get(t.gid, project.due_on))
     present = {cf.name for t in tasks.values() for cf in t.custom_fields if cf.name}
     missing = [f for f in (STORY_POINTS, STATUS, RISK_SCORE) if f not in present]
-    past = read_past_sprints(asana, workspace_gid, {p.gid for p in projects}) if use_history else []
+    past = (
+        PAST_SPRINTS.get(
+            str(getattr(asana, "base_url", "")),
+            (workspace_gid, frozenset(p.gid for p in projects)),
+            lambda: read_past_sprints(asana, workspace_gid, {p.gid for p in projects}),
+        )
+        if use_history
+        else []
+    )
     pace = (
         pace_of(past)
         if use_history

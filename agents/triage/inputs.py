@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from agents.triage.args import TriageArgs
 from tools.asana.field_names import ESTIMATED_STORY_POINTS, STORY_POINTS
 from tools.asana.models import Project, Task, Workspace
+from tools.asana.task_index import PROJECT_TASKS
 
 
 class TriageReader(Protocol):
@@ -63,7 +64,11 @@ def read_triage_inputs(asana: TriageReader, workspace_gid: str, args: TriageArgs
         if home is None:
             raise ValueError("the task is in no project, so there is no team history to compare with")
         project = asana.find_project(workspace_gid, home)
-    rows = [t for t in asana.project_tasks(project.gid) if is_work_item(t)]
+    # Named targets (an event, `--task`): the history may come from the process's copy of the
+    # project kept current with modified_since reads; picking the next untriaged tasks reads the
+    # project itself, in its order.
+    listed = PROJECT_TASKS.tasks(asana, project.gid) if wanted else asana.project_tasks(project.gid)
+    rows = [t for t in listed if is_work_item(t)]
     if wanted:
         # Targets already in the project read need no extra call; others are read one by one.
         by_gid = {t.gid: t for t in rows}

@@ -9,11 +9,29 @@ merge: close the request as a duplicate), which needs approval; a request that l
 (tools/refinement/completeness.py) gets a comment asking for exactly that, classed like triage's
 other comments. Targets are the request (from the event) and the backlog item the similarity
 picked among the configured backlogs' tasks; the request's text never names one.
+
+Over time (issue 21):
+- **Incomplete requests wait.** While something is missing, the estimate, the AI fields and the
+  refinement comment are held back (the ask comment says the request cannot be estimated yet; an
+  estimate of "Please add it." would contradict it); the assessment stays in the evidence.
+- **Asked once per list.** What we asked is read back from our own newest ask comment on the
+  request (its author is the service account; tools/refinement/completeness.asked_keys), so it
+  survives restarts and holds across workers: the same list is not asked again, a changed list is
+  asked once more, naming only what is still missing. The ask's facts are the list too, so the
+  ledger's repeat rule (graphs/repeats.py) also holds when two runs race.
+- **Re-triage after edits** (service/events/routes_intake.py): a request whose newest ask is
+  newer than our newest refinement comment (`AskState.waiting`) is triaged again when it changes.
+- **Declined duplicates.** A `link_duplicate` a person rejected for (request, item) is read from
+  the feedback store (`ctx.feedback`, the rejection hook every surface goes through) and that pair
+  is never proposed again, whatever the request's text becomes: the person compared the two tasks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, cast
+
+from pydantic import BaseModel
 
 from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.triage.args import TriageArgs
@@ -22,9 +40,11 @@ from agents.triage.index import ESTIMATOR_CACHE
 from agents.triage.inputs import TriageInputs, home_project, is_work_item, story_points
 from agents.triage.proposal import TAG, summary_row, task_actions
 from tools.asana.field_names import BUSINESS_VALUE, PRIORITY
-from tools.asana.models import Project, Task
+from tools.asana.models import Project, Story, Task, User
+from tools.feedback.models import FeedbackKind, FeedbackSource
+from tools.llm.factory import OFFLINE
 from tools.llm.labels import combined
-from tools.refinement.completeness import Gap, ask_comment, request_gaps
+from tools.refinement.completeness import Gap, ask_comment, asked_keys, gap_keys, is_ask, request_gaps
 from tools.refinement.duplicates import DuplicateCheck, candidates_from, find_duplicates
 
 if TYPE_CHECKING:
@@ -32,6 +52,55 @@ if TYPE_CHECKING:
 
 # Fields the priority score reads: on the request's project but left empty → asked for.
 REQUIRED_FIELDS = (BUSINESS_VALUE, PRIORITY)
+REFINEMENT_HEADING = f"{TAG} Backlog refinement"
+# How long a declined duplicate pair is remembered (the feedback store keeps every rejection).
+DECLINED_MEMORY = timedelta(days=365)
+
+
+class IntakeReader(Protocol):
+    """The read besides `AsanaReads` intake makes (the typed client has it)."""
+
+    def me(self) -> User: ...
+
+
+class AskState(BaseModel):
+    """What our own comments on a request say: the newest ask's list, and whether it still waits."""
+
+    asked: frozenset[str] | None = None  # gap keys of our newest ask comment; None: never asked
+    asked_at: datetime | None = None
+    # Our newest ask is newer than our newest refinement comment: the request waits for information.
+    waiting: bool = False
+
+
+def ask_state(stories: list[Story], me: str) -> AskState:
+    """Read from the request's comments written by the service account `me` (a person quoting our
+    text is not us); stories come oldest first, as Asana lists them."""
+    state = AskState()
+    for story in stories:
+        if story.type != "comment" or story.created_by is None or story.created_by.gid != me:
+            continue
+        text = story.text or ""
+        if is_ask(text, TAG):
+            state = AskState(asked=asked_keys(text), asked_at=story.created_at, waiting=True)
+        elif text.lstrip().startswith(REFINEMENT_HEADING):
+            state = state.model_copy(update={"waiting": False})
+    return state
+
+
+def declined_originals(source: FeedbackSource | None, request_gid: str, now: datetime) -> set[str]:
+    """Backlog items a person rejected as this request's duplicate (feedback store rows)."""
+    if source is None:
+        return set()
+    rows = source.items(
+        since=now - DECLINED_MEMORY, task_gids=[request_gid], kinds=[FeedbackKind.ACTION_REJECTED]
+    )
+    out: set[str] = set()
+    for row in rows:
+        predicted = row.predicted if isinstance(row.predicted, dict) else {}
+        original = predicted.get("original")
+        if row.action_kind == ActionKind.LINK_DUPLICATE.value and isinstance(original, str):
+            out.add(original)
+    return out
 
 
 def _link(name: str, url: str | None, gid: str) -> str:
@@ -75,18 +144,30 @@ def duplicate_action(request: Task, check: DuplicateCheck) -> Action | None:
     )
 
 
-def ask_action(request: Task, gaps: list[Gap]) -> Action | None:
-    if not gaps:
+def ask_action(request: Task, gaps: list[Gap], state: AskState | None = None) -> Action | None:
+    """The ask comment, unless our newest ask already asked for exactly these things."""
+    keys = gap_keys(gaps)
+    if not gaps or (state is not None and state.asked == keys):
         return None
+    follow_up = state is not None and state.asked is not None
     return Action(
         kind=ActionKind.POST_COMMENT,
         target=request.gid,
-        params={"text": ask_comment(gaps, TAG)},
+        params={"text": ask_comment(gaps, TAG, follow_up=follow_up)},
+        # What is asked, not how it is worded (the word count moves as people type).
+        facts={"request": request.gid, "asks": sorted(keys)},
         reason=f"{request.name or request.gid}: ask the requester for " + ", ".join(g.what for g in gaps),
     )
 
 
-def _summary(intake: Project, a: TaskAssessment, check: DuplicateCheck, gaps: list[Gap], history: int) -> str:
+def _summary(
+    intake: Project,
+    a: TaskAssessment,
+    check: DuplicateCheck,
+    gaps: list[Gap],
+    history: int,
+    asked_again: bool,
+) -> str:
     lines = [
         f"## Intake request in {intake.name or intake.gid}: {a.name}",
         "",
@@ -107,8 +188,15 @@ def _summary(intake: Project, a: TaskAssessment, check: DuplicateCheck, gaps: li
         closest = check.closest[0] if check.closest else None
         shown = f" (closest: “{closest.name}”, {closest.similarity:.2f})" if closest else ""
         lines.append(f"**Near-duplicates:** none{shown}.")
+    if check.declined:
+        declined = ", ".join(check.declined)
+        lines.append(f"**Declined earlier as its duplicate (not proposed again):** {declined}.")
     if gaps:
-        lines.append("**Missing:** " + "; ".join(g.what for g in gaps) + " — the requester is asked.")
+        asked = "the requester is asked" if asked_again else "already asked for exactly this; not asked again"
+        lines.append(
+            "**Missing:** " + "; ".join(g.what for g in gaps) + f" — {asked}. The estimate, the AI "
+            "fields and the refinement comment wait until the request is complete."
+        )
     else:
         lines.append("**Missing:** nothing; the request is complete.")
     lines += ["", f"_Rule: {check.rule}._"]
@@ -152,17 +240,26 @@ def run_intake(args: TriageArgs, workspace: str, ctx: RunContext) -> Proposal:
     engine: LanguageEngine = ctx.language or LanguageEngine()
     now = ctx.now()
     assessment = assess_task(request, inputs, estimator, now)
-    note, label = engine.write(PROMPT_ID, note_variables(assessment), TriageNote)
     candidates = [
         c
         for project, tasks in backlogs
         for c in candidates_from(project.gid, tasks, now, exclude={request.gid})
     ]
-    check = find_duplicates(request.name or "", request.notes or "", candidates)
+    declined = declined_originals(ctx.feedback, request.gid, now)
+    check = find_duplicates(request.name or "", request.notes or "", candidates, rejected=declined)
     empty = [f for f in REQUIRED_FIELDS if request.has_field(f) and request.field(f) is None]
     gaps = request_gaps(request.notes, assessment.criteria, empty)
-    actions = task_actions(assessment, note, intake.gid, label)
-    actions += [a for a in (ask_action(request, gaps), duplicate_action(request, check)) if a is not None]
+    state = None
+    if gaps:  # what our own comments already asked (read from Asana)
+        state = ask_state(ctx.asana.stories(request.gid), cast(IntakeReader, ctx.asana).me().gid)
+    ask = ask_action(request, gaps, state)
+    # An incomplete request is not estimated yet (see the module docstring): no note to write.
+    label = OFFLINE
+    actions: list[Action] = []
+    if not gaps:
+        note, label = engine.write(PROMPT_ID, note_variables(assessment), TriageNote)
+        actions = task_actions(assessment, note, intake.gid, label)
+    actions += [a for a in (ask, duplicate_action(request, check)) if a is not None]
     projects = [intake.gid] + [
         p.gid for p, _ in backlogs if check.duplicate and p.gid == check.duplicate.project_gid
     ]
@@ -170,7 +267,7 @@ def run_intake(args: TriageArgs, workspace: str, ctx: RunContext) -> Proposal:
         agent="triage",
         scope=Scope(workspace_gid=workspace, project_gids=list(dict.fromkeys(projects))),
         title=f"Intake request: {assessment.name}",
-        summary_markdown=_summary(intake, assessment, check, gaps, len(history)),
+        summary_markdown=_summary(intake, assessment, check, gaps, len(history), ask is not None),
         evidence={
             "intake": True,
             "tasks": [assessment.model_dump(mode="json")],
@@ -179,6 +276,7 @@ def run_intake(args: TriageArgs, workspace: str, ctx: RunContext) -> Proposal:
             "backlogs": [p.gid for p, _ in backlogs],
             "duplicates": check.model_dump(mode="json"),
             "gaps": [g.model_dump() for g in gaps],
+            "asked_before": sorted(state.asked) if state and state.asked is not None else None,
         },
         actions=actions,
         model=combined([label]),

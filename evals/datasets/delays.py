@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evals.datasets.csvrows import find_dir, read_rows
 
+# The eight ecosystems of the paper (seven shared, mulesoft held out); the eval finds files itself.
 DELAY_PROJECTS = ("apache", "duraspace", "javanet", "jboss", "jira", "moodle", "wso2", "mulesoft")
 TOPIC_COLUMNS = ("topic_10", "topic_100", "topic_200", "topic_300", "topic_400")
 
@@ -58,6 +59,20 @@ def _prepare(raw: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+SUFFIX = "_due.csv"
+
+
+def delays_dir(data: Path) -> Path:
+    """The EMSE2017 folder under `data` (or `data` itself); DatasetError when none exists."""
+    return find_dir(data, "delays/emse2017", "emse2017", "")
+
+
+def discover_projects(data: Path) -> list[str]:
+    """Every ``<project>_due.csv`` in the EMSE2017 folder, sorted: whichever projects are there."""
+    folder = delays_dir(data)
+    return sorted(p.name[: -len(SUFFIX)].lower() for p in folder.glob(f"*{SUFFIX}") if p.is_file())
+
+
 def load_delays(data: Path, project: str) -> list[DelayRow]:
-    folder = find_dir(data, "delays/emse2017", "emse2017", "")
-    return read_rows(folder / f"{project.lower()}_due.csv", DelayRow, required=REQUIRED, prepare=_prepare)
+    folder = delays_dir(data)
+    return read_rows(folder / f"{project.lower()}{SUFFIX}", DelayRow, required=REQUIRED, prepare=_prepare)

@@ -101,14 +101,23 @@ def _tse_dir(data: Path, project: str) -> Path:
 
 
 def load_tse2017_iterations(data: Path, project: str, time: int = 0) -> list[IterationRow]:
-    if time not in TSE_TIMES:
-        raise ValueError(f"prediction time must be one of {TSE_TIMES}, got {time}")
-    path = _tse_dir(data, project) / f"{project.lower()}_iteration_{time}.csv"
-    return read_rows(path, IterationRow, required=list(IterationRow.model_fields))
+    return read_tse_iterations(_tse_dir(data, project), project.lower(), time)
 
 
 def load_tse2017_issues(data: Path, project: str, time: int = 0) -> list[IssueFeatureRow]:
-    path = _tse_dir(data, project) / f"{project.lower()}_issue_{time}.csv"
+    return read_tse_issues(_tse_dir(data, project), project.lower(), time)
+
+
+def read_tse_iterations(folder: Path, stem: str, time: int = 0) -> list[IterationRow]:
+    """``<folder>/<stem>_iteration_<time>.csv`` (a discovered folder, whatever its project is called)."""
+    if time not in TSE_TIMES:
+        raise ValueError(f"prediction time must be one of {TSE_TIMES}, got {time}")
+    path = folder / f"{stem}_iteration_{time}.csv"
+    return read_rows(path, IterationRow, required=list(IterationRow.model_fields))
+
+
+def read_tse_issues(folder: Path, stem: str, time: int = 0) -> list[IssueFeatureRow]:
+    path = folder / f"{stem}_issue_{time}.csv"
     return read_rows(path, IssueFeatureRow, required=list(IssueFeatureRow.model_fields))
 
 
@@ -126,6 +135,44 @@ def load_tse2017(data: Path, project: str, time: int = 0, *, with_issues: bool =
         issues=load_tse2017_issues(data, project, time) if with_issues else [],
         links=load_tse2017_links(data, project),
     )
+
+
+class TseSource(BaseModel):
+    """A TSE2017 project found on disk: its folder and the file-name stem of its CSVs."""
+
+    project: str
+    folder: Path
+    stem: str
+
+
+_ITERATION_0 = "_iteration_0.csv"
+
+
+def discover_tse2017(data: Path) -> list[TseSource]:
+    """Every folder under `data` holding ``<stem>_iteration_0.csv`` (one project per folder), by name.
+
+    The project is named after its folder (``tse2017/Apache`` -> Apache), so a held-out folder with
+    other projects in the same format works without any list of known names.
+    """
+    found: dict[Path, TseSource] = {}
+    for path in sorted(data.rglob(f"*{_ITERATION_0}")):
+        stem = path.name[: -len(_ITERATION_0)]
+        if stem and path.parent not in found:
+            found[path.parent] = TseSource(project=path.parent.name, folder=path.parent, stem=stem)
+    return sorted(found.values(), key=lambda s: s.project.casefold())
+
+
+def discover_koralage(data: Path) -> list[Path]:
+    """Every folder under `data` holding a Koralage ``sprints.csv`` (Jira sprint reports), by name."""
+    return sorted({p.parent for p in data.rglob("sprints.csv")}, key=lambda f: f.name.casefold())
+
+
+def require_folder(data: Path) -> None:
+    """A clear one-line error (no traceback) when `--data` is missing or not a folder."""
+    if not data.exists():
+        raise DatasetError(data, None, "dataset folder not found")
+    if not data.is_dir():
+        raise DatasetError(data, None, "not a folder")
 
 
 # --- Koralage ----------------------------------------------------------------------------------
@@ -249,7 +296,12 @@ def koralage_dir(data: Path, project: str = "SpringXD") -> Path:
 
 def load_koralage(data: Path, project: str = "SpringXD") -> KoralageProject:
     """Sprint reports of one Koralage project; issue texts keyed by issue key (first row wins)."""
-    folder = koralage_dir(data, project)
+    return read_koralage(koralage_dir(data, project), project)
+
+
+def read_koralage(folder: Path, project: str | None = None) -> KoralageProject:
+    """One Koralage project folder (as found by `discover_koralage`); named after the folder by default."""
+    project = project or folder.name
     if not (folder / "sprints.csv").is_file():
         raise DatasetError(folder, None, "no sprints.csv here: not a Koralage project folder")
     sprints = read_rows(folder / "sprints.csv", KoralageSprint, required=SPRINT_COLUMNS)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from evals.converters.koralage import convert_koralage
-from evals.datasets.sprints import load_koralage
+from evals.datasets.csvrows import DatasetError
+from evals.datasets.sprints import discover_koralage, read_koralage, require_folder
 from evals.recorded.io import load_recorded_dir
 from evals.recorded.models import RecordedSprint
 from evals.replay.harness import DEFAULT_HISTORY, ReplayConfig, ReplayResult, replay
@@ -18,11 +19,36 @@ from tools.llm.cache import ResponseCache
 from tools.llm.engine import LanguageEngine
 
 
-def load_recordings(data: Path, project: str = "SpringXD", seed: int = 0) -> tuple[list[RecordedSprint], str]:
-    """Saved recordings (`*.json`) in `data`, else a Koralage project converted in memory."""
+def koralage_projects(data: Path, project: str | None = None) -> list[Path]:
+    """The Koralage project folders (a ``sprints.csv``) under `data`: the one named, else all of them."""
+    require_folder(data)
+    found = discover_koralage(data)
+    names = ", ".join(f.name for f in found) or "none"
+    if project:
+        named = [f for f in found if f.name.casefold() == project.casefold()]
+        if not named:
+            raise DatasetError(data, None, f"no Koralage project {project!r} here (found: {names})")
+        return named[:1]
+    if not found:
+        raise DatasetError(
+            data, None, "no Koralage project (sprints.csv) and no recorded sprints (*.json) here"
+        )
+    return found
+
+
+def load_recordings(
+    data: Path, project: str | None = None, seed: int = 0
+) -> tuple[list[RecordedSprint], str]:
+    """Saved recordings (`*.json`) in `data`, else one Koralage project converted in memory (the one
+    named, or the only one found; several found and none named is an error naming them)."""
     if data.is_dir() and any(data.glob("*.json")):
         return load_recorded_dir(data), f"recorded sprints in {data.name}"
-    return convert_koralage(load_koralage(data, project), seed=seed), f"koralage2020/{project}"
+    folders = koralage_projects(data, project)
+    if len(folders) > 1:
+        names = ", ".join(f.name for f in folders)
+        raise UserError(f"several Koralage projects under {data} ({names}): name one with --project")
+    folder = folders[0]
+    return convert_koralage(read_koralage(folder), seed=seed), f"koralage2020/{folder.name}"
 
 
 def parse_selection(text: str | None, sprints: list[RecordedSprint]) -> set[int] | None:
@@ -63,7 +89,7 @@ def run_replay(
     *,
     out_dir: Path,
     selection: str | None = None,
-    project: str = "SpringXD",
+    project: str | None = None,
     seed: int = 0,
     history: int = DEFAULT_HISTORY,
     triage: bool = True,
@@ -107,3 +133,20 @@ def run_replay(
     }
     report = write_report(out_dir, meta, sections, result.sprints, runtime_s=result.seconds, charts=charts)
     return report, result
+
+
+def run_replays(
+    data: Path, *, out_dir: Path, project: str | None = None, **options: Any
+) -> list[tuple[str, dict[str, Any], ReplayResult]]:
+    """Replay every Koralage project found under `data` (or only `project`), or the recorded sprints
+    in it: one report each, in `out_dir` for one project and `out_dir/<project>/` for several."""
+    if data.is_dir() and any(data.glob("*.json")):
+        report, result = run_replay(data, out_dir=out_dir, **options)
+        return [(data.name, report, result)]
+    folders = koralage_projects(data, project)
+    runs = []
+    for folder in folders:
+        target = out_dir if len(folders) == 1 else out_dir / folder.name
+        report, result = run_replay(folder, out_dir=target, project=folder.name, **options)
+        runs.append((folder.name, report, result))
+    return runs

@@ -48,13 +48,13 @@ class SetCustomField(ActionSpec[SetCustomFieldParams]):
 
     def write(self, w: WriteContext, target: str | None, params: SetCustomFieldParams) -> str | None:
         assert target
-        project = params.project or _first_project(w, target)
+        project = params.project or first_project(w, target)
         payload = w.reads.field_map(project).to_custom_fields({params.field: params.value})
         w.asana.update_task(target, {"custom_fields": payload})
         return None
 
 
-def _first_project(w: WriteContext, task_gid: str) -> str:
+def first_project(w: WriteContext, task_gid: str) -> str:
     """The task's first in-scope project: its field map encodes the value."""
     task = w.reads.task(task_gid)
     member_of = [m.project.gid for m in task.memberships if m.project] + [p.gid for p in task.projects]

@@ -28,7 +28,10 @@ def replay(
     out: Annotated[
         Path | None, typer.Option("--out", help="report folder (default ./out/replay-seed<seed>)")
     ] = None,
-    project: Annotated[str, typer.Option("--project", help="Koralage project folder name")] = "SpringXD",
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Koralage project folder name (default: every project found)"),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the derived completion schedule")] = 0,
     history: Annotated[
         int, typer.Option("--history", min=1, help="earlier sprints loaded as past sprint projects")
@@ -56,18 +59,21 @@ def replay(
         bool, typer.Option("--json", help="print the JSON report instead of the tables")
     ] = False,
 ) -> None:
-    """Replay recorded sprints (Koralage Spring XD by default) and score planner, triage, stand-up,
-    risk, retro and forecast against what really happened."""
+    """Replay recorded sprints (every Koralage project found under --data, or --project) and score
+    planner, triage, stand-up, risk, retro and forecast against what really happened."""
     from evals.replay.report import dumps
-    from evals.replay.run import run_replay
+    from evals.replay.run import koralage_projects, run_replays
 
     out_dir = out or Path("out") / f"replay-seed{seed}"
     console = make_console(stderr=as_json)
-    report, result = run_replay(
+    if not (data.is_dir() and any(data.glob("*.json"))):
+        found = koralage_projects(data, project)
+        console.print(f"Koralage projects to replay under {data}: {', '.join(f.name for f in found)}")
+    runs = run_replays(
         data,
         out_dir=out_dir,
-        selection=sprints,
         project=project,
+        selection=sprints,
         seed=seed,
         history=history,
         triage=triage,
@@ -79,7 +85,14 @@ def replay(
         progress=None if as_json else (lambda line: console.print(f"[dim]{line}[/]")),
     )
     if as_json:
-        typer.echo(dumps(report), nl=False)
+        if len(runs) == 1:
+            typer.echo(dumps(runs[0][1]), nl=False)
+        else:
+            typer.echo("[" + ",".join(dumps(report) for _, report, _ in runs) + "]", nl=False)
         return
-    typer.echo((out_dir / "report.md").read_text(encoding="utf-8"))
-    console.print(f"Report: {out_dir / 'report.md'} (+ report.json, charts) · runtime {result.seconds:.1f} s")
+    for name, _, result in runs:
+        folder = out_dir if len(runs) == 1 else out_dir / name
+        typer.echo((folder / "report.md").read_text(encoding="utf-8"))
+        console.print(
+            f"Report: {folder / 'report.md'} (+ report.json, charts) · runtime {result.seconds:.1f} s"
+        )

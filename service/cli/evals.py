@@ -25,7 +25,8 @@ def storypoints(
         str,
         typer.Option(
             "--config",
-            help="light, best, embeddings (optional extra: make install-embeddings), a comma list, or all",
+            help="light, best, embeddings (the product's default; weights from make install), "
+            "a comma list, or all",
         ),
     ] = "all",
     seed: Annotated[int, typer.Option("--seed", help="seed of the random-guessing baseline")] = 0,
@@ -38,9 +39,20 @@ def storypoints(
             "(never its test split)",
         ),
     ] = False,
+    fewshot_answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--fewshot-answers",
+            help="folder of recorded few-shot model answers: adds the default configuration blended "
+            "with them (replayed, no model is called)",
+        ),
+    ] = None,
+    fewshot_model: Annotated[
+        str, typer.Option("--fewshot-model", help="the model name the answers were recorded under")
+    ] = "",
 ) -> None:
     """Story-point estimation: per-project MAE, MdAE and SA on the original test split, with anchors."""
-    from evals.storypoints import render, run_eval
+    from evals.storypoints import fewshot_replay, render, run_eval
     from evals.storypoints_select import render_selection, run_selection
     from tools.estimation import CONFIGS
 
@@ -56,7 +68,7 @@ def storypoints(
         else:
             render_selection(chosen, make_console())
         return
-    report = run_eval(data, names, configs, seed)
+    report = run_eval(data, names, configs, seed, fewshot_replay(fewshot_answers, fewshot_model))
     if as_json:
         typer.echo(report.model_dump_json())
     else:

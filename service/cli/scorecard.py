@@ -16,7 +16,12 @@ from service.cli.render import console
 @friendly
 def scorecard(
     project: Annotated[
-        str | None, typer.Option("--project", help="Only predictions on this project.")
+        str | None,
+        typer.Option(
+            "--project",
+            help="Only predictions on this project; with --replay, the recorded project to replay "
+            "(needed when the folder holds several).",
+        ),
     ] = None,
     portfolio: Annotated[
         str | None, typer.Option("--portfolio", help="Only predictions on this portfolio's projects.")
@@ -39,7 +44,7 @@ def scorecard(
 ) -> None:
     """Live accuracy scorecard per agent: estimates, flags, forecast calibration, nudges, approvals."""
     if replay is not None:
-        _replay(replay, sprints, as_json)
+        _replay(replay, sprints, as_json, project)
         return
     if post:
         _post(portfolio, days, data_dir, as_json)
@@ -78,14 +83,16 @@ def _post(portfolio: str | None, days: int, data_dir: Path | None, as_json: bool
     )
 
 
-def _replay(data: Path, sprints: str | None, as_json: bool) -> None:
+def _replay(data: Path, sprints: str | None, as_json: bool, project: str | None = None) -> None:
     from evals.replay.run import run_replay
     from evals.replay.scorecard import compare, replay_scorecard
     from service.scorecard import card_json
     from tools.scorecard.report import tables
 
     with tempfile.TemporaryDirectory(prefix="scorecard-replay-") as tmp:
-        report, result = run_replay(data, out_dir=Path(tmp), selection=sprints, retro=False, charts=False)
+        report, result = run_replay(
+            data, out_dir=Path(tmp), selection=sprints, project=project, retro=False, charts=False
+        )
     card = replay_scorecard(result.sprints)
     pairs = compare(card, report["scores"])
     equal = all(a == b for _, a, b in pairs)

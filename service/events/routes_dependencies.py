@@ -22,7 +22,7 @@ from typing import Any
 from agents.dependencies import DEPENDENCIES_NAME
 from service.events.router import ROUTES as ROUTER_TABLE
 from service.events.router import Route, on, register_route
-from service.worker.handlers import HANDLERS, EventWork, HandlerResult, route_args, start_agent
+from service.worker.handlers import HANDLERS, EventWork, HandlerResult, hand_on, route_args, start_agent
 from tools.asana.field_names import STATUS
 from tools.asana.models import Task
 
@@ -89,19 +89,22 @@ def dependency_due_changed(work: EventWork) -> HandlerResult:
 
 
 def dependency_status_changed(work: EventWork) -> HandlerResult:
+    """Blocked → cascade; either way the next route matching the event (the QA reviewer's) gets
+    it too, run as that route: its own agent and arguments (handing it this route's work ran the
+    QA arguments through the dependency manager, which refused them)."""
     task = _usable(work)
-    fallback = _fallback["name"]
     if isinstance(task, HandlerResult) or (task.display(STATUS) or "").strip().casefold() != BLOCKED:
-        if fallback and fallback in HANDLERS:
-            return HANDLERS[fallback](work)
+        passed = hand_on(work) if _fallback["name"] else None
+        if passed is not None:
+            return passed
         return (
             task
             if isinstance(task, HandlerResult)
             else HandlerResult("skipped", "status is not Blocked", outcome="ignored")
         )
     result = _start(work, task, "blocked", f"{task.gid}:blocked:{work.dedup_key}")
-    if fallback and fallback in HANDLERS:
-        HANDLERS[fallback](work)  # the other agent still gets its look at the event
+    if _fallback["name"]:
+        hand_on(work)  # the other agent still gets its look at the event
     return result
 
 

@@ -7,6 +7,7 @@ The router (service/events/router.py) starts with the approval route only; each 
 |---|---|---|
 | approval_decision | task `approval_status` changed | resume the waiting thread with the decision |
 | deps_due_changed | task `due_on`/`due_at` changed | dependency cascade from the slipped task |
+| intake_request_changed | task notes/name/fields changed | intake request waiting: re-triage; next route |
 | deps_status_changed | task custom fields changed | Blocked → cascade; else the QA check below |
 | qa_section_added / qa_status_changed | task entered "Ready for Review" | Definition-of-Done review |
 | feedback_story_added | story added on a task | record 👎/"wrong" replies and AI field edits |
@@ -42,7 +43,8 @@ def backlog_names() -> set[str]:
 
 
 def _triage_args(facts: Any) -> Mapping[str, Any]:
-    return {"task": facts.resource_gid}
+    # The project the event names: triage reads it (and its changes) instead of the task first.
+    return {"task": facts.resource_gid, "project": facts.parent_gid}
 
 
 def on_task_added(work: EventWork) -> HandlerResult:
@@ -76,11 +78,12 @@ def install_routes() -> None:
     with _lock:
         if _installed:
             return
-        from service.events import routes_dependencies, routes_feedback, routes_qa
+        from service.events import routes_dependencies, routes_feedback, routes_intake, routes_qa
 
         routes_qa.install()
         routes_feedback.install()  # feedback given in Asana (story added on a task)
         routes_dependencies.install(before="qa_status_changed", fallback="qa_review")
+        routes_intake.install(before="deps_status_changed")  # edited intake requests
         register_route(
             Route(
                 TASK_ADDED_ROUTE,

@@ -8,7 +8,9 @@ until a worker starts or a task is sent. Reliability settings (reliability-refer
 - one visibility timeout in all three places, longer than every retry countdown (WorkerConfig
   enforces it), so Redis never redelivers a message that is merely waiting for its ETA;
 - cancel long-running tasks on connection loss: otherwise a task keeps running after the
-  broker connection drops *and* is redelivered elsewhere, running twice in parallel.
+  broker connection drops *and* is redelivered elsewhere, running twice in parallel;
+- our Redis transport (transport.py): a task that finishes after the broker came back acks on a
+  closed channel, which kombu turns into an AttributeError that stops the worker consuming.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from service.settings import Settings, load_settings
 from service.worker.config import EVENTS_QUEUE, MAINTENANCE_QUEUE, QUEUES, WorkerConfig
 from service.worker.signals import connect_signals, remember_app
 from service.worker.state import WorkerState
+from service.worker.transport import transport_for
 
 
 class SprintpilotCelery(Celery):  # type: ignore[misc]  # Celery is untyped (Any) to mypy
@@ -59,6 +62,8 @@ def celery_config(settings: Settings, cfg: WorkerConfig) -> dict[str, Any]:
     }
     return {
         "broker_url": settings.redis_url,
+        # kombu's Redis transport with acks on a closed connection made harmless (transport.py).
+        "broker_transport": transport_for(settings.redis_url),
         "broker_transport_options": dict(transport),
         "result_backend_transport_options": {"visibility_timeout": cfg.visibility_timeout_s},
         "visibility_timeout": cfg.visibility_timeout_s,

@@ -8,6 +8,7 @@ Asana, and `start_agent` (for routes that trigger an agent) starts a fresh threa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -136,6 +137,20 @@ HANDLERS: dict[str, Handler] = {
     "resume_approval": resume_approval,
     "start_agent": start_agent,
 }
+
+
+def hand_on(work: EventWork, routes: list[Route] | None = None) -> HandlerResult | None:
+    """Run the next route after `work.route` in the table that matches the same event, as that
+    route (its name, agent and handler): how a handler that does not want an event lets the agent
+    behind it see it. None when no later route matches."""
+    from service.events.router import ROUTES
+
+    table = ROUTES if routes is None else routes
+    mine = next((i for i, r in enumerate(table) if r.name == work.route.name), len(table))
+    for route in table[mine + 1 :]:
+        if route.match(work.facts) and route.handler in HANDLERS:
+            return HANDLERS[route.handler](dataclasses.replace(work, route=route))
+    return None
 
 
 def register_handler(name: str, handler: Handler) -> None:

@@ -157,11 +157,17 @@ def test_llm_seam_receives_neighbours_and_blends(history: list[PastTask]) -> Non
 
     offline = est.estimate("typo in label", "spelling tooltip")
     combined = est.estimate("typo in label", "spelling tooltip", refine=refine)  # type: ignore[arg-type]
-    assert seen and seen[0] == offline.neighbours
+    # the model is shown more of the most similar tasks than the estimate lists, in the same order
+    assert seen and len(seen[0]) == 10 and seen[0][:3] == offline.neighbours
     assert combined.points >= offline.points and "LLM" in combined.method
     assert combined.low <= combined.points <= combined.high
     assert combine(offline, None) == offline
     assert fewshot_examples(offline.neighbours)[0]["title"] == offline.neighbours[0].title
+
+
+def test_fixed_k_is_capped_in_a_short_history() -> None:
+    assert [BEST.neighbours_for(n) for n in (3, 40, 96, 160, 5000)] == [3, 5, 12, 20, 20]
+    assert [LIGHT.neighbours_for(n) for n in (3, 40, 96, 160, 5000)] == [3, 5, 12, 20, 40]
 
 
 def test_fit_tunes_or_indexes_validation_as_configured(history: list[PastTask]) -> None:

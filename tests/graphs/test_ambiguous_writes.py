@@ -35,11 +35,12 @@ pytestmark = pytest.mark.integration
 
 
 class LossyProxy:
-    """Forwards every request; for the first POST whose path ends with one of `lose`, forwards it
-    and then answers 504 instead of Asana's answer."""
+    """Forwards every request; for the first POST (or `methods`) whose path ends with one of
+    `lose`, forwards it and then answers 504 instead of Asana's answer."""
 
-    def __init__(self, upstream: str, lose: tuple[str, ...]) -> None:
+    def __init__(self, upstream: str, lose: tuple[str, ...], methods: tuple[str, ...] = ("POST",)) -> None:
         self.upstream = upstream
+        self.methods = methods
         self.pending = list(lose)
         self.lost: list[str] = []
         proxy = self
@@ -59,7 +60,7 @@ class LossyProxy:
                 )
                 path = self.path.split("?")[0]
                 hit = next((p for p in proxy.pending if path.endswith(p)), None)
-                if self.command == "POST" and hit is not None:
+                if self.command in proxy.methods and hit is not None:
                     proxy.pending.remove(hit)
                     proxy.lost.append(path)
                     payload = b'{"errors": [{"message": "upstream timed out"}]}'

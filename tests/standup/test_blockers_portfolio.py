@@ -343,12 +343,37 @@ def test_the_setting_names_the_portfolio_or_turns_it_off(
     assert named.approval_policy.to_policy_config(None).blockers_portfolio == "Impediments"
     monkeypatch.setenv("SPRINTPILOT_BLOCKERS_PORTFOLIO", "on")
     assert load_settings(data_dir=tmp_path).approval_policy.blockers_portfolio == "Blockers"
-    monkeypatch.delenv("SPRINTPILOT_BLOCKERS_PORTFOLIO")
+    monkeypatch.setenv("SPRINTPILOT_BLOCKERS_PORTFOLIO", "off")
     assert load_settings(data_dir=tmp_path).approval_policy.to_policy_config(None).blockers_portfolio is None
+    # On by default, under its default name (nothing is created before someone approves).
+    monkeypatch.delenv("SPRINTPILOT_BLOCKERS_PORTFOLIO")
+    assert (
+        load_settings(data_dir=tmp_path).approval_policy.to_policy_config(None).blockers_portfolio
+        == "Blockers"
+    )
 
 
-def test_off_by_default_the_standup_is_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_by_default_the_first_blocker_waits_for_approval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no setting the product keeps the portfolio: the day's stand-up proposes it with the
+    sprint's blocker and waits for a person; nothing exists in Asana until then."""
     monkeypatch.delenv("SPRINTPILOT_BLOCKERS_PORTFOLIO", raising=False)
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    with open_runtime(
+        settings, registry=SpecialistRegistry([planner_specialist(), standup_specialist()])
+    ) as runtime:
+        out = _standup(runtime)
+        assert out.status == "awaiting_approval", out.report
+        kinds = {a.kind for a in _blocker_actions(_proposal(runtime, out))}
+        assert {ActionKind.CREATE_PORTFOLIO, ActionKind.CREATE_TASK} <= kinds
+        assert _portfolios(runtime) == []
+        _approve(runtime, out)
+        assert len(_portfolios(runtime)) == 1
+
+
+def test_turned_off_the_standup_is_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPRINTPILOT_BLOCKERS_PORTFOLIO", "off")
     settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
     with open_runtime(
         settings, registry=SpecialistRegistry([planner_specialist(), standup_specialist()])

@@ -194,6 +194,7 @@ class Task(AsanaModel):
     due_at: dt.datetime | None = None
     start_on: dt.date | None = None
     parent: Ref | None = None
+    workspace: Ref | None = None
     memberships: list[Membership] = Field(default_factory=list)
     projects: list[Ref] = Field(default_factory=list)
     tags: list[Ref] = Field(default_factory=list)

@@ -7,6 +7,9 @@ only in a task's stories (comments, priority changes, reopenings, time in progre
 so those features stay missing (None → NaN, which the trees handle); so do the EMSE-only ones
 (reporter reputation, fix/affect versions, LDA topics, sequence number).
 
+`history_item`/`history_query` feed the same tasks to `tools.delay_risk.history.history_features`
+(the team-history features): a training row sees only outcomes settled before its commitment day.
+
 Every record is taken "as of" a day: today for an open task being scored, the day the task was
 committed for a settled history task (see `commitment_day`), so `remaining_days` is the runway the
 team had at that moment.
@@ -22,6 +25,7 @@ from typing import Any
 
 from tools.asana.field_names import PRIORITY
 from tools.asana.models import Task
+from tools.delay_risk.history import HistoryItem, Query
 
 _EPOCH = date(1970, 1, 1)
 
@@ -92,7 +96,6 @@ def task_record(
     `own_late` is given for a training row (its outcome), so the assignee's late share leaves it out.
     """
     assignee = task.assignee.gid if task.assignee else None
-    priority = task.field(PRIORITY)
     blocked_by = len(task.dependencies)
     blocks = len(task.dependents)
     return {
@@ -105,7 +108,7 @@ def task_record(
         "links": blocked_by + blocks,
         "assignee_workload": stats.workload(assignee),
         "assignee_late_share": stats.late_share(assignee, own_late),
-        "priority": None if priority is None or priority == "" else str(priority),
+        "priority": _priority(task),
         "type": task_type(task),
         "component": component,
     }
@@ -121,3 +124,46 @@ def commitment_day(task: Task, due_on: date, sprint_start: date | None) -> date:
     else:
         day = created or due_on
     return min(day, due_on)
+
+
+def history_item(
+    task: Task, *, due_on: date | None, component: str | None, is_late: bool | None
+) -> HistoryItem:
+    """`task` as team history: opened when created, its due date known from its commitment, its
+    outcome known when it was completed or, still open, once its due date passed (`is_late` None:
+    no outcome yet)."""
+    created = task.created_at.date() if task.created_at else due_on
+    opened = day_number(created)
+    due = day_number(due_on)
+    settled: float | None = None
+    if is_late is not None and due is not None:
+        done = task.completed_at.date() if task.completed and task.completed_at else None
+        # An open task past its due date is known to be late the day after it.
+        settled = day_number(done) if done is not None else due + 1
+    first = opened if opened is not None else due
+    return HistoryItem(
+        opened_day=first if first is not None else 0.0,
+        due_set_day=first if first is not None else 0.0,
+        due_day=due if due is not None else float("nan"),
+        component=component,
+        type=task_type(task),
+        priority=_priority(task),
+        settled_day=settled,
+        late=is_late,
+        delay_days=max(0.0, (settled or 0.0) - (due or 0.0)) if is_late else 0.0,
+    )
+
+
+def history_query(task: Task, *, due_on: date, as_of: date, component: str | None) -> Query:
+    return Query(
+        as_of=float((as_of - _EPOCH).days),
+        component=component,
+        type=task_type(task),
+        priority=_priority(task),
+        due_day=day_number(due_on),
+    )
+
+
+def _priority(task: Task) -> str | None:
+    value = task.field(PRIORITY)
+    return None if value is None or value == "" else str(value)

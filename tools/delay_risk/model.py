@@ -6,7 +6,11 @@ either one alone on out-of-fold training predictions of the EMSE2017 projects. T
 best single classifier was also a random forest.
 
 Training only ever sees training rows: the decision threshold is chosen on out-of-fold
-predictions of the training set (stratified k-fold), never on the test set. `explain` says why
+predictions of the training set (stratified k-fold), or, when the rows' times are given and
+`threshold_from="latest"`, on the latest share of the training rows predicted by a model of the
+earlier ones (what a product meets: the future); never on the test set. `half_life_days` weights
+recent training rows more (teams and processes drift). `features` picks the columns: by default
+only those the product reads from Asana (`features.ASANA_FEATURES`). `explain` says why
 a record is flagged by replacing one feature at a time with its typical (median) training value
 and reporting how much the probability drops: the features whose real values raise the risk most.
 """
@@ -23,7 +27,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedKFold
 
-from tools.delay_risk.features import CATEGORICAL, DESCRIPTIONS, FEATURE_NAMES, Vocabulary, encode
+from tools.delay_risk.features import (
+    ASANA_FEATURES,
+    CATEGORICAL,
+    DESCRIPTIONS,
+    FEATURE_NAMES,
+    Vocabulary,
+    encode,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,10 @@ class ModelConfig:
     seed: int = 0
     forest_trees: int = 300
     forest_weight: float = 0.5  # share of the forest in the blended probability (0 = boosting only)
+    features: tuple[str, ...] = ASANA_FEATURES
+    threshold_from: str = "folds"  # "folds" (stratified out-of-fold) or "latest" (needs times)
+    latest_share: float = 0.2  # share of the training rows, latest in time, for "latest"
+    half_life_days: float = 0.0  # recency weighting of training rows (0 = equal weights; needs times)
 
 
 class _Blend:
@@ -51,12 +66,13 @@ class _Blend:
 
     def __init__(self, config: ModelConfig) -> None:
         c = config
+        names = list(c.features)
         self.boosted = HistGradientBoostingClassifier(
             max_iter=c.max_iter,
             learning_rate=c.learning_rate,
             max_leaf_nodes=c.max_leaf_nodes,
             min_samples_leaf=c.min_samples_leaf,
-            categorical_features=[FEATURE_NAMES.index(n) for n in CATEGORICAL],
+            categorical_features=[names.index(n) for n in CATEGORICAL if n in names] or None,
             random_state=c.seed,
         )
         self.forest = RandomForestClassifier(
@@ -67,7 +83,7 @@ class _Blend:
             random_state=c.seed,
         )
         self.forest_weight = c.forest_weight
-        self._empty = np.zeros(len(FEATURE_NAMES), dtype=bool)
+        self._empty = np.zeros(len(names), dtype=bool)
 
     @staticmethod
     def _dense(x: np.ndarray) -> np.ndarray:
@@ -84,12 +100,12 @@ class _Blend:
         x[:, self._empty] = 0.0
         return x
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> _Blend:
+    def fit(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> _Blend:
         self._empty = np.isnan(x).all(axis=0)
         x = self._filled(x)
-        self.boosted.fit(x, y)
+        self.boosted.fit(x, y, sample_weight=weights)
         if self.forest_weight > 0:
-            self.forest.fit(self._dense(x), y)
+            self.forest.fit(self._dense(x), y, sample_weight=weights)
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -109,13 +125,15 @@ def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(thresholds[int(np.argmax(f1[:-1]))])
 
 
-def _typical_values(x: np.ndarray) -> np.ndarray:
+def _typical_values(x: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Median per numeric feature, most frequent code per categorical one."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing features stay NaN
         typical: np.ndarray = np.nanmedian(x, axis=0)
     for name in CATEGORICAL:
-        j = FEATURE_NAMES.index(name)
+        if name not in names:
+            continue
+        j = list(names).index(name)
         col = x[:, j][~np.isnan(x[:, j])]
         if len(col):
             values, counts = np.unique(col, return_counts=True)
@@ -126,6 +144,10 @@ def _typical_values(x: np.ndarray) -> np.ndarray:
 class DelayRiskModel:
     def __init__(self, config: ModelConfig | None = None) -> None:
         self.config = config or ModelConfig()
+        unknown = set(self.config.features) - set(FEATURE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown delay-risk features: {', '.join(sorted(unknown))}")
+        self.names: tuple[str, ...] = self.config.features
         self.vocab = Vocabulary()
         self.threshold = 0.5
         self._model: _Blend | None = None
@@ -134,21 +156,55 @@ class DelayRiskModel:
     def _new_estimator(self) -> _Blend:
         return _Blend(self.config)
 
-    def fit(
-        self, records: Sequence[Mapping[str, Any]], labels: Sequence[bool] | np.ndarray
-    ) -> DelayRiskModel:
-        y = np.asarray(labels, dtype=int)
-        if len(set(y.tolist())) < 2:
-            raise ValueError("training data needs both delayed and on-time examples")
-        self.vocab = Vocabulary().fit(records)
-        x = encode(records, self.vocab)
+    def _weights(self, times: np.ndarray | None) -> np.ndarray | None:
+        half = self.config.half_life_days
+        if times is None or half <= 0:
+            return None
+        weights: np.ndarray = 0.5 ** ((times.max() - times) / half)
+        return weights
+
+    def _latest_threshold(self, x: np.ndarray, y: np.ndarray, times: np.ndarray) -> float | None:
+        """F1-best cut on the latest training rows, scored by a model of the earlier ones; None when
+        either part lacks a class."""
+        order = np.argsort(times, kind="stable")
+        cut = int(len(order) * (1 - self.config.latest_share))
+        early, late = order[:cut], order[cut:]
+        if len(set(y[early].tolist())) < 2 or len(set(y[late].tolist())) < 2:
+            return None
+        w = self._weights(times[early])
+        model = self._new_estimator().fit(x[early], y[early], w)
+        return best_f1_threshold(y[late], model.predict_proba(x[late])[:, 1])
+
+    def _folds_threshold(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         oof = np.zeros(len(y))
         folds = StratifiedKFold(n_splits=self.config.folds, shuffle=True, random_state=self.config.seed)
         for tr, va in folds.split(x, y):
-            oof[va] = self._new_estimator().fit(x[tr], y[tr]).predict_proba(x[va])[:, 1]
-        self.threshold = best_f1_threshold(y, oof)
-        self._model = self._new_estimator().fit(x, y)
-        self._typical = _typical_values(x)
+            w = None if weights is None else weights[tr]
+            oof[va] = self._new_estimator().fit(x[tr], y[tr], w).predict_proba(x[va])[:, 1]
+        return best_f1_threshold(y, oof)
+
+    def fit(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        labels: Sequence[bool] | np.ndarray,
+        times: Sequence[float] | np.ndarray | None = None,
+    ) -> DelayRiskModel:
+        """Train on `records`; `times` (e.g. days of commitment) enable the time-aware options."""
+        y = np.asarray(labels, dtype=int)
+        if len(set(y.tolist())) < 2:
+            raise ValueError("training data needs both delayed and on-time examples")
+        t = None if times is None else np.asarray(times, dtype=float)
+        if t is not None and len(t) != len(y):
+            raise ValueError("times must give one value per training record")
+        self.vocab = Vocabulary().fit(records)
+        x = encode(records, self.vocab, self.names)
+        weights = self._weights(t)
+        threshold = None
+        if self.config.threshold_from == "latest" and t is not None:
+            threshold = self._latest_threshold(x, y, t)
+        self.threshold = threshold if threshold is not None else self._folds_threshold(x, y, weights)
+        self._model = self._new_estimator().fit(x, y, weights)
+        self._typical = _typical_values(x, self.names)
         return self
 
     def _fitted(self) -> _Blend:
@@ -157,7 +213,7 @@ class DelayRiskModel:
         return self._model
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self._fitted().predict_proba(encode(records, self.vocab))[:, 1]
+        return self._fitted().predict_proba(encode(records, self.vocab, self.names))[:, 1]
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.predict_proba(records) >= self.threshold
@@ -166,19 +222,19 @@ class DelayRiskModel:
         """The features whose actual values raise this record's delay probability the most."""
         model = self._fitted()
         assert self._typical is not None
-        row = encode([record], self.vocab)
+        row = encode([record], self.vocab, self.names)
         base = float(model.predict_proba(row)[0, 1])
-        probes = np.repeat(row, len(FEATURE_NAMES), axis=0)
-        for j in range(len(FEATURE_NAMES)):
+        probes = np.repeat(row, len(self.names), axis=0)
+        for j in range(len(self.names)):
             probes[j, j] = self._typical[j]
         drops = base - model.predict_proba(probes)[:, 1]
         order = np.argsort(-drops)[:top]
         return [
             Reason(
-                FEATURE_NAMES[j],
-                record.get(FEATURE_NAMES[j]),
+                self.names[j],
+                record.get(self.names[j]),
                 round(float(drops[j]), 4),
-                DESCRIPTIONS[FEATURE_NAMES[j]],
+                DESCRIPTIONS[self.names[j]],
             )
             for j in order
             if drops[j] > 0
@@ -188,10 +244,10 @@ class DelayRiskModel:
         """Mean absolute effect of each feature over `records` (same ablation as `explain`)."""
         model = self._fitted()
         assert self._typical is not None
-        x = encode(records, self.vocab)
+        x = encode(records, self.vocab, self.names)
         base = model.predict_proba(x)[:, 1]
         out: dict[str, float] = {}
-        for j, name in enumerate(FEATURE_NAMES):
+        for j, name in enumerate(self.names):
             probe = x.copy()
             probe[:, j] = self._typical[j]
             out[name] = float(np.mean(np.abs(base - model.predict_proba(probe)[:, 1])))

@@ -1,6 +1,7 @@
-"""Story-point estimation from the team's own completed tasks (offline, light)."""
+"""Story-point estimation from the team's own completed tasks (kNN; optional model few-shot blend)."""
 
-from tools.estimation.estimator import Refiner, StoryPointEstimator
+from tools.estimation.estimator import StoryPointEstimator
+from tools.estimation.fewshot import Refiner
 from tools.estimation.models import (
     BEST,
     CONFIGS,

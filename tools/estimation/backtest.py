@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tools.estimation.estimator import StoryPointEstimator
-from tools.estimation.models import LIGHT, EstimatorConfig, PastTask
+from tools.estimation.models import EstimatorConfig, PastTask
 
 MIN_HISTORY = 5  # fewer earlier tasks than this: the "estimate" would be a guess, not a backtest
 
@@ -33,11 +33,12 @@ class BacktestRow:
 def time_ordered_backtest(
     finished: Sequence[tuple[PastTask, datetime]],
     *,
-    config: EstimatorConfig = LIGHT,
+    config: EstimatorConfig | None = None,
     min_history: int = MIN_HISTORY,
 ) -> list[BacktestRow]:
     """Estimate each task from the tasks finished strictly before it, oldest first; the first
-    `min_history` tasks (and ties with the task itself) only build the index."""
+    `min_history` tasks (and ties with the task itself) only build the index. ``config=None``: the
+    product's default configuration (the one triage estimates with), or its fallback."""
     ordered = sorted(finished, key=lambda pair: (pair[1], pair[0].id))
     estimator = StoryPointEstimator(config)
     rows: list[BacktestRow] = []

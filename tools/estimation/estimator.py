@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from tools.estimation.aggregate import detect_scale, snap, weighted_median, weighted_quantile
+from tools.estimation.default import FALLBACK_CONFIG, LOAD_FAILED, product_config
 from tools.estimation.embeddings import EmbeddingCache, embedding_text, shared_cache
 from tools.estimation.features import (
     CHAR_FEATURES,
@@ -27,10 +28,8 @@ from tools.estimation.features import (
     presence_counts,
     task_text,
 )
-from tools.estimation.models import LIGHT, Estimate, EstimatorConfig, Neighbour, PastTask, TuningResult
-
-# (title, description, neighbours, offline estimate) -> points or None; see tools/estimation/fewshot.py
-Refiner = Callable[[str, str, Sequence[Neighbour], Estimate], float | None]
+from tools.estimation.fewshot import FEWSHOT_EXAMPLES, Refiner, combine
+from tools.estimation.models import CONFIGS, Estimate, EstimatorConfig, Neighbour, PastTask, TuningResult
 
 TUNE_K = (5, 10, 20, 40)
 TUNE_SHRINKAGE = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -85,8 +84,20 @@ class _Block:
 class StoryPointEstimator:
     """Incremental kNN index over past tasks; see the module docstring for the method."""
 
-    def __init__(self, config: EstimatorConfig = LIGHT) -> None:
-        self.config = config
+    def __init__(self, config: EstimatorConfig | None = None) -> None:
+        """``config=None``: the product's default configuration, or its fallback when the default's
+        weights are missing (tools/estimation/default.py); the fallback is named in every estimate."""
+        self.fallback: str | None = None
+        if config is None:
+            choice = product_config()
+            config, self.fallback = choice.config, choice.fallback
+            if config.embeddings:
+                try:
+                    shared_cache()  # loaded once per process; a broken install must not stop triage
+                except (OSError, ValueError, KeyError) as err:
+                    config = CONFIGS[FALLBACK_CONFIG]
+                    self.fallback = f"{FALLBACK_CONFIG} fallback: {LOAD_FAILED} ({type(err).__name__})"
+        self.config: EstimatorConfig = config
         self._hasher = TextHasher()
         self._word = _Block(WORD_FEATURES)
         self._char = _Block(CHAR_FEATURES)
@@ -159,7 +170,9 @@ class StoryPointEstimator:
     @property
     def k(self) -> int:
         n = len(self._ids)
-        return max(1, min(self._k, n)) if self._k is not None else self.config.neighbours_for(n)
+        if self.tuning is not None and self._k is not None:
+            return max(1, min(self._k, n))  # chosen on held-out tasks of this history: used as it is
+        return self.config.neighbours_for(n)
 
     @property
     def shrinkage(self) -> float:
@@ -179,12 +192,27 @@ class StoryPointEstimator:
         return self._blend(word, char, self._embed(queries) if self._cache is not None else None)
 
     def estimate(self, title: str, description: str = "", *, refine: Refiner | None = None) -> Estimate:
+        """The kNN estimate; with ``refine`` (a model's few-shot answer, tools/estimation/fewshot.py) the
+        model is shown the FEWSHOT_EXAMPLES most similar completed tasks and its answer is blended in."""
         estimate = self.estimate_many([(title, description)])[0]
-        if refine is None:
+        if refine is None or len(self._ids) < self.config.min_history:
             return estimate
-        from tools.estimation.fewshot import combine
+        shown = self.similar(title, description, FEWSHOT_EXAMPLES)
+        return combine(estimate, refine(title, description, shown, estimate), scale=self.scale())
 
-        return combine(estimate, refine(title, description, estimate.neighbours, estimate))
+    def similar(self, title: str, description: str, n: int) -> list[Neighbour]:
+        """The ``n`` most similar indexed tasks, most similar first (ties: the earlier indexed)."""
+        row = self.similarities([(title, description)])[0]
+        ranked = self._ranked(row * self._recency(), n)
+        return [
+            Neighbour(
+                id=self._ids[i],
+                title=self._titles[i],
+                points=float(self._points[i]),
+                similarity=float(row[i]),
+            )
+            for i in ranked
+        ]
 
     def estimate_many(self, queries: Sequence[tuple[str, str]]) -> list[Estimate]:
         if not queries:
@@ -232,8 +260,9 @@ class StoryPointEstimator:
                 low=snap(low, scale),
                 high=snap(high, scale),
                 neighbours=neighbours,
-                method="history-median (too little history)",
+                method=self._method("history-median (too little history)"),
                 confidence=0.0,
+                config=self.config.name,
             )
         nb = top[: self.k]
         values, weights = self._points[nb], np.clip(rank[nb], 0.0, None) + _EPS
@@ -261,9 +290,13 @@ class StoryPointEstimator:
             low=low,
             high=high,
             neighbours=neighbours,
-            method=method,
+            method=self._method(method),
             confidence=confidence,
+            config=self.config.name,
         )
+
+    def _method(self, text: str) -> str:
+        return f"{text}; {self.fallback}" if self.fallback else text
 
     def _require_history(self) -> None:
         if not self._ids:

@@ -35,6 +35,7 @@ class Estimate(BaseModel):
     method: str
     confidence: float = Field(ge=0, le=1)
     raw: float = Field(description="the estimate before snapping to the team's scale")
+    config: str = Field(default="", description="the estimator configuration that produced it")
 
 
 class EstimatorConfig(BaseModel):
@@ -76,10 +77,14 @@ class EstimatorConfig(BaseModel):
     )
 
     def neighbours_for(self, n_indexed: int) -> int:
-        if self.k is not None:
-            return max(1, min(self.k, n_indexed))
         # adaptive: about an eighth of the history, between 5 and 40 (chosen on the valid splits)
-        return max(1, min(n_indexed, max(5, min(40, n_indexed // 8))))
+        adaptive = max(5, min(40, n_indexed // 8))
+        if self.k is not None:
+            # A fixed k was chosen on histories of 160+ tasks (where an eighth is at least k, so it holds
+            # there as chosen); in a shorter one it would be most of the history and outvote a
+            # near-duplicate, so it is capped at the adaptive size.
+            return max(1, min(self.k, adaptive, n_indexed))
+        return max(1, min(n_indexed, adaptive))
 
 
 class TuningResult(BaseModel):

@@ -3,9 +3,11 @@
 Target = ``vel_diff`` (delivered minus committed at the prediction time), as in Choetkiertikul et al.
 (TSE 2017); delivered = committed + prediction. Features are only what is known at that time: the
 sprint's own state (scope at start, added/removed, to-do/in-progress/done), per-sprint aggregates of
-its issues, and the board's history of *earlier* sprints (their outcomes are known by then).
-The model is gradient boosting with an absolute-error loss (the published family) with
-hyper-parameters fixed a priori; nothing is tuned on test data.
+its issues, and the board's history of *earlier* sprints as a sequence (their outcomes are known by
+then; tools/forecast/delivery_history.py), optionally statistics of the board's training sprints
+(tools/forecast/delivery_boards.py). The model is gradient boosting with an absolute-error loss (the
+published family) with hyper-parameters fixed a priori; a `Variant` fixes the feature set and the
+target, and which variant to use is chosen on training data only (tools/forecast/delivery_select.py).
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.forecast.delivery_boards import BoardStats
+from tools.forecast.delivery_history import HISTORY_FIELDS, SEQUENCE_FIELDS, board_history, committed_points
 
 ITERATION_FIELDS = (
     "planday",
@@ -45,20 +51,7 @@ ISSUE_NUMERIC = (
     "no_priority_change",
     "no_des_change",
 )
-HISTORY_FIELDS = (
-    "hist_n",
-    "hist_last_diff",
-    "hist_mean3_diff",
-    "hist_median_diff",
-    "hist_last_delivered",
-    "hist_median_delivered",
-    "hist_median_ratio",
-)
 MAX_CATEGORIES = 8
-
-
-def _committed(row: Any) -> float:
-    return float(row.vel_starttime + row.vel_added - row.vel_removed)
 
 
 def _issue_vocab(issues: Sequence[Any]) -> tuple[list[str], list[str], list[str]]:
@@ -69,45 +62,13 @@ def _issue_vocab(issues: Sequence[Any]) -> tuple[list[str], list[str], list[str]
     return types, prios, fog
 
 
-def _history(iterations: Sequence[Any]) -> dict[tuple[int, int], list[float]]:
-    """Per sprint, statistics of the earlier sprints (lower sprintid) of the same board."""
-    by_board: dict[int, list[Any]] = defaultdict(list)
-    for r in iterations:
-        by_board[r.boardid].append(r)
-    out: dict[tuple[int, int], list[float]] = {}
-    for board, rows in by_board.items():
-        rows.sort(key=lambda r: r.sprintid)
-        diffs: list[float] = []
-        delivered: list[float] = []
-        ratios: list[float] = []
-        for r in rows:
-            if diffs:
-                out[(board, r.sprintid)] = [
-                    float(len(diffs)),
-                    diffs[-1],
-                    statistics.fmean(diffs[-3:]),
-                    statistics.median(diffs),
-                    delivered[-1],
-                    statistics.median(delivered),
-                    statistics.median(ratios) if ratios else float("nan"),
-                ]
-            else:
-                out[(board, r.sprintid)] = [0.0] + [float("nan")] * (len(HISTORY_FIELDS) - 1)
-            committed = _committed(r)
-            diffs.append(float(r.vel_diff))
-            delivered.append(committed + float(r.vel_diff))
-            if committed > 0:
-                ratios.append((committed + float(r.vel_diff)) / committed)
-    return out
-
-
 def build_features(iterations: Sequence[Any], issues: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
     """One row per iteration (same order): sprint state, issue aggregates, board history."""
     types, prios, fog = _issue_vocab(issues)
     grouped: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for i in issues:
         grouped[(i.boardid, i.sprintid)].append(i)
-    history = _history(iterations)
+    history = board_history(iterations)
     names = [
         *ITERATION_FIELDS,
         "committed",
@@ -122,10 +83,11 @@ def build_features(iterations: Sequence[Any], issues: Sequence[Any]) -> tuple[np
         *(f"prio_{p}" for p in prios),
         *(f"fog_{f}" for f in fog),
         *HISTORY_FIELDS,
+        *SEQUENCE_FIELDS,
     ]
     rows: list[list[float]] = []
     for r in iterations:
-        committed = _committed(r)
+        committed = committed_points(r)
         base = [float(getattr(r, f)) for f in ITERATION_FIELDS]
         denom = committed if committed > 0 else float("nan")
         derived = [
@@ -149,34 +111,161 @@ def build_features(iterations: Sequence[Any], issues: Sequence[Any]) -> tuple[np
     return np.asarray(rows, dtype=float), names
 
 
-class DeliveryModel:
-    """Stochastic gradient boosting on vel_diff with absolute-error loss (the published family).
+class Variant(BaseModel):
+    """One candidate model: which features, which target, which learner (all fixed before any test).
 
-    Hyper-parameters are fixed a priori (never tuned on test folds); missing aggregates (a sprint
-    without issues, a board's first sprint) are encoded as -1, which trees separate cleanly.
+    target "diff" learns vel_diff directly; "delivered" learns the delivered points and subtracts the
+    commitment; "ratio" learns the delivered share of the commitment with the commitment as sample
+    weight, so that its absolute error is exactly the absolute error in points (c * |r - r_hat| =
+    |y - y_hat|): delivery is roughly proportional to what was committed, which additive trees on
+    points fit only piecewise. Sprints with nothing committed get their own model of the points.
     """
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self._model: Any = None
+    model_config = ConfigDict(frozen=True)
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> DeliveryModel:
-        from sklearn.ensemble import GradientBoostingRegressor
+    name: str = Field(pattern=r"^[^,]+$")  # no comma: names are given as a comma-separated list
+    sequence: bool = True
+    target: Literal["diff", "delivered", "ratio"] = "diff"
+    boards: bool = False  # add each board's training-sprint statistics (tools/forecast/delivery_boards)
+    learner: Literal["hgb", "gbr"] = "hgb"
 
-        self._model = GradientBoostingRegressor(
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant(name="sequence history"),
+    Variant(name="ratio target", target="ratio"),
+    Variant(name="board stats", boards=True),
+    Variant(name="board stats ratio target", target="ratio", boards=True),
+)
+# Tried in development and left out of the candidates to save fits on this shared machine (each
+# candidate costs a fit per inner and outer fold); `eval sprints --variants` still runs them.
+LEVEL_VARIANT = Variant(name="level history", sequence=False)
+DELIVERED_VARIANT = Variant(name="delivered target", target="delivered")
+# The model before issue 22 (kept to compare against; slower, so not among the candidates).
+LEGACY_VARIANT = Variant(name="legacy GBR", sequence=False, learner="gbr")
+EXTRA_VARIANTS = (LEVEL_VARIANT, DELIVERED_VARIANT, LEGACY_VARIANT)
+DEFAULT_VARIANT = VARIANTS[0]
+MIN_ROWS = 20  # fewer training rows than this: a constant (their median) instead of a learner
+
+
+def _learner(variant: Variant, seed: int) -> Any:
+    from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
+
+    if variant.learner == "gbr":
+        return GradientBoostingRegressor(
             loss="absolute_error",
             n_estimators=200,
             max_depth=3,
             learning_rate=0.05,
             subsample=0.8,
-            random_state=self.seed,
-        ).fit(np.nan_to_num(x, nan=-1.0), y)
-        return self
+            random_state=seed,
+        )
+    # 100 rounds at 0.1 and 32 bins: close to 200 rounds at 0.05 for a fraction of the time, which
+    # the nested selection (several fits per outer fold) needs on a shared 2-core machine.
+    return HistGradientBoostingRegressor(
+        loss="absolute_error",
+        max_iter=100,
+        max_depth=3,
+        learning_rate=0.1,
+        max_bins=32,
+        min_samples_leaf=10,
+        early_stopping=False,
+        random_state=seed,
+    )
+
+
+class _Constant:
+    def __init__(self, value: float) -> None:
+        self.value = value
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.full(len(x), self.value)
+
+
+class DeliveryModel:
+    """Gradient boosting with an absolute-error loss (the published family) on one `Variant`.
+
+    Hyper-parameters are fixed a priori (never tuned on test folds). The learner is pooled across the
+    project's boards; the board-level features (its history) let it treat boards differently.
+    """
+
+    def __init__(self, seed: int = 0, variant: Variant = LEGACY_VARIANT) -> None:
+        self.seed = seed
+        self.variant = variant
+        self._model: Any = None
+        self._uncommitted: Any = None
+        self._columns: np.ndarray | None = None
+        self._committed = len(ITERATION_FIELDS)
+        self._board_stats = BoardStats()
+
+    def _design(self, x: np.ndarray, stats: np.ndarray | None) -> np.ndarray:
+        cols = x if self._columns is None else x[:, self._columns]
+        if stats is not None:
+            cols = np.hstack([cols, stats])
+        # GBR cannot take NaN and HGB fails on an all-NaN column of a small subset: -1 (never a valid
+        # count or share) stands for "missing" and is split off cleanly by trees.
+        return np.asarray(np.nan_to_num(cols, nan=-1.0), dtype=float)
+
+    def _fit_one(self, d: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None) -> Any:
+        if len(target) < MIN_ROWS:
+            return _Constant(float(np.median(target)) if len(target) else 0.0)
+        return _learner(self.variant, self.seed).fit(d, target, sample_weight=weight)
+
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        names: Sequence[str] | None = None,
+        boards: np.ndarray | None = None,
+    ) -> DeliveryModel:
+        """`boards` (each sprint's board id) is needed by variants with board statistics."""
+        self._columns = _columns(names, self.variant) if names is not None else None
+        self._committed = _committed_index(names)
+        committed = x[:, self._committed]
+        stats = None
+        if self.variant.boards:
+            if boards is None:
+                raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
+            self._board_stats = BoardStats()
+            stats = self._board_stats.fit_transform(boards, y, committed)
+        d = self._design(x, stats)
+        if self.variant.target == "ratio":
+            pos = committed > 0
+            self._model = self._fit_one(d[pos], (y[pos] + committed[pos]) / committed[pos], committed[pos])
+            self._uncommitted = self._fit_one(d[~pos], y[~pos])
+        else:
+            target = y + committed if self.variant.target == "delivered" else y
+            self._model = self._fit_one(d, target)
+        return self
+
+    def predict(self, x: np.ndarray, boards: np.ndarray | None = None) -> np.ndarray:
         if self._model is None:
             raise RuntimeError("fit the model first")
-        return np.asarray(self._model.predict(np.nan_to_num(x, nan=-1.0)), dtype=float)
+        committed = x[:, self._committed]
+        stats = None
+        if self.variant.boards:
+            if boards is None:
+                raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
+            stats = self._board_stats.transform(boards)
+        d = self._design(x, stats)
+        if self.variant.target == "ratio":
+            pred = np.zeros(len(x))
+            pos = committed > 0
+            if pos.any():
+                pred[pos] = committed[pos] * (self._model.predict(d[pos]) - 1.0)
+            if (~pos).any():
+                pred[~pos] = self._uncommitted.predict(d[~pos])
+            return pred
+        pred = np.asarray(self._model.predict(d), dtype=float)
+        return pred - committed if self.variant.target == "delivered" else pred
+
+
+def _committed_index(names: Sequence[str] | None) -> int:
+    return list(names).index("committed") if names is not None else len(ITERATION_FIELDS)
+
+
+def _columns(names: Sequence[str], variant: Variant) -> np.ndarray:
+    drop = set() if variant.sequence else set(SEQUENCE_FIELDS)
+    return np.asarray([i for i, n in enumerate(names) if n not in drop], dtype=int)
 
 
 def naive_predictions(

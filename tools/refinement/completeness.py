@@ -11,6 +11,10 @@ all on structure, never on what the text asks for:
   outside the team has no shared context to lean on.)
 * **required information**: a field the prioritisation needs (Business Value, Priority) is on the
   request's project but left empty (a form question that was optional, or skipped).
+
+Each gap has a stable `key` (the word count in its wording is not part of it), and the comment puts
+each gap's question on a line of its own, so `asked_keys` can read back from our comment what was
+asked: whether a later run would ask the same again is then known from Asana itself.
 """
 
 from __future__ import annotations
@@ -29,10 +33,27 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 GapCode = Literal["acceptance_criteria", "description", "field"]
 
 
+DESCRIPTION_ASK = "What should change, for whom, and why is it needed now?"
+CRITERIA_ASK = "How will we know it is done? Add an “Acceptance criteria:” list, one checkable item per line."
+_FIELD_ASK = "It is empty; please fill in {name}."
+_FIELD_ASK_RE = re.compile(r"It is empty; please fill in (.+?)\.\s*$")
+ASK_HEADING = "More information needed"
+
+
 class Gap(BaseModel):
     code: GapCode
     what: str  # the missing thing, as the comment names it
     ask: str  # the question put to the requester
+    field: str | None = None  # for a `field` gap: the field's name
+
+    @property
+    def key(self) -> str:
+        """What is asked for, independent of the wording (the word count changes as people type)."""
+        return f"field:{self.field}" if self.field else self.code
+
+
+def gap_keys(gaps: Iterable[Gap]) -> frozenset[str]:
+    return frozenset(g.key for g in gaps)
 
 
 def description_words(notes: str | None, criteria: CriteriaResult) -> int:
@@ -54,7 +75,7 @@ def request_gaps(notes: str | None, criteria: CriteriaResult, empty_fields: Iter
                 code="description",
                 what=f"a description ({words} word{'s' if words != 1 else ''}; at least "
                 f"{MIN_DESCRIPTION_WORDS} needed)",
-                ask="What should change, for whom, and why is it needed now?",
+                ask=DESCRIPTION_ASK,
             )
         )
     if not criteria.present:
@@ -62,23 +83,41 @@ def request_gaps(notes: str | None, criteria: CriteriaResult, empty_fields: Iter
             Gap(
                 code="acceptance_criteria",
                 what="acceptance criteria",
-                ask="How will we know it is done? Add an “Acceptance criteria:” list, one checkable "
-                "item per line.",
+                ask=CRITERIA_ASK,
             )
         )
     for name in empty_fields:
-        gaps.append(Gap(code="field", what=f"the {name} field", ask=f"It is empty; please fill in {name}."))
+        gaps.append(Gap(code="field", what=f"the {name} field", ask=_FIELD_ASK.format(name=name), field=name))
     return gaps
 
 
-def ask_comment(gaps: list[Gap], tag: str) -> str:
-    """The comment on the request that asks for exactly what is missing."""
-    lines = [
-        f"{tag} More information needed",
-        "",
-        "Thanks for the request. Before it can be estimated and planned, please add:",
-        "",
-    ]
+def ask_comment(gaps: list[Gap], tag: str, *, follow_up: bool = False) -> str:
+    """The comment on the request that asks for exactly what is missing (`follow_up`: after an
+    edit that left something missing, naming only what still is)."""
+    intro = (
+        "Thanks for the update. To be estimated and planned, the request still needs:"
+        if follow_up
+        else "Thanks for the request. Before it can be estimated and planned, please add:"
+    )
+    lines = [f"{tag} {ASK_HEADING}", "", intro, ""]
     lines += [f"- **{g.what[0].upper()}{g.what[1:]}** — {g.ask}" for g in gaps]
     lines += ["", "Add them to the task's description or fields, so it can be estimated and planned."]
     return "\n".join(lines)
+
+
+def is_ask(text: str, tag: str) -> bool:
+    return text.lstrip().startswith(f"{tag} {ASK_HEADING}")
+
+
+def asked_keys(text: str) -> frozenset[str]:
+    """The gap keys an ask comment (`ask_comment`'s text, as Asana returns it) asked for, read
+    from the questions, which are fixed per gap (rich-text rendering may change the rest)."""
+    keys: set[str] = set()
+    for line in text.splitlines():
+        if DESCRIPTION_ASK in line:
+            keys.add("description")
+        if CRITERIA_ASK in line:
+            keys.add("acceptance_criteria")
+        if m := _FIELD_ASK_RE.search(line):
+            keys.add(f"field:{m.group(1)}")
+    return frozenset(keys)

@@ -28,6 +28,10 @@ end-to-end test suite for returns", 0.44) and 1 of 8 requests for new items of a
 is flagged ("Add referral program to the web app" vs "… to the iOS app", 0.73: a fair link).
 Without the margin, 0.55 flags 5 of the 8 new items; raising the threshold to 0.6 instead keeps
 them out but finds only 5 of the 8 repeats. Lowering it to 0.5 finds no more.
+
+An item a person already declined as this request's duplicate (`rejected`: a rejected
+`link_duplicate` for the pair) is never proposed again, but it still counts as the runner-up: a
+request as close to a declined item as to another is no clearer a repeat of the other.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class DuplicateCheck(BaseModel):
     resolution: Resolution | None = None
     runner_up: float = 0.0
     same_title: bool = False
+    # Items people declined as this request's duplicate: never proposed again (see the docstring).
+    declined: list[str] = Field(default_factory=list)
     rule: str = (
         f"similarity ≥ {LINK_SIMILARITY} and ≥ {STANDS_OUT} above the runner-up, or the same title; "
         f"merge at ≥ {MERGE_SIMILARITY} or the same title, else link"
@@ -135,26 +141,34 @@ def _match(c: Candidate, similarity: float) -> Match:
     )
 
 
-def find_duplicates(title: str, notes: str, candidates: list[Candidate]) -> DuplicateCheck:
+def find_duplicates(
+    title: str, notes: str, candidates: list[Candidate], *, rejected: Iterable[str] = ()
+) -> DuplicateCheck:
     """Score the request against every candidate; see the module docstring for the rule."""
+    declined = sorted(set(rejected) & {c.gid for c in candidates})
     if not candidates or not title.strip():
-        return DuplicateCheck(compared=len(candidates))
+        return DuplicateCheck(compared=len(candidates), declined=declined)
     index = StoryPointEstimator(INDEX_CONFIG)
     index.add(PastTask(id=c.gid, title=c.name, description=c.notes, points=0) for c in candidates)
     by_gid = {c.gid: c for c in candidates}
     row = index.similarities([(title, notes)])[0]
     ranked = sorted(zip(index.ids, row, strict=True), key=lambda pair: (-float(pair[1]), pair[0]))
     closest = [_match(by_gid[gid], float(sim)) for gid, sim in ranked[:SHOWN]]
-    best = float(ranked[0][1])
-    runner_up = float(ranked[1][1]) if len(ranked) > 1 else 0.0
-    check = DuplicateCheck(compared=len(candidates), closest=closest, runner_up=round(runner_up, 3))
+    eligible = [i for i, (gid, _) in enumerate(ranked) if gid not in declined]
+    pick = eligible[0] if eligible else None
+    best = float(ranked[pick][1]) if pick is not None else 0.0
+    # The runner-up is the closest other item, declined or not.
+    runner_up = max((float(sim) for i, (_, sim) in enumerate(ranked) if i != pick), default=0.0)
+    check = DuplicateCheck(
+        compared=len(candidates), closest=closest, runner_up=round(runner_up, 3), declined=declined
+    )
     key = normalize_title(title)
-    same = next((i for i, (gid, _) in enumerate(ranked) if normalize_title(by_gid[gid].name) == key), None)
+    same = next((i for i in eligible if normalize_title(by_gid[ranked[i][0]].name) == key), None)
     if key and same is not None:
         gid, sim = ranked[same]
         check.duplicate = closest[same] if same < SHOWN else _match(by_gid[gid], float(sim))
         check.same_title, check.resolution = True, "merge"
-    elif best >= LINK_SIMILARITY and best - runner_up >= STANDS_OUT:
-        check.duplicate = closest[0]
+    elif pick is not None and best >= LINK_SIMILARITY and best - runner_up >= STANDS_OUT:
+        check.duplicate = closest[pick] if pick < SHOWN else _match(by_gid[ranked[pick][0]], best)
         check.resolution = "merge" if best >= MERGE_SIMILARITY else "link"
     return check

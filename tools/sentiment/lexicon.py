@@ -30,6 +30,10 @@ PHRASES: dict[str, float] = {
     "wrong patch": -2.0, "wrong file": -2.0, "wrong issue": -2.0, "wrong branch": -2.0,
     "shame": -2.0, "bad habit": -2.0, "silly me": -2.0, "good luck": 1.0, "have fun": 1.5,
     "way to go": 2.0, "love it": 3.0, "love this": 3.0, "+1": 1.5, "lgtm": 2.0, "ship it": 1.5,
+    # "like" as a preposition or a polite request, the usual reading in SE text, carries nothing
+    "looks like": 0.0, "look like": 0.0, "seems like": 0.0, "seem like": 0.0, "something like": 0.0,
+    "would like": 0.0, "would you like": 0.0, "like this": 0.0, "like that": 0.0, "just like": 0.0,
+    "feel like": 0.0, "sounds like": 0.0, "things like": 0.0,
 }  # fmt: skip
 
 WORDS: dict[str, float] = {
@@ -56,6 +60,8 @@ WORDS: dict[str, float] = {
     "confusing": -1.8, "confusion": -1.5, "misread": -2.0, "misunderstood": -1.5, "wrong": -1.2,
     "worried": -1.8, "worry": -1.0, "scared": -2.0, "scary": -2.0, "scares": -2.0, "fear": -1.5,
     "unhappy": -2.5, "upset": -2.5, "embarrassing": -2.5, "ashamed": -2.5, "lame": -2.5,
+    "miserable": -2.5, "disappointment": -2.5, "bummer": -2.0, "pity": -1.5, "grumble": -2.0,
+    "gah": -2.0, "evil": -2.0, "madness": -2.0, "insane": -2.0, "crazy": -1.5,
     # anger, frustration, swearing
     "damn": -3.0, "dammit": -3.0, "damned": -3.0, "hell": -2.5, "heck": -2.0, "crap": -3.0,
     "crappy": -3.0, "shit": -3.0, "shitty": -3.0, "fuck": -3.0, "fucking": -3.0, "fucked": -3.0,
@@ -91,6 +97,14 @@ NEGATORS = frozenset(
         "not", "no", "never", "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "isn't", "isnt",
         "wasn't", "wasnt", "aren't", "arent", "won't", "wont", "can't", "cant", "cannot", "couldn't",
         "shouldn't", "wouldn't", "hardly", "without", "nothing", "nobody", "none", "neither", "nor",
+    }
+)  # fmt: skip
+
+# Words whose sense a nearby negator does not reverse: "no unit test, sorry" is still an apology.
+NOT_NEGATED = frozenset(
+    {
+        "sorry", "apologies", "oops", "thanks", "thank", "thx", "cheers", "unfortunately", "sadly",
+        "damn", "shit", "fuck", "fucking", "wtf", "crap", "hell", "awesome",
     }
 )  # fmt: skip
 

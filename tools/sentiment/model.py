@@ -3,6 +3,9 @@
 Scoring: phrases first (then blanked so their words are not counted twice), then words with
 negation (a negator within the three previous tokens flips and damps the word), intensifiers
 (multiply the next sentiment word), emoticons, exclamation emphasis and ALL-CAPS emphasis.
+A word counts once per text, so a long log pasted with "failed" twenty times does not outweigh
+one "thanks a lot"; apologies, thanks and swearing are never flipped by negation ("no test,
+sorry" is still an apology). Both rules were checked on the lexicon's development rows only.
 The sum becomes a label through two thresholds; the emotion mapping uses valence × arousal.
 """
 
@@ -13,7 +16,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tools.sentiment.lexicon import EMOTICONS, HIGH_AROUSAL, INTENSIFIERS, NEGATORS, PHRASES, WORDS
+from tools.sentiment.lexicon import (
+    EMOTICONS,
+    HIGH_AROUSAL,
+    INTENSIFIERS,
+    NEGATORS,
+    NOT_NEGATED,
+    PHRASES,
+    WORDS,
+)
 
 Polarity = Literal["positive", "neutral", "negative"]
 Emotion = Literal["Excited", "Relax", "Stress", "Depression", "Neutral"]
@@ -63,7 +74,8 @@ def _phrase_pass(text: str) -> tuple[str, float, float, list[str]]:
                 pos += w
             else:
                 neg += -w
-            hits.append(phrase)
+            if w:
+                hits.append(phrase)
             text = text[:i] + " " * len(phrase) + text[end:]
     return text, pos, neg, hits
 
@@ -91,6 +103,8 @@ def _emoticons(raw: str) -> tuple[str, float, float, list[str]]:
 class LexiconSentiment:
     """Zero-shot polarity and emotion for developer comments."""
 
+    name = "lexicon"
+
     def __init__(self, pos_threshold: float = 1.0, neg_threshold: float = -1.0) -> None:
         self.pos_threshold = pos_threshold
         self.neg_threshold = neg_threshold
@@ -102,9 +116,10 @@ class LexiconSentiment:
         low, p2, n2, h2 = _phrase_pass(low)
         pos, neg, hits = pos + p2, neg + n2, hits + h2
         arousal = 0.0
+        seen: set[str] = set()
         # Negation and intensifiers never reach across a clause boundary.
         for clause in _CLAUSE.split(low):
-            p3, n3, a3, h3 = _score_words(_TOKEN.findall(clause))
+            p3, n3, a3, h3 = _score_words(_TOKEN.findall(clause), seen)
             pos, neg, arousal = pos + p3, neg + n3, arousal + a3
             hits += h3
         bangs = raw.count("!")
@@ -135,14 +150,15 @@ class LexiconSentiment:
         return [self.analyse(t).emotion for t in texts]
 
 
-def _score_words(tokens: list[str]) -> tuple[float, float, float, list[str]]:
+def _score_words(tokens: list[str], seen: set[str]) -> tuple[float, float, float, list[str]]:
     pos = neg = arousal = 0.0
     hits: list[str] = []
     for i, tok in enumerate(tokens):
         w = WORDS.get(tok)
-        if w is None:
+        if w is None or tok in seen:
             continue
-        window = tokens[max(0, i - _NEGATION_WINDOW) : i]
+        seen.add(tok)
+        window = [] if tok in NOT_NEGATED else tokens[max(0, i - _NEGATION_WINDOW) : i]
         for prev in reversed(window):
             if prev in INTENSIFIERS:
                 w *= INTENSIFIERS[prev]

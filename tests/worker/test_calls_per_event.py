@@ -1,0 +1,63 @@
+"""Asana calls per event kind, counted at the sandbox (issue 23): a regression fails here.
+
+Each case is one thing a person does in Asana; its events are read through the events API into
+the inbox and handled as the worker handles them (`process_inbox_event`). The budgets are today's
+counts: lowering one is progress (update the budget and the README's table), raising one fails.
+`python -m evals.bench_calls_per_event` prints the same table with the per-endpoint breakdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.calls_per_event import CASES, measure_case
+from service.runtime import Runtime, open_runtime
+from service.settings import load_settings
+
+# Asana calls for the whole handling of each person's action (all its events), events reads aside:
+# the first handling in a process, then the steady state (the project's tasks kept current with
+# modified_since reads, its field settings cached). Before issue 23's work: 20 and 19.
+BUDGETS = {
+    "triage: task added to the backlog": (12, 9),
+    "stand-up: task added to the sprint": (3, 3),
+    "dependencies: due date moved": (38,),  # a 10-day slip cascading through the sprint
+    "QA: task moved to Ready for Review": (16,),  # the seeded sprint has one task to move
+}
+
+
+@pytest.fixture
+def rt(tmp_path: Path) -> Iterator[Runtime]:
+    settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
+    with open_runtime(settings) as runtime:
+        yield runtime
+
+
+@pytest.mark.parametrize("case", list(BUDGETS))
+def test_calls_per_event_stay_within_budget(rt: Runtime, case: str) -> None:
+    for budget in BUDGETS[case]:
+        measured = measure_case(rt, CASES[case])
+        assert measured.calls <= budget, measured.by_endpoint
+
+
+def test_triage_writes_its_fields_in_one_call_and_reads_only_the_changes(rt: Runtime) -> None:
+    case = CASES["triage: task added to the backlog"]
+    for _ in range(2):
+        measured = measure_case(rt, case)
+        assert measured.handled == ["task_added_to_project"], measured
+        # The proposal's own writes: one PUT for all four AI fields and one comment.
+        assert measured.by_endpoint["PUT /tasks/{task_gid}"] == 1, measured.by_endpoint
+        assert measured.by_endpoint["POST /tasks/{task_gid}/stories"] == 1, measured.by_endpoint
+    # The steady state reads the project's changes, not its whole task list.
+    assert "GET /projects/{project_gid}/tasks" not in measured.by_endpoint, measured.by_endpoint
+
+
+def test_a_status_change_to_ready_for_review_starts_the_qa_review(rt: Runtime) -> None:
+    """The dependency route sees the Status change first; it hands the event on as the QA route
+    (its agent and arguments). It used to pass the QA arguments to the dependency manager, which
+    refused them, so no review ever ran from a Status change."""
+    measured = measure_case(rt, CASES["QA: task moved to Ready for Review"])
+    assert [p.agent for p in rt.repo.list_proposals()] == ["qa"], measured
+    assert measured.by_endpoint["POST /tasks/{task_gid}/stories"] == 1, measured.by_endpoint

