@@ -332,7 +332,7 @@ class Executor:
             if is_transient(err):
                 raise  # the unfinished entries stay PENDING: the next attempt probes each
             for (index, action, actor, details), target, _ in ready:
-                if index not in self.results or self.results[index].status == LedgerStatus.PENDING:
+                if index not in self.results:  # finished ones (conflicts, earlier groups) stay
                     self._finish(
                         index,
                         action,

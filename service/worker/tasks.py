@@ -61,6 +61,13 @@ def _error_text(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"[:2000]
 
 
+def _started_for(rt: Any, agent: str) -> set[str]:
+    """Projects an `agent` run was started for (its recent runs): a sprint's end-of-sprint job
+    starts once, however often the beat fires."""
+    runs = rt.repo.list_runs(limit=500)
+    return {str((r.request.get("args") or {}).get("project")) for r in runs if r.agent == agent}
+
+
 def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
     cfg = app.worker_config
 
@@ -175,11 +182,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         from service.schedules.retro import run_end_of_sprint_retros
 
         rt = app.state.runtime
-        started_for = {
-            str((r.request.get("args") or {}).get("project"))
-            for r in rt.repo.list_runs(limit=500)
-            if r.agent == RETRO_NAME
-        }
+        started_for = _started_for(rt, RETRO_NAME)
         return run_end_of_sprint_retros(rt, already_started=lambda gid: gid in started_for)
 
     @task(shared=False, name=END_OF_SPRINT_REVIEWS)
@@ -189,11 +192,7 @@ def register_tasks(app: SprintpilotCelery) -> dict[str, Task]:
         from service.schedules.sprint_review import run_end_of_sprint_reviews
 
         rt = app.state.runtime
-        started_for = {
-            str((r.request.get("args") or {}).get("project"))
-            for r in rt.repo.list_runs(limit=500)
-            if r.agent == SPRINT_REVIEW_NAME
-        }
+        started_for = _started_for(rt, SPRINT_REVIEW_NAME)
         return run_end_of_sprint_reviews(rt, already_started=lambda gid: gid in started_for)
 
     @task(shared=False, name=CEREMONY_PREP)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tools.sentiment.model import EMOTIONS, POLARITIES, LexiconSentiment, SentimentScore, _emotion
-from tools.sentiment.trained import TrainedSentiment
+from tools.sentiment.trained import TrainedSentiment, load_saved
 
 MODEL_ENV = "SPRINTPILOT_SENTIMENT_MODEL"
 
@@ -74,11 +74,7 @@ class TrainedEngine(LexiconSentiment):
 
     @staticmethod
     def load(path: Path) -> TrainedEngine:
-        # Only load engines you saved yourself: pickle runs code from the file.
-        obj = pickle.loads(path.read_bytes())
-        if not isinstance(obj, TrainedEngine):
-            raise TypeError(f"{path} does not hold a saved sentiment engine")
-        return obj
+        return load_saved(path, TrainedEngine, "a saved sentiment engine")
 
 
 def best_engine(path: Path | None = None) -> LexiconSentiment:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -112,8 +112,16 @@ class TrainedSentiment:
 
     @staticmethod
     def load(path: Path) -> TrainedSentiment:
-        # Only load models you trained yourself: pickle runs code from the file.
-        obj = pickle.loads(path.read_bytes())
-        if not isinstance(obj, TrainedSentiment):
-            raise TypeError(f"{path} does not hold a TrainedSentiment model")
-        return obj
+        return load_saved(path, TrainedSentiment, "a TrainedSentiment model")
+
+
+T = TypeVar("T")
+
+
+def load_saved(path: Path, kind: type[T], what: str) -> T:
+    """An object saved with pickle (`save`), checked to be a `kind`. Only load files you saved
+    yourself: pickle runs code from the file."""
+    obj = pickle.loads(path.read_bytes())
+    if not isinstance(obj, kind):
+        raise TypeError(f"{path} does not hold {what}")
+    return obj
