@@ -43,6 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m evals.bench_asana_read
 	$(BIN)/python -m evals.bench_calls_per_event
+	-$(BIN)/python -m evals.bench_triage_throughput --tasks 60
 	-$(BIN)/python -m evals.bench_sandbox
 	-$(BIN)/python -m evals.bench_webhook_ingest --events 1000
 	$(BIN)/python -m evals.bench_planner

@@ -9,6 +9,10 @@ then has 1 and 4 concurrent clients (threads, one httpx connection each) page th
 `opt_fields` the planner really sends (`TaskView.PLANNING`). Prints requests/s, p50 and p99 per
 case and the issue 23 goals beside their references from the same run: opt_fields within 1.5x
 of plain reads, and >= 300 requests/s with 4 clients. Exits 1 when a goal is missed.
+
+It also prints the in-process cost of one page (render + encode, no HTTP), CPU time, for the list
+path (`Renderer.render_many`: compiled plans) beside the record-by-record path (`Renderer.render`
+per task, the generic field loop) in the same run.
 """
 
 from __future__ import annotations
@@ -162,6 +166,44 @@ def _all_cases(
     return cases
 
 
+def page_costs(n_tasks: int, n_edges: int, seed: int, rounds: int = 5) -> list[tuple[str, float, float]]:
+    """(fields, list path ms/page, record-by-record ms/page): best CPU of `rounds` over every page."""
+    from sandbox.optfields import parse_opt_fields
+
+    generated, project_gid = _build(n_tasks, n_edges, seed)
+    store = generated.store
+    gids = store.project_tasks(project_gid)
+    size = int(PAGE_LIMIT)
+    pages = [[store.tasks[g] for g in gids[i : i + size]] for i in range(0, len(gids), size)]
+    rows = []
+    for name, raw in (("plain", None), ("opt_fields", TaskView.PLANNING.opt_fields)):
+        tree = parse_opt_fields(raw)
+        costs = []
+        for one_by_one in (False, True):
+            best = float("inf")
+            for _ in range(rounds):
+                started = time.process_time()
+                _encode_pages(store, pages, tree, one_by_one)
+                best = min(best, time.process_time() - started)
+            costs.append(best * 1000 / len(pages))
+        rows.append((name, costs[0], costs[1]))
+    return rows
+
+
+def _encode_pages(store: Any, pages: list[list[Any]], tree: Any, one_by_one: bool) -> None:
+    from sandbox.context import encode_json
+    from sandbox.serialize import Renderer
+
+    for page in pages:
+        renderer = Renderer(store)
+        with store.lock:
+            if one_by_one:
+                data = [renderer.render(t, tree, full=False) for t in page]
+            else:
+                data = renderer.render_many(page, tree)
+        encode_json({"data": data})
+
+
 def goals(cases: list[Case]) -> list[tuple[str, str, str, bool]]:
     """(goal, figure, reference, met) rows, each figure beside its reference from this run."""
     by = {(c.name, c.clients): c for c in cases}
@@ -235,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
     cases = run(args.tasks, args.edges, args.seconds, counts, args.seed, args.in_process)
     print(render(cases))
+    print("one page in process (render + encode, no HTTP), best CPU ms/page:")
+    print(f"  {'fields':<12}{'list path (plans)':>19}{'record by record':>18}")
+    for name, listed, one_by_one in page_costs(args.tasks, args.edges, args.seed):
+        print(f"  {name:<12}{listed:>19.3f}{one_by_one:>18.3f}")
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump([{**asdict(c), "rps": c.rps} for c in cases], fh, indent=2)

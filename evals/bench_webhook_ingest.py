@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,6 +55,7 @@ class IngestResult:
     inbox_rows: int
     outbox_rows: int
     distinct_events: int
+    server_cpu_ms: float = 0.0  # the API process's CPU per delivery
     problems: list[str] = field(default_factory=list)
 
 
@@ -187,10 +189,20 @@ def _count_rows(database_url: str) -> tuple[int, int]:
     return int(inbox), int(outbox)
 
 
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) a process used so far; 0 where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _drive(
     target: Any, database_url: str, route: str, bodies: list[bytes], threads: int, port: int | None = None
-) -> tuple[list[list[float]], list[int], list[int], float]:
-    """Serve `target` in a child process and send every body once from `threads` clients."""
+) -> tuple[list[list[float]], list[int], list[int], float, float]:
+    """Serve `target` in a child process and send every body once from `threads` clients; also
+    returns the server's CPU seconds over the load (what bounds it on a shared machine)."""
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     server = multiprocessing.get_context("spawn").Process(
@@ -240,33 +252,38 @@ def _drive(
                         failures[k] += 1
 
         pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+        cpu_before = _cpu_s(server.pid)
         began = time.perf_counter()
         for t in pool:
             t.start()
         for t in pool:
             t.join()
         wall = time.perf_counter() - began
+        cpu = _cpu_s(server.pid) - cpu_before
     finally:
         server.terminate()
         server.join(timeout=10)
-    return latencies, dropped, failures, wall
+    return latencies, dropped, failures, wall, cpu
 
 
-def floor(database_url: str, *, events: int, threads: int, seed: int = 7) -> tuple[float, float, float]:
-    """The reference in the same run: (events/s, p50 ms, p99 ms) of one durable INSERT per request."""
+def floor(
+    database_url: str, *, events: int, threads: int, seed: int = 7
+) -> tuple[float, float, float, float]:
+    """The reference in the same run: (events/s, p50 ms, p99 ms, server CPU ms per request) of one
+    durable INSERT per request."""
     bodies, _, _ = _plan(events, 0.0, seed)
-    latencies, _, failures, wall = _drive(_serve_floor, database_url, "/floor", bodies, threads)
+    latencies, _, failures, wall, cpu = _drive(_serve_floor, database_url, "/floor", bodies, threads)
     if sum(failures):
         raise RuntimeError(f"{sum(failures)} floor requests failed")
     flat = [v for per in latencies for v in per]
-    return len(flat) / wall, _percentile(flat, 0.50), _percentile(flat, 0.99)
+    return len(flat) / wall, _percentile(flat, 0.50), _percentile(flat, 0.99), cpu / len(flat) * 1000
 
 
 def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed: int = 7) -> IngestResult:
     port = _free_port()
     nonce = _setup_db(database_url, f"http://127.0.0.1:{port}")
     bodies, distinct, n_dups = _plan(events, dup_ratio, seed)
-    latencies, dropped, failures, wall = _drive(
+    latencies, dropped, failures, wall, cpu = _drive(
         _serve, database_url, f"/webhooks/asana/{nonce}", bodies, threads, port
     )
 
@@ -288,6 +305,7 @@ def run(database_url: str, *, events: int, threads: int, dup_ratio: float, seed:
         inbox_rows=inbox,
         outbox_rows=outbox,
         distinct_events=distinct,
+        server_cpu_ms=round(cpu / len(flat) * 1000, 2) if flat else 0.0,
     )
     if result.non_2xx:
         result.problems.append(f"{result.non_2xx} deliveries were not acknowledged")
@@ -314,6 +332,7 @@ def _table(r: IngestResult) -> str:
         ("time-to-2xx max", f"{r.max_ms:.2f} ms"),
         ("non-2xx answers", f"{r.non_2xx}"),
         ("duplicates sent / dropped", f"{r.duplicates_sent} / {r.duplicates_dropped}"),
+        ("server CPU per delivery", f"{r.server_cpu_ms:.2f} ms"),
         (
             "inbox rows / outbox rows",
             f"{r.inbox_rows} / {r.outbox_rows}  (distinct events {r.distinct_events})",
@@ -359,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"{args.admin_url.rsplit('/', 1)[0]}/{temp}"
     try:
         result = run(database_url, events=args.events, threads=args.threads, dup_ratio=args.dup_ratio)
-        floor_eps, floor_p50, floor_p99 = floor(database_url, events=args.events, threads=args.threads)
+        floor_eps, floor_p50, floor_p99, floor_cpu = floor(
+            database_url, events=args.events, threads=args.threads
+        )
     finally:
         if temp is not None:
             _drop_database(args.admin_url, temp)
@@ -367,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = result.events_per_s / floor_eps if floor_eps else 0.0
     print(
         f"floor (one durable INSERT per request, same run)  {floor_eps:.0f} events/s, "
-        f"p50 {floor_p50:.2f} ms, p99 {floor_p99:.2f} ms"
+        f"p50 {floor_p50:.2f} ms, p99 {floor_p99:.2f} ms, server CPU {floor_cpu:.2f} ms per request"
     )
     print(f"receiver / floor  {ratio:.2f}   (issue 23 goal ≥ 0.80)")
     if args.json:

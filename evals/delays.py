@@ -15,7 +15,9 @@ only from the day it was known (`history_items`). `issuekey` gives the component
 
 --temporal adds the product's question, predicting the future from the past: train on the
 earliest 80% by opening date, test on the latest 20%, once with every eval feature and once with
-only the features the product reads from Asana (`features.ASANA_FEATURES`). --inner scores the
+only the features the product reads from Asana (`features.ASANA_FEATURES`), both without the
+absolute dates unless the variant keeps them (`Variant.dates`; the product model has none:
+`features.PRODUCT_FEATURES`). --inner scores the
 same way inside the training part only (earliest 80% of it vs the rest): the split used to choose
 between the `VARIANTS`, so the test part never chooses anything.
 """
@@ -38,7 +40,7 @@ from sklearn.model_selection import train_test_split
 
 from evals.datasets.csvrows import DatasetError
 from evals.datasets.delays import DelayRow, delays_dir, discover_projects, load_delays
-from tools.delay_risk.features import ASANA_FEATURES, FEATURE_NAMES
+from tools.delay_risk.features import ABSOLUTE_DATES, ASANA_FEATURES, FEATURE_NAMES
 from tools.delay_risk.history import HISTORY_FEATURES, HistoryItem, Query, history_features
 from tools.delay_risk.model import DelayRiskModel, ModelConfig
 from tools.errors import UserError
@@ -70,14 +72,25 @@ _EPOCH = datetime(1970, 1, 1)
 class Variant:
     config: ModelConfig
     history: bool = True  # with the team-history features (tools.delay_risk.history)
+    # With the absolute dates (`features.ABSOLUTE_DATES`) in the time-ordered splits; the
+    # stratified split always has every eval feature (the paper's protocol).
+    dates: bool = False
 
 
 VARIANTS: dict[str, Variant] = {
     "blend": Variant(ModelConfig()),
-    "blend-nohistory": Variant(ModelConfig(), history=False),  # the model before issue 22
+    "blend-dates": Variant(ModelConfig(), dates=True),  # the model of the first issue-22 round
+    "blend-nohistory": Variant(ModelConfig(), history=False, dates=True),  # the model before issue 22
     "boosted": Variant(ModelConfig(forest_weight=0.0)),
-    "blend-recent": Variant(ModelConfig(half_life_days=365.0)),
-    "blend-latest": Variant(ModelConfig(threshold_from="latest")),
+    "boosted-dates": Variant(ModelConfig(forest_weight=0.0), dates=True),
+    "boosted-small-leaves": Variant(
+        ModelConfig(forest_weight=0.0, learning_rate=0.03, max_leaf_nodes=15, min_samples_leaf=40)
+    ),
+    "boosted-recent": Variant(ModelConfig(forest_weight=0.0, half_life_days=730.0)),
+    "boosted-latest": Variant(ModelConfig(forest_weight=0.0, threshold_from="latest")),
+    "boosted-blocks": Variant(ModelConfig(forest_weight=0.0, threshold_from="blocks", latest_share=0.3)),
+    "blend-recent": Variant(ModelConfig(half_life_days=365.0), dates=True),
+    "blend-latest": Variant(ModelConfig(threshold_from="latest"), dates=True),
 }
 DEFAULT_VARIANT = "blend"
 
@@ -233,7 +246,10 @@ def evaluate_project(
         for k, v in FEATURE_SETS.items()
     }
     full = replace(base, features=sets["all"])
-    asana = replace(base, features=sets["asana"])
+    # The time-ordered splits: without the absolute dates unless the variant keeps them.
+    later = () if chosen.dates else ABSOLUTE_DATES
+    full_t = replace(base, features=tuple(n for n in sets["all"] if n not in later))
+    asana = replace(base, features=tuple(n for n in sets["asana"] if n not in later))
     strat, top = None, {}
     if not inner:
         idx = np.arange(len(rows))
@@ -244,7 +260,7 @@ def evaluate_project(
         top = {k: round(v, 4) for k, v in list(model.importance(sample).items())[:6]}
     temp = temp_asana = None
     if temporal or inner:
-        temp = _time_split(records, y, times, full, inner=inner)
+        temp = _time_split(records, y, times, full_t, inner=inner)
         temp_asana = _time_split(records, y, times, asana, inner=inner)
     anchor = TABLE7.get(project)
     return ProjectResult(

@@ -117,14 +117,17 @@ class PipelineStack:
         extra_pythonpath: str | None = None,
         concurrency: int = 2,
         prepare: Callable[[PipelineStack], Mapping[str, str]] | None = None,
+        quotas: str | None = None,
     ) -> None:
-        """`prepare(stack)` runs before the worker starts; it may seed Asana and return extra env."""
+        """`prepare(stack)` runs before the worker starts; it may seed Asana and return extra env.
+        `quotas`: the sandbox's per-token quota plan ("paid": Asana's 1,500 requests/minute)."""
         self.pg_admin_url = pg_admin_url
         self.worker_env = dict(worker_env or {})
         self.celery_app = celery_app
         self.extra_pythonpath = extra_pythonpath
         self.concurrency = concurrency
         self.prepare = prepare
+        self.quotas = quotas
         self._stack = ExitStack()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
@@ -145,7 +148,9 @@ class PipelineStack:
         self._stack.callback(lambda: self.broker.stop())
         self.db_url = self._create_database()
         self.ws: GeneratedWorkspace = generate_workspace(seed=7)
-        self.sandbox = SandboxServer(self.ws.store, self.ws.token, allow_local_webhooks=True).start()
+        self.sandbox = SandboxServer(
+            self.ws.store, self.ws.token, allow_local_webhooks=True, quotas=self.quotas
+        ).start()
         self._stack.callback(self.sandbox.stop)
         self.settings: Settings = load_settings(
             data_dir=self.tmp / "data",

@@ -58,14 +58,7 @@ def _parse_decision(raw: dict[str, Any], position: int) -> Decision:
     return decision
 
 
-def validate_resume(
-    raw: Any,
-    *,
-    proposal: Proposal,
-    verdicts: list[Verdict],
-    digest: str,
-    reevaluate: Callable[[Proposal], tuple[Proposal, list[Verdict]]],
-) -> AcceptedDecisions:
+def _resume_value(raw: Any, digest: str) -> ResumeValue:
     if not isinstance(raw, dict):
         raise InvalidDecision(f"the resume value must be an object with decisions, got {type(raw).__name__}")
     try:
@@ -75,6 +68,30 @@ def validate_resume(
         raise InvalidDecision(f"malformed resume value: {problems}") from None
     if not hmac.compare_digest(value.digest, digest):
         raise InvalidDecision("digest mismatch: the decision was made on a different version of the proposal")
+    return value
+
+
+def early_refusal(raw: Any, digest: str) -> str | None:
+    """The refusal of an answer that is malformed or made on another version of the proposal, which
+    needs neither the run's state nor Asana: the runner answers it without resuming the graph
+    (issue 23: a refused decision costs one checkpoint read and one audit row). The gate checks the
+    same again, and everything else (counts, edits, policy), on every answer it gets."""
+    try:
+        _resume_value(raw, digest)
+    except InvalidDecision as err:
+        return str(err)
+    return None
+
+
+def validate_resume(
+    raw: Any,
+    *,
+    proposal: Proposal,
+    verdicts: list[Verdict],
+    digest: str,
+    reevaluate: Callable[[Proposal], tuple[Proposal, list[Verdict]]],
+) -> AcceptedDecisions:
+    value = _resume_value(raw, digest)
 
     requests = [v.index for v in verdicts if v.approval_class == "needs_approval"]
     decisions = [_parse_decision(d, i) for i, d in enumerate(value.decisions)]

@@ -16,6 +16,8 @@ from langgraph.types import Command
 
 from agents.proposal import Decision
 from graphs.context import RunContext
+from graphs.decisions import early_refusal
+from graphs.ports import AuditRecord
 from graphs.state import RunRequest
 from tools.errors import ConflictError
 
@@ -105,6 +107,20 @@ def resume_run(
         "decided_by": decided_by,
         "digest": digest if digest is not None else pending.get("digest", ""),
     }
+    refusal = early_refusal(value, str(pending.get("digest", "")))
+    if refusal is not None:
+        # Audited as the gate would (decision.invalid); the thread keeps waiting unchanged.
+        ctx.audit.append(
+            AuditRecord(
+                actor=f"human:{decided_by}" if decided_by else "unknown",
+                event="decision.invalid",
+                outcome="denied",
+                thread_id=thread_id,
+                proposal_id=pending.get("proposal_id"),
+                reason=refusal,
+            )
+        )
+        return RunOutcome(thread_id, "awaiting_approval", interrupt=pending, invalid_decision=refusal)
     graph.invoke(Command(resume=value), _config(thread_id), context=ctx, durability="sync")
     return _outcome(graph, thread_id)
 

@@ -66,11 +66,16 @@ def _ref(name: str, rtype: str) -> Resolver:
         gid = getattr(obj, name)
         return Ref(gid, rtype) if gid else None
 
+    resolve.ref_of = (name, rtype)  # type: ignore[attr-defined]  # compiled plans read it
     return resolve
 
 
 def _refs(name: str, rtype: str) -> Resolver:
-    return lambda _r, obj: [Ref(g, rtype) for g in getattr(obj, name)]
+    def resolve(_r: Renderer, obj: Any) -> list[Ref]:
+        return [Ref(g, rtype) for g in getattr(obj, name)]
+
+    resolve.refs_of = (name, rtype)  # type: ignore[attr-defined]  # compiled plans read it
+    return resolve
 
 
 def _const(value: Any) -> Resolver:
@@ -124,6 +129,7 @@ def _cf_value(kind: str) -> Resolver:
             return raw
         return raw
 
+    resolve.cf_kind = kind  # type: ignore[attr-defined]  # absent unless the field is of this kind
     return resolve
 
 
@@ -816,11 +822,29 @@ class Renderer:
     def render_many(
         self, records: Iterable[Record], tree: FieldTree | None, *, full: bool = False
     ) -> list[dict[str, Any]]:
-        """`render` for each record of a list; call with store.lock held (shared lookups)."""
+        """`render` for each record of a list; call with store.lock held (shared lookups).
+
+        Records go through plans compiled per (record type, tree) (`sandbox.serialize_plan`),
+        with caches that live as long as this call."""
+        from sandbox.serialize_plan import plan_for
+
         outer = self._memo
         self._memo = {} if outer is None else outer
         try:
-            return [self._object(r.resource_type, r.gid, r, tree, full) for r in records]
+            out: list[dict[str, Any]] = []
+            plans: dict[type, tuple[Callable[..., dict[str, Any]], list[dict[Any, Any]]]] = {}
+            for record in records:
+                record_type = type(record)
+                if isinstance(record, Story):
+                    out.append(self._object(record.resource_type, record.gid, record, tree, full))
+                    continue
+                entry = plans.get(record_type)
+                if entry is None:
+                    plan = plan_for(record_type, record.resource_type, tree, full)
+                    entry = plans[record_type] = (plan.render, [{} for _ in range(plan.caches)])
+                render, caches = entry
+                out.append(render(self, record, caches))
+            return out
         finally:
             self._memo = outer
 

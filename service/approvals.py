@@ -183,10 +183,12 @@ def decide(
         request = pending_request(rt, proposal)
         ctx = rt.context(actor=decided_by)
         graph = graph_for(rt, proposal.thread_id)
+        outcome: RunOutcome | None = None
         try:
-            return resume_run(
+            outcome = resume_run(
                 graph, ctx, proposal.thread_id, decisions, decided_by, digest or request.get("digest")
             )
+            return outcome
         except SprintpilotError as err:
             if not is_transient(err):
                 raise
@@ -196,8 +198,10 @@ def decide(
                 f"{proposal.id[:12]}` (the worker's sweep resumes it too)"
             ) from err
         finally:
-            # Rejections as feedback, from the decisions the gate stored (none if it refused them).
-            record_rejections(rt.engine, rt.repo, proposal.id)
+            # Rejections as feedback, from the decisions the gate stored (none while the thread
+            # still waits: the answer was refused).
+            if outcome is None or outcome.status != "awaiting_approval":
+                record_rejections(rt.engine, rt.repo, proposal.id)
 
 
 def visible_to(rt: Runtime, who: Person | Viewer, proposal: ProposalRecord) -> bool:

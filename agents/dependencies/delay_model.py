@@ -27,7 +27,6 @@ from threadpoolctl import threadpool_limits
 from agents.dependencies.inputs import DependencyInputs, is_sprint_like
 from tools.asana.models import Project, Task
 from tools.delay_risk.asana_features import (
-    AssigneeStats,
     assignee_stats,
     commitment_day,
     history_item,
@@ -35,7 +34,7 @@ from tools.delay_risk.asana_features import (
     late,
     task_record,
 )
-from tools.delay_risk.history import history_features
+from tools.delay_risk.history import HistoryItem, Query, assignee_features, history_features
 from tools.delay_risk.model import DelayRiskModel, ModelConfig, Reason
 from tools.feedback.models import FeedbackSource
 from tools.feedback.thresholds import DELAY_RULE, from_feedback
@@ -155,6 +154,14 @@ def _reason_text(r: Reason) -> str:
     return f"{r.description}: {value} (+{round(100 * r.effect)} pts)"
 
 
+def _add_history(records: list[dict[str, Any]], items: list[HistoryItem], queries: list[Query]) -> None:
+    for record, team, person in zip(
+        records, history_features(items, queries), assignee_features(items, queries), strict=True
+    ):
+        record.update(team)
+        record.update(person)
+
+
 def score_open_tasks(
     inputs: DependencyInputs,
     today: date,
@@ -177,17 +184,17 @@ def score_open_tasks(
             examples=k,
             late_examples=n_late,
         )
-    open_now = [t for t in inputs.tasks.values() if not t.completed]
-    stats: AssigneeStats = assignee_stats(open_now, [(e.task, e.late) for e in examples])
+    # The assignee's open load is the one read now; their late share is replaced below by the
+    # past-only one, so the settled outcomes are not given here.
+    stats = assignee_stats([t for t in inputs.tasks.values() if not t.completed], [])
     records = [
-        task_record(
-            e.task, due_on=e.due_on, as_of=e.as_of, component=e.component, stats=stats, own_late=e.late
-        )
+        task_record(e.task, due_on=e.due_on, as_of=e.as_of, component=e.component, stats=stats)
         for e in examples
     ]
     projects = {p.gid: p for p in inputs.projects}
-    # Team history as of each row's moment: settled examples count from the day their outcome was
-    # known, every other task read only as opened (tools/delay_risk/history.py).
+    # Team and assignee history as of each row's moment: settled examples count from the day their
+    # outcome was known, every other task read only as opened — so a training row never learns from
+    # a later outcome, its own included (tools/delay_risk/history.py).
     settled = {e.task.gid for e in examples}
     items = [history_item(e.task, due_on=e.due_on, component=e.component, is_late=e.late) for e in examples]
     items += [
@@ -201,8 +208,7 @@ def score_open_tasks(
         if gid not in settled
     ]
     queries = [history_query(e.task, due_on=e.due_on, as_of=e.as_of, component=e.component) for e in examples]
-    for record, extra in zip(records, history_features(items, queries), strict=True):
-        record.update(extra)
+    _add_history(records, items, queries)
     started = time.perf_counter()
     # One OpenMP thread: at a few hundred rows, thread start-up and spinning cost more than they
     # save, and on a busy worker they cost seconds.
@@ -245,8 +251,7 @@ def score_open_tasks(
         assert due is not None  # targets all have a due date
         home = projects[inputs.home_project[gid]]
         target_queries.append(history_query(t, due_on=due, as_of=today, component=_component(t, home.name)))
-    for (_, record), extra in zip(targets, history_features(items, target_queries), strict=True):
-        record.update(extra)
+    _add_history([r for _, r in targets], items, target_queries)
     with threadpool_limits(1):
         proba = model.predict_proba([r for _, r in targets])
         for (gid, record), p in zip(targets, proba, strict=True):

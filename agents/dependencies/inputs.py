@@ -22,6 +22,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.asana.field_names import RISK_SCORE, STATUS, STORY_POINTS
+from tools.asana.fields import TaskView
 from tools.asana.models import Project, Task
 from tools.asana.process_cache import ProcessCache
 from tools.dependencies.calendar import working_days_inclusive
@@ -35,7 +36,7 @@ class DependencyReader(Protocol):
 
     def projects(self, workspace_gid: str, archived: bool | None = False) -> list[Project]: ...
 
-    def project_tasks(self, project_gid: str) -> list[Task]: ...
+    def project_tasks(self, project_gid: str, view: TaskView = ...) -> list[Task]: ...
 
 
 class Pace(BaseModel):
@@ -148,7 +149,8 @@ def read_dependency_inputs(
     home: dict[str, str] = {}
     sprint_due: dict[str, date] = {}
     for project in projects:
-        for t in asana.project_tasks(project.gid):
+        # The stand-up's view: the Blockers portfolio step reads the same sprints that way.
+        for t in asana.project_tasks(project.gid, TaskView.STANDUP):
             if t.parent or t.resource_subtype == "approval":
                 continue
             tasks.setdefault(t.gid, t)

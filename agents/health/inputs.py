@@ -17,6 +17,7 @@ from tools.asana.field_names import STATUS
 from tools.asana.models import CustomField, Project, Story, Task
 from tools.health.score import SprintFacts
 from tools.sentiment import LexiconSentiment
+from tools.sentiment.engine import EngineChoice, engine_choice
 
 MAX_SPRINTS = 8
 _POLARITY = {"positive": 1.0, "negative": -1.0}
@@ -32,6 +33,8 @@ class PortfolioInputs(BaseModel):
     sprints: list[tuple[Project, SprintFacts]]  # the sprints read, oldest first
     sprint_gids: list[str]  # every sprint project in the portfolio (read or not)
     fields: list[CustomField]  # the portfolio's fields (each of its projects holds a value)
+    sentiment_engine: str = "lexicon"  # the engine that scored the comments
+    sentiment_warning: str | None = None  # why a configured sentiment model was not used
 
 
 def find_portfolio(asana: Any, workspace_gid: str, ref: str) -> tuple[str, str]:
@@ -59,13 +62,13 @@ def sprint_facts(
     end = datetime.combine(project.due_on, time.max) if project.due_on else None
     blocked_items = 0
     days: list[float] = []
-    moods: list[float] = []
+    comments: list[str] = []
     for t in tasks:
         since: datetime | None = None
         was_blocked = (t.field(STATUS) or "") == "Blocked"
         for s in sorted(stories.get(t.gid, []), key=lambda s: s.created_at or datetime.min):
             if s.is_comment and s.text:
-                moods.append(_POLARITY.get(mood.analyse(s.text).label, 0.0))
+                comments.append(s.text)
                 continue
             status = _status_of(s)
             if status is None or s.created_at is None:
@@ -79,6 +82,8 @@ def sprint_facts(
         if since is not None and end is not None:
             days.append(max(0.0, (end - since).total_seconds() / 86400))
         blocked_items += was_blocked
+    # All of the sprint's comments in one call: a trained engine scores a batch in one pass.
+    moods = [_POLARITY.get(a.label, 0.0) for a in mood.analyse_many(comments)]
     return SprintFacts(
         name=project.name or project.gid,
         committed_points=record.committed_points,
@@ -91,11 +96,16 @@ def sprint_facts(
     )
 
 
-def read_portfolio(asana: Any, workspace_gid: str, portfolio_ref: str) -> PortfolioInputs:
+def read_portfolio(
+    asana: Any, workspace_gid: str, portfolio_ref: str, sentiment: EngineChoice | None = None
+) -> PortfolioInputs:
+    """`sentiment`: the comment sentiment engine (default `engine_choice()`: the trained engine
+    SPRINTPILOT_SENTIMENT_MODEL names when it loads, else the lexicon)."""
     gid, name = find_portfolio(asana, workspace_gid, portfolio_ref)
     projects = list(asana.portfolio_items_with_fields(gid))
     fields = list(asana.portfolio_field_map(gid).fields)
-    mood = LexiconSentiment()
+    choice = sentiment or engine_choice()
+    mood = choice.engine
     sprints = []
     all_sprints = past_sprint_projects(projects, exclude_gid="")
     for _, project in all_sprints[-MAX_SPRINTS:]:
@@ -113,4 +123,6 @@ def read_portfolio(asana: Any, workspace_gid: str, portfolio_ref: str) -> Portfo
         sprints=sprints,
         sprint_gids=[p.gid for _, p in all_sprints],
         fields=fields,
+        sentiment_engine=choice.name,
+        sentiment_warning=choice.warning,
     )

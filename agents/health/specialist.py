@@ -56,7 +56,15 @@ def components_table(h: HealthScore) -> list[str]:
     return rows
 
 
-def health_markdown(title: str, trend: HealthTrend, narrative: Any, engine: str) -> str:
+def health_markdown(
+    title: str,
+    trend: HealthTrend,
+    narrative: Any,
+    engine: str,
+    sentiment: str = "lexicon",
+    warning: str | None = None,
+) -> str:
+    """`sentiment`: the engine that scored the comments; `warning`: why a configured model was not used."""
     hist = ", ".join(f"{n} {s:g}" for n, s in trend.history)
     return "\n".join(
         [
@@ -68,7 +76,9 @@ def health_markdown(title: str, trend: HealthTrend, narrative: Any, engine: str)
             "",
             f"Trend over the last sprints ({trend.slope_per_sprint:+g} per sprint): {hist}.",
             "",
-            f"_Scores computed by code from the sprint projects; written by {written_by(engine)}._",
+            f"_Scores computed by code from the sprint projects (comment sentiment: {sentiment} engine); "
+            f"written by {written_by(engine)}._",
+            *([f"_Note: {warning}._"] if warning else []),
         ]
     )
 
@@ -116,7 +126,14 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
         [p.gid for p in inputs.projects],
         portfolio_gids=[inputs.portfolio_gid],
     )
-    text = health_markdown(f"{inputs.portfolio_name} / {latest.name or latest.gid}", trend, narrative, label)
+    text = health_markdown(
+        f"{inputs.portfolio_name} / {latest.name or latest.gid}",
+        trend,
+        narrative,
+        label,
+        inputs.sentiment_engine,
+        inputs.sentiment_warning,
+    )
     if goals.goals:
         text += "\n\n" + "\n".join(goals.markdown())
     text += f"\n\n{field_plan.note()}"
@@ -153,6 +170,7 @@ def run_health(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
             "sprints": [f.model_dump() for f in facts],
             "health_field": field_plan.model_dump(),
             "goals": goals.evidence(),
+            "sentiment_engine": {"name": inputs.sentiment_engine, "warning": inputs.sentiment_warning},
         },
         actions=actions,
         model=label,

@@ -26,8 +26,10 @@ from tools.retro.metrics import (
 from tools.retro.mood import Mood, sprint_mood
 from tools.retro.scoring import CachedSentiment
 from tools.retro.themes import TextRef, Theme, find_themes, mark_recurring, theme_hits, theme_names
+from tools.sentiment.model import LexiconSentiment
 
 MAX_ACTIONS = 3
+THEME_MIN_COUNT = 2  # texts a theme needs to be reported
 CARRY_OVER_ALERT = 0.25  # share of scope points
 BLOCKED_ALERT_DAYS = 2.0
 
@@ -66,6 +68,9 @@ class RetroAnalysis(BaseModel):
     mood: Mood
     themes: list[Theme]
     actions: list[ProposedAction] = Field(default_factory=list)
+    # Why a configured sentiment model was not used (the mood names the engine that was); set by the
+    # specialist, kept out of the dump so a lexicon retro's output is what it was before.
+    sentiment_warning: str | None = Field(default=None, exclude=True)
 
 
 def _texts(inputs: RetroInputs) -> list[TextRef]:
@@ -190,15 +195,24 @@ def propose_actions(
     return chosen
 
 
-def analyse(inputs: RetroInputs) -> RetroAnalysis:
+def analyse(inputs: RetroInputs, engine: LexiconSentiment | None = None) -> RetroAnalysis:
+    """`engine`: the sentiment engine (`tools.sentiment.engine.engine_choice()`; the offline
+    lexicon when None); the mood names it."""
     items, window = inputs.items, inputs.window
     cycles = cycle_times([i for i in items if completed_in(i, window)])
     texts = _texts(inputs)
-    # One sentiment score per distinct text, shared by the themes and the mood.
-    sentiment = CachedSentiment()
+    # One sentiment score per distinct text, shared by the themes and the mood, all scored in one
+    # batch: the texts of the themes that will be reported and the comments.
+    sentiment = CachedSentiment(engine)
     hits = theme_hits(texts)
-    themes = mark_recurring(find_themes(texts, model=sentiment, hits=hits), _previous_themes(inputs))
     comments = [c for i in items for c in i.comments]
+    sentiment.prime(
+        [r.text for refs in hits.values() if len(refs) >= THEME_MIN_COUNT for r in refs]
+        + [c.text for c in comments]
+    )
+    themes = mark_recurring(
+        find_themes(texts, THEME_MIN_COUNT, model=sentiment, hits=hits), _previous_themes(inputs)
+    )
     result = RetroAnalysis(
         commitment=commitment(items, window),
         cycles=cycles,

@@ -88,7 +88,8 @@ def numbers_markdown(a: RetroAnalysis) -> list[str]:
         lines.append("- Blockers: none recorded.")
     if m.comments:
         lines.append(
-            f"- Comment sentiment: {m.positive} positive, {m.neutral} neutral, {m.negative} negative "
+            f"- Comment sentiment ({m.engine} engine): {m.positive} positive, {m.neutral} neutral, "
+            f"{m.negative} negative "
             f"(mean {m.mean_score:+.2f}); trend {m.trend}"
             + (
                 f" (first half {m.first_half:+.2f}, second half {m.second_half:+.2f})."
@@ -98,6 +99,8 @@ def numbers_markdown(a: RetroAnalysis) -> list[str]:
         )
     else:
         lines.append("- Comment sentiment: no comments were written this sprint.")
+    if a.sentiment_warning:
+        lines.append(f"  - Note: {a.sentiment_warning}.")
     return lines
 
 
@@ -222,6 +225,7 @@ def evidence(inputs: RetroInputs, a: RetroAnalysis) -> dict[str, Any]:
         "deviations": [x.model_dump(mode="json") for x in a.deviations],
         "blockers": [x.model_dump(mode="json") for x in a.blockers],
         "mood": a.mood.model_dump(mode="json"),
+        "sentiment_engine": {"name": a.mood.engine, "warning": a.sentiment_warning},
         "themes": [t.model_dump(mode="json") for t in a.themes],
         "previous": [p.model_dump(mode="json") for p in inputs.previous]
         + [{"name": n, "source": "comments"} for n in inputs.previous_texts],

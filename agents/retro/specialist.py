@@ -12,6 +12,7 @@ from agents.retro.inputs import RetroInputs, read_retro_inputs
 from agents.retro.proposal import make_proposal
 from agents.retro.schemas import RetroNarrative
 from graphs.registry import Specialist, Target
+from tools.sentiment.engine import engine_choice
 
 if TYPE_CHECKING:
     from graphs.context import RunContext
@@ -58,7 +59,10 @@ def run_retro(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     workspace = ctx.resolve_workspace(args.workspace)
     reader: Any = ctx.asana
     inputs = read_retro_inputs(reader, workspace, args.project, today=ctx.now().date(), history=args.history)
-    result = analyse(inputs)
+    # The trained engine when SPRINTPILOT_SENTIMENT_MODEL names one that loads, else the lexicon.
+    sentiment = engine_choice()
+    result = analyse(inputs, sentiment.engine)
+    result.sentiment_warning = sentiment.warning
     engine = ctx.language or LanguageEngine()
     text, label = engine.write(PROMPT_ID, narrative_variables(inputs, result), RetroNarrative)
     return make_proposal(inputs, result, text, label, inputs.people, [engine.prompt_ref(PROMPT_ID)])

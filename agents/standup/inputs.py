@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from tools.asana.field_names import IMPEDIMENTS, PRIORITY, STATUS, STORY_POINTS
-from tools.asana.fields import TaskView, join
+from tools.asana.fields import TaskView
 from tools.asana.models import Project, StatusUpdate, Story, Task, User
 from tools.standup.models import TaskState
 
@@ -25,14 +25,8 @@ STANDUP_MARKER = "Daily stand-up"
 DEFAULT_LOOKBACK = timedelta(hours=24)
 
 
-class StandupTaskView:
-    """The planning view plus each dependency's completion and name (one read for all tasks).
-
-    Duck-typed like `TaskView` (the client only reads `.opt_fields`); a `TaskView.STANDUP` member in
-    tools/asana/fields.py would be its natural home.
-    """
-
-    opt_fields = join((*TaskView.PLANNING.fields, "dependencies.completed", "dependencies.name"))
+# The planning view plus each dependency's completion and name (one read for all tasks).
+StandupTaskView = TaskView.STANDUP
 
 
 class StandupReader(Protocol):

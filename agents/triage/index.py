@@ -5,7 +5,9 @@ only adds the tasks completed since the last one. Each cached entry remembers wh
 (gid → name and points); if anything it indexed changed (renamed, re-estimated, or a different
 workspace reusing the gids, as a fresh sandbox does) the index is rebuilt from scratch, so a stale
 index can never leak into an estimate. The cache lives as long as the process (a CLI run, a
-worker, an eval); nothing is written to disk.
+worker, an eval); nothing is written to disk. An add does not invalidate an index (issue 23:
+tools/estimation/termindex.py), and an index holds memory in proportion to its tasks, so the cache
+is bounded by bytes as well as by projects, least recently used first out.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any
 
 from agents.triage.inputs import TriageInputs
 from tools.asana.models import Task
+from tools.asana.process_cache import on_forget
 from tools.estimation import StoryPointEstimator
 from tools.estimation.models import PastTask
 from tools.feedback.corrections import corrected_points
 from tools.feedback.models import FeedbackKind, FeedbackSource
 
 MAX_CACHED_PROJECTS = 64
+# Bytes held by all cached indexes (n-gram rows and postings, sentence vectors): about 40k tasks of
+# real Jira text; the least recently used projects are dropped beyond it (the one in use never is).
+MAX_CACHED_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -45,29 +51,50 @@ class EstimatorCache:
     def index_for(self, key: tuple[str, str], history: list[tuple[Task, float]]) -> StoryPointEstimator:
         with self._lock:
             current = {t.gid: (t.name or "", p) for t, p in history}
-            entry = self._entries.get(key)
+            entry = self._entries.pop(key, None)  # re-inserted below: the most recently used is last
             if entry is not None and any(current.get(g) != v for g, v in entry.seen.items()):
                 entry = None  # something it indexed changed: rebuild
             if entry is None:
-                if len(self._entries) >= MAX_CACHED_PROJECTS:
-                    self._entries.pop(next(iter(self._entries)))
                 entry = _Entry(StoryPointEstimator())
-                self._entries[key] = entry
                 self.rebuilds += 1
+            self._entries[key] = entry
             new = [(t, p) for t, p in history if t.gid not in entry.seen]
             if new:
                 entry.estimator.add([_past(t, p) for t, p in new])
                 entry.seen.update({t.gid: (t.name or "", p) for t, p in new})
                 self.incremental_adds += 1
+            self._evict()
             return entry.estimator
+
+    def _evict(self) -> None:
+        while len(self._entries) > 1 and (
+            len(self._entries) > MAX_CACHED_PROJECTS or self._held() > MAX_CACHED_BYTES
+        ):
+            self._entries.pop(next(iter(self._entries)))
+
+    def _held(self) -> int:
+        return sum(e.estimator.nbytes for e in self._entries.values())
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cached indexes."""
+        with self._lock:
+            return self._held()
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
+    def forget(self, base_url: str) -> None:
+        """Drop the indexes built from one Asana (its runtime or replay sandbox is gone)."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == base_url]:
+                del self._entries[key]
+
 
 # Shared by every triage run of this process (see the module docstring).
 ESTIMATOR_CACHE = EstimatorCache()
+on_forget(ESTIMATOR_CACHE.forget)  # a closed sandbox's address may come back with other data
 
 
 # ---- feedback: corrected points are ground truth (tools/feedback/corrections.py) ---------------

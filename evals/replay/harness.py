@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -68,6 +69,7 @@ from graphs.supervisor import build_supervisor_graph
 from sandbox.server import SandboxServer
 from tools.asana.client import AsanaClient
 from tools.asana.field_names import PRIORITY, STORY_POINTS
+from tools.asana.process_cache import forget_asana
 from tools.llm.engine import LanguageEngine
 
 DEFAULT_HISTORY = 6
@@ -186,6 +188,17 @@ def _triage_obs(
     return rows, None
 
 
+@contextmanager
+def _forgotten_after(base_url: str) -> Iterator[None]:
+    """A finished sprint's sandbox is never read again: what the process kept from it (triage's
+    estimator indexes, project task lists, timed caches) is dropped, so replay memory stays flat
+    across sprints, and a later sprint that gets the same address back starts clean."""
+    try:
+        yield
+    finally:
+        forget_asana(base_url)
+
+
 def replay_sprint(
     rs: RecordedSprint, history: Sequence[RecordedSprint], config: ReplayConfig, last_velocity: float | None
 ) -> SprintObservation:
@@ -213,7 +226,11 @@ def replay_sprint(
         starting_scope=sorted(rs.snapshot.sprint_scope),
         priority_baseline_items=priority_baseline(rs, last_velocity),
     )
-    with SandboxServer(world.store, TOKEN) as server, AsanaClient(server.base_url, TOKEN) as client:
+    with (
+        SandboxServer(world.store, TOKEN) as server,
+        AsanaClient(server.base_url, TOKEN) as client,
+        _forgotten_after(server.base_url),
+    ):
         ctx = RunContext(
             asana=client,
             writes=client,

@@ -84,6 +84,13 @@ def create_api(
     """
     own_engine = engine is None
     db = engine if engine is not None else make_engine(settings)
+    # Deliveries are inserted idempotently and retried once on a dead connection, so their pool
+    # skips the liveness ping, a round trip per delivery (issue 23: ingest against its floor).
+    ingest = (
+        make_engine(db.url.render_as_string(hide_password=False), pre_ping=False)
+        if db.dialect.name == "postgresql"
+        else db
+    )
     shared = SharedRuntime(settings) if runtime_factory is None else None
 
     mcp_running: list[Callable[[], AbstractAsyncContextManager[None]]] = []
@@ -98,6 +105,8 @@ def create_api(
         finally:
             if shared is not None:
                 shared.close()
+            if ingest is not db:
+                ingest.dispose()
             if own_engine:
                 db.dispose()
 
@@ -116,6 +125,7 @@ def create_api(
         runtime_factory=runtime_factory or shared,  # type: ignore[arg-type]
         secrets=SecretCache(db),
         max_body_bytes=max_body_bytes,
+        ingest_engine=ingest,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # before auth and body parsing

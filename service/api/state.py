@@ -38,6 +38,8 @@ class ApiState:
     secrets: SecretCache
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     failures: FailureLimiter = field(default_factory=FailureLimiter)
+    # The webhook receiver's inserts (Postgres: a pool without a ping per checkout); else `engine`.
+    ingest_engine: Engine | None = None
 
     def client(self, request: Request) -> str | None:
         """The caller's address, through trusted proxies only."""

@@ -85,7 +85,7 @@ def sentiment(
 
 def _save_engine(folder: Path, path: Path, embeddings: bool) -> str:
     """Fit the reported variants on every row under `folder` and save them for retro and health."""
-    from evals.sentiment import FALLBACK, SELECTED, load_task
+    from evals.sentiment import FALLBACK, SELECTED, load_task, make_model
     from tools.sentiment.engine import MODEL_ENV, TrainedEngine
     from tools.sentiment.trained import TrainedSentiment
 
@@ -93,10 +93,8 @@ def _save_engine(folder: Path, path: Path, embeddings: bool) -> str:
     for task in ("polarity", "deva"):
         rows, _ = load_task(folder, task)
         if rows:
-            use = embeddings and SELECTED[task] != FALLBACK
-            models[task] = TrainedSentiment(embeddings=use).fit(
-                [t for _, t, _ in rows], [y for _, _, y in rows]
-            )
+            model = make_model(task, SELECTED[task] if embeddings else FALLBACK)
+            models[task] = model.fit([t for _, t, _ in rows], [y for _, _, y in rows])
     if "polarity" not in models:
         raise typer.BadParameter(f"--save-model needs jira_polarity_*.csv files under {folder}")
     engine = TrainedEngine(models["polarity"], models.get("deva"))

@@ -30,8 +30,11 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 _IMMEDIATE = "sprintpilot_begin_immediate"
 
 
-def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engine:
-    """An engine for the app database; creates the SQLite file's folder if needed."""
+def make_engine(settings_or_url: Settings | str, *, echo: bool = False, pre_ping: bool = True) -> Engine:
+    """An engine for the app database; creates the SQLite file's folder if needed.
+
+    `pre_ping=False` (Postgres): no liveness round trip per checkout, for a caller that retries
+    a statement whose connection turned out dead (the webhook receiver's idempotent insert)."""
     url = sqlalchemy_url(settings_or_url)
     if is_postgres(url):
         engine = create_engine(
@@ -39,7 +42,7 @@ def make_engine(settings_or_url: Settings | str, *, echo: bool = False) -> Engin
             echo=echo,
             pool_size=5,
             max_overflow=5,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             pool_recycle=1800,
             connect_args={"prepare_threshold": None, "application_name": "sprintpilot"},
             json_serializer=json_dumps,

@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.db.audit import canonical_json
-from service.db.engine import dialect_insert
+from service.db.engine import dialect_insert, write_session
 from service.db.events import EventSource, InboxEvent, InboxStatus, OutboxMessage
 
 PROCESS_TOPIC = "event.process"
@@ -120,29 +122,25 @@ SELECT count(*) FROM queued
 
 
 def _store_pg(
-    session: Session, rows: list[dict[str, Any]], source: str, webhook_gid: str | None, now: datetime
+    conn: Connection, rows: list[dict[str, Any]], source: str, webhook_gid: str | None, now: datetime
 ) -> int:
     # exec_driver_sql: the driver's own statement, errors still SQLAlchemy's (the receiver answers
     # 503 "storage unavailable" on those, and Asana retries).
-    found = (
-        session.connection()
-        .exec_driver_sql(
-            _PG_STORE,
-            {
-                "source": source,
-                "webhook": webhook_gid,
-                "now": now,
-                "status": InboxStatus.NEW.value,
-                "topic": PROCESS_TOPIC,
-                "keys": [r["dedup_key"] for r in rows],
-                "gids": [r["resource_gid"] for r in rows],
-                "types": [r["resource_type"] for r in rows],
-                "actions": [r["action"] for r in rows],
-                "payloads": [json.dumps(r["payload"]) for r in rows],
-            },
-        )
-        .first()
-    )
+    found = conn.exec_driver_sql(
+        _PG_STORE,
+        {
+            "source": source,
+            "webhook": webhook_gid,
+            "now": now,
+            "status": InboxStatus.NEW.value,
+            "topic": PROCESS_TOPIC,
+            "keys": [r["dedup_key"] for r in rows],
+            "gids": [r["resource_gid"] for r in rows],
+            "types": [r["resource_type"] for r in rows],
+            "actions": [r["action"] for r in rows],
+            "payloads": [json.dumps(r["payload"]) for r in rows],
+        },
+    ).first()
     return int(found[0]) if found else 0
 
 
@@ -160,9 +158,52 @@ def store_events(
     stored.
     """
     source = EventSource(source).value
+    now = datetime.now(UTC)
+    rows, total = _rows(events, source, webhook_gid, now)
+    if not rows:
+        return 0, total
+    if session.get_bind().dialect.name == "postgresql":
+        created_count = _store_pg(session.connection(), list(rows.values()), source, webhook_gid, now)
+        return created_count, total - created_count
+    return _store_portable(session, rows, source, now, total)
+
+
+def store_events_now(
+    engine: Engine, events: Iterable[EventLike], *, source: str, webhook_gid: str | None = None
+) -> tuple[int, int]:
+    """`store_events` in a transaction of its own, committed before it returns.
+
+    On Postgres the one statement runs in autocommit mode: a single statement is atomic by itself
+    (all its rows or none), and BEGIN and COMMIT would be two more round trips per webhook delivery
+    (issue 23: ingest against its floor). Elsewhere: `write_session`."""
+    if engine.dialect.name != "postgresql":
+        with write_session(engine) as session:
+            return store_events(session, events, source=source, webhook_gid=webhook_gid)
+    source = EventSource(source).value
+    now = datetime.now(UTC)
+    rows, total = _rows(events, source, webhook_gid, now)
+    if not rows:
+        return 0, total
+    for attempt in (1, 2):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                created_count = _store_pg(conn, list(rows.values()), source, webhook_gid, now)
+            return created_count, total - created_count
+        except DBAPIError as err:
+            # A pooled connection the server dropped (a restart): the insert is idempotent (dedup
+            # keys), so it is sent once more on a fresh connection; anything else is raised.
+            if attempt == 2 or not err.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _rows(
+    events: Iterable[EventLike], source: str, webhook_gid: str | None, now: datetime
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The inbox rows of `events` by dedup key (repeats within the delivery dropped), and how many
+    events there were."""
     rows: dict[str, dict[str, Any]] = {}
     total = 0
-    now = datetime.now(UTC)
     for event in events:
         total += 1
         data = _as_dict(event)
@@ -182,11 +223,12 @@ def store_events(
             "status": InboxStatus.NEW.value,
             "attempts": 0,
         }
-    if not rows:
-        return 0, total
-    if session.get_bind().dialect.name == "postgresql":
-        created_count = _store_pg(session, list(rows.values()), source, webhook_gid, now)
-        return created_count, total - created_count
+    return rows, total
+
+
+def _store_portable(
+    session: Session, rows: dict[str, dict[str, Any]], source: str, now: datetime, total: int
+) -> tuple[int, int]:
     insert = dialect_insert(session)
     stmt = (
         insert(InboxEvent)

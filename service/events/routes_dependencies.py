@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.dependencies import DEPENDENCIES_NAME
+from service.events.own_writes import echo_without
 from service.events.router import ROUTES as ROUTER_TABLE
 from service.events.router import Route, on, register_route
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, hand_on, route_args, start_agent
@@ -92,6 +93,9 @@ def dependency_status_changed(work: EventWork) -> HandlerResult:
     """Blocked → cascade; either way the next route matching the event (the QA reviewer's) gets
     it too, run as that route: its own agent and arguments (handing it this route's work ran the
     QA arguments through the dependency manager, which refused them)."""
+    if echo_without(work.rt, work.facts, STATUS):  # our own AI fields: not a Status change
+        passed = hand_on(work) if _fallback["name"] else None
+        return passed or HandlerResult("skipped", "our own field writes", outcome="ignored")
     task = _usable(work)
     if isinstance(task, HandlerResult) or (task.display(STATUS) or "").strip().casefold() != BLOCKED:
         passed = hand_on(work) if _fallback["name"] else None

@@ -27,10 +27,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from agents.qa import QA_NAME
+from service.events.own_writes import echo_without
 from service.events.router import ROUTES as ROUTER_TABLE
 from service.events.router import EventFacts, Route, on, register_route
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, route_args, start_agent
+from tools.asana.errors import Forbidden, NotFound
 from tools.asana.models import Story, Task
+from tools.asana.process_cache import ProcessCache
 from tools.dod.config import ReadyMarker
 
 QA_AGENT = QA_NAME
@@ -90,12 +93,32 @@ def entry_story(stories: list[Story], marker: ReadyMarker) -> Story | None:
     return None
 
 
+# Section names change rarely; a section event (a rename) drops its entry (forget_section).
+SECTION_NAMES: ProcessCache[str | None] = ProcessCache(ttl_s=600.0, max_entries=1024)
+
+
+def forget_section(base_url: str, section_gid: str) -> None:
+    SECTION_NAMES.forget_key(base_url, section_gid)
+
+
 def qa_review(work: EventWork) -> HandlerResult:
     rt, facts = work.rt, work.facts
     gid = facts.resource_gid
     if not gid or facts.resource_type != "task":
         return HandlerResult("skipped", "not a task event", outcome="ignored")
     marker = ReadyMarker()
+    if echo_without(rt, facts, marker.status_field):  # our own AI fields: not a Status change
+        return HandlerResult("skipped", "our own field writes", outcome="ignored")
+    if facts.parent_type == "section" and facts.parent_gid:
+        # Most section moves are not into review: the section's name (kept in the process) says
+        # so without reading the task (issue 23: calls per event).
+        section = facts.parent_gid
+        try:
+            name = SECTION_NAMES.get(rt.asana.base_url, section, lambda: rt.asana.section(section).name)
+        except (NotFound, Forbidden):
+            name = None  # unknown: the task's own memberships decide below
+        if name is not None and not _same(name, marker.section):
+            return HandlerResult("skipped", "task did not enter review", outcome="ignored")
     task = rt.asana.task(gid)
     if task.resource_subtype == "approval" or task.completed:
         return HandlerResult("skipped", "approval or completed task", outcome="ignored")

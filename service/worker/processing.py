@@ -13,11 +13,13 @@ from sqlalchemy import Engine, update
 
 from service.db.engine import read_session, write_session
 from service.db.events import InboxEvent, InboxStatus
-from service.events.router import EventFacts, match_route
+from service.events.router import EventFacts, Route, match_route
+from service.events.routes_qa import forget_section
 from service.events.wiring import install_routes
 from service.metrics import Metrics
 from service.runtime import Runtime
 from service.worker.handlers import HANDLERS, EventWork, HandlerResult, audit_skip
+from tools.asana.snapshot import forget_lasting, read_snapshot
 
 FINAL_STATUSES = frozenset({InboxStatus.DONE.value, InboxStatus.SKIPPED.value, InboxStatus.QUARANTINED.value})
 
@@ -50,10 +52,27 @@ def process_inbox_event(
             return {"inbox_id": inbox_id, "status": row.status, "detail": "already processed"}
         payload, key = dict(row.payload or {}), row.dedup_key
     facts = EventFacts.from_payload(payload)
+    if facts.resource_type == "section" and facts.resource_gid:
+        forget_section(rt.asana.base_url, facts.resource_gid)  # renamed or deleted: read it again
+    if facts.resource_type == "project":
+        forget_lasting(rt.asana.base_url)  # a project changed: its kept record is read again
     route = match_route(facts)
     if route is None:
         mark_inbox(rt.engine, inbox_id, InboxStatus.SKIPPED, "no route")
         return {"inbox_id": inbox_id, "status": "skipped", "detail": "no route"}
+    with read_snapshot(lasting=True):  # one view per handling (tools/asana/snapshot.py)
+        return _handle(rt, inbox_id, facts, route, key, lock_wait_s, metrics)
+
+
+def _handle(
+    rt: Runtime,
+    inbox_id: int,
+    facts: EventFacts,
+    route: Route,
+    key: str,
+    lock_wait_s: float,
+    metrics: Metrics | None,
+) -> dict[str, Any]:
     if out_of_scope(rt, facts):
         audit_skip(rt, "event.out_of_scope", "event outside the allowed projects", inbox_id=inbox_id)
         mark_inbox(rt.engine, inbox_id, InboxStatus.SKIPPED, "out of scope")

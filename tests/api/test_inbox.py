@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from service.db import make_engine, migrate, write_session
 from service.db.events import InboxEvent, OutboxMessage
-from service.events.inbox import dedup_key, store_events
+from service.events.inbox import dedup_key, store_events, store_events_now
 from service.metrics import create_metrics
 from tests.api.conftest import event
 from tools.asana.models import Event
@@ -90,6 +90,24 @@ def test_store_events_rolls_back_with_the_callers_transaction(db: Engine) -> Non
     assert _counts(db) == (0, 0)
 
 
+def test_store_events_now_commits_on_its_own_with_the_same_rows(db: Engine) -> None:
+    """The receiver's common path (issue 23): on Postgres one autocommit statement, elsewhere a
+    transaction of its own; either way committed when it returns, repeats counted as before."""
+    assert store_events_now(db, [event("1"), event("2"), event("1")], source="webhook", webhook_gid="9") == (
+        2,
+        1,
+    )
+    assert store_events_now(db, [event("2")], source="webhook", webhook_gid="9") == (0, 1)
+    assert store_events_now(db, [], source="webhook") == (0, 0)
+    assert _counts(db) == (2, 2)  # read on another connection: committed
+    with db.connect() as conn:
+        payloads = conn.execute(select(OutboxMessage.payload).order_by(OutboxMessage.id)).scalars().all()
+    assert [p["resource_gid"] for p in payloads] == ["1", "2"]
+    with pytest.raises(ValueError):
+        store_events_now(db, [event("3")], source="carrier-pigeon")
+    assert _counts(db) == (2, 2)
+
+
 def test_unknown_source_is_refused(db: Engine) -> None:
     with pytest.raises(ValueError), write_session(db) as s:
         store_events(s, [event("1")], source="carrier-pigeon")
@@ -163,3 +181,23 @@ def test_postgres_one_statement_stores_what_the_portable_path_stores(pg_url: str
             engine.dispose()
 
     assert stored(pg_url) == stored(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+def test_a_connection_the_server_dropped_is_retried_once(pg_url: str) -> None:
+    """The receiver's pool skips the per-checkout ping (issue 23); a pooled connection that
+    Postgres closed meanwhile (a restart) costs one retry of the idempotent insert, not a 503."""
+    import psycopg
+
+    migrate(pg_url)
+    engine = make_engine(pg_url, pre_ping=False)
+    try:
+        assert store_events_now(engine, [event("1")], source="webhook") == (1, 0)  # pools a connection
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert store_events_now(engine, [event("2"), event("1")], source="webhook") == (1, 1)
+        assert _counts(engine) == (2, 2)
+    finally:
+        engine.dispose()

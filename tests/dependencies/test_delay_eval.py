@@ -98,3 +98,27 @@ def test_unknown_project_is_named(data: Path) -> None:
         delays.run(data, ["gamma"])
     with pytest.raises(UserError, match="unknown delay-risk variant 'nope'"):
         delays.run(data, variant="nope")
+
+
+def test_time_ordered_splits_drop_absolute_dates_unless_the_variant_keeps_them(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.delay_risk.features import ABSOLUTE_DATES
+
+    used: list[tuple[str, ...]] = []
+    real = delays._time_split
+
+    def spy(*args: object, **kwargs: object) -> object:
+        config = args[3]
+        assert isinstance(config, ModelConfig)
+        used.append(config.features)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delays, "_time_split", spy)
+    small = ModelConfig(max_iter=30, forest_trees=15, min_samples_leaf=5)
+    monkeypatch.setitem(delays.VARIANTS, "blend-dates", delays.Variant(small, dates=True))
+    delays.run(data, ["alpha"], temporal=True)
+    assert len(used) == 2 and not any(set(ABSOLUTE_DATES) & set(f) for f in used)
+    used.clear()
+    delays.run(data, ["alpha"], temporal=True, variant="blend-dates")
+    assert all(set(ABSOLUTE_DATES) <= set(f) for f in used)

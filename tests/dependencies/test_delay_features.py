@@ -4,16 +4,23 @@ the team's settled history, the "not enough history" path, and the implicit spri
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import pytest
+
+import agents.dependencies.delay_model as dm
 from agents.dependencies.analysis import analyse
 from agents.dependencies.delay_model import score_open_tasks
 from agents.dependencies.inputs import DependencyInputs, Pace, SprintRead, read_dependency_inputs
 from agents.dependencies.proposal import evidence, risk_actions, shift_actions
 from tools.asana.models import Project, Task
 from tools.delay_risk.asana_features import assignee_stats, commitment_day, task_record
-from tools.delay_risk.features import FEATURE_NAMES
+from tools.delay_risk.features import ABSOLUTE_DATES, ASANA_FEATURES, FEATURE_NAMES, PRODUCT_FEATURES
+from tools.delay_risk.history import HistoryItem, Query, assignee_features
+from tools.delay_risk.model import DelayRiskModel, ModelConfig
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -168,7 +175,7 @@ class _Reader:
     def projects(self, workspace_gid: str, archived: bool | None = False) -> list[Project]:
         return self._projects
 
-    def project_tasks(self, project_gid: str) -> list[Task]:
+    def project_tasks(self, project_gid: str, view: object = None) -> list[Task]:
         return self._tasks[project_gid]
 
 
@@ -196,3 +203,80 @@ def test_implicit_sprint_due_date_drives_predicted_late_and_is_never_written() -
     assert slipped.cascade.by_gid()["B"].due_on == date(2026, 11, 27)
     assert shift_actions(slipped, inputs) == []
     assert all("due_on" not in (x.params or {}) for x in risk_actions(slipped, inputs))
+
+
+# Issue 22: the product model learns only from the past and uses the features that won the
+# time-ordered validation (Asana-readable, no absolute dates).
+def test_product_model_uses_asana_features_without_absolute_dates() -> None:
+    assert set(PRODUCT_FEATURES) == set(ASANA_FEATURES) - set(ABSOLUTE_DATES)
+    assert ModelConfig().features == PRODUCT_FEATURES
+    assert dm.TEAM_CONFIG.features == PRODUCT_FEATURES
+    assert not set(ABSOLUTE_DATES) & set(dm.TEAM_CONFIG.features)
+
+
+def _item(opened: float, settled: float | None, late: bool | None, who: str | None) -> HistoryItem:
+    return HistoryItem(
+        opened_day=opened,
+        due_set_day=opened,
+        due_day=opened + 10,
+        component="A",
+        type="Bug",
+        priority=None,
+        settled_day=settled,
+        late=late,
+        assignee=who,
+    )
+
+
+def test_assignee_late_share_counts_only_outcomes_settled_before_the_moment() -> None:
+    items = [
+        _item(0, 10, True, "ann"),
+        _item(1, 20, False, "ann"),
+        _item(2, 30, True, "bob"),
+        _item(3, None, None, "ann"),
+    ]
+    queries = [
+        Query(as_of=t, component="A", type="Bug", priority=None, due_day=None, assignee=w)
+        for t, w in ((10, "ann"), (15, "ann"), (25, "ann"), (40, "bob"), (40, None))
+    ]
+    shares = [f["assignee_late_share"] for f in assignee_features(items, queries)]
+    assert shares == [None, 1.0, 0.5, 1.0, None]
+
+
+def test_training_rows_never_see_their_assignees_later_outcomes(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[Mapping[str, Any]]] = []
+
+    class Capturing(DelayRiskModel):
+        def fit(
+            self,
+            records: Sequence[Mapping[str, Any]],
+            labels: Sequence[bool] | np.ndarray,
+            times: Sequence[float] | np.ndarray | None = None,
+        ) -> DelayRiskModel:
+            seen.append(list(records))
+            return super().fit(records, labels, times)
+
+    monkeypatch.setattr(dm, "DelayRiskModel", Capturing)
+    inputs = _current(_history())
+    result = dm.score_open_tasks(inputs, TODAY)
+    assert result.status == "trained"
+    (records,) = seen
+    # Rows follow `_examples`; the first sprint's tasks (h0-*) were committed before any outcome.
+    examples = dm._examples(inputs, TODAY)
+    by_gid = {e.task.gid: r for e, r in zip(examples, records, strict=True)}
+    assert all(by_gid[f"h0-{i}"]["assignee_late_share"] is None for i in range(12))
+    # Every row sees exactly its assignee's outcomes known (completed) strictly before its commitment.
+    for e in examples:
+        assert e.task.assignee is not None
+        before = [
+            o.late
+            for o in examples
+            if o.task.assignee == e.task.assignee
+            and o.task.completed_at is not None
+            and o.task.completed_at.date() < e.as_of
+        ]
+        expected = round(sum(before) / len(before), 4) if before else None
+        assert by_gid[e.task.gid]["assignee_late_share"] == expected, e.task.gid
+    assert any(r["assignee_late_share"] for r in records)  # later sprints do learn from earlier ones
+    # And the flagged task still names its assignee's record among its reasons.
+    assert any("finished late" in r for f in result.flags for r in f.reasons)

@@ -65,7 +65,8 @@ def test_feature_catalogue_marks_what_the_product_can_read() -> None:
     assert {f.name for f in FEATURES if f.source != ASANA} == set(FEATURE_NAMES) - set(ASANA_FEATURES)
     for jira_only in ("fix_versions", "reporter_reputation", "sequence", "topic_10", "comments"):
         assert jira_only not in ASANA_FEATURES
-    assert ModelConfig().features == ASANA_FEATURES  # the product default
+    # The product default: Asana-readable, without the absolute dates (issue 22, time-ordered).
+    assert ModelConfig().features == tuple(n for n in ASANA_FEATURES if n not in ("opened_day", "due_day"))
 
 
 def _planted(n: int, seed: int) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray]:
@@ -91,6 +92,8 @@ def test_model_uses_only_its_feature_subset_and_time_options() -> None:
         records, y, times
     )
     assert 0 < latest.threshold < 1
+    blocks = DelayRiskModel(replace(small, threshold_from="blocks", latest_share=0.3)).fit(records, y, times)
+    assert 0 < blocks.threshold < 1
     with pytest.raises(ValueError, match="one value per training record"):
         DelayRiskModel(small).fit(records, y, times[:-1])
     with pytest.raises(ValueError, match="unknown delay-risk features"):

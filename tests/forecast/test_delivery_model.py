@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,6 +15,17 @@ from tools.forecast.delivery_history import SEQUENCE_FIELDS, board_history
 from tools.forecast.delivery_select import ENSEMBLE, choose_variant, inner_splits
 
 RATIO = next(v for v in VARIANTS if v.target == "ratio")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Small fits on one OpenMP thread: spinning threads made them tens of times slower on a busy
+    machine (as evals/sprints.py does)."""
+    import sklearn.ensemble  # noqa: F401  # loaded first: threadpoolctl limits only loaded libraries
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 def sprint(board: int, sid: int, committed: float, diff: float, team: int = 4) -> Any:

@@ -137,7 +137,7 @@ class FakeAsana:
     def sections(self, project_gid: str) -> list[Section]:
         return list(self.sections_by_project.get(project_gid, []))
 
-    def project_tasks(self, project_gid: str) -> list[Task]:
+    def project_tasks(self, project_gid: str, view: object = None) -> list[Task]:
         return [
             t
             for t in self.tasks.values()

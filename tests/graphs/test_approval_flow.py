@@ -304,3 +304,21 @@ def test_payload_digest_binds_the_exact_actions(world: World, thread_id: str) ->
     proposal = make_proposal([])
     assert out.interrupt is not None and out.interrupt["digest"] != proposal.digest()
     assert NOW.isoformat() in str(world.asana.tasks[out.interrupt["approval_task_gid"]].due_at) or True
+
+
+def test_a_stale_digest_is_refused_without_resuming_the_graph(world: World, thread_id: str) -> None:
+    """Issue 23: a decision made on another version of the proposal is refused and audited by the
+    runner before the graph is resumed (no new checkpoint: one read, one audit row); the thread
+    keeps waiting on the same request and a correct answer still applies."""
+    first = start(world, thread_id)
+    cfg = {"configurable": {"thread_id": thread_id}}
+    checkpoints = len(list(world.graph.get_state_history(cfg)))
+    out = resume_run(world.graph, world.ctx(), thread_id, [{"type": "approve"}], "mallory", "0" * 64)
+    assert out.status == "awaiting_approval" and out.invalid_decision is not None
+    assert "digest mismatch" in out.invalid_decision
+    assert out.interrupt == first.interrupt
+    assert len(list(world.graph.get_state_history(cfg))) == checkpoints
+    refused = world.audit.events("decision.invalid")
+    assert [r.actor for r in refused] == ["human:mallory"] and refused[0].reason == out.invalid_decision
+    done = resume_run(world.graph, world.ctx(), thread_id, [{"type": "approve"}], "alice")
+    assert done.report is not None and done.report["status"] == "applied"

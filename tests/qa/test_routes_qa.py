@@ -113,3 +113,77 @@ def test_entry_into_review_runs_once_and_other_changes_are_skipped(live: tuple[Q
     pending = rt.repo.pending_approvals()
     assert [p.proposal.agent for p in pending] == ["qa"]
     assert [c for c in w.comments_on(gid) if "Definition of Done review" in c]
+
+
+def test_a_move_into_another_section_costs_no_task_read_and_a_renamed_section_counts(
+    live: tuple[QaWorld, Runtime],
+) -> None:
+    """Issue 23: most section moves are not into review; the section's name (kept in the process)
+    says so without reading the task. A section renamed to "Ready for Review" counts once its
+    rename event dropped the kept name (the worker calls forget_section for section events)."""
+    from service.events.routes_qa import forget_section
+
+    w, rt = live
+    gid = w.task("Export invoices", section="In Progress", status="In Progress")
+    doing = w.sections["In Progress"]
+
+    def task_reads() -> int:
+        return int(w.store.stats.snapshot()["by_route"].get("GET /tasks/{task_gid}", 0))
+
+    moved = facts(gid, action="added", parent={"gid": doing, "resource_type": "section"})
+    assert qa_review(work(rt, moved, "qa_section_added", "m1")).status == "skipped"
+    before = task_reads()
+    assert qa_review(work(rt, moved, "qa_section_added", "m2")).status == "skipped"
+    assert task_reads() == before  # nor the section again: its name is kept
+
+    rt.asana.update_section(doing, "Ready for Review")
+    assert qa_review(work(rt, moved, "qa_section_added", "m3")).status == "skipped"  # kept name
+    forget_section(rt.asana.base_url, doing)
+    result = qa_review(work(rt, moved, "qa_section_added", "m4"))
+    assert result.status == "done", result
+
+
+def test_the_echo_of_our_own_ai_fields_is_skipped_without_a_read(live: tuple[QaWorld, Runtime]) -> None:
+    """Issue 23: the "custom_fields changed" event our own AI-field write causes is skipped from the
+    audit log (we wrote no Status there) without reading the task; our own Status write, or a
+    person's change, still reads it."""
+    from graphs.ports import AuditRecord
+
+    w, rt = live
+    gid = w.task("Export invoices", section="In Progress", status="In Progress")
+    me = rt.asana.me().gid
+
+    def ours(**after: object) -> None:
+        rt.audit.append(
+            AuditRecord(
+                actor="agent:triage",
+                event="action.applied",
+                outcome="ok",
+                target=gid,
+                after=dict(after),
+                details={"kind": "set_custom_field"},
+            )
+        )
+
+    def changed(user: str) -> EventFacts:
+        payload: dict[str, Any] = {
+            "action": "changed",
+            "resource": {"gid": gid, "resource_type": "task"},
+            "user": {"gid": user, "resource_type": "user"},
+            "change": {"field": "custom_fields", "action": "changed"},
+        }
+        return EventFacts.from_payload(payload)
+
+    def task_reads() -> int:
+        return int(w.store.stats.snapshot()["by_route"].get("GET /tasks/{task_gid}", 0))
+
+    ours(**{"AI Suggestion": "~3 pts"})
+    before = task_reads()
+    echo = qa_review(work(rt, changed(me), "qa_status_changed", "o1"))
+    assert echo.detail == "our own field writes" and task_reads() == before
+    person = next(u for u in w.store.users if u != me)
+    assert qa_review(work(rt, changed(person), "qa_status_changed", "o2")).status == "skipped"
+    assert task_reads() == before + 1  # a person's change is looked at
+    ours(Status="Ready for Review")
+    qa_review(work(rt, changed(me), "qa_status_changed", "o3"))
+    assert task_reads() == before + 2  # a Status we wrote (an approved proposal) is looked at

@@ -200,6 +200,7 @@ RECIPES: dict[str, Callable[[World], Call]] = {
     "GET /projects/{gid}/tasks": lambda w: Call(w.mini.project, {"completed_since": "now"}),
     "GET /tasks": lambda w: Call(query={"project": w.mini.project, "modified_since": "2000-01-01T00:00:00Z"}),
     "GET /sections/{gid}/tasks": lambda w: Call(w.mini.sections["Backlog"]),
+    "GET /sections/{gid}": lambda w: Call(w.mini.sections["Backlog"]),
     "GET /tasks/{gid}": lambda w: Call(w.task()),
     "GET /tasks/{gid}/subtasks": lambda w: (lambda t: (w.subtask(t), Call(t))[1])(w.task()),
     "GET /tasks/{gid}/stories": lambda w: (lambda t: (w.comment(t), Call(t))[1])(w.task()),

@@ -9,6 +9,7 @@ they mutate the caller's opts) and keeps top-level keys such as `X-Hook-Secret` 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import threading
@@ -22,6 +23,7 @@ from tools.asana.field_map import FieldMap
 from tools.asana.limits import DEFAULT_MAX_READS, DEFAULT_MAX_WRITES, ConcurrencyLimits
 from tools.asana.retry import RetryPolicy
 from tools.asana.sdk import TokenSource, build_api_client
+from tools.asana.snapshot import snapshot_wrote
 from tools.asana.transport import Transport
 
 PAGE_SIZE = 100  # Asana's maximum page size
@@ -46,6 +48,12 @@ class ClientCore:
         if not 1 <= page_size <= PAGE_SIZE:
             raise ValueError("page_size must be between 1 and 100")
         self.base_url = base_url.rstrip("/")
+        # Who reads (never the token itself): reads kept across handlings are kept per identity.
+        self.identity = (
+            hashlib.sha256(token.encode()).hexdigest()[:16]
+            if isinstance(token, str)
+            else f"source-{id(token)}"
+        )
         self.page_size = page_size
         self.request_timeout = request_timeout
         self.retry = retry or RetryPolicy()
@@ -107,7 +115,14 @@ class ClientCore:
 
     def _payload(self, label: str, send: Callable[[dict[str, Any]], Any], **path: str) -> Json:
         """One request; `send(kwargs)` calls the SDK method with our standard kwargs."""
-        result = self._transport.call(label, lambda: send(self._kw), **path)
+        writes = not label.startswith("GET ")
+        if writes:
+            snapshot_wrote()  # nothing read before a write answers a read after it
+        try:
+            result = self._transport.call(label, lambda: send(self._kw), **path)
+        finally:
+            if writes:
+                snapshot_wrote()
         return result if isinstance(result, dict) else {}
 
     def _one(self, label: str, send: Callable[[dict[str, Any]], Any], **path: str) -> Json:

@@ -88,6 +88,9 @@ class TaskView(Enum):
 
     COMPACT = _TASK_COMPACT
     PLANNING = _TASK_PLANNING
+    # The planning view plus each dependency's completion and name: the stand-up's read, and the
+    # dependency manager's, so one read of a sprint serves both in one handling (issue 23).
+    STANDUP = (*_TASK_PLANNING, "dependencies.completed", "dependencies.name")
     DETAIL = _TASK_DETAIL
 
     @property

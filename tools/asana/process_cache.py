@@ -18,6 +18,14 @@ from tools.asana.task_index import PROJECT_TASKS
 
 V = TypeVar("V")
 _CACHES: list[ProcessCache[object]] = []
+# Other process-kept state keyed by an Asana's base URL (e.g. triage's estimator indexes).
+_FORGETTERS: list[Callable[[str], None]] = []
+
+
+def on_forget(forget: Callable[[str], None]) -> None:
+    """Have `forget(base_url)` called whenever `forget_asana(base_url)` is."""
+    if forget not in _FORGETTERS:
+        _FORGETTERS.append(forget)
 
 
 class ProcessCache(Generic[V]):
@@ -50,6 +58,10 @@ class ProcessCache(Generic[V]):
             self._entries[(base_url, key)] = (now, value)
         return value
 
+    def forget_key(self, base_url: str, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop((base_url, key), None)
+
     def forget(self, base_url: str) -> None:
         with self._lock:
             for k in [k for k in self._entries if k[0] == base_url]:
@@ -61,3 +73,5 @@ def forget_asana(base_url: str) -> None:
     PROJECT_TASKS.forget(base_url)
     for cache in _CACHES:
         cache.forget(base_url)
+    for forget in list(_FORGETTERS):
+        forget(base_url)

@@ -31,6 +31,7 @@ from tools.asana.models import (
     User,
     Workspace,
 )
+from tools.asana.snapshot import snapshot_read
 from tools.names import did_you_mean
 
 
@@ -111,7 +112,7 @@ class ReadOps(ClientCore):
         return [Project.model_validate(r) for r in rows]
 
     def project(self, gid: str) -> Project:
-        return self._project(gid, F.PROJECT)
+        return snapshot_read(self, ("project", gid), lambda: self._project(gid, F.PROJECT), lasting=True)
 
     def _project(self, gid: str, fields: str) -> Project:
         api = self.api(asana.ProjectsApi)
@@ -161,6 +162,13 @@ class ReadOps(ClientCore):
             gid=project_gid,
         )
         return [Section.model_validate(r) for r in rows]
+
+    def section(self, gid: str) -> Section:
+        api = self.api(asana.SectionsApi)
+        data = self._one(
+            "GET /sections/{gid}", lambda kw: api.get_section(gid, {"opt_fields": F.SECTION}, **kw), gid=gid
+        )
+        return Section.model_validate(data)
 
     def custom_field_settings(self, project_gid: str) -> list[CustomFieldSetting]:
         api = self.api(asana.CustomFieldSettingsApi)
@@ -212,14 +220,19 @@ class ReadOps(ClientCore):
         """
         api = self.api(asana.TasksApi)
         since = _since(completed_since)
-        rows = self._pages(
-            "GET /projects/{gid}/tasks",
-            lambda o, kw: api.get_tasks_for_project(project_gid, o, **kw),
-            view.opt_fields,
-            {"completed_since": since} if since else None,
-            gid=project_gid,
-        )
-        return [Task.model_validate(r) for r in rows]
+
+        def read() -> list[Task]:
+            rows = self._pages(
+                "GET /projects/{gid}/tasks",
+                lambda o, kw: api.get_tasks_for_project(project_gid, o, **kw),
+                view.opt_fields,
+                {"completed_since": since} if since else None,
+                gid=project_gid,
+            )
+            return [Task.model_validate(r) for r in rows]
+
+        # "now" is a moving point: only an explicit time keys a shared read.
+        return list(snapshot_read(self, ("project_tasks", project_gid, view, since), read))
 
     def project_tasks_modified_since(
         self, project_gid: str, since: dt.datetime, view: TaskView = TaskView.PLANNING
@@ -247,10 +260,16 @@ class ReadOps(ClientCore):
 
     def task(self, gid: str, view: TaskView = TaskView.DETAIL) -> Task:
         api = self.api(asana.TasksApi)
-        data = self._one(
-            "GET /tasks/{gid}", lambda kw: api.get_task(gid, {"opt_fields": view.opt_fields}, **kw), gid=gid
-        )
-        return Task.model_validate(data)
+
+        def read() -> Task:
+            data = self._one(
+                "GET /tasks/{gid}",
+                lambda kw: api.get_task(gid, {"opt_fields": view.opt_fields}, **kw),
+                gid=gid,
+            )
+            return Task.model_validate(data)
+
+        return snapshot_read(self, ("task", gid, view), read)
 
     def subtasks(self, task_gid: str, view: TaskView = TaskView.PLANNING) -> list[Task]:
         api = self.api(asana.TasksApi)
@@ -265,13 +284,17 @@ class ReadOps(ClientCore):
     def stories(self, task_gid: str) -> list[Story]:
         """Comments and system stories of a task, oldest first."""
         api = self.api(asana.StoriesApi)
-        rows = self._pages(
-            "GET /tasks/{gid}/stories",
-            lambda o, kw: api.get_stories_for_task(task_gid, o, **kw),
-            F.STORY,
-            gid=task_gid,
-        )
-        return [Story.model_validate(r) for r in rows]
+
+        def read() -> list[Story]:
+            rows = self._pages(
+                "GET /tasks/{gid}/stories",
+                lambda o, kw: api.get_stories_for_task(task_gid, o, **kw),
+                F.STORY,
+                gid=task_gid,
+            )
+            return [Story.model_validate(r) for r in rows]
+
+        return list(snapshot_read(self, ("stories", task_gid), read))
 
     def stories_many(self, task_gids: Iterable[str], *, max_workers: int = 8) -> dict[str, list[Story]]:
         """Stories of many tasks, fetched in parallel (still ≤ the client's read cap in flight)."""

@@ -8,7 +8,9 @@ so those features stay missing (None → NaN, which the trees handle); so do the
 (reporter reputation, fix/affect versions, LDA topics, sequence number).
 
 `history_item`/`history_query` feed the same tasks to `tools.delay_risk.history.history_features`
-(the team-history features): a training row sees only outcomes settled before its commitment day.
+(the team-history features) and `assignee_features` (the assignee's late share as of that day): a
+training row sees only outcomes settled before its commitment day. The product takes the late share
+from there and the assignee's open load from `AssigneeStats` (read now).
 
 Every record is taken "as of" a day: today for an open task being scored, the day the task was
 committed for a settled history task (see `commitment_day`), so `remaining_days` is the runway the
@@ -93,7 +95,9 @@ def task_record(
 ) -> dict[str, Any]:
     """The feature record of `task`, due `due_on` (its own or its sprint's), seen on `as_of`.
 
-    `own_late` is given for a training row (its outcome), so the assignee's late share leaves it out.
+    The assignee's load and late share come from `stats` (`own_late`, a training row's outcome, is
+    left out of the share); the product then replaces the share with the past-only one
+    (`history.assignee_features`).
     """
     assignee = task.assignee.gid if task.assignee else None
     blocked_by = len(task.dependencies)
@@ -151,6 +155,7 @@ def history_item(
         settled_day=settled,
         late=is_late,
         delay_days=max(0.0, (settled or 0.0) - (due or 0.0)) if is_late else 0.0,
+        assignee=task.assignee.gid if task.assignee else None,
     )
 
 
@@ -161,6 +166,7 @@ def history_query(task: Task, *, due_on: date, as_of: date, component: str | Non
         type=task_type(task),
         priority=_priority(task),
         due_day=day_number(due_on),
+        assignee=task.assignee.gid if task.assignee else None,
     )
 
 

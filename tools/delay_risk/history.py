@@ -53,6 +53,7 @@ class HistoryItem:
     settled_day: float | None = None  # when its outcome was known (completion, or the due date)
     late: bool | None = None
     delay_days: float = 0.0
+    assignee: str | None = None  # who holds it (the product reads it; EMSE2017 has no assignee ids)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Query:
     type: str | None
     priority: str | None
     due_day: float | None
+    assignee: str | None = None
 
 
 class _Groups:
@@ -145,4 +147,34 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
             "same_due": None if query.due_day is None else float(due_count[(query.component, query.due_day)]),
             "team_mean_delay_days": total_delay / n_settled if n_settled else None,
         }
+    return out
+
+
+def assignee_features(
+    items: Sequence[HistoryItem], queries: Sequence[Query]
+) -> list[dict[str, float | None]]:
+    """Per query, the share of its assignee's tasks settled strictly before `as_of` that were late
+    (None without an assignee or before any of theirs settled). The same past-only rule as the team
+    features: counting every settled task instead lets a training row learn from its assignee's
+    later outcomes. (The assignee's open load stays the one read now: there is no data to check an
+    as-of version against.)"""
+    settled = sorted(
+        (it.settled_day, it.assignee, bool(it.late))
+        for it in items
+        if it.assignee is not None and it.settled_day is not None and it.late is not None
+    )
+    order = sorted(range(len(queries)), key=lambda q: queries[q].as_of)
+    n: Counter[str] = Counter()
+    k: Counter[str] = Counter()
+    s = 0
+    out: list[dict[str, float | None]] = [{} for _ in queries]
+    for q in order:
+        t, who = queries[q].as_of, queries[q].assignee
+        while s < len(settled) and settled[s][0] < t:
+            _, person, is_late = settled[s]
+            n[person] += 1
+            k[person] += int(is_late)
+            s += 1
+        share = round(k[who] / n[who], 4) if who is not None and n[who] else None
+        out[q] = {"assignee_late_share": share}
     return out

@@ -8,11 +8,13 @@ best single classifier was also a random forest.
 Training only ever sees training rows: the decision threshold is chosen on out-of-fold
 predictions of the training set (stratified k-fold), or, when the rows' times are given and
 `threshold_from="latest"`, on the latest share of the training rows predicted by a model of the
-earlier ones (what a product meets: the future); never on the test set. `half_life_days` weights
-recent training rows more (teams and processes drift). `features` picks the columns: by default
-only those the product reads from Asana (`features.ASANA_FEATURES`). `explain` says why
-a record is flagged by replacing one feature at a time with its typical (median) training value
-and reporting how much the probability drops: the features whose real values raise the risk most.
+earlier ones (what a product meets: the future), or with `"blocks"` on several forward-chained
+latest slices; never on the test set. Issue 22's inner time-ordered validation kept "folds".
+`half_life_days` weights recent training rows more (teams and processes drift). `features` picks the
+columns: by default the product's (`features.PRODUCT_FEATURES`: read from Asana, no absolute dates).
+`explain` says why a record is flagged by replacing one feature at a time with its typical (median)
+training value and reporting how much the probability drops: the features whose real values raise
+the risk most.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedKFold
 
 from tools.delay_risk.features import (
-    ASANA_FEATURES,
     CATEGORICAL,
     DESCRIPTIONS,
     FEATURE_NAMES,
+    PRODUCT_FEATURES,
     Vocabulary,
     encode,
 )
@@ -55,8 +57,12 @@ class ModelConfig:
     seed: int = 0
     forest_trees: int = 300
     forest_weight: float = 0.5  # share of the forest in the blended probability (0 = boosting only)
-    features: tuple[str, ...] = ASANA_FEATURES
-    threshold_from: str = "folds"  # "folds" (stratified out-of-fold) or "latest" (needs times)
+    features: tuple[str, ...] = PRODUCT_FEATURES
+    # "folds" (stratified out-of-fold), "latest" (the latest share, by a model of the earlier rows)
+    # or "blocks" (each of `blocks` latest slices by a model of everything before it); the last two
+    # need times.
+    threshold_from: str = "folds"
+    blocks: int = 3
     latest_share: float = 0.2  # share of the training rows, latest in time, for "latest"
     half_life_days: float = 0.0  # recency weighting of training rows (0 = equal weights; needs times)
 
@@ -175,6 +181,26 @@ class DelayRiskModel:
         model = self._new_estimator().fit(x[early], y[early], w)
         return best_f1_threshold(y[late], model.predict_proba(x[late])[:, 1])
 
+    def _blocks_threshold(self, x: np.ndarray, y: np.ndarray, times: np.ndarray) -> float | None:
+        """F1-best cut on the latest `blocks` slices of the training rows (together `latest_share`),
+        each predicted by a model of every row before it: forward-chaining, so each prediction is of
+        a later period, as in use. None when the slices or their pasts lack a class."""
+        order = np.argsort(times, kind="stable")
+        n, k = len(order), self.config.blocks
+        start = int(n * (1 - self.config.latest_share))
+        edges = [start + (n - start) * i // k for i in range(k + 1)]
+        scores, labels = [], []
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            past, block = order[:lo], order[lo:hi]
+            if len(block) == 0 or len(set(y[past].tolist())) < 2:
+                continue
+            model = self._new_estimator().fit(x[past], y[past], self._weights(times[past]))
+            scores.append(model.predict_proba(x[block])[:, 1])
+            labels.append(y[block])
+        if not labels or len(set(np.concatenate(labels).tolist())) < 2:
+            return None
+        return best_f1_threshold(np.concatenate(labels), np.concatenate(scores))
+
     def _folds_threshold(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> float:
         oof = np.zeros(len(y))
         folds = StratifiedKFold(n_splits=self.config.folds, shuffle=True, random_state=self.config.seed)
@@ -202,6 +228,8 @@ class DelayRiskModel:
         threshold = None
         if self.config.threshold_from == "latest" and t is not None:
             threshold = self._latest_threshold(x, y, t)
+        elif self.config.threshold_from == "blocks" and t is not None:
+            threshold = self._blocks_threshold(x, y, t)
         self.threshold = threshold if threshold is not None else self._folds_threshold(x, y, weights)
         self._model = self._new_estimator().fit(x, y, weights)
         self._typical = _typical_values(x, self.names)

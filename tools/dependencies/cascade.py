@@ -15,50 +15,49 @@ breadth-first walk from all slipped tasks at once finds the affected tasks (dept
 among them), then Kahn's ordering of them computes each task's new and baseline finish together,
 as it leaves the queue. Cycles never hang the pass: Kahn's ordering simply never reaches tasks on
 (or behind) a cycle, and they are reported as skipped.
+
+Two implementations of that pass give identical results: on a large graph the array pass
+(`cascade_arrays`, numpy, one round per BFS level and Kahn generation) does the per-link work;
+on a small graph, or a cascade so deep that its rounds would cost more than they save, the dict
+pass below walks task by task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import networkx as nx
 
-from tools.dependencies.calendar import from_index, to_index, to_index_finish
+from tools.dependencies.calendar import from_index, to_index_finish
+from tools.dependencies.cascade_arrays import TooDeep, array_pass
+from tools.dependencies.cascade_facts import NONE, Fact, Facts
 from tools.dependencies.durations import DurationModel
 from tools.dependencies.graph import find_cycles
 from tools.dependencies.models import Affected, CascadeResult, Slip, TaskNode
 
-# A finish earlier than any real one: "no prerequisite holds this task up".
-_NONE = -(1 << 62)
+# The array pass has fixed costs proportional to the whole graph (an index of every task, arrays
+# over them) and per round; it pays off once the cascade reaches a few percent of a large graph.
+# Below that the dict pass runs, and stops (for the array pass) as soon as it reaches more.
+ARRAY_MIN_TASKS = 5_000
+ARRAY_MIN_SHARE = 25  # the cascade reaches more than 1/25 of the graph's tasks
 
 
-class _Facts:
-    """A task's duration and planned dates as working-day indices (date conversions memoised:
-    a portfolio has far fewer distinct dates than tasks)."""
-
-    def __init__(self, durations: DurationModel, today: int) -> None:
-        self.duration = durations.duration
-        self.today = today
-        self._start: dict[date, int] = {}
-        self._finish: dict[date, int] = {}
-
-    def of(self, task: TaskNode) -> tuple[int, str, int | None, int]:
-        """(duration, its source, planned finish or None, own start)."""
-        dur, source = self.duration(task)
-        start = None
-        if task.start_on is not None:
-            start = self._start.get(task.start_on)
-            if start is None:
-                start = self._start[task.start_on] = to_index(task.start_on)
-        if task.due_on is not None:
-            planned = self._finish.get(task.due_on)
-            if planned is None:
-                planned = self._finish[task.due_on] = to_index_finish(task.due_on)
-            return dur, source, planned, planned - dur + 1 if start is None else start
-        if start is not None:
-            return dur, source, start + dur - 1, start
-        return dur, source, None, self.today
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Defer the cyclic garbage collector for the pass. Everything the pass allocates in bulk stays
+    alive (it is the result), so collections triggered by those allocations only re-scan the
+    caller's heap (a graph of 100,000 tasks is ~1M objects): a third of the run time there."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def propagate(
@@ -68,9 +67,12 @@ def propagate(
     today: date,
     durations: DurationModel | None = None,
     report_cycles: bool = True,
+    method: str = "auto",
 ) -> CascadeResult:
-    """Every task transitively held up by `slips`, with its new earliest finish and slack."""
-    facts = _Facts(durations or DurationModel(), to_index(today))
+    """Every task transitively held up by `slips`, with its new earliest finish and slack.
+
+    `method` ("auto", "arrays" or "dicts") picks the implementation; tests run both."""
+    facts = Facts(durations or DurationModel(), today)
     # networkx's dicts directly: the public views cost a wrapper per lookup, and with every
     # source slipping these loops run once per task and link of the whole portfolio.
     attrs, pred, succ = g._node, g._pred, g._succ
@@ -78,99 +80,173 @@ def propagate(
     for s in slips:
         if s.gid not in attrs:
             raise KeyError(f"task {s.gid} is not in the dependency graph")
-        dur, _, planned, own = facts.of(attrs[s.gid]["task"])
+        dur, _, planned, own, _, _ = facts.of(attrs[s.gid]["task"])
         base = planned if planned is not None else own + dur - 1
         new = to_index_finish(s.new_finish) if s.new_finish is not None else base + max(0, s.days or 0)
         if s.gid in roots:
             new = max(new, roots[s.gid][0])
         roots[s.gid] = (new, base)
+    if method not in ("auto", "arrays", "dicts"):
+        raise ValueError(f"unknown cascade method {method!r}")
+    with _no_collection_pauses():
+        affected, stuck = _run(method, attrs, pred, succ, roots, facts)
+    cycles = find_cycles(g.subgraph(stuck)) if (stuck and report_cycles) else []
+    return CascadeResult(slipped=list(roots), affected=affected, cycles=cycles, skipped_in_cycle=stuck)
+
+
+def _run(
+    method: str,
+    attrs: Mapping[str, dict[str, Any]],
+    pred: Mapping[str, Mapping[str, Any]],
+    succ: Mapping[str, Mapping[str, Any]],
+    roots: dict[str, tuple[int, int]],
+    facts: Facts,
+) -> tuple[list[Affected], list[str]]:
+    """The pass `method` names; "auto": the dict pass on a small graph or cascade, else the array
+    pass, unless the cascade is too deep for it (then the dict pass after all)."""
+    if method == "dicts" or (method == "auto" and len(attrs) < ARRAY_MIN_TASKS):
+        return _dict_pass(attrs, pred, succ, roots, facts.of)
+    if method == "auto":
+        try:
+            return _dict_pass(attrs, pred, succ, roots, facts.of, limit=len(attrs) // ARRAY_MIN_SHARE)
+        except _Reached:
+            pass
+    try:
+        return array_pass(attrs, pred, succ, roots, facts)
+    except TooDeep:
+        if method == "arrays":
+            raise
+    return _dict_pass(attrs, pred, succ, roots, facts.of)
+
+
+class _Reached(Exception):
+    """The dict pass reached more tasks than its limit."""
+
+
+def _dict_pass(
+    attrs: Mapping[str, dict[str, Any]],
+    pred: Mapping[str, Mapping[str, Any]],
+    succ: Mapping[str, Mapping[str, Any]],
+    roots: dict[str, tuple[int, int]],
+    of: Callable[[TaskNode], Fact],
+    limit: int | None = None,
+) -> tuple[list[Affected], list[str]]:
+    """(affected tasks in Kahn's order, gids skipped because a cycle holds them), task by task;
+    raises _Reached as soon as more than `limit` tasks are affected."""
+    # One mutable record per affected task, so each link costs one dict lookup:
+    # [affected prerequisites not yet done, depth, latest finish of its done prerequisites,
+    #  the one that finishes latest (smallest gid on a tie), latest baseline finish, its facts]
+    state: dict[str, list[Any]] = {gid: [0, 0, NONE, None, NONE, of(attrs[gid]["task"])] for gid in roots}
 
     # Breadth-first from all slipped tasks at once: each task's depth, and its in-degree among the
     # affected (every affected → affected link is seen exactly once, from its prerequisite).
-    depth = dict.fromkeys(roots, 0)
-    indeg = dict.fromkeys(roots, 0)
     queue = list(roots)
     for u in queue:  # the list grows while it is walked: a FIFO queue without pops
-        du = depth[u] + 1
+        du = state[u][1] + 1
         for v in succ[u]:
-            if v in indeg:
-                indeg[v] += 1
+            rec = state.get(v)
+            if rec is not None:
+                rec[0] += 1
             else:
                 t = attrs[v]["task"]
                 if t.known and not t.completed:  # completed and unknown tasks hold nothing up
-                    depth[v] = du
-                    indeg[v] = 1
+                    state[v] = [1, du, NONE, None, NONE, of(t)]
                     queue.append(v)
+                    if limit is not None and len(queue) > limit:
+                        raise _Reached
 
-    # Kahn's order (first ready by depth, then gid); a task's finishes are final when it is reached.
-    order = sorted((n for n, d in indeg.items() if d == 0), key=lambda n: (depth[n], n))
-    new_fin: dict[str, int] = {}
-    base_fin: dict[str, int] = {}
-    outside: dict[str, int | None] = {}  # unaffected prerequisite → planned finish, if it holds up
+    # Prerequisites outside the affected set hold a task up by their plan, if they are open: they
+    # are folded in first; affected ones push their finishes as they leave Kahn's queue below.
+    for v in queue:
+        rec = state[v]
+        if rec[0] != len(pred[v]) and v not in roots:
+            _hold_by_outside(rec, pred[v], state, attrs, of)
+
+    # Kahn's order (first ready by depth, then gid); a task's finishes are final when it is reached,
+    # since every affected prerequisite has pushed its own by then.
+    order = sorted((n for n, rec in state.items() if rec[0] == 0), key=lambda n: (state[n][1], n))
     days: dict[int, date] = {}
     affected: list[Affected] = []
     for u in order:  # grows as tasks become ready
-        t = attrs[u]["task"]
-        dur, source, planned, own = facts.of(t)
-        via: str | None = None
+        rec = state[u]
+        dur, source, planned, own, planned_day, due = rec[5]
         root = roots.get(u)
-        if root is not None:
+        if root is None:
+            via = rec[3]
+            latest = rec[2] + 1
+            es = own if own > latest else latest
+            ef = es + dur - 1
+            latest = rec[4] + 1
+            efb = (own if own > latest else latest) + dur - 1
+            if planned is not None:
+                if planned > ef:
+                    ef = planned
+                if planned > efb:
+                    efb = planned
+        else:
+            via = None
             ef, efb = root
             es = min(own, ef - dur + 1)
-        else:
-            latest = latest_base = _NONE
-            for p in pred[u]:
-                f = new_fin.get(p)
-                if f is None:  # not affected: its plan holds this task up, if it is open
-                    if p in outside:
-                        f = outside[p]
-                    else:
-                        pt = attrs[p]["task"]
-                        f = outside[p] = facts.of(pt)[2] if pt.known and not pt.completed else None
-                    if f is None:
-                        continue
-                    fb = f
-                else:
-                    fb = base_fin[p]
-                # Ties go to the smallest gid so "via" is deterministic.
-                if f > latest or (f == latest and via is not None and p < via):
-                    latest, via = f, p
-                if fb > latest_base:
-                    latest_base = fb
-            es = max(own, latest + 1)
-            ef = es + dur - 1
-            efb = max(own, latest_base + 1) + dur - 1
-            if planned is not None:
-                ef = max(ef, planned)
-                efb = max(efb, planned)
-        new_fin[u] = ef
-        base_fin[u] = efb
-        for i in (es, ef) if planned is None else (es, ef, planned):
-            if i not in days:
-                days[i] = from_index(i)
-        due = t.due_on
+        start_day = days.get(es)
+        if start_day is None:
+            start_day = days[es] = from_index(es)
+        finish_day = days.get(ef)
+        if finish_day is None:
+            finish_day = days[ef] = from_index(ef)
         affected.append(
             Affected(
                 gid=u,
-                depth=depth[u],
+                depth=rec[1],
                 via=via,
-                planned_finish=None if planned is None else days[planned],
-                earliest_start=days[es],
-                earliest_finish=days[ef],
+                planned_finish=planned_day,
+                earliest_start=start_day,
+                earliest_finish=finish_day,
                 due_on=due,
                 duration_days=dur,
                 duration_source=source,
                 # planned is due_on's index whenever there is a due date
                 slack_days=None if due is None or planned is None else planned - ef,
-                delay_days=max(0, ef - efb),
+                delay_days=ef - efb if ef > efb else 0,
             )
         )
         for v in succ[u]:
-            n = indeg.get(v)
-            if n is not None:
-                indeg[v] = n - 1
-                if n == 1:
+            w = state.get(v)
+            if w is not None:
+                # Ties go to the smallest gid so "via" is deterministic.
+                if ef > w[2] or (ef == w[2] and u < w[3]):
+                    w[2] = ef
+                    w[3] = u
+                if efb > w[4]:
+                    w[4] = efb
+                n = w[0] - 1
+                w[0] = n
+                if n == 0:
                     order.append(v)
-    stuck = sorted(n for n in indeg if n not in new_fin) if len(order) < len(indeg) else []
-    cycles = find_cycles(g.subgraph(stuck)) if (stuck and report_cycles) else []
-    return CascadeResult(slipped=list(roots), affected=affected, cycles=cycles, skipped_in_cycle=stuck)
+    stuck = sorted(n for n, rec in state.items() if rec[0] > 0) if len(order) < len(state) else []
+    return affected, stuck
+
+
+def _hold_by_outside(
+    rec: list[Any],
+    prerequisites: Iterable[str],
+    state: dict[str, list[Any]],
+    attrs: Mapping[str, dict[str, Any]],
+    of: Callable[[TaskNode], Fact],
+) -> None:
+    """Fold the planned finishes of a task's open prerequisites outside the affected set into its
+    record (both runs, with and without the slip, see the same plan for them)."""
+    for p in prerequisites:
+        if p in state:
+            continue
+        pt = attrs[p]["task"]
+        if not pt.known or pt.completed:
+            continue
+        f = of(pt)[2]
+        if f is None:
+            continue
+        # Ties go to the smallest gid so "via" is deterministic.
+        if f > rec[2] or (f == rec[2] and p < rec[3]):
+            rec[2] = f
+            rec[3] = p
+        if f > rec[4]:
+            rec[4] = f

@@ -36,17 +36,31 @@ class TextHasher:
         )
 
     def transform(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        word = _sublinear(self._word.transform(texts))
-        char = _sublinear(self._char.transform(texts))
-        return word, char
+        """Sublinear term-frequency rows (word, char)."""
+        word, char = self.counts(texts)
+        return _with_data(word, sublinear(word.data)), _with_data(char, sublinear(char.data))
+
+    def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Raw term counts (word, char): canonical rows, integers stored as float64."""
+        return _canonical(self._word.transform(texts)), _canonical(self._char.transform(texts))
 
 
-def _sublinear(matrix: sp.spmatrix) -> sp.csr_matrix:
+def _canonical(matrix: sp.spmatrix) -> sp.csr_matrix:
     out = sp.csr_matrix(matrix, dtype=np.float64)
     out.sum_duplicates()
     out.eliminate_zeros()
-    np.log(out.data, out=out.data)  # sublinear tf: 1 + log(tf), as TfidfVectorizer(sublinear_tf=True)
-    out.data += 1.0
+    return out
+
+
+def _with_data(matrix: sp.csr_matrix, data: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+
+
+def sublinear(counts: np.ndarray) -> np.ndarray:
+    """Sublinear tf, 1 + log(tf), as TfidfVectorizer(sublinear_tf=True); elementwise, so a row's values
+    do not depend on the rows computed with it."""
+    out = np.log(np.asarray(counts, dtype=np.float64))
+    out += 1.0
     return out
 
 

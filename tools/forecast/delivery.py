@@ -5,9 +5,12 @@ Target = ``vel_diff`` (delivered minus committed at the prediction time), as in 
 sprint's own state (scope at start, added/removed, to-do/in-progress/done), per-sprint aggregates of
 its issues, and the board's history of *earlier* sprints as a sequence (their outcomes are known by
 then; tools/forecast/delivery_history.py), optionally statistics of the board's training sprints
-(tools/forecast/delivery_boards.py). The model is gradient boosting with an absolute-error loss (the
-published family) with hyper-parameters fixed a priori; a `Variant` fixes the feature set and the
-target, and which variant to use is chosen on training data only (tools/forecast/delivery_select.py).
+(tools/forecast/delivery_boards.py), optionally the mean per-issue completion probability
+(tools/forecast/delivery_issues.py). Counts and sums over a sprint's issue rows are left out: the
+issue files include the issues added after the prediction time (COUNT_FIELDS). The model is gradient
+boosting with an absolute-error loss (the published family) with hyper-parameters fixed a priori; a
+`Variant` fixes the feature set and the target, and which variant to use is chosen on training data
+only (tools/forecast/delivery_select.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.forecast.delivery_boards import BoardStats
 from tools.forecast.delivery_history import HISTORY_FIELDS, SEQUENCE_FIELDS, board_history, committed_points
+from tools.forecast.delivery_issues import (
+    ISSUE_NUMERIC,
+    BoardCalibration,
+    IssueShareModel,
+    IssueTable,
+    ShareCalibration,
+    cross_fit,
+)
 
 ITERATION_FIELDS = (
     "planday",
@@ -40,18 +51,10 @@ ITERATION_FIELDS = (
     "no_admin",
     "no_teammember",
 )
-ISSUE_NUMERIC = (
-    "no_comment",
-    "no_affectversion",
-    "no_fixversion",
-    "no_issuelink",
-    "no_blocking",
-    "no_blockedby",
-    "no_fixversion_change",
-    "no_priority_change",
-    "no_des_change",
-)
 MAX_CATEGORIES = 8
+# Count-dependent issue aggregates. The issue files list every issue ever in the sprint, including
+# those added after the prediction time, so these leak the outcome (tools/forecast/delivery_issues.py).
+COUNT_FIELDS = ("issues_n", "sum_no_blocking", "sum_no_blockedby", "sum_no_issuelink")
 
 
 def _issue_vocab(issues: Sequence[Any]) -> tuple[list[str], list[str], list[str]]:
@@ -119,15 +122,21 @@ class Variant(BaseModel):
     weight, so that its absolute error is exactly the absolute error in points (c * |r - r_hat| =
     |y - y_hat|): delivery is roughly proportional to what was committed, which additive trees on
     points fit only piecewise. Sprints with nothing committed get their own model of the points.
+    "issues" predicts delivered = committed x the mean per-issue completion probability x the board's
+    calibration factors (tools/forecast/delivery_issues.py); `issue_share` adds that estimate (out of
+    fold for training sprints) as a feature instead. `issue_counts` keeps the count-dependent issue
+    aggregates, which leak the outcome (COUNT_FIELDS): only to compare with the models before.
     """
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(pattern=r"^[^,]+$")  # no comma: names are given as a comma-separated list
     sequence: bool = True
-    target: Literal["diff", "delivered", "ratio"] = "diff"
+    target: Literal["diff", "delivered", "ratio", "issues"] = "diff"
     boards: bool = False  # add each board's training-sprint statistics (tools/forecast/delivery_boards)
     learner: Literal["hgb", "gbr"] = "hgb"
+    issue_share: bool = False
+    issue_counts: bool = False
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -140,9 +149,21 @@ VARIANTS: tuple[Variant, ...] = (
 # candidate costs a fit per inner and outer fold); `eval sprints --variants` still runs them.
 LEVEL_VARIANT = Variant(name="level history", sequence=False)
 DELIVERED_VARIANT = Variant(name="delivered target", target="delivered")
+# Per-issue completion probabilities (tools/forecast/delivery_issues.py): alone, and stacked.
+ISSUE_VARIANT = Variant(name="issue probabilities", target="issues")
+ISSUE_STACK_VARIANT = Variant(name="ratio target issue probabilities", target="ratio", issue_share=True)
+# With the leaking issue counts: only to show how much of the earlier numbers they made.
+COUNTS_VARIANT = Variant(name="ratio target with issue counts", target="ratio", issue_counts=True)
 # The model before issue 22 (kept to compare against; slower, so not among the candidates).
-LEGACY_VARIANT = Variant(name="legacy GBR", sequence=False, learner="gbr")
-EXTRA_VARIANTS = (LEVEL_VARIANT, DELIVERED_VARIANT, LEGACY_VARIANT)
+LEGACY_VARIANT = Variant(name="legacy GBR", sequence=False, learner="gbr", issue_counts=True)
+EXTRA_VARIANTS = (
+    LEVEL_VARIANT,
+    DELIVERED_VARIANT,
+    ISSUE_VARIANT,
+    ISSUE_STACK_VARIANT,
+    COUNTS_VARIANT,
+    LEGACY_VARIANT,
+)
 DEFAULT_VARIANT = VARIANTS[0]
 MIN_ROWS = 20  # fewer training rows than this: a constant (their median) instead of a learner
 
@@ -196,11 +217,21 @@ class DeliveryModel:
         self._columns: np.ndarray | None = None
         self._committed = len(ITERATION_FIELDS)
         self._board_stats = BoardStats()
+        self._issues: IssueShareModel | None = None
+        self._calibration = BoardCalibration()
+        self._share_calibration = ShareCalibration()
 
-    def _design(self, x: np.ndarray, stats: np.ndarray | None) -> np.ndarray:
+    @property
+    def _uses_issues(self) -> bool:
+        return self.variant.issue_share or self.variant.target == "issues"
+
+    def _design(self, x: np.ndarray, stats: np.ndarray | None, share: np.ndarray | None) -> np.ndarray:
         cols = x if self._columns is None else x[:, self._columns]
         if stats is not None:
             cols = np.hstack([cols, stats])
+        if share is not None and self.variant.issue_share:
+            committed = x[:, self._committed]
+            cols = np.hstack([cols, share[:, None], (committed * share - committed)[:, None]])
         # GBR cannot take NaN and HGB fails on an all-NaN column of a small subset: -1 (never a valid
         # count or share) stands for "missing" and is split off cleanly by trees.
         return np.asarray(np.nan_to_num(cols, nan=-1.0), dtype=float)
@@ -210,14 +241,23 @@ class DeliveryModel:
             return _Constant(float(np.median(target)) if len(target) else 0.0)
         return _learner(self.variant, self.seed).fit(d, target, sample_weight=weight)
 
+    def _share(self, x: np.ndarray, issues: IssueTable | None) -> np.ndarray:
+        if issues is None:
+            raise ValueError(f"variant {self.variant.name!r} needs the sprints' issue rows")
+        if self._issues is None:
+            return np.full(len(x), np.nan)
+        return self._issues.predict(issues)
+
     def fit(
         self,
         x: np.ndarray,
         y: np.ndarray,
         names: Sequence[str] | None = None,
         boards: np.ndarray | None = None,
+        issues: IssueTable | None = None,
     ) -> DeliveryModel:
-        """`boards` (each sprint's board id) is needed by variants with board statistics."""
+        """`boards` (each sprint's board id) is needed by variants with board statistics or per-board
+        calibration, `issues` (the sprints' issue rows, in the order of `x`) by the issue variants."""
         self._columns = _columns(names, self.variant) if names is not None else None
         self._committed = _committed_index(names)
         committed = x[:, self._committed]
@@ -227,8 +267,22 @@ class DeliveryModel:
                 raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
             self._board_stats = BoardStats()
             stats = self._board_stats.fit_transform(boards, y, committed)
-        d = self._design(x, stats)
-        if self.variant.target == "ratio":
+        share = None
+        if self._uses_issues:
+            if issues is None:
+                raise ValueError(f"variant {self.variant.name!r} needs the sprints' issue rows")
+            share, self._issues = cross_fit(issues, y, committed, self.seed)
+        d = self._design(x, stats, share)
+        if self.variant.target == "issues" and share is not None:
+            pos = committed > 0
+            ratio = np.full(len(y), np.nan)
+            ratio[pos] = (y[pos] + committed[pos]) / committed[pos]
+            self._share_calibration = ShareCalibration().fit(share, ratio, committed)
+            expected = committed * np.nan_to_num(self._share_calibration.transform(share), nan=0.0)
+            b = boards if boards is not None else np.zeros(len(y), dtype=int)
+            self._calibration = BoardCalibration().fit(b, y + committed, expected)
+            self._uncommitted = self._fit_one(d, y)  # sprints without an estimate
+        elif self.variant.target == "ratio":
             pos = committed > 0
             self._model = self._fit_one(d[pos], (y[pos] + committed[pos]) / committed[pos], committed[pos])
             self._uncommitted = self._fit_one(d[~pos], y[~pos])
@@ -237,8 +291,10 @@ class DeliveryModel:
             self._model = self._fit_one(d, target)
         return self
 
-    def predict(self, x: np.ndarray, boards: np.ndarray | None = None) -> np.ndarray:
-        if self._model is None:
+    def predict(
+        self, x: np.ndarray, boards: np.ndarray | None = None, issues: IssueTable | None = None
+    ) -> np.ndarray:
+        if self._model is None and self._uncommitted is None:
             raise RuntimeError("fit the model first")
         committed = x[:, self._committed]
         stats = None
@@ -246,7 +302,16 @@ class DeliveryModel:
             if boards is None:
                 raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
             stats = self._board_stats.transform(boards)
-        d = self._design(x, stats)
+        share = self._share(x, issues) if self._uses_issues else None
+        d = self._design(x, stats, share)
+        if self.variant.target == "issues" and share is not None:
+            b = boards if boards is not None else np.zeros(len(x), dtype=int)
+            pred = np.asarray(self._uncommitted.predict(d), dtype=float)
+            ok = (committed > 0) & ~np.isnan(share)
+            calibrated = self._share_calibration.transform(share)
+            delivered = committed * calibrated * self._calibration.factor(b)
+            pred[ok] = delivered[ok] - committed[ok]
+            return pred
         if self.variant.target == "ratio":
             pred = np.zeros(len(x))
             pos = committed > 0
@@ -265,6 +330,8 @@ def _committed_index(names: Sequence[str] | None) -> int:
 
 def _columns(names: Sequence[str], variant: Variant) -> np.ndarray:
     drop = set() if variant.sequence else set(SEQUENCE_FIELDS)
+    if not variant.issue_counts:
+        drop |= set(COUNT_FIELDS)
     return np.asarray([i for i, n in enumerate(names) if n not in drop], dtype=int)
 
 

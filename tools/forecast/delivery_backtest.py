@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from tools.forecast.delivery import DEFAULT_VARIANT, VARIANTS, Variant, naive_predictions
+from tools.forecast.delivery_issues import IssueTable
 from tools.forecast.delivery_select import (
     ENSEMBLE,
     Protocol,
@@ -58,6 +59,7 @@ def backtest(
     variants: Sequence[Variant] = VARIANTS,
     seed: int = 0,
     folds: int = FOLDS,
+    issues: IssueTable | None = None,
 ) -> Backtest:
     boards = np.asarray([r.boardid for r in iterations])
     blocks = [b for b in np.array_split(np.arange(len(y)), folds) if len(b)]
@@ -74,9 +76,11 @@ def backtest(
             pick = fallback if len(variants) < 2 else pick_lowest(past, fallback).chosen
         else:
             splits = inner_splits(protocol, train_blocks)
-            pick = choose_variant(x, y, names, splits, variants, seed=seed, boards=boards).chosen
+            pick = choose_variant(
+                x, y, names, splits, variants, seed=seed, boards=boards, issues=issues
+            ).chosen
         chosen[pick] += 1
-        preds = {v.name: fit_predict(v, x, y, names, boards, train, test, seed) for v in variants}
+        preds = {v.name: fit_predict(v, x, y, names, boards, train, test, seed, issues) for v in variants}
         if len(preds) > 1:
             preds[ENSEMBLE] = ensemble(list(preds.values()))
         for name, pred in preds.items():

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tools.forecast.delivery import DEFAULT_VARIANT, DeliveryModel, Variant
+from tools.forecast.delivery_issues import IssueTable
 
 Protocol = Literal["cv", "forward"]
 INNER_FOLDS = 2
@@ -69,6 +70,7 @@ def choose_variant(
     *,
     seed: int = 0,
     boards: np.ndarray | None = None,
+    issues: IssueTable | None = None,
 ) -> Selection:
     """The candidate (a variant, or ENSEMBLE: the median of all of them) with the lowest MAE over the
     inner splits; the default variant when there are none."""
@@ -78,7 +80,7 @@ def choose_variant(
     errors: dict[str, list[np.ndarray]] = {v.name: [] for v in variants}
     errors[ENSEMBLE] = []
     for fit, val in splits:
-        preds = [fit_predict(v, x, y, names, boards, fit, val, seed) for v in variants]
+        preds = [fit_predict(v, x, y, names, boards, fit, val, seed, issues) for v in variants]
         for v, p in zip(variants, preds, strict=True):
             errors[v.name].append(np.abs(p - y[val]))
         errors[ENSEMBLE].append(np.abs(ensemble(preds) - y[val]))
@@ -94,8 +96,13 @@ def fit_predict(
     fit: np.ndarray,
     test: np.ndarray,
     seed: int,
+    issues: IssueTable | None = None,
 ) -> np.ndarray:
     """One variant fitted on rows `fit`, predicting rows `test`."""
     b_fit, b_test = (None, None) if boards is None else (boards[fit], boards[test])
-    model = DeliveryModel(seed=seed, variant=variant).fit(x[fit], y[fit], names, b_fit)
-    return model.predict(x[test], b_test)
+    uses_issues = issues is not None and (variant.issue_share or variant.target == "issues")
+    i_fit, i_test = (
+        (issues.take(fit), issues.take(test)) if issues is not None and uses_issues else (None, None)
+    )
+    model = DeliveryModel(seed=seed, variant=variant).fit(x[fit], y[fit], names, b_fit, i_fit)
+    return model.predict(x[test], b_test, i_test)

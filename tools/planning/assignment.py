@@ -15,6 +15,11 @@ seed, deterministic time limit) in three stages:
 3. keeping both, maximise ``skill_match - balance_weight * max_load_ratio`` where skill_match is
    the points-weighted mean affinity (0..1) and max_load_ratio the highest assigned/capacity.
 
+Loads are sums of item points, so whole multiples of the items' gcd; when a capacity is not
+(fractional shares of whole-point items) the LP relaxation is weak and stages 1 and 3 would run to
+their time limits, so the model gets two valid floors (``overload_floor``, ``ratio_floor``) and
+CP-SAT stops as soon as a plan meets them.
+
 Above ``exact_limit`` item-person pairs (or if CP-SAT fails) a greedy pass is used instead:
 largest items first, each to the person with the best ``affinity - balance_weight * load ratio``
 among those it fits (the least-overloading one when it fits nobody).
@@ -108,6 +113,49 @@ def _greedy(inst: _Instance) -> list[int]:
     return out
 
 
+def overload_floor(pts: Sequence[int], cap: Sequence[int]) -> int:
+    """A lower bound on the least total overload: loads are sums of item points, so multiples of
+    their gcd g; splitting the scope into g-sized units, each person takes floor(cap / g) units
+    free, one more unit costs g - (cap mod g), any further unit g. Units go to the cheapest slots
+    (the costs per person only grow, so this is the relaxation's optimum). With whole-point items
+    and fractional capacities this is usually the true optimum, so CP-SAT can stop at once instead
+    of searching to its time limit for a proof."""
+    total = sum(pts)
+    g = math.gcd(*pts) if any(pts) else 0
+    if g == 0:
+        return 0
+    excess = total // g - sum(c // g for c in cap)
+    if excess <= 0:
+        return 0
+    first = sorted(g - c % g for c in cap)  # one partially free unit per person
+    costs = first + [g] * max(0, excess - len(first))
+    return sum(sorted(costs)[:excess])
+
+
+def ratio_floor(pts: Sequence[int], cap: Sequence[int]) -> int:
+    """A lower bound on the highest load ratio (per mille, as the model counts it): at ratio r a
+    person holds at most floor(r * cap / 1000) points, in whole multiples of the items' gcd; the
+    least r at which that room holds the whole scope. Stage 3 then starts from a bound it would
+    otherwise have to prove (valid when every capacity is positive)."""
+    total = sum(pts)
+    g = math.gcd(*pts) if any(pts) else 0
+    positive = [c for c in cap if c > 0]
+    if g == 0 or not positive:
+        return 0
+
+    def holds(r: int) -> bool:
+        return sum(r * c // RATIO_UNITS // g * g for c in positive) >= total
+
+    lo, hi = 0, RATIO_UNITS * total // min(positive) + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def _cp_sat(
     inst: _Instance, hint: list[int], time_limit_s: float, seed: int
 ) -> tuple[list[int], bool] | None:
@@ -119,6 +167,13 @@ def _cp_sat(
     positive = [c for c in inst.cap if c > 0]
     r_max = RATIO_UNITS * total // min(positive) + 1 if positive else 0
     ratio = model.new_int_var(0, r_max, "max_ratio")
+    # The floors only say more than the LP when a capacity is not a whole number of load steps
+    # (the items' gcd), e.g. fractional shares of whole-point items; otherwise the model is left
+    # as it was, so plans on whole-point shares stay the same (CP-SAT's pick among equal optima).
+    step = math.gcd(*inst.pts) if any(inst.pts) else 0
+    floors = step > 0 and any(c % step for c in inst.cap)
+    if floors and all(c > 0 for c in inst.cap):  # with a zero capacity the ratio skips that person
+        model.add(ratio >= ratio_floor(inst.pts, inst.cap))
     for i in range(n_items):
         model.add_exactly_one(x[i])
         for p in range(n_people):
@@ -152,7 +207,9 @@ def _cp_sat(
             for p in range(n_people):
                 model.add_hint(x[i][p], solver.boolean_value(x[i][p]))
 
-    # stage 1: as little overload as possible
+    # stage 1: as little overload as possible (never below the unit relaxation's floor)
+    if floors:
+        model.add(total_over >= overload_floor(inst.pts, inst.cap))
     model.minimize(total_over)
     if not run():
         return None

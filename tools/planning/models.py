@@ -95,6 +95,7 @@ class Selection(_Model):
     score_scale: float  # integer objective = round(score * score_scale); see selection docstring
     candidates: int  # items that could be chosen after exclusions
     model_items: int  # items left for the solver after presolve
+    solve_items: int = 0  # left for CP-SAT after LP fixing and dominance (0: proven before)
     notes: list[str] = Field(default_factory=list)
 
 

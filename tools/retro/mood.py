@@ -35,7 +35,7 @@ class Mood(BaseModel):
     by_day: dict[str, float] = Field(default_factory=dict)
     most_negative: list[ScoredComment] = Field(default_factory=list)
     most_positive: list[ScoredComment] = Field(default_factory=list)
-    engine: str = "lexicon"
+    engine: str = "lexicon"  # the sentiment engine that scored the comments
 
 
 def _slope(xs: list[float], ys: list[float]) -> float | None:
@@ -49,22 +49,23 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
 def sprint_mood(comments: list[Comment], window: SprintWindow, model: LexiconSentiment | None = None) -> Mood:
     lex = model or LexiconSentiment()
     if not comments:
-        return Mood(comments=0)
-    scored = []
+        return Mood(comments=0, engine=lex.name)
+    # Per comment (day, score, label); a ScoredComment is built only for the quotes reported.
+    days: list[int] = []
+    scores: list[float] = []
+    labels: list[str] = []
     for c in comments:
         a = lex.analyse(c.text)
-        day = (_aware(c.at).date() - window.start_on).days
-        # From validated values: constructed without validating them again (one per comment).
-        scored.append(
-            ScoredComment.model_construct(day=day, score=a.score, label=a.label, text=c.text, author=c.author)
-        )
+        days.append((_aware(c.at).date() - window.start_on).days)
+        scores.append(a.score)
+        labels.append(a.label)
     length = max((window.end_on - window.start_on).days, 1)
-    first = [s.score for s in scored if s.day <= length / 2]
-    second = [s.score for s in scored if s.day > length / 2]
+    first = [sc for d, sc in zip(days, scores, strict=True) if d <= length / 2]
+    second = [sc for d, sc in zip(days, scores, strict=True) if d > length / 2]
     by_day: dict[str, list[float]] = {}
-    for sc in scored:
-        by_day.setdefault((window.start_on + timedelta(days=sc.day)).isoformat(), []).append(sc.score)
-    slope = _slope([float(s.day) for s in scored], [s.score for s in scored])
+    for d, sc in zip(days, scores, strict=True):
+        by_day.setdefault((window.start_on + timedelta(days=d)).isoformat(), []).append(sc)
+    slope = _slope([float(d) for d in days], scores)
     trend = "no data"
     # The halves are what people compare ("we were happier early on"); the slope is the fallback.
     change = (
@@ -74,19 +75,30 @@ def sprint_mood(comments: list[Comment], window: SprintWindow, model: LexiconSen
     )
     if change is not None:
         trend = "improving" if change > TREND_EPSILON else "declining" if change < -TREND_EPSILON else "flat"
-    neg = sorted((s for s in scored if s.label == "negative"), key=lambda s: (s.score, s.text))
-    pos = sorted((s for s in scored if s.label == "positive"), key=lambda s: (-s.score, s.text))
+    order = range(len(comments))
+    # Stable sorts over the comments' order: ties keep it, as sorting the comments themselves did.
+    neg = sorted((i for i in order if labels[i] == "negative"), key=lambda i: (scores[i], comments[i].text))
+    pos = sorted((i for i in order if labels[i] == "positive"), key=lambda i: (-scores[i], comments[i].text))
+
+    def quote(i: int) -> ScoredComment:
+        c = comments[i]
+        # From validated values: constructed without validating them again.
+        return ScoredComment.model_construct(
+            day=days[i], score=scores[i], label=labels[i], text=c.text, author=c.author
+        )
+
     return Mood(
-        comments=len(scored),
-        positive=sum(s.label == "positive" for s in scored),
-        neutral=sum(s.label == "neutral" for s in scored),
-        negative=sum(s.label == "negative" for s in scored),
-        mean_score=round(statistics.fmean(s.score for s in scored), 3),
+        comments=len(comments),
+        positive=labels.count("positive"),
+        neutral=labels.count("neutral"),
+        negative=labels.count("negative"),
+        mean_score=round(statistics.fmean(scores), 3),
         first_half=round(statistics.fmean(first), 3) if first else None,
         second_half=round(statistics.fmean(second), 3) if second else None,
         slope_per_day=None if slope is None else round(slope, 4),
         trend=trend,
         by_day={k: round(statistics.fmean(v), 3) for k, v in sorted(by_day.items())},
-        most_negative=neg[:3],
-        most_positive=pos[:3],
+        most_negative=[quote(i) for i in neg[:3]],
+        most_positive=[quote(i) for i in pos[:3]],
+        engine=lex.name,
     )

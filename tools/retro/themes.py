@@ -134,14 +134,17 @@ class Theme(BaseModel):
     kind: str
     count: int
     tasks: int
-    sentiment: float  # mean lexicon score of the matching texts
+    sentiment: float  # mean sentiment score of the matching texts (the engine the mood names)
     quotes: list[str] = Field(default_factory=list)
     recurring: bool = False
     seen_in: list[str] = Field(default_factory=list)  # earlier sprints with the same theme
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _norm(text: str) -> str:
-    return " " + re.sub(r"\s+", " ", text.lower()) + " "
+    return " " + _SPACES.sub(" ", text.lower()) + " "
 
 
 def _quote(text: str) -> str:

@@ -1,6 +1,7 @@
-"""Which sentiment engine the product uses: a saved trained model where one is configured, the
-offline lexicon otherwise. Both answer `analyse(text) -> SentimentScore` and carry a `name`, so a
-retro or health report can say which engine produced its numbers.
+"""Which sentiment engine the product uses: a saved trained model where one is configured and
+loads, the offline lexicon otherwise. Both answer `analyse(text) -> SentimentScore` (and
+`analyse_many` for a batch) and carry a `name`, so a retro or health report can say which engine
+produced its numbers.
 
 The trained engine takes its polarity label (and emotion, if an emotion model was saved) from the
 classifiers; `score`, `positive`, `negative` and `arousal` stay the lexicon's, except that a score
@@ -10,15 +11,19 @@ whose sign contradicts the trained label is clamped to that label's threshold, s
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from tools.sentiment.model import EMOTIONS, POLARITIES, LexiconSentiment, SentimentScore, _emotion
 from tools.sentiment.trained import TrainedSentiment, load_saved
 
 MODEL_ENV = "SPRINTPILOT_SENTIMENT_MODEL"
+log = logging.getLogger(__name__)
 
 
 class TrainedEngine(LexiconSentiment):
@@ -38,11 +43,12 @@ class TrainedEngine(LexiconSentiment):
     def analyse_many(self, texts: Sequence[str]) -> list[SentimentScore]:
         """Batch scoring: one vectoriser pass for all texts (much cheaper than one call per text)."""
         texts = [t or "" for t in texts]
-        labels = self.polarity.predict(texts)
-        emotions = self.emotion.predict(texts) if self.emotion is not None else None
+        # The lexicon scores each text once: its features for both classifiers and its score here.
+        lexicon = [super(TrainedEngine, self).analyse(t) for t in texts]
+        labels = self.polarity.predict(texts, lexicon)
+        emotions = self.emotion.predict(texts, lexicon) if self.emotion is not None else None
         out = []
-        for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
-            lex = super().analyse(text)
+        for i, (lex, label) in enumerate(zip(lexicon, labels, strict=True)):
             if label not in POLARITIES:
                 raise ValueError(f"the polarity model predicts {label!r}, not one of {POLARITIES}")
             score = lex.score
@@ -77,15 +83,66 @@ class TrainedEngine(LexiconSentiment):
         return load_saved(path, TrainedEngine, "a saved sentiment engine")
 
 
-def best_engine(path: Path | None = None) -> LexiconSentiment:
-    """The trained engine saved at `path` (or $SPRINTPILOT_SENTIMENT_MODEL) if any, else the lexicon.
+class EngineChoice(BaseModel):
+    """The engine retro and health score with, its name (reports name it) and, when a configured
+    model could not be used, why (reports repeat it)."""
 
-    A configured file that is missing or unreadable is an error, not a silent fall-back: the
-    report would otherwise claim numbers from an engine it did not use.
-    """
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    engine: LexiconSentiment
+    warning: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+
+_warned: set[str] = set()
+
+
+def _fallback(named: Path, reason: str) -> EngineChoice:
+    engine = LexiconSentiment()
+    warning = f"sentiment model {named} not used ({reason}); scoring with the {engine.name} engine"
+    if warning not in _warned:  # one warning per model file and process, not one per retro
+        _warned.add(warning)
+        log.warning(warning)
+    return EngineChoice(engine=engine, warning=warning)
+
+
+def load_engine(named: Path) -> TrainedEngine:
+    """The engine saved at `named`, checked by scoring one text (a model pickled by another library
+    version or needing absent MiniLM weights fails here, not in the middle of a retro)."""
+    engine = TrainedEngine.load(named)
+    engine.analyse_many(["thanks, looks good"])
+    return engine
+
+
+def engine_choice(path: Path | None = None, emotions: bool = False) -> EngineChoice:
+    """The trained engine saved at `path` (or $SPRINTPILOT_SENTIMENT_MODEL) when it loads, else the
+    offline lexicon. A configured file that is missing or does not load gives one logged warning
+    and the lexicon, never an error: a retro should not fail on its mood line. The lexicon is the
+    zero-shot default: prototype phrases scored with MiniLM vectors added under a point of
+    polarity macro-F1 (README) and cost ~30 ms per new text, so they are not used.
+
+    `emotions=False` (retro and health read labels and scores only) leaves a saved emotion model
+    out: it would double the scoring time for a field nobody reads (the emotion then comes from
+    the valence-arousal mapping)."""
     named = path or (Path(os.environ[MODEL_ENV]) if os.environ.get(MODEL_ENV) else None)
     if named is None:
-        return LexiconSentiment()
+        return EngineChoice(engine=LexiconSentiment())
     if not named.is_file():
-        raise FileNotFoundError(f"sentiment model {named} not found (unset {MODEL_ENV} to use the lexicon)")
-    return TrainedEngine.load(named)
+        return _fallback(named, "file not found")
+    try:
+        engine = load_engine(named)
+    # Unpickling a damaged or foreign file raises almost anything (UnpicklingError, EOFError,
+    # AttributeError, ImportError, TypeError...); each means the same here: not usable.
+    except Exception as exc:
+        return _fallback(named, f"{type(exc).__name__}: {exc}"[:200])
+    if not emotions and engine.emotion is not None:
+        engine = TrainedEngine(engine.polarity)
+    return EngineChoice(engine=engine)
+
+
+def best_engine(path: Path | None = None) -> LexiconSentiment:
+    """`engine_choice(path, emotions=True).engine`."""
+    return engine_choice(path, emotions=True).engine

@@ -8,9 +8,12 @@ use what the offline engine knows. With ``embeddings=True`` the all-MiniLM-L6-v2
 (tools/estimation/embeddings.py, optional model files) is appended: it adds meaning the n-grams
 miss, at a few milliseconds per new text instead of a fraction of one.
 
-Hyper-parameters (C=0.8, balanced class weights, lexicon weight 0.35, embedding weight 1.0) were
-chosen by 5-fold cross-validation with seeds 1 and 2 on the shared training files; the eval reports
-seed 20240601.
+With ``neighbours=k`` also, per label, the mean cosine similarity of the k nearest training texts
+with that label.
+
+Hyper-parameters (C=0.8, balanced class weights, lexicon weight 0.35 — 0.6 for DEVA, embedding
+weight 1.0, 5 neighbours) were chosen by 5-fold cross-validation with seeds 1 and 2 on the shared
+training files (evals/sentiment.py `make_model`); the eval reports seed 20240601.
 """
 
 from __future__ import annotations
@@ -25,18 +28,20 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from tools.sentiment.model import LexiconSentiment
+from tools.sentiment.model import LexiconSentiment, SentimentScore
 from tools.sentiment.text import clean_text, mark_negation
 
-_LEXICON_WEIGHT = 0.35
+LEXICON_WEIGHT = 0.35
 _EMBEDDING_WEIGHT = 1.0
 _SAVE_BATCH = 64
 
 
-def lexicon_features(model: LexiconSentiment, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def lexicon_features(
+    model: LexiconSentiment, texts: Sequence[str], scores: Sequence[SentimentScore] | None = None
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """`scores`: the lexicon's scores of `texts` when the caller has them (else computed here)."""
     rows = []
-    for t in texts:
-        s = model.analyse(t)
+    for s in model.analyse_many(texts) if scores is None else scores:
         rows.append(
             [
                 np.tanh(s.positive / 3.0),
@@ -64,10 +69,26 @@ def _embed(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
 class TrainedSentiment:
     """fit(texts, labels) → predict(texts); labels are whatever strings the team uses."""
 
-    def __init__(self, c: float = 0.8, seed: int = 0, embeddings: bool = False) -> None:
+    def __init__(
+        self,
+        c: float = 0.8,
+        seed: int = 0,
+        embeddings: bool = False,
+        lexicon_weight: float = LEXICON_WEIGHT,
+        neighbours: int = 0,
+    ) -> None:
+        """`neighbours` > 0 (needs `embeddings`): also, per label, the mean cosine of the text's
+        `neighbours` nearest training texts with that label (a training text is not its own
+        neighbour): local structure of the sentence space that one linear boundary misses."""
+        if neighbours and not embeddings:
+            raise ValueError("neighbour features need the sentence embeddings")
         self.c = c
         self.seed = seed
         self.embeddings = embeddings
+        self.lexicon_weight = lexicon_weight
+        self.neighbours = neighbours
+        self._train_vectors: np.ndarray[Any, np.dtype[np.float32]] | None = None
+        self._train_labels: np.ndarray[Any, np.dtype[np.str_]] | None = None
         self.lexicon = LexiconSentiment()
         self.words = TfidfVectorizer(
             ngram_range=(1, 2), sublinear_tf=True, lowercase=False, token_pattern=r"\S+"
@@ -79,33 +100,59 @@ class TrainedSentiment:
 
     @property
     def name(self) -> str:
-        return "tfidf+lexicon+minilm" if self.embeddings else "tfidf+lexicon"
+        if not self.embeddings:
+            return "tfidf+lexicon"
+        return "tfidf+lexicon+minilm+knn" if getattr(self, "neighbours", 0) else "tfidf+lexicon+minilm"
 
-    def _features(self, texts: Sequence[str], fit: bool) -> Any:
+    def _neighbour_features(
+        self, vectors: np.ndarray[Any, np.dtype[np.float32]], fit: bool
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        assert self._train_vectors is not None and self._train_labels is not None
+        sims = vectors @ self._train_vectors.T
+        if fit:
+            np.fill_diagonal(sims, -1.0)  # a training text is not its own neighbour
+        columns = []
+        for label in sorted(set(self._train_labels.tolist())):
+            own = sims[:, self._train_labels == label]
+            k = min(self.neighbours, own.shape[1])
+            columns.append(np.sort(own, axis=1)[:, -k:].mean(axis=1))
+        return np.stack(columns, axis=1).astype(np.float64)
+
+    def _features(
+        self, texts: Sequence[str], fit: bool, lexicon: Sequence[SentimentScore] | None = None
+    ) -> Any:
         cleaned = [clean_text(t) for t in texts]
         marked = [mark_negation(t) for t in cleaned]
         if fit:
             w, ch = self.words.fit_transform(marked), self.chars.fit_transform(cleaned)
         else:
             w, ch = self.words.transform(marked), self.chars.transform(cleaned)
-        parts = [w, ch, sparse.csr_matrix(lexicon_features(self.lexicon, texts) * _LEXICON_WEIGHT)]
+        weight = getattr(self, "lexicon_weight", LEXICON_WEIGHT)  # engines saved before it was a setting
+        parts = [w, ch, sparse.csr_matrix(lexicon_features(self.lexicon, texts, lexicon) * weight)]
         if self.embeddings:
-            parts.append(sparse.csr_matrix(_embed(texts) * _EMBEDDING_WEIGHT))
+            vectors = _embed(texts)
+            parts.append(sparse.csr_matrix(vectors * _EMBEDDING_WEIGHT))
+            if getattr(self, "neighbours", 0):
+                if fit:
+                    self._train_vectors = vectors
+                parts.append(sparse.csr_matrix(self._neighbour_features(vectors, fit)))
         return sparse.hstack(parts).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TrainedSentiment:
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two different labels")
+        self._train_labels = np.asarray(list(labels), dtype=str)
         self.clf.fit(self._features(list(texts), fit=True), list(labels))
         self.fitted = True
         return self
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
+    def predict(self, texts: Sequence[str], lexicon: Sequence[SentimentScore] | None = None) -> list[str]:
+        """`lexicon`: the default lexicon's scores of `texts`, when the caller has them."""
         if not self.fitted:
             raise RuntimeError("the classifier is not trained; call fit() first")
         if not texts:
             return []
-        return [str(x) for x in self.clf.predict(self._features(list(texts), fit=False))]
+        return [str(x) for x in self.clf.predict(self._features(list(texts), fit=False, lexicon=lexicon))]
 
     def save(self, path: Path) -> None:
         path.write_bytes(pickle.dumps(self))
