@@ -122,6 +122,7 @@ class SoakResult:
     interrupted_decisions: int
     lost_races: int
     left_after_faults: int = 0
+    audit_problem: str | None = None  # the verifier's first bad row and reason
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -149,7 +150,11 @@ class SoakResult:
             ("approved changes written twice (goal 0)", self.duplicate_changes),
             ("changes without an allowed approval (goal 0)", self.changes_without_approval),
             ("comments posted twice (goal 0)", self.duplicate_comments),
-            ("audit verify", f"{'OK' if self.audit_ok else 'TAMPERED'} ({self.audit_rows} rows)"),
+            (
+                "audit verify",
+                f"{'OK' if self.audit_ok else 'TAMPERED'} ({self.audit_rows} rows)"
+                + (f": {self.audit_problem}" if self.audit_problem else ""),
+            ),
             ("wall time", f"{self.seconds:.1f} s"),
         ]
         lines = ["| check | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
@@ -451,6 +456,7 @@ def run_soak(
         not_final=sum(n for s, n in statuses.items() if s not in FINAL),
         audit_ok=verified.ok,
         audit_rows=verified.rows_checked,
+        audit_problem=None if verified.ok else f"row {verified.first_bad_id}: {verified.reason}",
         interrupted_decisions=counters["interrupted"],
         left_after_faults=counters["left"],
         lost_races=counters["lost"],

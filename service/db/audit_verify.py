@@ -26,8 +26,12 @@ class VerifyResult(BaseModel):
 
 @contextmanager
 def _connection(source: Engine | Connection | Session) -> Iterator[Connection | Session]:
+    """One connection for the whole check. On Postgres it reads one snapshot (REPEATABLE READ): the
+    rows and the signed head are then from the same moment, so a row appended by a worker while
+    the chain is being read is not mistaken for a chain that ends before its head."""
     if isinstance(source, Engine):
-        with source.connect() as conn:
+        options = {"isolation_level": "REPEATABLE READ"} if source.dialect.name == "postgresql" else {}
+        with source.connect().execution_options(**options) as conn, conn.begin():
             yield conn
     else:
         yield source
@@ -77,8 +81,8 @@ def verify_chain(
                     )
                 prev = row["hash"]
                 last_id = row["id"]
-    head = None if checked == 0 else prev
-    anchored = _check_anchors(source, checked, last_id, head, key, checkpoints or [])
+        head = None if checked == 0 else prev
+        anchored = _check_anchors(conn, checked, last_id, head, key, checkpoints or [])
     if anchored is not None:
         return anchored
     if expected_head is not None and head != expected_head:

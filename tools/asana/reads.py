@@ -231,7 +231,7 @@ class ReadOps(ClientCore):
             )
             return [Task.model_validate(r) for r in rows]
 
-        # "now" is a moving point: only an explicit time keys a shared read.
+        # One handling is one moment: "now" means the same time for every read in it.
         return list(snapshot_read(self, ("project_tasks", project_gid, view, since), read))
 
     def project_tasks_modified_since(
