@@ -31,6 +31,12 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
+def _frames(traceback: tracemalloc.Traceback) -> str:
+    return " <- ".join(
+        f"{f.filename.split('/work/main/')[-1]}:{f.lineno}" for f in reversed(list(traceback)[-6:])
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -54,10 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         triage_index.MAX_CACHED_BYTES = 2**62  # the former cache was bounded by projects only
     start = time.perf_counter()
     rows: list[tuple[str, float, float, int, float]] = []
+    early: list[tracemalloc.Snapshot] = []  # after the second sprint: what grows after it
 
     def progress(message: str) -> None:
         cached = len(ESTIMATOR_CACHE._entries)
         rows.append((message, _status_mb("VmRSS"), _status_mb("VmHWM"), cached, ESTIMATOR_CACHE.nbytes / 1e6))
+        if args.trace and len(rows) == 2:
+            early.append(tracemalloc.take_snapshot())
         print(
             f"{time.perf_counter() - start:7.1f}s  RSS {rows[-1][1]:7.0f} MB  peak {rows[-1][2]:7.0f} MB  "
             f"cached indexes {cached:3d} ({rows[-1][4]:.1f} MB)  {message}",
@@ -68,13 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = args.out or Path(tmp)
         run_replays(args.data, out_dir=out, project=args.project, selection=args.sprints, progress=progress)
     if args.trace:
-        stats = tracemalloc.take_snapshot().statistics("traceback")[:12]
-        for stat in stats:
-            frames = " <- ".join(
-                f"{f.filename.split('/work/main/')[-1]}:{f.lineno}"
-                for f in reversed(list(stat.traceback)[-4:])
-            )
-            print(f"{stat.size / 1e6:8.1f} MB  {stat.count:8d} blocks  {frames}")
+        late = tracemalloc.take_snapshot()
+        print("live memory at the end, and its growth since the second sprint, by where it was allocated:")
+        for stat in late.statistics("traceback")[:12]:
+            print(f"{stat.size / 1e6:8.1f} MB  {stat.count:8d} blocks  {_frames(stat.traceback)}")
+        if early:
+            print("growth since the second sprint:")
+            for diff in late.compare_to(early[0], "traceback")[:15]:
+                print(
+                    f"{diff.size_diff / 1e6:+8.1f} MB  {diff.count_diff:+8d} blocks  "
+                    f"{_frames(diff.traceback)}"
+                )
     if rows:
         half = rows[len(rows) // 2]
         print(

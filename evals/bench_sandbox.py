@@ -1,6 +1,7 @@
 """Benchmark: the sandbox's own serving rate for task lists, plain against `opt_fields`.
 
     python -m evals.bench_sandbox [--tasks 2000] [--seconds 3] [--clients 1,4] [--in-process]
+                                  [--former DIR]
 
 Starts the sandbox (uvicorn, as `SandboxServer` runs it) on a generated workspace with a large
 project, in a child process by default so the clients' own CPU does not share its interpreter,
@@ -12,7 +13,14 @@ of plain reads, and >= 300 requests/s with 4 clients. Exits 1 when a goal is mis
 
 It also prints the in-process cost of one page (render + encode, no HTTP), CPU time, for the list
 path (`Renderer.render_many`: compiled plans) beside the record-by-record path (`Renderer.render`
-per task, the generic field loop) in the same run.
+per task, the generic field loop) and the path the list routes take with `opt_fields` (encoded
+task fragments kept between requests, sandbox/fragments.py; warm: every fragment reused) in the
+same run.
+
+`--former DIR` serves the same workspace a second time from the `sandbox` package found in DIR
+(a copy of an earlier `sandbox/`, e.g. `mkdir /tmp/old && git archive HEAD sandbox | tar -x -C
+/tmp/old`), in its own child process, and measures it case by case beside the current one:
+before/after figures from one run on one machine. The goals are judged on the current build.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import httpx
 from tools.asana import TaskView
 
 PAGE_LIMIT = "100"
+PAGE_MODES = ("list path (plans)", "record by record", "fragments (cold)", "fragments (warm)")
 GOAL_RATIO = 1.5
 GOAL_RPS_4 = 300.0
 
@@ -64,13 +73,18 @@ def _build(n_tasks: int, n_edges: int, seed: int) -> tuple[Any, str]:
     return generated, large.project_gid
 
 
-def _serve(n_tasks: int, n_edges: int, seed: int, conn: Connection) -> None:
-    """Child process: serve the generated workspace; answer "cpu" with its CPU seconds so far."""
+def _serve(n_tasks: int, n_edges: int, seed: int, conn: Connection, package_dir: str | None = None) -> None:
+    """Child process: serve the generated workspace; answer "cpu" with its CPU seconds so far.
+
+    With `package_dir`, the `sandbox` package is imported from there (an earlier copy)."""
+    if package_dir is not None:
+        sys.path.insert(0, package_dir)
+    import sandbox
     from sandbox.server import SandboxServer
 
     generated, project_gid = _build(n_tasks, n_edges, seed)
     with SandboxServer(generated.store, token=generated.token) as server:
-        conn.send((server.base_url, server.token, project_gid))
+        conn.send((server.base_url, server.token, project_gid, str(sandbox.__file__)))
         while conn.recv() == "cpu":
             conn.send(time.process_time())
 
@@ -122,52 +136,85 @@ def measure(
     return Case(name, clients, len(samples), wall, p50 * 1000, p99 * 1000, per_request)
 
 
+@dataclass
+class Served:
+    """A running sandbox to measure: where it is and how to read its CPU time."""
+
+    base_url: str
+    token: str
+    project_gid: str
+    cpu: Callable[[], float] | None
+
+
 def run(
-    n_tasks: int, n_edges: int, seconds: float, client_counts: list[int], seed: int, in_process: bool
-) -> list[Case]:
+    n_tasks: int,
+    n_edges: int,
+    seconds: float,
+    client_counts: list[int],
+    seed: int,
+    in_process: bool,
+    former: str | None = None,
+) -> tuple[list[Case], list[Case]]:
+    """(current cases, former cases: empty without `former`), measured case by case in turn."""
     if in_process:
         from sandbox.server import SandboxServer
 
         generated, project_gid = _build(n_tasks, n_edges, seed)
         with SandboxServer(generated.store, token=generated.token) as server:
-            return _all_cases(server.base_url, server.token, project_gid, seconds, client_counts, None)
+            served = Served(server.base_url, server.token, project_gid, None)
+            return _all_cases([served], seconds, client_counts)[0], []
     ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(n_tasks, n_edges, seed, child), daemon=True)
-    process.start()
+    children: list[tuple[Connection, Any]] = []
+    servers: list[Served] = []
     try:
-        base_url, token, project_gid = parent.recv()
-
-        def server_cpu() -> float:
-            parent.send("cpu")
-            return float(parent.recv())
-
-        return _all_cases(base_url, token, project_gid, seconds, client_counts, server_cpu)
+        for package_dir in [None] if former is None else [None, former]:
+            parent, child = ctx.Pipe()
+            process = ctx.Process(
+                target=_serve, args=(n_tasks, n_edges, seed, child, package_dir), daemon=True
+            )
+            process.start()
+            children.append((parent, process))
+            base_url, token, project_gid, package_file = parent.recv()
+            if package_dir is not None and not package_file.startswith(package_dir):
+                raise SystemExit(
+                    f"--former: the child imported {package_file}, not the package in {package_dir}"
+                )
+            servers.append(Served(base_url, token, project_gid, _cpu_reader(parent)))
+        per_server = _all_cases(servers, seconds, client_counts)
+        return per_server[0], per_server[1] if former is not None else []
     finally:
-        parent.send("stop")
-        process.join(timeout=15)
+        for parent, process in children:
+            parent.send("stop")
+            process.join(timeout=15)
 
 
-def _all_cases(
-    base_url: str,
-    token: str,
-    project_gid: str,
-    seconds: float,
-    client_counts: list[int],
-    cpu: Callable[[], float] | None,
-) -> list[Case]:
-    path = f"/projects/{project_gid}/tasks"
+def _cpu_reader(conn: Connection) -> Callable[[], float]:
+    def server_cpu() -> float:
+        conn.send("cpu")
+        return float(conn.recv())
+
+    return server_cpu
+
+
+def _all_cases(servers: list[Served], seconds: float, client_counts: list[int]) -> list[list[Case]]:
+    """Each server's cases; the servers take turns case by case, so drifting load hits all alike."""
     plain = {"limit": PAGE_LIMIT}
     fields = {"limit": PAGE_LIMIT, "opt_fields": TaskView.PLANNING.opt_fields}
-    cases: list[Case] = []
+    cases: list[list[Case]] = [[] for _ in servers]
     for clients in client_counts:
-        cases.append(measure(base_url, token, path, "plain", plain, clients, seconds, cpu))
-        cases.append(measure(base_url, token, path, "opt_fields", fields, clients, seconds, cpu))
+        for name, params in (("plain", plain), ("opt_fields", fields)):
+            for i, s in enumerate(servers):
+                path = f"/projects/{s.project_gid}/tasks"
+                cases[i].append(measure(s.base_url, s.token, path, name, params, clients, seconds, s.cpu))
     return cases
 
 
-def page_costs(n_tasks: int, n_edges: int, seed: int, rounds: int = 5) -> list[tuple[str, float, float]]:
-    """(fields, list path ms/page, record-by-record ms/page): best CPU of `rounds` over every page."""
+def page_costs(
+    n_tasks: int, n_edges: int, seed: int, rounds: int = 5
+) -> list[tuple[str, list[float | None]]]:
+    """(fields, ms/page for each of PAGE_MODES): best CPU of `rounds` over every page; fragments
+    only with opt_fields (plain lists never use them). Cold: nothing kept before each page (every
+    task rendered and recorded); warm: every fragment and page kept."""
     from sandbox.optfields import parse_opt_fields
 
     generated, project_gid = _build(n_tasks, n_edges, seed)
@@ -178,26 +225,36 @@ def page_costs(n_tasks: int, n_edges: int, seed: int, rounds: int = 5) -> list[t
     rows = []
     for name, raw in (("plain", None), ("opt_fields", TaskView.PLANNING.opt_fields)):
         tree = parse_opt_fields(raw)
-        costs = []
-        for one_by_one in (False, True):
+        costs: list[float | None] = []
+        for mode in PAGE_MODES:
+            if mode.startswith("fragments") and tree is None:
+                costs.append(None)
+                continue
+            _encode_pages(store, pages, tree, mode)  # warm: fragments kept, plans compiled
             best = float("inf")
             for _ in range(rounds):
                 started = time.process_time()
-                _encode_pages(store, pages, tree, one_by_one)
+                _encode_pages(store, pages, tree, mode)
                 best = min(best, time.process_time() - started)
             costs.append(best * 1000 / len(pages))
-        rows.append((name, costs[0], costs[1]))
+        rows.append((name, costs))
     return rows
 
 
-def _encode_pages(store: Any, pages: list[list[Any]], tree: Any, one_by_one: bool) -> None:
+def _encode_pages(store: Any, pages: list[list[Any]], tree: Any, mode: str) -> None:
     from sandbox.context import encode_json
+    from sandbox.fragments import cache_of, render_tasks_json
     from sandbox.serialize import Renderer
 
     for page in pages:
         renderer = Renderer(store)
         with store.lock:
-            if one_by_one:
+            if mode == "fragments (cold)":
+                cache_of(store).clear()
+            if mode.startswith("fragments"):
+                b'{"data":' + (render_tasks_json(renderer, page, tree) or b"[]") + b"}"
+                continue
+            if mode == "record by record":
                 data = [renderer.render(t, tree, full=False) for t in page]
             else:
                 data = renderer.render_many(page, tree)
@@ -247,20 +304,24 @@ def goals(cases: list[Case]) -> list[tuple[str, str, str, bool]]:
     return rows
 
 
-def render(cases: list[Case]) -> str:
+def render(cases: list[Case], former: list[Case] | None = None) -> str:
     lines = [
         "Sandbox serving benchmark: GET /projects/{gid}/tasks?limit=100 (plain vs opt_fields=PLANNING)",
-        f"{'case':<12}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'build':<9}{'case':<12}{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'server CPU ms/req':>19}",
     ]
-    for c in cases:
-        cpu = f"{c.server_cpu_ms:.2f}" if c.server_cpu_ms is not None else "-"
-        lines.append(
-            f"{c.name:<12}{c.clients:>8}{c.requests:>10}{c.rps:>9.0f}{c.p50_ms:>9.1f}{c.p99_ms:>9.1f}{cpu:>19}"
-        )
-    lines.append("goals (figure | reference, same run):")
-    for goal, figure, reference, met in goals(cases):
-        lines.append(f"  {'OK  ' if met else 'MISS'} {goal}: {figure} | {reference}")
+    builds = [("current", cases)] + ([("former", former)] if former else [])
+    for build, rows in builds:
+        for c in rows:
+            cpu = f"{c.server_cpu_ms:.2f}" if c.server_cpu_ms is not None else "-"
+            lines.append(
+                f"{build:<9}{c.name:<12}{c.clients:>8}{c.requests:>10}{c.rps:>9.0f}{c.p50_ms:>9.1f}"
+                f"{c.p99_ms:>9.1f}{cpu:>19}"
+            )
+    for build, rows in builds:
+        lines.append(f"goals, {build} build (figure | reference, same run):")
+        for goal, figure, reference, met in goals(rows):
+            lines.append(f"  {'OK  ' if met else 'MISS'} {goal}: {figure} | {reference}")
     return "\n".join(lines)
 
 
@@ -272,18 +333,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,4", help="comma list of concurrent client counts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--in-process", action="store_true", help="serve from this process (shares the GIL)")
+    parser.add_argument(
+        "--former", metavar="DIR", help="also measure the sandbox package found in DIR (an earlier copy)"
+    )
     parser.add_argument("--json", dest="json_path", help="also write the cases as JSON here")
     args = parser.parse_args(argv)
+    if args.former and args.in_process:
+        parser.error("--former needs child processes (leave out --in-process)")
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
-    cases = run(args.tasks, args.edges, args.seconds, counts, args.seed, args.in_process)
-    print(render(cases))
-    print("one page in process (render + encode, no HTTP), best CPU ms/page:")
-    print(f"  {'fields':<12}{'list path (plans)':>19}{'record by record':>18}")
-    for name, listed, one_by_one in page_costs(args.tasks, args.edges, args.seed):
-        print(f"  {name:<12}{listed:>19.3f}{one_by_one:>18.3f}")
+    cases, former = run(args.tasks, args.edges, args.seconds, counts, args.seed, args.in_process, args.former)
+    print(render(cases, former))
+    print("one page in process (render + encode, no HTTP), best CPU ms/page, current build:")
+    print(f"  {'fields':<12}" + "".join(f"{mode:>19}" for mode in PAGE_MODES))
+    for name, costs in page_costs(args.tasks, args.edges, args.seed):
+        cells = "".join(f"{c:>19.3f}" if c is not None else f"{'-':>19}" for c in costs)
+        print(f"  {name:<12}{cells}")
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
-            json.dump([{**asdict(c), "rps": c.rps} for c in cases], fh, indent=2)
+            rows = [{**asdict(c), "rps": c.rps, "build": "current"} for c in cases]
+            rows += [{**asdict(c), "rps": c.rps, "build": "former"} for c in former]
+            json.dump(rows, fh, indent=2)
     return 0 if all(met for *_, met in goals(cases)) else 1
 
 

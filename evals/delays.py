@@ -19,7 +19,9 @@ only the features the product reads from Asana (`features.ASANA_FEATURES`), both
 absolute dates unless the variant keeps them (`Variant.dates`; the product model has none:
 `features.PRODUCT_FEATURES`). --inner scores the
 same way inside the training part only (earliest 80% of it vs the rest): the split used to choose
-between the `VARIANTS`, so the test part never chooses anything.
+between the `VARIANTS`, so the test part never chooses anything. The chosen variant ("blend") reads
+a late issue as known late the day after its due date (`history_items(prompt_late=True)`, as the
+product reads Asana) and adds the team's and component's overdue open issues.
 """
 
 from __future__ import annotations
@@ -37,11 +39,21 @@ import numpy as np
 from pydantic import BaseModel
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 from evals.datasets.csvrows import DatasetError
 from evals.datasets.delays import DelayRow, delays_dir, discover_projects, load_delays
 from tools.delay_risk.features import ABSOLUTE_DATES, ASANA_FEATURES, FEATURE_NAMES
-from tools.delay_risk.history import HISTORY_FEATURES, HistoryItem, Query, history_features
+from tools.delay_risk.history import (
+    ALL_HISTORY_FEATURES,
+    CANDIDATE_FEATURES,
+    DECAY_FEATURES,
+    OVERDUE_FEATURES,
+    RELATIVE_FEATURES,
+    HistoryItem,
+    Query,
+    history_features,
+)
 from tools.delay_risk.model import DelayRiskModel, ModelConfig
 from tools.errors import UserError
 
@@ -75,10 +87,37 @@ class Variant:
     # With the absolute dates (`features.ABSOLUTE_DATES`) in the time-ordered splits; the
     # stratified split always has every eval feature (the paper's protocol).
     dates: bool = False
+    prompt_late: bool = False  # late outcomes known the day after the due date (`history_items`)
+    extra: tuple[str, ...] = ()  # candidate history features added (history.CANDIDATE_FEATURES)
+
+    def features(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """`names` less what this variant leaves out (the time-ordered splits' absolute dates
+        unless `dates`)."""
+        drop = set(CANDIDATE_FEATURES) - set(self.extra)
+        if not self.history:
+            drop |= set(ALL_HISTORY_FEATURES)
+        if not self.dates:
+            drop |= set(ABSOLUTE_DATES)
+        return tuple(n for n in names if n not in drop)
 
 
+_BOOSTED = ModelConfig(forest_weight=0.0)
+# The late-share history features (monotone variants: a higher share never lowers the risk).
+LATE_SHARES = (
+    "assignee_late_share",
+    "team_late_recent",
+    "team_late_recent_long",
+    "team_late_share",
+    "component_late_share",
+    "component_late_recent",
+    "type_late_share",
+    "priority_late_share",
+)
 VARIANTS: dict[str, Variant] = {
-    "blend": Variant(ModelConfig()),
+    # The eval's and the product's model (issue 22, third round): late outcomes known the day
+    # after the due date, and the team's and component's overdue open tasks.
+    "blend": Variant(ModelConfig(), prompt_late=True, extra=OVERDUE_FEATURES),
+    "blend-round2": Variant(ModelConfig()),  # the model of issue 22's second round
     "blend-dates": Variant(ModelConfig(), dates=True),  # the model of the first issue-22 round
     "blend-nohistory": Variant(ModelConfig(), history=False, dates=True),  # the model before issue 22
     "boosted": Variant(ModelConfig(forest_weight=0.0)),
@@ -91,6 +130,20 @@ VARIANTS: dict[str, Variant] = {
     "boosted-blocks": Variant(ModelConfig(forest_weight=0.0, threshold_from="blocks", latest_share=0.3)),
     "blend-recent": Variant(ModelConfig(half_life_days=365.0), dates=True),
     "blend-latest": Variant(ModelConfig(threshold_from="latest"), dates=True),
+    # Issue 22, third round: late outcomes known promptly, and the candidate history features.
+    "boosted-prompt": Variant(_BOOSTED, prompt_late=True),
+    "boosted-decay": Variant(_BOOSTED, extra=DECAY_FEATURES),
+    "boosted-relative": Variant(_BOOSTED, extra=RELATIVE_FEATURES),
+    "boosted-overdue": Variant(_BOOSTED, extra=OVERDUE_FEATURES),
+    "boosted-prompt-overdue": Variant(_BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES),
+    "boosted-prompt-all": Variant(_BOOSTED, prompt_late=True, extra=CANDIDATE_FEATURES),
+    "boosted-prompt-overdue-monotone": Variant(
+        replace(_BOOSTED, monotone_increasing=LATE_SHARES), prompt_late=True, extra=OVERDUE_FEATURES
+    ),
+    "boosted-rank-linear": Variant(replace(_BOOSTED, linear_weight=0.5)),
+    "boosted-prompt-rank-linear": Variant(replace(_BOOSTED, linear_weight=0.5), prompt_late=True),
+    "boosted-monotone": Variant(replace(_BOOSTED, monotone_increasing=LATE_SHARES)),
+    "boosted-prompt-monotone": Variant(replace(_BOOSTED, monotone_increasing=LATE_SHARES), prompt_late=True),
 }
 DEFAULT_VARIANT = "blend"
 
@@ -122,14 +175,20 @@ def _day(d: datetime) -> float:
     return (d - _EPOCH).total_seconds() / 86_400.0
 
 
-def history_items(rows: list[DelayRow]) -> list[HistoryItem]:
+def history_items(rows: list[DelayRow], *, prompt_late: bool = False) -> list[HistoryItem]:
     """The rows as team history. Timing is read conservatively so no outcome arrives early: the
     due date counts as set after the time in progress, and the outcome as known only at
-    resolution (due date + delay; the due date for an on-time issue)."""
+    resolution (due date + delay; the due date for an on-time issue). `prompt_late` reads a late
+    issue as Asana does: known late the day after its due date (still unresolved then), its
+    delay's length only at resolution."""
     out = []
     for r in rows:
         opened = _day(r.openeddate)
         due_set = opened + r.progress_time
+        resolved = due_set + r.remaining_day + r.delaydays
+        settled = resolved
+        if prompt_late and r.delayed:
+            settled = min(resolved, due_set + r.remaining_day + 1.0)
         out.append(
             HistoryItem(
                 opened_day=opened,
@@ -138,18 +197,19 @@ def history_items(rows: list[DelayRow]) -> list[HistoryItem]:
                 component=r.issuekey.rpartition("-")[0] or None,
                 type=r.type,
                 priority=r.priority,
-                settled_day=due_set + r.remaining_day + r.delaydays,
+                settled_day=settled,
                 late=r.delayed,
                 delay_days=r.delaydays,
+                resolved_day=resolved,
             )
         )
     return out
 
 
-def with_history(rows: list[DelayRow]) -> list[dict[str, Any]]:
+def with_history(rows: list[DelayRow], *, prompt_late: bool = False) -> list[dict[str, Any]]:
     """`to_record` plus the team-history features as of each issue's opening day (the earliest
     moment its commitment can have been made, so the most conservative)."""
-    items = history_items(rows)
+    items = history_items(rows, prompt_late=prompt_late)
     queries = [Query(it.opened_day, it.component, it.type, it.priority, it.due_day) for it in items]
     return [{**to_record(r), **h} for r, h in zip(rows, history_features(items, queries), strict=True)]
 
@@ -234,22 +294,18 @@ def evaluate_project(
 ) -> ProjectResult:
     chosen = variant or VARIANTS[DEFAULT_VARIANT]
     base = replace(chosen.config, seed=seed)
-    records = with_history(rows)
+    records = with_history(rows, prompt_late=chosen.prompt_late)
     y = np.array([r.delayed for r in rows], dtype=int)
     # Ties on the opening day keep the key order, as in the original time-ordered check.
     order = sorted(range(len(rows)), key=lambda i: (rows[i].openeddate, rows[i].issuekey))
     rank = np.empty(len(rows))
     rank[order] = np.arange(len(rows))
     times = np.array([_day(r.openeddate) for r in rows]) + rank * 1e-6
-    sets = {
-        k: v if chosen.history else tuple(n for n in v if n not in HISTORY_FEATURES)
-        for k, v in FEATURE_SETS.items()
-    }
-    full = replace(base, features=sets["all"])
-    # The time-ordered splits: without the absolute dates unless the variant keeps them.
-    later = () if chosen.dates else ABSOLUTE_DATES
-    full_t = replace(base, features=tuple(n for n in sets["all"] if n not in later))
-    asana = replace(base, features=tuple(n for n in sets["asana"] if n not in later))
+    # The stratified split keeps the absolute dates (the paper's protocol); the time-ordered
+    # splits drop them unless the variant keeps them.
+    full = replace(base, features=replace(chosen, dates=True).features(FEATURE_NAMES))
+    full_t = replace(base, features=chosen.features(FEATURE_NAMES))
+    asana = replace(base, features=chosen.features(ASANA_FEATURES))
     strat, top = None, {}
     if not inner:
         idx = np.arange(len(rows))
@@ -308,12 +364,15 @@ def run(
     missing = [p for p in chosen if p not in found]
     if missing:
         raise DatasetError(delays_dir(data), None, f"no file for project(s): {', '.join(missing)}")
-    results = [
-        evaluate_project(
-            load_delays(data, p), p, seed=seed, temporal=temporal, inner=inner, variant=VARIANTS[variant]
-        )
-        for p in chosen
-    ]
+    # One OpenMP thread for the boosted trees: on a busy 2-core machine their threads spin against
+    # each other (issue 22: one inner-split fit of jboss took 214 s with the default, 7 s with one).
+    with threadpool_limits(1):
+        results = [
+            evaluate_project(
+                load_delays(data, p), p, seed=seed, temporal=temporal, inner=inner, variant=VARIANTS[variant]
+            )
+            for p in chosen
+        ]
     summary: dict[str, Any] = {
         "found": found,
         "variant": variant,

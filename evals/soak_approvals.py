@@ -196,6 +196,11 @@ def _unsettled(rt: Runtime, planned: list[Planned]) -> int:
     return out
 
 
+def _status_of(rt: Runtime, p: Planned) -> str:
+    record = rt.repo.get_proposal(p.proposal_id)
+    return record.status.value if record else "missing"
+
+
 def run_soak(
     rt: Runtime,
     api_url: str,
@@ -415,9 +420,16 @@ def run_soak(
     for _ in range(3):
         counters["resumed"] += len(resume_interrupted(rt, lock_wait_s=5))
         sync_from_asana(rt)
-    close_stale(
-        rt, now=rt.context().now() + timedelta(hours=rt.settings.approval_due_hours + 1), supersede=False
-    )
+    # A real worker may hold a thread's lock right now (handling the echo of a wrong Asana
+    # approval): close_stale skips a locked thread for the next sweep, so sweep until none waits.
+    later = rt.context().now() + timedelta(hours=rt.settings.approval_due_hours + 1)
+    sweep_deadline = time.monotonic() + 60.0
+    while True:
+        close_stale(rt, now=later, supersede=False)
+        waiting = [p for p in planned if _status_of(rt, p) not in FINAL]
+        if not waiting or time.monotonic() > sweep_deadline:
+            break
+        time.sleep(0.5)
 
     counters["left"] = left_for_this_process
     statuses: Counter[str] = Counter()

@@ -1,6 +1,6 @@
 """Story-point estimation on the public Deep-SE and Tawosi data, next to the published numbers.
 
-    python -m evals.storypoints --data DIR [--projects a,b] [--config light|best|embeddings|all] [--json]
+    python -m evals.storypoints --data DIR [--projects a,b] [--config light|best|embeddings|…|all] [--json]
     (also: sprintpilot eval storypoints ...)
 
 Protocol (shared/datasets/storypoints/README.md): every configuration is fitted on the ORIGINAL train
@@ -500,7 +500,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", required=True, help="storypoints folder or the datasets root")
     parser.add_argument("--projects", default=None, help="comma-separated project names (default: all)")
-    parser.add_argument("--config", default="all", help="light, best, embeddings, a comma list, or all")
+    parser.add_argument(
+        "--config",
+        default="all",
+        help="light, best, embeddings, best-checked, embeddings-checked, a comma list, or all",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--fewshot-answers", type=Path, default=None, help="recorded few-shot answers")

@@ -167,6 +167,9 @@ class Store:
         self.next_gid = FIRST_GID
         self.tables: dict[str, dict[str, Record]] = {name: {} for name in RECORD_TYPES if name != "event"}
         self.index: dict[str, Record] = {}
+        # Counts every change to which gids the tables hold (`_put`, `remove`, the only writers):
+        # rendered fragments that only used a record's presence or type check it, not each gid.
+        self.index_version = 0
         # Derived (not saved): story gids per task, so listing a task's stories is cheap.
         self._stories_by_task: dict[str, list[str]] = {}
         self.tokens: dict[str, str] = {}
@@ -264,6 +267,7 @@ class Store:
                 raise ValueError(f"gid {record.gid} already used")
             self.tables[record.resource_type][record.gid] = record
             self.index[record.gid] = record
+            self.index_version += 1
             if isinstance(record, Story):
                 self._stories_by_task.setdefault(record.target, []).append(record.gid)
             # A forced numeric gid above the counter must not be handed out again.
@@ -275,6 +279,7 @@ class Store:
         with self.lock:
             record = self.index.pop(gid, None)
             if record is not None:
+                self.index_version += 1
                 self.tables[record.resource_type].pop(gid, None)
                 if isinstance(record, Story) and gid in self._stories_by_task.get(record.target, []):
                     self._stories_by_task[record.target].remove(gid)
@@ -952,6 +957,7 @@ class Store:
                 record = record_cls.from_json(row)
                 store.tables[name][record.gid] = record
                 store.index[record.gid] = record
+                store.index_version += 1
                 if isinstance(record, Story):
                     store._stories_by_task.setdefault(record.target, []).append(record.gid)
         store.events = [Event.from_json(row) for row in data.get("events", [])]  # type: ignore[misc]

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, repr=False)
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", repr=False)
     checkpoint_pool_max_size: int = Field(default=4, ge=1, le=64)
+    # Server-side prepared statements for the webhook receiver's inbox insert (half its Postgres
+    # CPU per delivery); off behind a pooler that cannot keep them (PgBouncer < 1.21, transaction mode).
+    db_prepare: bool = True
 
     model: str = "offline"
     model_api_key: SecretStr | None = None

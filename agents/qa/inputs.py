@@ -12,6 +12,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from tools.asana.models import Attachment, Project, Section, Story, Task, User
+from tools.asana.task_index import PROJECT_TASKS
 from tools.dod.config import ReadyMarker
 from tools.dod.loader import DOD_TASK_NAME
 from tools.dod.models import AttachmentInfo, CommentInfo, SubtaskInfo, TaskSnapshot
@@ -126,7 +127,12 @@ def review_project(
 
 
 def find_dod_task(asana: QaReader, project_gid: str) -> Task | None:
-    """The project's "Definition of Done" task (exact name, case-insensitive; first open one wins)."""
-    matches = [t for t in asana.project_tasks(project_gid) if _same(t.name, DOD_TASK_NAME) and not t.parent]
+    """The project's "Definition of Done" task (exact name, case-insensitive; first open one wins).
+
+    From the process's copy of the project's tasks kept current with `modified_since` reads
+    (`PROJECT_TASKS`): one call per review instead of one per 100 tasks (issue 23). A DoD task
+    removed from the project may be used for up to `REFRESH_S` longer; its notes are current."""
+    rows = PROJECT_TASKS.tasks(asana, project_gid)
+    matches = [t for t in rows if _same(t.name, DOD_TASK_NAME) and not t.parent]
     matches.sort(key=lambda t: (bool(t.completed), t.gid))
     return matches[0] if matches else None

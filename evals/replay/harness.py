@@ -70,6 +70,7 @@ from sandbox.server import SandboxServer
 from tools.asana.client import AsanaClient
 from tools.asana.field_names import PRIORITY, STORY_POINTS
 from tools.asana.process_cache import forget_asana
+from tools.heap import release_free_memory
 from tools.llm.engine import LanguageEngine
 
 DEFAULT_HISTORY = 6
@@ -192,11 +193,13 @@ def _triage_obs(
 def _forgotten_after(base_url: str) -> Iterator[None]:
     """A finished sprint's sandbox is never read again: what the process kept from it (triage's
     estimator indexes, project task lists, timed caches) is dropped, so replay memory stays flat
-    across sprints, and a later sprint that gets the same address back starts clean."""
+    across sprints, and a later sprint that gets the same address back starts clean; the freed heap
+    goes back to the OS (tools/heap.py)."""
     try:
         yield
     finally:
         forget_asana(base_url)
+        release_free_memory()
 
 
 def replay_sprint(

@@ -23,6 +23,7 @@ from service.api.secrets_cache import SecretCache
 from service.api.state import DEFAULT_MAX_BODY_BYTES, ApiState, RuntimeFactory
 from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
+from service.events.inbox_pool import inbox_for
 from service.metrics import Metrics, create_db_metrics
 from service.settings import Settings
 
@@ -84,13 +85,8 @@ def create_api(
     """
     own_engine = engine is None
     db = engine if engine is not None else make_engine(settings)
-    # Deliveries are inserted idempotently and retried once on a dead connection, so their pool
-    # skips the liveness ping, a round trip per delivery (issue 23: ingest against its floor).
-    ingest = (
-        make_engine(db.url.render_as_string(hide_password=False), pre_ping=False)
-        if db.dialect.name == "postgresql"
-        else db
-    )
+    # Deliveries go to the inbox over a plain psycopg pool on Postgres (service.events.inbox_pool).
+    inbox = inbox_for(db, prepare=settings.db_prepare)
     shared = SharedRuntime(settings) if runtime_factory is None else None
 
     mcp_running: list[Callable[[], AbstractAsyncContextManager[None]]] = []
@@ -105,8 +101,7 @@ def create_api(
         finally:
             if shared is not None:
                 shared.close()
-            if ingest is not db:
-                ingest.dispose()
+            inbox.close()
             if own_engine:
                 db.dispose()
 
@@ -125,7 +120,7 @@ def create_api(
         runtime_factory=runtime_factory or shared,  # type: ignore[arg-type]
         secrets=SecretCache(db),
         max_body_bytes=max_body_bytes,
-        ingest_engine=ingest,
+        inbox=inbox,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # before auth and body parsing

@@ -16,6 +16,7 @@ from service.api.clients import FailureLimiter, client_ip, parse_networks
 from service.api.errors import ApiError
 from service.api.secrets_cache import SecretCache
 from service.db.audit import SqlAuditLog
+from service.events.inbox_pool import Inbox
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -38,8 +39,9 @@ class ApiState:
     secrets: SecretCache
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     failures: FailureLimiter = field(default_factory=FailureLimiter)
-    # The webhook receiver's inserts (Postgres: a pool without a ping per checkout); else `engine`.
-    ingest_engine: Engine | None = None
+    # Where the webhook receiver stores deliveries (Postgres: a psycopg pool of its own); None:
+    # `engine` itself.
+    inbox: Inbox | None = None
 
     def client(self, request: Request) -> str | None:
         """The caller's address, through trusted proxies only."""

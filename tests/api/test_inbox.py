@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, func, select
 
 from service.db import make_engine, migrate, write_session
 from service.db.events import InboxEvent, OutboxMessage
 from service.events.inbox import dedup_key, store_events, store_events_now
+from service.events.inbox_pool import InboxPool, inbox_for
 from service.metrics import create_metrics
 from tests.api.conftest import event
 from tools.asana.models import Event
@@ -120,21 +123,29 @@ def test_metrics_registries_are_independent() -> None:
     assert b.registry.get_sample_value("events_deduplicated_total") == 0
 
 
-def test_postgres_one_statement_stores_what_the_portable_path_stores(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-pool"])
+def test_postgres_one_statement_stores_what_the_portable_path_stores(
+    pg_url: str, tmp_path: Path, receiver_pool: bool
+) -> None:
     """Postgres writes the inbox and outbox rows in one statement (service/events/inbox.py
-    `_PG_STORE`); every column it stores matches SQLite's ORM path for the same deliveries."""
+    `PG_STORE`), through the engine or the receiver's own psycopg pool (`InboxPool`); every
+    column it stores matches SQLite's ORM path for the same deliveries."""
 
-    def stored(url: str) -> tuple[list[tuple[object, ...]], list[dict[str, object]]]:
+    def stored(url: str, pool: bool = False) -> tuple[list[tuple[object, ...]], list[dict[str, object]]]:
         migrate(url)
         engine = make_engine(url)
         try:
-            with write_session(engine) as s:
-                assert store_events(
-                    s, [event("1"), event("2"), event("1")], source="webhook", webhook_gid="9"
-                ) == (
-                    2,
-                    1,
-                )
+            first = [event("1"), event("2"), event("1")]
+            if pool:
+                receiver = inbox_for(engine)
+                try:
+                    assert isinstance(receiver, InboxPool)
+                    assert receiver.store(first, source="webhook", webhook_gid="9") == (2, 1)
+                finally:
+                    receiver.close()
+            else:
+                with write_session(engine) as s:
+                    assert store_events(s, first, source="webhook", webhook_gid="9") == (2, 1)
             with write_session(engine) as s:
                 assert store_events(s, [event("2"), event("3")], source="events_api") == (1, 1)
             with engine.connect() as conn:
@@ -180,7 +191,7 @@ def test_postgres_one_statement_stores_what_the_portable_path_stores(pg_url: str
         finally:
             engine.dispose()
 
-    assert stored(pg_url) == stored(f"sqlite:///{tmp_path / 'app.db'}")
+    assert stored(pg_url, receiver_pool) == stored(f"sqlite:///{tmp_path / 'app.db'}")
 
 
 def test_a_connection_the_server_dropped_is_retried_once(pg_url: str) -> None:
@@ -200,4 +211,113 @@ def test_a_connection_the_server_dropped_is_retried_once(pg_url: str) -> None:
         assert store_events_now(engine, [event("2"), event("1")], source="webhook") == (1, 1)
         assert _counts(engine) == (2, 2)
     finally:
+        engine.dispose()
+
+
+def test_the_receivers_pool_retries_a_connection_the_server_dropped(pg_url: str) -> None:
+    """The receiver's own pool (issue 23) pings nothing per checkout either: a pooled connection
+    that Postgres closed (a restart) costs one retry of the idempotent insert, not a 503."""
+    import psycopg
+
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    inbox = inbox_for(engine)
+    try:
+        assert inbox.store([event("1")], source="webhook") == (1, 0)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert inbox.store([event("2"), event("1")], source="webhook") == (1, 1)
+        assert _counts(engine) == (2, 2)
+    finally:
+        inbox.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-pool"])
+def test_control_characters_in_an_event_are_stored_cleaned_on_postgres(
+    pg_url: str, receiver_pool: bool
+) -> None:
+    """Postgres refuses NUL in JSONB; an event carrying one (or a lone surrogate) used to fail the
+    insert, a 503 Asana retries forever. It is stored with U+FFFD, as every other table does."""
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    inbox = inbox_for(engine) if receiver_pool else None
+    odd = {**event("1"), "change": {"field": "na\x00me\x1b", "action": "changed", "new_value": "\ud800x"}}
+    try:
+        stored = (
+            inbox.store([odd], source="webhook")
+            if inbox
+            else store_events_now(engine, [odd], source="webhook")
+        )
+        assert stored == (1, 0)
+        with engine.connect() as conn:
+            payload = conn.execute(select(InboxEvent.payload)).scalar_one()
+        assert payload["change"]["field"] == "na\ufffdme\ufffd"
+        assert payload["change"]["new_value"] == "\ufffdx"
+        assert payload["resource"] == odd["resource"]
+    finally:
+        if inbox is not None:
+            inbox.close()
+        engine.dispose()
+
+
+def test_deliveries_that_arrive_together_share_one_statement(pg_url: str) -> None:
+    """Group commit (issue 23): while one statement is in flight, the deliveries that arrive queue
+    and the next statement writes them all; each caller still gets its own counts, an event sent
+    in two deliveries is stored once (by the first), and a failed statement fails exactly the
+    deliveries it carried."""
+    import threading
+
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    inbox = inbox_for(engine)
+    assert isinstance(inbox, InboxPool)
+    real = inbox._execute
+    held = threading.Event()
+
+    def first_waits(rows: list[dict[str, object]]) -> list[str]:
+        if not held.is_set():  # the first statement waits until every other delivery queued
+            held.set()
+            deadline = time.monotonic() + 30
+            while len(inbox._queue) < 15 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return real(rows)
+
+    inbox._execute = first_waits  # type: ignore[method-assign]
+    results: dict[int, tuple[int, int]] = {}
+    start = threading.Barrier(16)
+
+    def deliver(n: int) -> None:
+        start.wait()
+        if n:
+            held.wait(10)  # the leader is writing: the others queue behind it
+        # Deliveries 1..15 each carry a new event and event "0", which delivery 0 also sends.
+        batch = [event("0")] if n == 0 else [event(str(n)), event("0")]
+        results[n] = inbox.store(batch, source="webhook")
+
+    try:
+        threads = [threading.Thread(target=deliver, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert results[0] == (1, 0)
+        assert all(results[n] == (1, 1) for n in range(1, 16)), results
+        assert (inbox.statements, inbox.deliveries) == (2, 16)
+        assert _counts(engine) == (16, 16)
+
+        def broken(rows: list[dict[str, object]]) -> list[str]:
+            raise psycopg.errors.UndefinedTable("outbox is gone")
+
+        inbox._execute = broken  # type: ignore[method-assign]
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            inbox.store([event("99")], source="webhook")
+        inbox._execute = real  # type: ignore[method-assign]
+        assert inbox.store([event("99")], source="webhook") == (1, 0)  # nothing was half-written
+        assert _counts(engine) == (17, 17)
+    finally:
+        inbox.close()
         engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setitem(
         delays.VARIANTS,
         "blend",
-        delays.Variant(ModelConfig(max_iter=30, forest_trees=15, min_samples_leaf=5)),
+        replace(
+            delays.VARIANTS["blend"], config=ModelConfig(max_iter=30, forest_trees=15, min_samples_leaf=5)
+        ),
     )
     return tmp_path
 
@@ -80,6 +83,35 @@ def test_history_features_never_see_a_later_outcome(data: Path) -> None:
     again = delays.with_history(flipped)
     assert records[:-1] == again[:-1]
     assert records[0]["team_late_share"] is None  # nothing has settled before the first issue
+
+
+def test_prompt_late_history_never_sees_a_later_outcome_either(data: Path) -> None:
+    rows = load_delays(data, "alpha")
+    records = delays.with_history(rows, prompt_late=True)
+    last = rows[-1]
+    flipped = [*rows[:-1], DelayRow.model_validate({**last.model_dump(by_alias=True), "delaydays": 99.0})]
+    assert records[:-1] == delays.with_history(flipped, prompt_late=True)[:-1]
+    # A late issue is known late the day after its due date, its delay only at resolution.
+    late = next(r for r in rows if r.delaydays > 1)
+    item = delays.history_items([late], prompt_late=True)[0]
+    assert item.resolved_day is not None and item.settled_day == item.resolved_day - late.delaydays + 1
+    assert delays.history_items([late])[0].settled_day == item.resolved_day
+
+
+def test_variants_add_only_the_candidate_features_they_name() -> None:
+    from tools.delay_risk.features import ABSOLUTE_DATES, FEATURE_NAMES
+    from tools.delay_risk.history import CANDIDATE_FEATURES, HISTORY_FEATURES, OVERDUE_FEATURES
+
+    chosen = delays.VARIANTS[delays.DEFAULT_VARIANT]
+    names = chosen.features(FEATURE_NAMES)
+    assert chosen.prompt_late and set(OVERDUE_FEATURES) <= set(names)
+    assert not (set(CANDIDATE_FEATURES) - set(OVERDUE_FEATURES)) & set(names)
+    assert not set(ABSOLUTE_DATES) & set(names)
+    before = delays.VARIANTS["blend-round2"].features(FEATURE_NAMES)
+    assert not set(CANDIDATE_FEATURES) & set(before) and set(HISTORY_FEATURES) <= set(before)
+    assert set(CANDIDATE_FEATURES) <= set(delays.VARIANTS["boosted-prompt-all"].features(FEATURE_NAMES))
+    bare = delays.VARIANTS["blend-nohistory"].features(FEATURE_NAMES)
+    assert not set(HISTORY_FEATURES) & set(bare) and set(ABSOLUTE_DATES) <= set(bare)
 
 
 def test_missing_or_empty_folder_is_one_clear_error(

@@ -19,7 +19,13 @@ from agents.dependencies.proposal import evidence, risk_actions, shift_actions
 from tools.asana.models import Project, Task
 from tools.delay_risk.asana_features import assignee_stats, commitment_day, task_record
 from tools.delay_risk.features import ABSOLUTE_DATES, ASANA_FEATURES, FEATURE_NAMES, PRODUCT_FEATURES
-from tools.delay_risk.history import HistoryItem, Query, assignee_features
+from tools.delay_risk.history import (
+    CANDIDATE_FEATURES,
+    OVERDUE_FEATURES,
+    HistoryItem,
+    Query,
+    assignee_features,
+)
 from tools.delay_risk.model import DelayRiskModel, ModelConfig
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -208,7 +214,10 @@ def test_implicit_sprint_due_date_drives_predicted_late_and_is_never_written() -
 # Issue 22: the product model learns only from the past and uses the features that won the
 # time-ordered validation (Asana-readable, no absolute dates).
 def test_product_model_uses_asana_features_without_absolute_dates() -> None:
-    assert set(PRODUCT_FEATURES) == set(ASANA_FEATURES) - set(ABSOLUTE_DATES)
+    # The candidate history features that lost on issue 22's inner split stay out.
+    lost = set(CANDIDATE_FEATURES) - set(OVERDUE_FEATURES)
+    assert set(PRODUCT_FEATURES) == set(ASANA_FEATURES) - set(ABSOLUTE_DATES) - lost
+    assert set(OVERDUE_FEATURES) <= set(PRODUCT_FEATURES)
     assert ModelConfig().features == PRODUCT_FEATURES
     assert dm.TEAM_CONFIG.features == PRODUCT_FEATURES
     assert not set(ABSOLUTE_DATES) & set(dm.TEAM_CONFIG.features)
@@ -265,16 +274,20 @@ def test_training_rows_never_see_their_assignees_later_outcomes(monkeypatch: pyt
     examples = dm._examples(inputs, TODAY)
     by_gid = {e.task.gid: r for e, r in zip(examples, records, strict=True)}
     assert all(by_gid[f"h0-{i}"]["assignee_late_share"] is None for i in range(12))
-    # Every row sees exactly its assignee's outcomes known (completed) strictly before its commitment.
+
+    # Every row sees exactly its assignee's outcomes known strictly before its commitment: on-time
+    # ones once completed, late ones the day after their due date (or completion, if earlier).
+    def known(o: dm._Example) -> date:
+        done = o.task.completed_at.date() if o.task.completed_at else None
+        overdue = o.due_on + timedelta(days=1)
+        if not o.late:
+            assert done is not None
+            return done
+        return min(done, overdue) if done else overdue
+
     for e in examples:
         assert e.task.assignee is not None
-        before = [
-            o.late
-            for o in examples
-            if o.task.assignee == e.task.assignee
-            and o.task.completed_at is not None
-            and o.task.completed_at.date() < e.as_of
-        ]
+        before = [o.late for o in examples if o.task.assignee == e.task.assignee and known(o) < e.as_of]
         expected = round(sum(before) / len(before), 4) if before else None
         assert by_gid[e.task.gid]["assignee_late_share"] == expected, e.task.gid
     assert any(r["assignee_late_share"] for r in records)  # later sprints do learn from earlier ones

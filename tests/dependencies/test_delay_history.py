@@ -11,7 +11,17 @@ import pytest
 from tools.asana.models import Task
 from tools.delay_risk.asana_features import day_number, history_item, history_query
 from tools.delay_risk.features import ASANA, ASANA_FEATURES, FEATURE_NAMES, FEATURES
-from tools.delay_risk.history import HISTORY_FEATURES, SMOOTHING, HistoryItem, Query, history_features
+from tools.delay_risk.history import (
+    CANDIDATE_FEATURES,
+    DECAY_DAYS,
+    HISTORY_FEATURES,
+    OVERDUE_FEATURES,
+    PRIOR,
+    SMOOTHING,
+    HistoryItem,
+    Query,
+    history_features,
+)
 from tools.delay_risk.model import DelayRiskModel, ModelConfig
 
 
@@ -60,13 +70,50 @@ def test_unsettled_items_never_leak_an_outcome() -> None:
     assert open_item["team_late_share"] == 0.0 and open_item["same_due"] is None
 
 
+def test_lateness_counts_when_known_and_the_delay_only_once_resolved() -> None:
+    # Late, known late on day 11 (the day after its due date), resolved on day 40, 30 days late.
+    late = replace(_item(0, 11, True), resolved_day=40.0, delay_days=30.0)
+    on_time = _item(1, 5, False)
+    q = [Query(as_of=t, component="A", type="Bug", priority="High", due_day=None) for t in (12, 41)]
+    at12, at41 = history_features([late, on_time], q)
+    assert at12["team_late_share"] == 0.5 and at12["team_overdue_open"] == 1
+    assert at12["component_overdue_open"] == 1
+    assert at12["team_mean_delay_days"] == 0.0  # only the on-time task is resolved
+    assert at41["team_overdue_open"] == 0 and at41["team_mean_delay_days"] == 15.0
+    # Another component's overdue task is not this one's.
+    other = history_features([late, on_time], [replace(q[0], component="B")])[0]
+    assert other["component_overdue_open"] == 0 and other["team_overdue_open"] == 1
+
+
+def test_decayed_shares_weigh_recent_outcomes_more() -> None:
+    # An old late outcome and a recent on-time one: the decayed share leans to the recent one.
+    items = [_item(0, 1, True), _item(0, 721, False)]
+    q = [Query(as_of=722, component="A", type="Bug", priority="High", due_day=None)]
+    h = history_features(items, q)[0]
+    assert h["team_late_share"] == 0.5
+    # Weights 0.5 ** (age / half-life) at the query, smoothed towards the prior like the others.
+    old, new = 0.5 ** (721 / DECAY_DAYS), 0.5 ** (1 / DECAY_DAYS)
+    assert h["team_late_decay"] == pytest.approx((old + SMOOTHING * PRIOR) / (old + new + SMOOTHING))
+    num = {k: v for k, v in h.items() if v is not None}
+    assert num["team_late_decay"] < (1 + SMOOTHING * PRIOR) / (2 + SMOOTHING)  # undecayed
+    assert num["component_late_decay"] < num["component_late_share"]
+    gap = num["component_late_share"] - num["team_late_recent_long"]
+    assert num["component_vs_team"] == pytest.approx(gap)
+
+
 def test_feature_catalogue_marks_what_the_product_can_read() -> None:
     assert set(HISTORY_FEATURES) <= set(ASANA_FEATURES)
     assert {f.name for f in FEATURES if f.source != ASANA} == set(FEATURE_NAMES) - set(ASANA_FEATURES)
     for jira_only in ("fix_versions", "reporter_reputation", "sequence", "topic_10", "comments"):
         assert jira_only not in ASANA_FEATURES
     # The product default: Asana-readable, without the absolute dates (issue 22, time-ordered).
-    assert ModelConfig().features == tuple(n for n in ASANA_FEATURES if n not in ("opened_day", "due_day"))
+    # Of the candidate history features only the overdue counts won on the inner split.
+    assert ModelConfig().features == tuple(
+        n
+        for n in ASANA_FEATURES
+        if n not in ("opened_day", "due_day") and (n not in CANDIDATE_FEATURES or n in OVERDUE_FEATURES)
+    )
+    assert set(CANDIDATE_FEATURES) <= set(ASANA_FEATURES)
 
 
 def _planted(n: int, seed: int) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray]:
@@ -115,8 +162,11 @@ def test_asana_tasks_become_history_with_outcomes_known_only_when_settled() -> N
         history_item(open_late, due_on=due, component="Web", is_late=True),
         history_item(not_due, due_on=date(2026, 12, 4), component="Web", is_late=None),
     ]
-    assert items[0].settled_day == day_number(date(2026, 11, 18)) and items[0].delay_days == 5
-    assert items[1].settled_day == day_number(date(2026, 11, 14))  # late is known the day after the due date
+    # Late is known the day after the due date; how late, once the task is done.
+    assert items[0].settled_day == day_number(date(2026, 11, 14)) and items[0].delay_days == 5
+    assert items[0].resolved_day == day_number(date(2026, 11, 18))
+    assert items[1].settled_day == day_number(date(2026, 11, 14)) and items[1].resolved_day == float("inf")
+    assert items[1].delay_days == 0  # still open: its delay is not known yet
     assert items[2].settled_day is None and items[2].opened_day == day_number(date(2026, 11, 2))
     queries = [
         history_query(not_due, due_on=date(2026, 12, 4), as_of=day, component="Web")
@@ -124,5 +174,7 @@ def test_asana_tasks_become_history_with_outcomes_known_only_when_settled() -> N
     ]
     first, second, third = history_features(items, queries)
     assert first["team_late_share"] is None and first["team_open"] == 3
-    assert second["team_late_share"] == 1.0 and second["team_open"] == 2
-    assert third["component_settled"] == 2 and third["team_mean_delay_days"] == 3.0
+    assert second["team_late_share"] == 1.0 and second["team_open"] == 1
+    assert second["team_overdue_open"] == 2 and second["team_mean_delay_days"] is None
+    assert third["component_settled"] == 2 and third["team_mean_delay_days"] == 5.0
+    assert third["team_overdue_open"] == 1 and third["component_overdue_open"] == 1

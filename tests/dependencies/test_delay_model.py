@@ -106,3 +106,26 @@ def test_encode_is_stable_for_missing_values() -> None:
     row = encode([{}], vocab)
     assert row.shape == (1, len(FEATURE_NAMES))
     assert np.isnan(row[0, FEATURE_NAMES.index("remaining_days")])
+
+
+def test_monotone_late_shares_never_lower_the_risk() -> None:
+    records, y = _synthetic(600, seed=5)
+    config = ModelConfig(
+        max_iter=60,
+        forest_weight=0.0,
+        features=("remaining_days", "assignee_late_share", "comments"),
+        monotone_increasing=("assignee_late_share",),
+    )
+    model = DelayRiskModel(config).fit(records, y)
+    probes = [{"remaining_days": 5, "assignee_late_share": s / 10, "comments": 3} for s in range(11)]
+    proba = model.predict_proba(probes)
+    assert (np.diff(proba) >= -1e-12).all() and proba[-1] > proba[0]
+
+
+def test_rank_blend_with_a_linear_model_scores_in_the_unit_range() -> None:
+    records, y = _synthetic(600, seed=6)
+    config = ModelConfig(max_iter=60, forest_weight=0.0, linear_weight=0.5)
+    model = DelayRiskModel(config).fit(records[:450], y[:450])
+    proba = model.predict_proba(records[450:])
+    assert ((proba >= 0) & (proba <= 1)).all() and 0 < model.threshold <= 1
+    assert proba[y[450:] == 1].mean() > proba[y[450:] == 0].mean() + 0.2

@@ -25,12 +25,17 @@ BUDGETS = {
     "triage: task added to the backlog": (9, 4),
     "stand-up: task added to the sprint": (2, 0),
     "dependencies: due date moved": (36,),  # a 10-day slip cascading through the sprint
-    "QA: task moved to Ready for Review": (12,),  # the seeded sprint has one task to move
+    # The seeded sprint has one task to move; a new process reads the sprint whole (3 pages) once.
+    "QA: task moved to Ready for Review": (11,),
 }
 
 
 @pytest.fixture
-def rt(tmp_path: Path) -> Iterator[Runtime]:
+def rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    # The budgets count what one handling reads, not how fast this machine is: on a loaded CI
+    # machine a first handling (indexing the backlog) outlasted the view's 10-s age and read the
+    # task a second time.
+    monkeypatch.setattr("tools.asana.snapshot.DEFAULT_MAX_AGE_S", 300.0)
     settings = load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")
     with open_runtime(settings) as runtime:
         yield runtime
@@ -66,6 +71,8 @@ def test_a_status_change_to_ready_for_review_starts_the_qa_review(rt: Runtime) -
     measured = measure_case(rt, CASES["QA: task moved to Ready for Review"])
     assert [p.agent for p in rt.repo.list_proposals()] == ["qa"], measured
     assert measured.by_endpoint["POST /tasks/{task_gid}/stories"] == 1, measured.by_endpoint
+    # Who the service's token is is asked once (the client keeps it), not by every route and agent.
+    assert measured.by_endpoint["GET /users/{user_gid}"] == 1, measured.by_endpoint
 
 
 def test_the_dependency_manager_reads_each_sprint_once_with_the_blockers_portfolio(

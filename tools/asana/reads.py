@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,15 +42,34 @@ def _since(value: str | dt.datetime | dt.date | None) -> str | None:
     return value.isoformat()
 
 
+# Who a token is changes only with the user's own profile (name, email): ten minutes old is fine.
+ME_TTL_S = 600.0
+
+
 class ReadOps(ClientCore):
+    _me: tuple[float, User] | None = None  # (when, who): see me()
+
     # --- workspace ----------------------------------------------------------------------------
 
     def me(self) -> User:
+        """The token's own user, kept by this client for `ME_TTL_S`: several routes and agents ask
+        on every event (issue 23: calls per event)."""
         api = self.api(asana.UsersApi)
-        data = self._one(
-            "GET /users/{gid}", lambda kw: api.get_user("me", {"opt_fields": F.ME}, **kw), gid="me"
-        )
-        return User.model_validate(data)
+
+        def read() -> User:
+            data = self._one(
+                "GET /users/{gid}", lambda kw: api.get_user("me", {"opt_fields": F.ME}, **kw), gid="me"
+            )
+            return User.model_validate(data)
+
+        now = time.monotonic()
+        if self._me is None or now - self._me[0] > ME_TTL_S:
+            self._me = (now, read())
+        return self._me[1].model_copy()
+
+    def forget_me(self) -> None:
+        """Ask Asana who the token is on the next `me()`."""
+        self._me = None
 
     def workspaces(self) -> list[Workspace]:
         api = self.api(asana.WorkspacesApi)

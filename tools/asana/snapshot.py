@@ -79,13 +79,14 @@ _CURRENT: ContextVar[ReadSnapshot | None] = ContextVar("sprintpilot_read_snapsho
 
 
 @contextmanager
-def read_snapshot(max_age_s: float = DEFAULT_MAX_AGE_S, *, lasting: bool = False) -> Iterator[ReadSnapshot]:
-    """Reads inside share one snapshot (nested calls reuse the outer one)."""
+def read_snapshot(max_age_s: float | None = None, *, lasting: bool = False) -> Iterator[ReadSnapshot]:
+    """Reads inside share one snapshot (nested calls reuse the outer one); entries live
+    `max_age_s` (default `DEFAULT_MAX_AGE_S`, read at each call)."""
     outer = _CURRENT.get()
     if outer is not None:
         yield outer
         return
-    snapshot = ReadSnapshot(max_age_s, lasting=lasting)
+    snapshot = ReadSnapshot(DEFAULT_MAX_AGE_S if max_age_s is None else max_age_s, lasting=lasting)
     token = _CURRENT.set(snapshot)
     try:
         yield snapshot

@@ -134,16 +134,19 @@ def history_item(
     task: Task, *, due_on: date | None, component: str | None, is_late: bool | None
 ) -> HistoryItem:
     """`task` as team history: opened when created, its due date known from its commitment, its
-    outcome known when it was completed or, still open, once its due date passed (`is_late` None:
-    no outcome yet)."""
+    outcome known when it was completed or, if late, the day after its due date (`is_late` None:
+    no outcome yet); how late, once completed."""
     created = task.created_at.date() if task.created_at else due_on
     opened = day_number(created)
     due = day_number(due_on)
     settled: float | None = None
+    resolved: float | None = None
     if is_late is not None and due is not None:
         done = task.completed_at.date() if task.completed and task.completed_at else None
-        # An open task past its due date is known to be late the day after it.
-        settled = day_number(done) if done is not None else due + 1
+        resolved = _resolved_day(done, due, is_late)
+        # A late task is known to be late the day after its due date, even when it was finished
+        # later: then only its delay's length waits for the completion.
+        settled = min(resolved, due + 1) if is_late else resolved
     first = opened if opened is not None else due
     return HistoryItem(
         opened_day=first if first is not None else 0.0,
@@ -154,9 +157,24 @@ def history_item(
         priority=_priority(task),
         settled_day=settled,
         late=is_late,
-        delay_days=max(0.0, (settled or 0.0) - (due or 0.0)) if is_late else 0.0,
+        delay_days=_delay(resolved, due) if is_late else 0.0,
         assignee=task.assignee.gid if task.assignee else None,
+        resolved_day=resolved,
     )
+
+
+def _resolved_day(done: date | None, due: float, is_late: bool) -> float:
+    """When a settled task's delay was known: its completion; still open past its due date, never
+    yet (its delay is still growing); done with no completion date, the day after its due date."""
+    if done is not None:
+        return float((done - _EPOCH).days)
+    return float("inf") if is_late else due + 1
+
+
+def _delay(resolved: float | None, due: float | None) -> float:
+    if resolved is None or due is None or resolved == float("inf"):
+        return 0.0
+    return max(0.0, resolved - due)
 
 
 def history_query(task: Task, *, due_on: date, as_of: date, component: str | None) -> Query:

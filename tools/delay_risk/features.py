@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from tools.delay_risk.history import RECENT_LONG, RECENT_SHORT
+from tools.delay_risk.history import (
+    CANDIDATE_FEATURES,
+    DECAY_DAYS,
+    OVERDUE_FEATURES,
+    RECENT_LONG,
+    RECENT_SHORT,
+)
 
 # Where a feature's value comes from, which says whether the product can read it at prediction time.
 ASANA = "asana"  # read by the product from Asana tasks (tools.delay_risk.asana_features / history)
@@ -74,7 +80,23 @@ FEATURES: tuple[Feature, ...] = (
     Feature("team_open", "the team's tasks opened and not yet settled (its backlog)"),
     Feature("component_open", "this component's tasks opened and not yet settled"),
     Feature("same_due", "tasks of this component already due on the same day (a release crunch)"),
-    Feature("team_mean_delay_days", "mean days late over the team's settled tasks so far"),
+    Feature("team_mean_delay_days", "mean days late over the team's resolved tasks so far"),
+    # Candidates from issue 22's inner split (history.CANDIDATE_FEATURES; see the README).
+    Feature(
+        "team_late_decay", f"the team's late share, older outcomes fading (half-life {DECAY_DAYS:g} days)"
+    ),
+    Feature("component_late_decay", "this component's late share, older outcomes fading"),
+    Feature("type_late_decay", "late share of this type, older outcomes fading"),
+    Feature("priority_late_decay", "late share of this priority, older outcomes fading"),
+    Feature("component_type_late_share", "late share of this type within this component (smoothed)"),
+    Feature("component_vs_team", "the component's late share minus the team's recent one"),
+    Feature("type_vs_team", "this type's late share minus the team's recent one"),
+    Feature("priority_vs_team", "this priority's late share minus the team's recent one"),
+    Feature(
+        "team_drift", f"the team's late share over its last {RECENT_LONG} tasks minus its share over all"
+    ),
+    Feature("team_overdue_open", "the team's tasks past their due date and not yet done"),
+    Feature("component_overdue_open", "this component's tasks past their due date and not yet done"),
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 # What the product model may use: features readable from Asana at prediction time.
@@ -84,8 +106,13 @@ ASANA_FEATURES = tuple(f.name for f in FEATURES if f.source == ASANA)
 # without them the boosted trees' F1 on the inner time-ordered validation rose with both feature
 # sets, AUC unchanged, and the blend's tied; see the README's delay-risk section).
 ABSOLUTE_DATES = ("opened_day", "due_day")
-# The product model's features: the Asana-readable ones, less the absolute dates.
-PRODUCT_FEATURES = tuple(n for n in ASANA_FEATURES if n not in ABSOLUTE_DATES)
+# The product model's features: the Asana-readable ones, less the absolute dates and the
+# candidate history features that lost on the inner split (issue 22 kept the overdue counts).
+PRODUCT_FEATURES = tuple(
+    n
+    for n in ASANA_FEATURES
+    if n not in ABSOLUTE_DATES and (n not in CANDIDATE_FEATURES or n in OVERDUE_FEATURES)
+)
 BY_NAME = {f.name: f for f in FEATURES}
 DESCRIPTIONS = {f.name: f.description for f in FEATURES}
 # Tree models split on raw ids for the finer topic models (too many ids to one-hot usefully).

@@ -8,7 +8,9 @@ sweep in time order, so each query sees exactly the outcomes settled strictly be
 
 Every input is readable from Asana (creation day, due date, completion, project, tag, priority
 field), so the product and the eval compute these features the same way. Days are floats (days
-since 1970, see `asana_features.day_number`).
+since 1970, see `asana_features.day_number`). A late task's lateness is known the day after its
+due date (`settled_day`), its delay's length only once it is resolved (`resolved_day`): between the
+two it counts as overdue and open.
 """
 
 from __future__ import annotations
@@ -38,6 +40,23 @@ HISTORY_FEATURES = (
     "same_due",
     "team_mean_delay_days",
 )
+# Candidates measured on issue 22's inner split (README, delay-risk section); the model uses them
+# only when its feature list names them.
+DECAY_DAYS = 180.0  # half-life of the time-decayed late shares
+DECAY_FEATURES = (
+    "team_late_decay",
+    "component_late_decay",
+    "type_late_decay",
+    "priority_late_decay",
+    "component_type_late_share",
+)
+# Group shares relative to the team's recent share: a drifting base rate (apache: 36% -> 62% late)
+# moves every share, the differences less.
+RELATIVE_FEATURES = ("component_vs_team", "type_vs_team", "priority_vs_team", "team_drift")
+# Tasks past due and not yet resolved at the moment: known late, length of the delay still unknown.
+OVERDUE_FEATURES = ("team_overdue_open", "component_overdue_open")
+CANDIDATE_FEATURES = DECAY_FEATURES + RELATIVE_FEATURES + OVERDUE_FEATURES
+ALL_HISTORY_FEATURES = HISTORY_FEATURES + CANDIDATE_FEATURES
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,9 @@ class HistoryItem:
     late: bool | None = None
     delay_days: float = 0.0
     assignee: str | None = None  # who holds it (the product reads it; EMSE2017 has no assignee ids)
+    # When the task was resolved (its delay's length known); None: at `settled_day`. A late task's
+    # lateness is known the day after its due date, its delay only once it is resolved.
+    resolved_day: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,33 @@ class _Groups:
         return (self.k[key] + SMOOTHING * prior) / (self.n[key] + SMOOTHING)
 
 
+class _Decayed:
+    """Late and settled counts per group value, each outcome weighted 0.5 ** (age / DECAY_DAYS)."""
+
+    def __init__(self) -> None:
+        self.n: dict[object, float] = {}
+        self.k: dict[object, float] = {}
+        self.t: dict[object, float] = {}
+
+    def _decay(self, key: object, t: float) -> None:
+        last = self.t.get(key)
+        if last is not None and t > last:
+            f = 0.5 ** ((t - last) / DECAY_DAYS)
+            self.n[key] *= f
+            self.k[key] *= f
+        self.t[key] = max(t, last) if last is not None else t
+
+    def add(self, key: object, late: bool, t: float) -> None:
+        self._decay(key, t)
+        self.n[key] = self.n.get(key, 0.0) + 1.0
+        self.k[key] = self.k.get(key, 0.0) + float(late)
+
+    def share(self, key: object, t: float, prior: float) -> float:
+        if key in self.t:
+            self._decay(key, t)
+        return (self.k.get(key, 0.0) + SMOOTHING * prior) / (self.n.get(key, 0.0) + SMOOTHING)
+
+
 def _mean(values: deque[int], last: int) -> float | None:
     if not values:
         return None
@@ -96,6 +145,11 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
         for i, it in enumerate(items)
         if it.settled_day is not None and it.late is not None
     )
+    resolved = sorted(
+        (it.resolved_day if it.resolved_day is not None else it.settled_day, i)
+        for i, it in enumerate(items)
+        if it.settled_day is not None and it.late is not None
+    )
     opened = sorted((it.opened_day, i) for i, it in enumerate(items))
     due_set = sorted((it.due_set_day, i) for i, it in enumerate(items))
     order = sorted(range(len(queries)), key=lambda q: queries[q].as_of)
@@ -104,9 +158,12 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
     comp_recent: dict[str | None, deque[int]] = defaultdict(lambda: deque(maxlen=RECENT_LONG))
     opened_per_comp: Counter[str | None] = Counter()
     due_count: Counter[tuple[str | None, float]] = Counter()
+    decayed = _Decayed()
+    pair = _Groups()
+    overdue: Counter[str | None] = Counter()  # known late, not yet resolved, per component
     total_delay = 0.0
-    n_settled = n_late = 0
-    s = o = d = 0
+    n_settled = n_late = n_resolved = 0
+    s = o = d = r = 0
     out: list[dict[str, float | None]] = [{} for _ in queries]
     for q in order:
         query = queries[q]
@@ -115,14 +172,25 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
             it = items[settled[s][1]]
             s += 1
             is_late = bool(it.late)
+            when = settled[s - 1][0]
             comp.add(it.component, is_late)
             kind.add(it.type, is_late)
             prio.add(it.priority, is_late)
+            pair.add(f"{it.component}\x1f{it.type}", is_late)
+            for key in (("team",), ("c", it.component), ("t", it.type), ("p", it.priority)):
+                decayed.add(key, is_late, when)
             recent.append(int(is_late))
             comp_recent[it.component].append(int(is_late))
-            total_delay += it.delay_days
+            overdue[it.component] += 1
             n_settled += 1
             n_late += int(is_late)
+        # The delay's length counts once the task is resolved (never before its outcome settled).
+        while r < len(resolved) and resolved[r][0] < t:
+            it = items[resolved[r][1]]
+            r += 1
+            total_delay += it.delay_days
+            overdue[it.component] -= 1
+            n_resolved += 1
         while o < len(opened) and opened[o][0] < t:
             opened_per_comp[items[opened[o][1]].component] += 1
             o += 1
@@ -133,6 +201,11 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
         long = _mean(recent, RECENT_LONG)
         prior = PRIOR if long is None else long
         cr = comp_recent[query.component]
+        recent_share = long if long is not None else PRIOR
+        comp_share = comp.share(query.component, prior)
+        type_share = kind.share(query.type, prior)
+        prio_share = prio.share(query.priority, prior)
+        team_decay = decayed.share(("team",), t, PRIOR)
         out[q] = {
             "team_late_recent": _mean(recent, RECENT_SHORT),
             "team_late_recent_long": long,
@@ -145,7 +218,18 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
             "team_open": float(o - n_settled),
             "component_open": float(opened_per_comp[query.component] - comp.n[query.component]),
             "same_due": None if query.due_day is None else float(due_count[(query.component, query.due_day)]),
-            "team_mean_delay_days": total_delay / n_settled if n_settled else None,
+            "team_mean_delay_days": total_delay / n_resolved if n_resolved else None,
+            "team_late_decay": team_decay,
+            "component_late_decay": decayed.share(("c", query.component), t, team_decay),
+            "type_late_decay": decayed.share(("t", query.type), t, team_decay),
+            "priority_late_decay": decayed.share(("p", query.priority), t, team_decay),
+            "component_type_late_share": pair.share(f"{query.component}\x1f{query.type}", comp_share),
+            "component_vs_team": comp_share - recent_share,
+            "type_vs_team": type_share - recent_share,
+            "priority_vs_team": prio_share - recent_share,
+            "team_drift": None if long is None or not n_settled else long - n_late / n_settled,
+            "team_overdue_open": float(s - r),
+            "component_overdue_open": float(overdue[query.component]),
         }
     return out
 

@@ -12,9 +12,10 @@ earlier ones (what a product meets: the future), or with `"blocks"` on several f
 latest slices; never on the test set. Issue 22's inner time-ordered validation kept "folds".
 `half_life_days` weights recent training rows more (teams and processes drift). `features` picks the
 columns: by default the product's (`features.PRODUCT_FEATURES`: read from Asana, no absolute dates).
-`explain` says why a record is flagged by replacing one feature at a time with its typical (median)
-training value and reporting how much the probability drops: the features whose real values raise
-the risk most.
+`monotone_increasing` and `linear_weight` (a logistic regression blended by rank) were measured on
+issue 22's inner split and lost; they stay off by default. `explain` says why a record is flagged
+by replacing one feature at a time with its typical (median) training value and reporting how much
+the probability drops: the features whose real values raise the risk most.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from tools.delay_risk.features import (
     CATEGORICAL,
@@ -65,6 +70,11 @@ class ModelConfig:
     blocks: int = 3
     latest_share: float = 0.2  # share of the training rows, latest in time, for "latest"
     half_life_days: float = 0.0  # recency weighting of training rows (0 = equal weights; needs times)
+    # Features whose rise may only raise the boosted trees' delay probability (e.g. late shares).
+    monotone_increasing: tuple[str, ...] = ()
+    # Share of a logistic regression on the numeric features, blended by rank: each model's score
+    # becomes its quantile among its own training scores before averaging (0 = none).
+    linear_weight: float = 0.0
 
 
 class _Blend:
@@ -79,6 +89,7 @@ class _Blend:
             max_leaf_nodes=c.max_leaf_nodes,
             min_samples_leaf=c.min_samples_leaf,
             categorical_features=[names.index(n) for n in CATEGORICAL if n in names] or None,
+            monotonic_cst=[int(n in c.monotone_increasing) for n in names] if c.monotone_increasing else None,
             random_state=c.seed,
         )
         self.forest = RandomForestClassifier(
@@ -89,6 +100,14 @@ class _Blend:
             random_state=c.seed,
         )
         self.forest_weight = c.forest_weight
+        self.linear_weight = c.linear_weight
+        self._numeric = [j for j, n in enumerate(names) if n not in CATEGORICAL]
+        self.linear = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True),
+            StandardScaler(),
+            LogisticRegression(C=0.1, max_iter=500),
+        )
+        self._train_scores: list[np.ndarray] = []
         self._empty = np.zeros(len(names), dtype=bool)
 
     @staticmethod
@@ -112,14 +131,35 @@ class _Blend:
         self.boosted.fit(x, y, sample_weight=weights)
         if self.forest_weight > 0:
             self.forest.fit(self._dense(x), y, sample_weight=weights)
+        if self.linear_weight > 0:
+            self.linear.fit(x[:, self._numeric], y, logisticregression__sample_weight=weights)
+            self._train_scores = [np.sort(s) for s in self._parts(x)]
         return self
+
+    def _parts(self, x: np.ndarray) -> list[np.ndarray]:
+        trees = self._trees(x)
+        return [trees, self.linear.predict_proba(x[:, self._numeric])[:, 1]]
+
+    def _trees(self, x: np.ndarray) -> np.ndarray:
+        p: np.ndarray = self.boosted.predict_proba(x)[:, 1]  # scikit-learn is untyped
+        if self.forest_weight > 0:
+            p = (1 - self.forest_weight) * p + self.forest_weight * self.forest.predict_proba(self._dense(x))[
+                :, 1
+            ]
+        return p
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         x = self._filled(x)
-        p: np.ndarray = self.boosted.predict_proba(x)  # scikit-learn is untyped
-        if self.forest_weight > 0:
-            p = (1 - self.forest_weight) * p + self.forest_weight * self.forest.predict_proba(self._dense(x))
-        return p
+        if self.linear_weight > 0:
+            # Rank blend: each part's training-score quantile, so neither scale dominates.
+            q = [
+                np.searchsorted(ref, s, side="right") / len(ref)
+                for ref, s in zip(self._train_scores, self._parts(x), strict=True)
+            ]
+            p = (1 - self.linear_weight) * q[0] + self.linear_weight * q[1]
+        else:
+            p = self._trees(x)
+        return np.column_stack([1 - p, p])
 
 
 def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from tools.estimation.default import FALLBACK_CONFIG, LOAD_FAILED, product_confi
 from tools.estimation.embeddings import EmbeddingCache, embedding_text, shared_cache
 from tools.estimation.features import CHAR_FEATURES, WORD_FEATURES, TextHasher, sublinear, task_text
 from tools.estimation.fewshot import FEWSHOT_EXAMPLES, Refiner, combine
+from tools.estimation.historycheck import FoldRule, HistoryCheck, check_history
 from tools.estimation.models import CONFIGS, Estimate, EstimatorConfig, Neighbour, PastTask, TuningResult
 from tools.estimation.termindex import TermIndex, slack
 
@@ -35,6 +36,9 @@ _EPS = 1e-6
 # Up to this many indexed n-gram entries (a few hundred tasks) an estimate scans every row: cheaper there
 # than ranking (measured, CPU per estimate: 300 tasks 7.7 ms full vs 9.1 ranked; 1,000 tasks 19 vs 11).
 FULL_SCAN_ENTRIES = 400_000
+# The history check (config.history_check) is redone once the index has grown or shrunk by this share since
+# the last one, not after every add: one check costs about as much as estimating 40% of the history.
+RECHECK_CHANGE = 0.1
 
 
 class TopRows(NamedTuple):
@@ -77,6 +81,7 @@ class StoryPointEstimator:
         self._k: int | None = config.k
         self._shrinkage = config.shrinkage
         self.tuning: TuningResult | None = None
+        self.checked: HistoryCheck | None = None  # the last history check (config.history_check)
 
     # ---- index maintenance -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -149,6 +154,7 @@ class StoryPointEstimator:
             self._points = self._points[mask]
             if self._cache is not None:
                 self._emb_store = self._emb_store[: len(mask)][mask]
+            self.checked = None  # the history it checked is gone
         return removed
 
     def _rebuilt(self, index: TermIndex, rows: np.ndarray | slice) -> TermIndex:
@@ -172,7 +178,34 @@ class StoryPointEstimator:
 
     @property
     def shrinkage(self) -> float:
-        return self._shrinkage
+        """The shrinkage estimates use (after the last history check, when the configuration has one)."""
+        return self.checked.shrinkage if self._uses_check() and self.checked is not None else self._shrinkage
+
+    def _uses_check(self) -> bool:
+        return self.config.history_check and self.tuning is None  # a tuned setting is used as it is
+
+    def _current_shrinkage(self) -> float:
+        if not self._uses_check():
+            return self._shrinkage
+        n, last = len(self._ids), self.checked
+        if last is None or abs(n - last.n_indexed) >= max(1.0, RECHECK_CHANGE * last.n_indexed):
+            self.checked = self.check_history()
+        return self.checked.shrinkage if self.checked is not None else self._shrinkage
+
+    def check_history(self) -> HistoryCheck:
+        """Replay the estimator on the newest part of its own history (tools/estimation/historycheck.py)."""
+        emb = self._emb if self._cache is not None else None
+
+        def similarities(rows: slice) -> np.ndarray:
+            held = emb[rows] if emb is not None else None
+            return self._blend(self._word.tf_rows(rows), self._char.tf_rows(rows), held)
+
+        rule = FoldRule(
+            shrinkage=self._shrinkage,
+            duplicate_similarity=self.config.duplicate_similarity,
+            recency_decay=self.config.recency_decay,
+        )
+        return check_history(self._points, similarities, self.config.neighbours_for, rule)
 
     def prior(self) -> float:
         self._require_history()
@@ -256,7 +289,10 @@ class StoryPointEstimator:
     def estimate_many(self, queries: Sequence[tuple[str, str]]) -> list[Estimate]:
         if not queries:
             return []
-        return [self._estimate_row(top) for top in self._top(queries, max(self.k, 3))]
+        shrinkage = (
+            self._current_shrinkage() if len(self._ids) >= self.config.min_history else self._shrinkage
+        )
+        return [self._estimate_row(top, shrinkage) for top in self._top(queries, max(self.k, 3))]
 
     def _neighbours(self, top: TopRows, n: int) -> list[Neighbour]:
         return [
@@ -281,9 +317,10 @@ class StoryPointEstimator:
         age = (n - 1 - np.arange(n)) / n
         return np.exp(-age / decay)
 
-    def _estimate_row(self, best: TopRows) -> Estimate:
+    def _estimate_row(self, best: TopRows, chosen: float | None = None) -> Estimate:
         """``best``: the top rows by rank (similarity after recency), with their text similarity (shown as
-        evidence) and rank."""
+        evidence) and rank; ``chosen``: the shrinkage (default: the configured or tuned one)."""
+        chosen = self._shrinkage if chosen is None else chosen
         prior = float(np.median(self._points))
         scale = self.scale()
         neighbours = self._neighbours(best, 3)
@@ -306,7 +343,7 @@ class StoryPointEstimator:
         threshold = self.config.duplicate_similarity
         duplicate = threshold is not None and best.sims[0] >= threshold
         # A near-duplicate of a past task is strong evidence: its neighbourhood is taken as it is.
-        shrinkage = 1.0 if duplicate else self._shrinkage
+        shrinkage = 1.0 if duplicate else chosen
         raw = prior + shrinkage * (knn - prior)
         points = snap(raw, scale)
         q_low, q_high = self.config.range_quantiles
@@ -318,8 +355,13 @@ class StoryPointEstimator:
         method = (
             f"tfidf-knn(k={self.k}) weighted median of a near-duplicate's neighbourhood, unshrunk"
             if duplicate
-            else f"tfidf-knn(k={self.k}) weighted median, shrunk {self._shrinkage:.2f} toward history median"
+            else f"tfidf-knn(k={self.k}) weighted median, shrunk {chosen:.2f} toward history median"
         )
+        if not duplicate and self._uses_check() and self.checked is not None and self.checked.fell_back:
+            method += (
+                f" (history check: the neighbours lost to the median on the newest history, "
+                f"MAE ratio {self.checked.mean_ratio:.2f})"
+            )
         return Estimate(
             points=points,
             raw=raw,

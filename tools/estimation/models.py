@@ -76,6 +76,12 @@ class EstimatorConfig(BaseModel):
         "without shrinking towards the prior; None: always shrink",
     )
 
+    history_check: bool = Field(
+        default=False,
+        description="replay the estimator on the newest part of its own history (tools/estimation/"
+        "historycheck.py) and use the history median where the neighbours lost to it there",
+    )
+
     def neighbours_for(self, n_indexed: int) -> int:
         # adaptive: about an eighth of the history, between 5 and 40 (chosen on the valid splits)
         adaptive = max(5, min(40, n_indexed // 8))
@@ -105,6 +111,16 @@ LIGHT = EstimatorConfig(name="light")
 # worse on test: the valid splits cannot separate such small differences, so the simpler rule stays.)
 BEST = EstimatorConfig(name="best", k=20, shrinkage=0.5, index_validation=True)
 EMBEDDINGS = BEST.model_copy(update={"name": "embeddings", "embeddings": True})
-CONFIGS: dict[str, EstimatorConfig] = {"light": LIGHT, "best": BEST, "embeddings": EMBEDDINGS}
+# The same with the history check (issue 22): a guard chosen on each team's own newest history, so that a
+# project where the neighbours lose to the median there is estimated with the median.
+BEST_CHECKED = BEST.model_copy(update={"name": "best-checked", "history_check": True})
+EMBEDDINGS_CHECKED = EMBEDDINGS.model_copy(update={"name": "embeddings-checked", "history_check": True})
+CONFIGS: dict[str, EstimatorConfig] = {
+    "light": LIGHT,
+    "best": BEST,
+    "embeddings": EMBEDDINGS,
+    "best-checked": BEST_CHECKED,
+    "embeddings-checked": EMBEDDINGS_CHECKED,
+}
 # configurations that need nothing beyond the default install
 LIGHT_CONFIGS = ("light", "best")

@@ -8,8 +8,8 @@ index. Here, with memory proportional to the n-grams actually indexed:
 - the rows are kept as raw counts (CSR, 6 bytes an entry): the exact per-row arithmetic of the former
   code is replayed from them for the few rows an estimate reports;
 - postings (which rows hold a feature, float32 tf: 8 bytes an entry) live in log-structured segments,
-  so a query reads only the postings of its own terms (scipy's sparse product, one pass in C) and an add
-  costs its own terms' postings plus amortised merges;
+  so a query reads only the postings of its own terms (once each, added straight into a dense float32
+  row: :meth:`_Segment.dots_into`) and an add costs its own terms' postings plus amortised merges;
 - each row's squared norm under the current IDF is kept as three sums, updated per add (nothing is
   invalidated): with ``c = log(1 + n) + 1`` and ``l = log(1 + df)``, ``idf = c - l`` and
   ``norm² = c²·S0 - 2c·S1 + S2`` over the row's active terms.
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.sparse import _sparsetools  # the CSC matrix-vector kernel (see _Segment.dots_into)
 
 from tools.estimation.features import idf_weights, sublinear
 
@@ -42,6 +43,10 @@ NORM_ERROR = 1e-7
 _SMALL_BUILD = 1 << 18  # a segment with fewer entries is sorted directly, a larger one via scipy (linear)
 _CHUNK = 1 << 18  # postings gathered per step: bounds the temporary memory of an add
 _GROWTH = 1.25  # spare capacity of the growing arrays: held memory at most 25% over the index
+# Once this share of the hash space occurs, document frequencies are also kept dense (int32, 4 MB for
+# 2^20 features, less than the sorted arrays by then hold): an estimate looks up the frequency of every
+# n-gram of the rows it recomputes exactly, and a binary search per entry cost 2-4 ms of it at 50k tasks.
+_DENSE_DF_SHARE = 8
 
 
 def slack(active_terms: int) -> float:
@@ -130,14 +135,24 @@ class _Segment:
             at += np.repeat(begin - first, size)
             yield at, hit[a:b], size
 
-    def dots(self, query: I32, weights: F64) -> NDArray[np.float32]:
-        """Approximate dot products of the query with this segment's rows (float32, one C pass)."""
+    def dots_into(self, query: I32, weights: F64, out: NDArray[np.float32]) -> None:
+        """Add the approximate dot products of the query with this segment's rows to ``out`` (float32,
+        length ``stop - start``), in one pass over the query's postings.
+
+        scipy's sparse product (the former way) reads every posting twice (a counting pass, then the
+        product) and builds a sparse result; here scipy's CSC matrix-vector kernel adds each posting
+        straight into ``out``. Its column pointers are the query's posting ranges in reverse order,
+        interleaved with empty "columns" (from one range's end back to the previous range's start: the
+        kernel's loop runs while start < end, so they add nothing), so only those postings are read."""
         hit, at_term = self.lookup(query)
-        picked = sp.csr_matrix(
-            (weights[hit].astype(np.float32), at_term, [0, len(hit)]), shape=(1, len(self.feats))
-        )
-        out: NDArray[np.float32] = (picked @ self.post).toarray().ravel()
-        return out
+        if not len(hit):
+            return
+        ptr, rev = self.post.indptr, at_term[::-1]
+        cols = np.empty(2 * len(hit), dtype=self.post.indices.dtype)
+        cols[0::2], cols[1::2] = ptr[rev], ptr[rev + 1]
+        x = np.zeros(len(cols) - 1, dtype=np.float32)
+        x[0::2] = weights[hit[::-1]]
+        _sparsetools.csc_matvec(len(out), len(x), cols, self.post.indices, self.post.data, x, out)
 
 
 def _segment(counts: sp.csr_matrix, start: int) -> _Segment:
@@ -169,9 +184,11 @@ class TermIndex:
         self._indptr = _Grow(np.int64, [0])
         self._feats: I32 = np.zeros(0, np.int32)  # sorted features present in some row
         self._df: I64 = np.zeros(0, np.int64)
+        self._dense_df: NDArray[np.int32] | None = None  # the same frequencies by feature, in a large index
         self._segments: list[_Segment] = []
         self._sums = (_Grow(np.float64), _Grow(np.float64), _Grow(np.float64))  # S0, S1, S2 per row
         self._norms: F64 | None = None  # exact norms of every row (full scan only), until the next change
+        self._approx: F64 | None = None  # approx_norms() of every row, until the next change
 
     # ---- state -------------------------------------------------------------------------------------
     @property
@@ -199,9 +216,13 @@ class TermIndex:
     def nbytes(self) -> int:
         arrays = [self._counts, self._indices, self._indptr, *self._sums]
         held = sum(a.nbytes for a in arrays) + self._feats.nbytes + self._df.nbytes
+        held += sum(a.nbytes for a in (self._dense_df, self._approx) if a is not None)
         return int(held + sum(s.nbytes for s in self._segments))
 
     def df_of(self, features: NDArray[Any]) -> I64:
+        if self._dense_df is not None:
+            dense_df: I64 = self._dense_df[features].astype(np.int64)
+            return dense_df
         if len(features) > self.n_features // 4:  # many lookups: one dense pass is cheaper
             dense = np.zeros(self.n_features, np.int64)
             dense[self._feats] = self._df
@@ -235,6 +256,11 @@ class TermIndex:
         at = np.searchsorted(self._feats, fresh)
         self._feats = np.insert(self._feats, at, fresh.astype(np.int32))
         self._df = np.insert(self._df, at, added[~known])
+        if self._dense_df is not None:
+            self._dense_df[features] += added.astype(np.int32)  # features are distinct
+        elif len(self._feats) * _DENSE_DF_SHARE >= self.n_features:
+            self._dense_df = np.zeros(self.n_features, np.int32)
+            self._dense_df[self._feats] = self._df
         nnz = self._indices.size
         self._counts.extend(counts.data.astype(np.int64))
         self._indices.extend(counts.indices.astype(np.int32))
@@ -243,7 +269,7 @@ class TermIndex:
             total.extend(part)
         self._segments.append(_segment(counts, before))
         self._merge()
-        self._norms = None
+        self._norms = self._approx = None
 
     def _row_sums(self, counts: sp.csr_matrix) -> tuple[F64, F64, F64]:
         """S0, S1, S2 of these rows under the current document frequencies."""
@@ -314,11 +340,14 @@ class TermIndex:
         return out
 
     def approx_norms(self) -> F64:
-        c = np.log(1.0 + self.n) + 1.0
-        s0, s1, s2 = (s.view for s in self._sums)
-        squared = c * c * s0 - 2.0 * c * s1 + s2
-        norms: F64 = np.sqrt(np.clip(squared, 0.0, None))
-        return norms
+        """Every row's norm from the incremental sums (within NORM_ERROR relative); kept until the next
+        add, so estimates between adds share it."""
+        if self._approx is None:
+            c = np.log(1.0 + self.n) + 1.0
+            s0, s1, s2 = (s.view for s in self._sums)
+            squared = c * c * s0 - 2.0 * c * s1 + s2
+            self._approx = np.sqrt(np.clip(squared, 0.0, None))
+        return self._approx
 
 
 class Query:
@@ -342,10 +371,10 @@ class Query:
         is shared."""
         index, active = self.index, self.weights > 0
         features, weights = self.features[active], self.weights[active]
-        dots = np.zeros(index.n)
+        dots = np.zeros(index.n, dtype=np.float32)
         for seg in index._segments:
-            dots[seg.start : seg.stop] = seg.dots(features, weights)
-        hit = dots > 0
+            seg.dots_into(features, weights, dots[seg.start : seg.stop])
+        hit = np.flatnonzero(dots)
         out = np.zeros(index.n)
         out[hit] = dots[hit] / (self.norm * index.approx_norms()[hit])
         return out

@@ -6,6 +6,7 @@ negation (a negator within the three previous tokens flips and damps the word), 
 A word counts once per text, so a long log pasted with "failed" twenty times does not outweigh
 one "thanks a lot"; apologies, thanks and swearing are never flipped by negation ("no test,
 sorry" is still an apology). Both rules were checked on the lexicon's development rows only.
+A word typed with a held-down letter ("thaaanks", "sooo") is read as the lexicon spells it.
 The sum becomes a label through two thresholds; the emotion mapping uses valence × arousal.
 """
 
@@ -41,6 +42,7 @@ _RUN = re.compile(r"[^\W_]+")  # what str.isalnum() calls alphanumeric, one run
 _DIGIT = re.compile(r"\d")
 _WORD_KEYS = WORDS.keys()
 _CAPS = re.compile(r"\b[A-Z]{3,}\b")
+_STRETCHED = re.compile(r"([a-z])\1\1+")  # "sooo", "thaaanks", "grrrr"
 _NEGATION_WINDOW = 3
 _NEGATION_DAMP = 0.6
 
@@ -157,8 +159,11 @@ class LexiconSentiment:
         arousal = 0.0
         seen: set[str] = set()
         # Negation and intensifiers never reach across a clause boundary.
+        stretched = _STRETCHED.search(low) is not None
         for clause in _CLAUSE.split(low):
             tokens = _TOKEN.findall(clause)
+            if stretched:
+                tokens = [_unstretch(t) for t in tokens]
             if _WORD_KEYS.isdisjoint(tokens):  # most clauses hold no lexicon word
                 continue
             p3, n3, a3, h3 = _score_words(tokens, seen)
@@ -195,6 +200,18 @@ class LexiconSentiment:
 
     def predict_emotion(self, texts: list[str]) -> list[Emotion]:
         return [self.analyse(t).emotion for t in texts]
+
+
+def _unstretch(token: str) -> str:
+    """A word typed with a letter held down, as the lexicon spells it: "thaaanks" -> "thanks",
+    "cooool" -> "cool" (a run of three or more letters is read as two, else as one; SentiStrength
+    also corrects such spellings, Thelwall et al. 2010)."""
+    if token in WORDS or not _STRETCHED.search(token):
+        return token
+    double = _STRETCHED.sub(r"\1\1", token)
+    if double in WORDS:
+        return double
+    return _STRETCHED.sub(r"\1", token)
 
 
 def _score_words(tokens: list[str], seen: set[str]) -> tuple[float, float, float, list[str]]:
