@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/sprintpilot demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 # The long versions of checks whose short versions `make test` runs (marker `soak`).
 soak: $(STAMP)
