@@ -184,21 +184,20 @@ def _change_stories(server: SandboxServer, task: str, field_name: str) -> int:
     return sum(1 for s in store.stories.values() if s.target == task and s.resource_subtype == subtype)
 
 
+def _status_of(rt: Runtime, p: Planned) -> str:
+    record = rt.repo.get_proposal(p.proposal_id)
+    return record.status.value if record else "missing"
+
+
 def _unsettled(rt: Runtime, planned: list[Planned]) -> int:
     """Proposals decided (or automatic) but not finished yet; wrongly approved ones wait on."""
     out = 0
     for p in planned:
-        record = rt.repo.get_proposal(p.proposal_id)
-        status = record.status.value if record else "missing"
+        status = _status_of(rt, p)
         running = status in ("approved", "partially_approved", "applying")
         if running or (status == "pending" and p.path != "asana_wrong"):
             out += 1
     return out
-
-
-def _status_of(rt: Runtime, p: Planned) -> str:
-    record = rt.repo.get_proposal(p.proposal_id)
-    return record.status.value if record else "missing"
 
 
 def run_soak(
@@ -435,8 +434,7 @@ def run_soak(
     statuses: Counter[str] = Counter()
     approved_changes = duplicate_changes = unapproved_changes = 0
     for p in planned:
-        record = rt.repo.get_proposal(p.proposal_id)
-        status = record.status.value if record else "missing"
+        status = _status_of(rt, p)
         statuses[status] += 1
         changes = _change_stories(server, p.task, p.field)
         allowed = status in ("applied", "partially_applied") and p.path in (

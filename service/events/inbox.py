@@ -96,7 +96,7 @@ def _resource_field(event: Mapping[str, Any], name: str) -> str | None:
 # Postgres: the inbox rows and their outbox rows in one statement (one round trip, compiled once by
 # the server's planner, no ORM work per delivery): the receiver's cost per delivery is what bounds
 # webhook ingest (issue 23: 2.6 ms of CPU per delivery through the ORM, most of the receiver's).
-# Same rows as the portable path below; `tests/api/test_inbox_pg.py` compares them.
+# Same rows as the portable path below; `tests/api/test_inbox.py` compares them.
 PG_STORE = """
 WITH u AS (
     SELECT x.e ->> 'k' AS k, x.e ->> 's' AS s, x.e ->> 'w' AS w, x.e ->> 'g' AS g,

@@ -48,7 +48,6 @@ class _Delivery:
     rows: dict[str, dict[str, Any]]  # by dedup key
     total: int
     done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # woken to write the queue itself (see InboxPool.store)
     finished: bool = False
     inserted: int = 0
     error: Exception | None = None
@@ -72,7 +71,7 @@ class InboxPool:
         self._lock = threading.Lock()
         self._queue: list[_Delivery] = []
         self._writing = False
-        self.statements = 0  # how many statements wrote how many deliveries (the bench prints it)
+        self.statements = 0  # how many statements wrote how many deliveries (for tests and diagnostics)
         self.deliveries = 0
         self._pool = ConnectionPool(
             url,
@@ -107,7 +106,7 @@ class InboxPool:
             self._writing = True
         if not lead:
             mine.done.wait()
-        if not mine.finished:  # leading from the start, or handed the lead
+        if not mine.finished:  # leading from the start, or woken unfinished: handed the lead
             self._lead(mine)
         if mine.error is not None:
             raise mine.error
@@ -124,9 +123,7 @@ class InboxPool:
                     self._writing = False
                     return
                 if mine.finished:
-                    successor = self._queue[0]
-                    successor.lead = True
-                    successor.done.set()
+                    self._queue[0].done.set()  # not finished, so it leads (see store)
                     return
 
     def _write(self, batch: list[_Delivery]) -> None:

@@ -35,6 +35,17 @@ def test_style_cues() -> None:
     assert style_row("why? really??") == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     assert style_row("hmm... \U0001f389") == [0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
     assert style_row("") == [0.0] * STYLE_FEATURES
+    # A URL's ":/" and code's "=(" are not emoticons.
+    assert style_row("see https://example.com/x")[5] == 0.0
+    assert style_row("if (a=(b)) then")[5] == 0.0
+
+
+def test_stacking_is_left_out_when_a_label_has_a_single_example() -> None:
+    model = make_model("deva", "tfidf+lexicon+stack")
+    labels = ["positive", "positive", "negative", "negative", "neutral"]
+    model.fit(["good work", "great job", "this is broken", "awful crash", "meh"], labels)
+    assert model.meta is None  # StratifiedKFold needs two examples of each label
+    assert len(model.predict(["good job"])) == 1
     assert style_features(["a", "B!"]).shape == (2, STYLE_FEATURES)
     assert style_features([]).shape == (0, STYLE_FEATURES)
 

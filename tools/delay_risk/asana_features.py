@@ -166,8 +166,9 @@ def history_item(
 def _resolved_day(done: date | None, due: float, is_late: bool) -> float:
     """When a settled task's delay was known: its completion; still open past its due date, never
     yet (its delay is still growing); done with no completion date, the day after its due date."""
-    if done is not None:
-        return float((done - _EPOCH).days)
+    known = day_number(done)
+    if known is not None:
+        return known
     return float("inf") if is_late else due + 1
 
 

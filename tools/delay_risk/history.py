@@ -201,7 +201,6 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
         long = _mean(recent, RECENT_LONG)
         prior = PRIOR if long is None else long
         cr = comp_recent[query.component]
-        recent_share = long if long is not None else PRIOR
         comp_share = comp.share(query.component, prior)
         type_share = kind.share(query.type, prior)
         prio_share = prio.share(query.priority, prior)
@@ -224,9 +223,9 @@ def history_features(items: Sequence[HistoryItem], queries: Sequence[Query]) -> 
             "type_late_decay": decayed.share(("t", query.type), t, team_decay),
             "priority_late_decay": decayed.share(("p", query.priority), t, team_decay),
             "component_type_late_share": pair.share(f"{query.component}\x1f{query.type}", comp_share),
-            "component_vs_team": comp_share - recent_share,
-            "type_vs_team": type_share - recent_share,
-            "priority_vs_team": prio_share - recent_share,
+            "component_vs_team": comp_share - prior,
+            "type_vs_team": type_share - prior,
+            "priority_vs_team": prio_share - prior,
             "team_drift": None if long is None or not n_settled else long - n_late / n_settled,
             "team_overdue_open": float(s - r),
             "component_overdue_open": float(overdue[query.component]),

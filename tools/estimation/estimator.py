@@ -23,7 +23,7 @@ from tools.estimation.default import FALLBACK_CONFIG, LOAD_FAILED, product_confi
 from tools.estimation.embeddings import EmbeddingCache, embedding_text, shared_cache
 from tools.estimation.features import CHAR_FEATURES, WORD_FEATURES, TextHasher, sublinear, task_text
 from tools.estimation.fewshot import FEWSHOT_EXAMPLES, Refiner, combine
-from tools.estimation.historycheck import FoldRule, HistoryCheck, check_history
+from tools.estimation.historycheck import FoldRule, HistoryCheck, check_history, recency
 from tools.estimation.models import CONFIGS, Estimate, EstimatorConfig, Neighbour, PastTask, TuningResult
 from tools.estimation.termindex import TermIndex, slack
 
@@ -310,12 +310,7 @@ class StoryPointEstimator:
 
         Tasks are taken to be indexed in the order they were done; teams, scopes and scales drift, so among
         equally similar tasks the recent ones are the better evidence."""
-        n = len(self._ids)
-        decay = self.config.recency_decay
-        if decay is None or n == 0:
-            return np.ones(n)
-        age = (n - 1 - np.arange(n)) / n
-        return np.exp(-age / decay)
+        return recency(len(self._ids), self.config.recency_decay)
 
     def _estimate_row(self, best: TopRows, chosen: float | None = None) -> Estimate:
         """``best``: the top rows by rank (similarity after recency), with their text similarity (shown as

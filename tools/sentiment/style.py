@@ -16,7 +16,8 @@ import numpy as np
 
 # Pictographs, dingbats and miscellaneous symbols (the Unicode blocks emoji live in).
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-_EMOTICON = re.compile(r"[:;=]-?[()DPp/|]|<3|\^_\^")
+# An emoticon standing on its own: not the ":/" of a URL or the "=(" of code.
+_EMOTICON = re.compile(r"(?<!\S)(?:[:;=]-?[()DPp/|]|<3|\^_\^)(?![\w/])")
 STYLE_FEATURES = 6
 
 

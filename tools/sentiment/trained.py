@@ -170,8 +170,9 @@ class TrainedSentiment:
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two different labels")
         texts, labels = list(texts), list(labels)
-        if getattr(self, "stacked", False):
-            self.meta = self._fit_meta(texts, labels)
+        # Stacking needs two inner folds, so at least two examples of every label.
+        stack = getattr(self, "stacked", False) and min(labels.count(c) for c in set(labels)) >= 2
+        self.meta = self._fit_meta(texts, labels) if stack else None
         self._train_labels = np.asarray(labels, dtype=str)
         self.clf.fit(self._features(texts, fit=True), labels)
         self.fitted = True
