@@ -22,6 +22,13 @@ same way inside the training part only (earliest 80% of it vs the rest): the spl
 between the `VARIANTS`, so the test part never chooses anything. The chosen variant ("blend") reads
 a late issue as known late the day after its due date (`history_items(prompt_late=True)`, as the
 product reads Asana) and adds the team's and component's overdue open issues.
+
+Prediction time (`PredictionTime`): the paper predicts at the due date's assignment, and every Jira
+column of the `_due` files is a snapshot of that moment. The team-history features are taken as of
+the issue's opening day (the earliest the commitment can have been made), counting the issue's own
+due date and opening the same whatever its time in progress (a Jira-only fact the counts otherwise
+carried); the `boosted-commitment`, `-mid-runway`, `-week-before-due`, `-day-before-due` variants
+measure later moments.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import sys
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -78,6 +85,36 @@ FEATURE_SETS = {"all": FEATURE_NAMES, "asana": ASANA_FEATURES}
 _EPOCH = datetime(1970, 1, 1)
 
 
+@dataclass(frozen=True)
+class PredictionTime:
+    """When an issue is scored. EMSE2017's `_due` files hold every Jira feature as of the due
+    date's assignment; no other snapshot was copied (upstream's `_creation`/`_discussion` files),
+    so only the team-history features and the runway can move to a later day.
+
+    `moment`: "opened" (the opening day, the earliest the commitment can have been made) or
+    "commitment" (opening + time in progress, `history_items`' reading of the due date's
+    assignment). `runway_share` moves the moment that share of the way to the due date, and
+    `days_before_due` to that many days before it (never before the moment); then
+    `remaining_days` becomes the days left, as the product scores an open task today, unless
+    `keep_runway`. `own_alike` counts the issue itself the same in `same_due` and the open counts
+    whatever its time in progress, so those counts cannot carry that Jira-only fact (see
+    `_count_own_alike`)."""
+
+    moment: Literal["opened", "commitment"] = "opened"
+    runway_share: float = 0.0
+    days_before_due: float | None = None
+    keep_runway: bool = False
+    own_alike: bool = False
+
+    def day(self, row: DelayRow, item: HistoryItem) -> float:
+        start = item.due_set_day if self.moment == "commitment" else item.opened_day
+        due = item.due_set_day + max(row.remaining_day, 0.0)
+        day = start + self.runway_share * max(due - start, 0.0)
+        if self.days_before_due is not None:
+            day = max(day, due - self.days_before_due)
+        return day
+
+
 # Model variants compared on the inner time-ordered split (--inner); DEFAULT_VARIANT is the one
 # the stratified and temporal results use (chosen there, see the README's delay-risk section).
 @dataclass(frozen=True)
@@ -89,6 +126,7 @@ class Variant:
     dates: bool = False
     prompt_late: bool = False  # late outcomes known the day after the due date (`history_items`)
     extra: tuple[str, ...] = ()  # candidate history features added (history.CANDIDATE_FEATURES)
+    when: PredictionTime = PredictionTime()  # when each issue is scored
 
     def features(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """`names` less what this variant leaves out (the time-ordered splits' absolute dates
@@ -102,6 +140,9 @@ class Variant:
 
 
 _BOOSTED = ModelConfig(forest_weight=0.0)
+# History as of the opening day with the issue's own due date and opening counted alike (issue 22,
+# fourth round: a protocol fix, see `_count_own_alike`).
+_ALIKE = PredictionTime(own_alike=True)
 # The late-share history features (monotone variants: a higher share never lowers the risk).
 LATE_SHARES = (
     "assignee_late_share",
@@ -115,8 +156,9 @@ LATE_SHARES = (
 )
 VARIANTS: dict[str, Variant] = {
     # The eval's and the product's model (issue 22, third round): late outcomes known the day
-    # after the due date, and the team's and component's overdue open tasks.
-    "blend": Variant(ModelConfig(), prompt_late=True, extra=OVERDUE_FEATURES),
+    # after the due date, and the team's and component's overdue open tasks; since the fourth
+    # round with the issue's own due date and opening counted alike (`_count_own_alike`).
+    "blend": Variant(ModelConfig(), prompt_late=True, extra=OVERDUE_FEATURES, when=_ALIKE),
     "blend-round2": Variant(ModelConfig()),  # the model of issue 22's second round
     "blend-dates": Variant(ModelConfig(), dates=True),  # the model of the first issue-22 round
     "blend-nohistory": Variant(ModelConfig(), history=False, dates=True),  # the model before issue 22
@@ -144,6 +186,27 @@ VARIANTS: dict[str, Variant] = {
     "boosted-prompt-rank-linear": Variant(replace(_BOOSTED, linear_weight=0.5), prompt_late=True),
     "boosted-monotone": Variant(replace(_BOOSTED, monotone_increasing=LATE_SHARES)),
     "boosted-prompt-monotone": Variant(replace(_BOOSTED, monotone_increasing=LATE_SHARES), prompt_late=True),
+    # Issue 22, fourth round: the prediction time (`PredictionTime`), and the own-issue counts.
+    "blend-leaky-counts": Variant(ModelConfig(), prompt_late=True, extra=OVERDUE_FEATURES),  # round 3
+    "boosted-prompt-overdue-alike": Variant(_BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES, when=_ALIKE),
+    "boosted-commitment": Variant(
+        _BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES, when=replace(_ALIKE, moment="commitment")
+    ),
+    "boosted-mid-runway": Variant(
+        _BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES, when=replace(_ALIKE, runway_share=0.5)
+    ),
+    "boosted-mid-runway-kept": Variant(
+        _BOOSTED,
+        prompt_late=True,
+        extra=OVERDUE_FEATURES,
+        when=replace(_ALIKE, runway_share=0.5, keep_runway=True),
+    ),
+    "boosted-week-before-due": Variant(
+        _BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES, when=replace(_ALIKE, days_before_due=7.0)
+    ),
+    "boosted-day-before-due": Variant(
+        _BOOSTED, prompt_late=True, extra=OVERDUE_FEATURES, when=replace(_ALIKE, days_before_due=1.0)
+    ),
 }
 DEFAULT_VARIANT = "blend"
 
@@ -206,12 +269,42 @@ def history_items(rows: list[DelayRow], *, prompt_late: bool = False) -> list[Hi
     return out
 
 
-def with_history(rows: list[DelayRow], *, prompt_late: bool = False) -> list[dict[str, Any]]:
-    """`to_record` plus the team-history features as of each issue's opening day (the earliest
-    moment its commitment can have been made, so the most conservative)."""
+def _count_own_alike(item: HistoryItem, as_of: float, features: dict[str, float | None]) -> None:
+    """`history_features` counts a task's own due date once it is set (on or before `as_of`) and
+    its own opening once strictly before `as_of`. Queried at the opening day, an issue with time in
+    progress (`ProgressTime`, Jira-only) then misses from its own `same_due` (issue 22: `same_due`
+    = 0 for 47–97% of those issues and never for the others; they are late 1–14% of the time
+    against 21–56%), so the "Asana-readable" model learned a Jira-only fact. Counted alike here:
+    own due date always in, own opening always out."""
+    if item.due_set_day > as_of:
+        features["same_due"] = (features.get("same_due") or 0.0) + 1.0
+    if item.opened_day < as_of:
+        for key in ("team_open", "component_open"):
+            value = features.get(key)
+            features[key] = None if value is None else value - 1.0
+
+
+def with_history(
+    rows: list[DelayRow], *, prompt_late: bool = False, when: PredictionTime | None = None
+) -> list[dict[str, Any]]:
+    """`to_record` plus the team-history features as of each issue's prediction time (default:
+    its opening day, the earliest moment its commitment can have been made, so the most
+    conservative)."""
+    when = when or PredictionTime()
     items = history_items(rows, prompt_late=prompt_late)
-    queries = [Query(it.opened_day, it.component, it.type, it.priority, it.due_day) for it in items]
-    return [{**to_record(r), **h} for r, h in zip(rows, history_features(items, queries), strict=True)]
+    days = [when.day(r, it) for r, it in zip(rows, items, strict=True)]
+    queries = [
+        Query(d, it.component, it.type, it.priority, it.due_day) for d, it in zip(days, items, strict=True)
+    ]
+    out = []
+    for r, it, d, h in zip(rows, items, days, history_features(items, queries), strict=True):
+        if when.own_alike:
+            _count_own_alike(it, d, h)
+        record = {**to_record(r), **h}
+        if (when.runway_share > 0 or when.days_before_due is not None) and not when.keep_runway:
+            record["remaining_days"] = it.due_set_day + r.remaining_day - d
+        out.append(record)
+    return out
 
 
 def to_record(row: DelayRow) -> dict[str, Any]:
@@ -294,7 +387,7 @@ def evaluate_project(
 ) -> ProjectResult:
     chosen = variant or VARIANTS[DEFAULT_VARIANT]
     base = replace(chosen.config, seed=seed)
-    records = with_history(rows, prompt_late=chosen.prompt_late)
+    records = with_history(rows, prompt_late=chosen.prompt_late, when=chosen.when)
     y = np.array([r.delayed for r in rows], dtype=int)
     # Ties on the opening day keep the key order, as in the original time-ordered check.
     order = sorted(range(len(rows)), key=lambda i: (rows[i].openeddate, rows[i].issuekey))

@@ -503,7 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--config",
         default="all",
-        help="light, best, embeddings, best-checked, embeddings-checked, a comma list, or all",
+        help="light, best, embeddings, best-checked, embeddings-checked, embeddings-recent, "
+        "embeddings-recent-checked, a comma list, or all",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")

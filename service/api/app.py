@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.types import Receive, Scope, Send
 
 from service.api import approvals, health, oauth, webhooks
 from service.api.errors import install_error_handlers
+from service.api.fast_path import serve_delivery
 from service.api.limits import BodyLimit
 from service.api.secrets_cache import SecretCache
 from service.api.state import DEFAULT_MAX_BODY_BYTES, ApiState, RuntimeFactory
 from service.db.audit import SqlAuditLog
 from service.db.engine import make_engine
-from service.events.inbox_pool import inbox_for
+from service.events.inbox_async import async_inbox_for
+from service.events.subscriptions import RECEIVER_PATH
 from service.metrics import Metrics, create_db_metrics
 from service.settings import Settings
 
@@ -71,6 +74,17 @@ class SharedRuntime:
             stack.close()
 
 
+class SprintpilotApi(FastAPI):
+    """The app, with signed webhook deliveries served ahead of its middleware and routing
+    (`service.api.fast_path`: the deliveries that path declines come back here unchanged)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(RECEIVER_PATH):
+            await serve_delivery(self.state.api, scope, receive, send, super().__call__)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_api(
     settings: Settings,
     *,
@@ -85,8 +99,9 @@ def create_api(
     """
     own_engine = engine is None
     db = engine if engine is not None else make_engine(settings)
-    # Deliveries go to the inbox over a plain psycopg pool on Postgres (service.events.inbox_pool).
-    inbox = inbox_for(db, prepare=settings.db_prepare)
+    # On Postgres, deliveries go to the inbox over an async connection of the receiver's own
+    # (service.events.inbox_async); elsewhere through the engine.
+    inbox = async_inbox_for(db, prepare=settings.db_prepare)
     shared = SharedRuntime(settings) if runtime_factory is None else None
 
     mcp_running: list[Callable[[], AbstractAsyncContextManager[None]]] = []
@@ -101,11 +116,12 @@ def create_api(
         finally:
             if shared is not None:
                 shared.close()
-            inbox.close()
+            if inbox is not None:
+                await inbox.aclose()
             if own_engine:
                 db.dispose()
 
-    app = FastAPI(
+    app = SprintpilotApi(
         title="sprintpilot",
         summary="Asana webhook receiver and approval API",
         lifespan=lifespan,

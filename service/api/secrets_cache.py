@@ -31,14 +31,20 @@ class SecretCache:
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def cached(self, nonce: str | None) -> Candidates | None:
+        """The candidates kept for `nonce` while they are trusted; None means ask `get` (which may
+        read the database, so it is not for the event loop)."""
+        with self._lock:
+            entry = self._entries.get(nonce)
+        return entry[1] if entry is not None and entry[0] > self.clock() else None
+
     def get(self, nonce: str | None, *, fresh: bool = False) -> tuple[Candidates, bool]:
         """The candidates for `nonce` and whether they were just read from the database."""
         now = self.clock()
         if not fresh:
-            with self._lock:
-                entry = self._entries.get(nonce)
-            if entry is not None and entry[0] > now:
-                return entry[1], False
+            kept = self.cached(nonce)
+            if kept is not None:
+                return kept, False
         with read_session(self.engine) as session:
             candidates = candidate_secrets(session, nonce)
         with self._lock:

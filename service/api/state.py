@@ -16,7 +16,7 @@ from service.api.clients import FailureLimiter, client_ip, parse_networks
 from service.api.errors import ApiError
 from service.api.secrets_cache import SecretCache
 from service.db.audit import SqlAuditLog
-from service.events.inbox_pool import Inbox
+from service.events.inbox_async import AsyncInbox
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -41,7 +41,7 @@ class ApiState:
     failures: FailureLimiter = field(default_factory=FailureLimiter)
     # Where the webhook receiver stores deliveries (Postgres: a psycopg pool of its own); None:
     # `engine` itself.
-    inbox: Inbox | None = None
+    inbox: AsyncInbox | None = None  # Postgres: deliveries stored from the event loop
 
     def client(self, request: Request) -> str | None:
         """The caller's address, through trusted proxies only."""

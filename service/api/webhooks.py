@@ -24,7 +24,7 @@ from service.api.errors import ApiError, error_response
 from service.api.state import ApiState, api_state, log
 from service.db.engine import write_session
 from service.events.inbox import store_events
-from service.events.inbox_pool import EngineInbox, StorageErrors
+from service.events.inbox_async import StorageErrors
 from service.events.signature import SignatureProblem, check
 from service.events.subscriptions import (
     MAX_SECRET_LEN,
@@ -96,11 +96,70 @@ async def _receive(request: Request, nonce: str | None) -> Response:
         return await run_in_threadpool(_handshake, state, nonce, hook_secret, client)
     body = await _read_body(request, state.max_body_bytes)
     signature = request.headers.get("x-hook-signature")
-    # The loop's default executor, not anyio's worker threads: a delivery cannot be cancelled
-    # half-way anyway (it runs to its commit), and anyio's cancel scope and capacity limiter cost
-    # about a tenth of the receiver's CPU per delivery (issue 23: ingest against its floor).
+    accepted = accepted_from_cache(state, nonce, body, signature)
+    if accepted is not None:
+        return await store_accepted(state, *accepted)
+    # Everything else (secrets to read, refusals and their audit rows, heartbeats, SQLite) blocks,
+    # so it runs on the loop's default executor, not anyio's worker threads: a delivery cannot be
+    # cancelled half-way anyway (it runs to its commit), and anyio's cancel scope and capacity
+    # limiter cost about a tenth of the receiver's CPU per delivery.
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, _deliver, state, nonce, body, signature, client)
+
+
+async def store_accepted(state: ApiState, webhook_gid: str | None, events: list[dict[str, Any]]) -> Response:
+    """Store a delivery `accepted_from_cache` let through, in the event loop: a future waits for
+    the commit (`AsyncInbox`), not a thread. The webhook's last delivery time, due at most once
+    per interval, is written by a worker thread with the events."""
+    note_events(events)  # membership/privacy changes: what people can see is read again
+    touch = webhook_gid is not None and state.secrets.due_for_touch(webhook_gid)
+    inbox = state.inbox
+    if touch or inbox is None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, _store, state, webhook_gid, events, touch)
+    try:
+        inserted, duplicates = await inbox.store(events, source="webhook", webhook_gid=webhook_gid)
+    except StorageErrors as err:
+        # Not stored means not acknowledged: Asana retries, and nothing was half-written.
+        log.error("webhook delivery not stored: %s", type(err).__name__)
+        return error_response(503, "storage unavailable")
+    return _stored(state, len(events), inserted, duplicates)
+
+
+# Bodies parsed in the event loop at most (a bigger one is parsed in a worker thread, so one large
+# delivery does not hold up the others).
+LOOP_PARSE_BYTES = 64 * 1024
+
+
+def accepted_from_cache(
+    state: ApiState, nonce: str | None, body: bytes, signature: str | None
+) -> tuple[str | None, list[dict[str, Any]]] | None:
+    """(webhook gid, events) of a delivery signed by a secret already kept in memory, with a valid
+    body of at least one event, when the receiver stores from the event loop (Postgres); None for
+    everything `_deliver` must decide (no kept secret, a signature that does not match, a
+    malformed body, a heartbeat, a large body, SQLite)."""
+    candidates = state.secrets.cached(nonce) if state.inbox is not None else None
+    if not candidates or len(body) > LOOP_PARSE_BYTES:
+        return None
+    index, problem = check([secret for _, secret in candidates], body, signature)
+    if problem is not None or index is None:
+        return None
+    events = _parsed_events(body)
+    if not events:
+        return None
+    return candidates[index][0], events
+
+
+def _parsed_events(body: bytes) -> list[dict[str, Any]] | None:
+    """The delivery's events, or None when the body is not a valid delivery. Parsed once: the
+    model checks the shape, and the events are stored as they were sent."""
+    try:
+        parsed = json.loads(body)
+        Delivery.model_validate(parsed)
+    except (ValueError, ValidationError):
+        return None
+    events: list[dict[str, Any]] = parsed["events"]
+    return events
 
 
 def _reject(
@@ -165,41 +224,40 @@ def _deliver(
         reason = (problem or SignatureProblem.MISMATCH).value
         return _reject(state, 401, reason, nonce=nonce, client=client, **_evidence(body))
     webhook_gid = candidates[index][0]
-
-    try:
-        # Parsed once: the model checks the shape, and the events are stored as they were sent
-        # (what dumping the validated models gave back, without the copy).
-        parsed = json.loads(body)
-        Delivery.model_validate(parsed)
-        events: list[dict[str, Any]] = parsed["events"]
-    except (ValueError, ValidationError):
+    events = _parsed_events(body)
+    if events is None:
         return _reject(state, 400, "invalid_payload", nonce=nonce, client=client, **_evidence(body))
     note_events(events)  # membership/privacy changes: what people can see is read again
+    touch = bool(events) and webhook_gid is not None and state.secrets.due_for_touch(webhook_gid)
+    return _store(state, webhook_gid, events, touch)
+
+
+def _store(state: ApiState, webhook_gid: str | None, events: list[dict[str, Any]], touch: bool) -> Response:
+    """Store a verified delivery through the engine (a worker thread's path): its events with
+    their outbox rows, or a heartbeat; `touch`: also note the webhook's last delivery time (at most
+    once per interval, see `SecretCache.due_for_touch`)."""
     try:
-        touch = bool(events) and webhook_gid is not None and state.secrets.due_for_touch(webhook_gid)
-        if events and not touch:
-            # The common case: one statement, committed on its own (one round trip on Postgres).
-            inbox = state.inbox or EngineInbox(state.engine)
-            inserted, duplicates = inbox.store(events, source="webhook", webhook_gid=webhook_gid)
-        else:
-            with write_session(state.engine) as session:
-                if not events:
-                    if webhook_gid is not None:
-                        mark_heartbeat(session, webhook_gid)
-                    inserted = duplicates = 0
-                else:
-                    inserted, duplicates = store_events(
-                        session, events, source="webhook", webhook_gid=webhook_gid
-                    )
-                    if webhook_gid is not None:
-                        touch_delivery(session, webhook_gid)
+        with write_session(state.engine) as session:
+            inserted = duplicates = 0
+            if events:
+                inserted, duplicates = store_events(
+                    session, events, source="webhook", webhook_gid=webhook_gid
+                )
+            if webhook_gid is not None and not events:
+                mark_heartbeat(session, webhook_gid)
+            elif webhook_gid is not None and touch:
+                touch_delivery(session, webhook_gid)
     except (SQLAlchemyError, *StorageErrors) as err:
         # Not stored means not acknowledged: Asana retries, and nothing was half-written.
         log.error("webhook delivery not stored: %s", type(err).__name__)
         return error_response(503, "storage unavailable")
     if not events:
         return Response(b'{"status":"heartbeat"}', status_code=200, media_type="application/json")
-    state.metrics.events_received.labels("webhook").inc(len(events))
+    return _stored(state, len(events), inserted, duplicates)
+
+
+def _stored(state: ApiState, received: int, inserted: int, duplicates: int) -> Response:
+    state.metrics.events_received.labels("webhook").inc(received)
     if duplicates:
         state.metrics.events_deduplicated.inc(duplicates)
     return Response(

@@ -26,7 +26,8 @@ def storypoints(
         typer.Option(
             "--config",
             help="light, best, embeddings (the product's default; weights from make install), "
-            "best-checked, embeddings-checked (with the history check), a comma list, or all",
+            "best-checked, embeddings-checked (with the history check), embeddings-recent, "
+            "embeddings-recent-checked (recency decay 2, opt-in), a comma list, or all",
         ),
     ] = "all",
     seed: Annotated[int, typer.Option("--seed", help="seed of the random-guessing baseline")] = 0,

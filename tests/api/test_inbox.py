@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from service.db import make_engine, migrate, write_session
 from service.db.events import InboxEvent, OutboxMessage
 from service.events.inbox import dedup_key, store_events, store_events_now
-from service.events.inbox_pool import InboxPool, inbox_for
+from service.events.inbox_async import AsyncInbox, async_inbox_for
 from service.metrics import create_metrics
 from tests.api.conftest import event
 from tools.asana.models import Event
@@ -123,12 +124,18 @@ def test_metrics_registries_are_independent() -> None:
     assert b.registry.get_sample_value("events_deduplicated_total") == 0
 
 
-@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-pool"])
+def _receiver(engine: Engine) -> AsyncInbox:
+    inbox = async_inbox_for(engine)
+    assert isinstance(inbox, AsyncInbox)
+    return inbox
+
+
+@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-async"])
 def test_postgres_one_statement_stores_what_the_portable_path_stores(
     pg_url: str, tmp_path: Path, receiver_pool: bool
 ) -> None:
     """Postgres writes the inbox and outbox rows in one statement (service/events/inbox.py
-    `PG_STORE`), through the engine or the receiver's own psycopg pool (`InboxPool`); every
+    `PG_STORE`), through the engine or the receiver's own async connection (`AsyncInbox`); every
     column it stores matches SQLite's ORM path for the same deliveries."""
 
     def stored(url: str, pool: bool = False) -> tuple[list[tuple[object, ...]], list[dict[str, object]]]:
@@ -137,12 +144,15 @@ def test_postgres_one_statement_stores_what_the_portable_path_stores(
         try:
             first = [event("1"), event("2"), event("1")]
             if pool:
-                receiver = inbox_for(engine)
-                try:
-                    assert isinstance(receiver, InboxPool)
-                    assert receiver.store(first, source="webhook", webhook_gid="9") == (2, 1)
-                finally:
-                    receiver.close()
+                receiver = _receiver(engine)
+
+                async def deliver() -> tuple[int, int]:
+                    try:
+                        return await receiver.store(first, source="webhook", webhook_gid="9")
+                    finally:
+                        await receiver.aclose()
+
+                assert asyncio.run(deliver()) == (2, 1)
             else:
                 with write_session(engine) as s:
                     assert store_events(s, first, source="webhook", webhook_gid="9") == (2, 1)
@@ -214,29 +224,54 @@ def test_a_connection_the_server_dropped_is_retried_once(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_the_receivers_pool_retries_a_connection_the_server_dropped(pg_url: str) -> None:
-    """The receiver's own pool (issue 23) pings nothing per checkout either: a pooled connection
+def test_the_receivers_connection_is_retried_once_when_the_server_dropped_it(pg_url: str) -> None:
+    """The receiver's own connection (issue 23) is not pinged before use either: a connection
     that Postgres closed (a restart) costs one retry of the idempotent insert, not a 503."""
-    import psycopg
-
     migrate(pg_url)
     engine = make_engine(pg_url)
-    inbox = inbox_for(engine)
+    inbox = _receiver(engine)
+
+    async def scenario() -> tuple[tuple[int, int], tuple[int, int]]:
+        try:
+            first = await inbox.store([event("1")], source="webhook")
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            return first, await inbox.store([event("2"), event("1")], source="webhook")
+        finally:
+            await inbox.aclose()
+
     try:
-        assert inbox.store([event("1")], source="webhook") == (1, 0)
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        assert inbox.store([event("2"), event("1")], source="webhook") == (1, 1)
+        assert asyncio.run(scenario()) == ((1, 0), (1, 1))
         assert _counts(engine) == (2, 2)
     finally:
-        inbox.close()
         engine.dispose()
 
 
-@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-pool"])
+def test_a_database_that_is_down_fails_the_delivery_and_the_next_one_connects() -> None:
+    """Nothing listens: the delivery fails with a storage error (the receiver answers 503 and
+    Asana retries) within the wait, and no connection is kept half-made."""
+    from service.events.inbox_async import StorageErrors
+
+    with __import__("socket").socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = AsyncInbox(f"postgresql://postgres@127.0.0.1:{port}/postgres", wait_s=2.0)
+
+    async def scenario() -> None:
+        with pytest.raises(StorageErrors):
+            await inbox.store([event("1")], source="webhook")
+        assert inbox._idle == []
+        with pytest.raises(StorageErrors):  # tried again for the next delivery, not stuck
+            await inbox.store([event("2")], source="webhook")
+        await inbox.aclose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("receiver_pool", [False, True], ids=["engine", "receiver-async"])
 def test_control_characters_in_an_event_are_stored_cleaned_on_postgres(
     pg_url: str, receiver_pool: bool
 ) -> None:
@@ -244,12 +279,19 @@ def test_control_characters_in_an_event_are_stored_cleaned_on_postgres(
     insert, a 503 Asana retries forever. It is stored with U+FFFD, as every other table does."""
     migrate(pg_url)
     engine = make_engine(pg_url)
-    inbox = inbox_for(engine) if receiver_pool else None
     odd = {**event("1"), "change": {"field": "na\x00me\x1b", "action": "changed", "new_value": "\ud800x"}}
+
+    async def through_receiver() -> tuple[int, int]:
+        inbox = _receiver(engine)
+        try:
+            return await inbox.store([odd], source="webhook")
+        finally:
+            await inbox.aclose()
+
     try:
         stored = (
-            inbox.store([odd], source="webhook")
-            if inbox
+            asyncio.run(through_receiver())
+            if receiver_pool
             else store_events_now(engine, [odd], source="webhook")
         )
         assert stored == (1, 0)
@@ -259,8 +301,6 @@ def test_control_characters_in_an_event_are_stored_cleaned_on_postgres(
         assert payload["change"]["new_value"] == "\ufffdx"
         assert payload["resource"] == odd["resource"]
     finally:
-        if inbox is not None:
-            inbox.close()
         engine.dispose()
 
 
@@ -269,55 +309,103 @@ def test_deliveries_that_arrive_together_share_one_statement(pg_url: str) -> Non
     and the next statement writes them all; each caller still gets its own counts, an event sent
     in two deliveries is stored once (by the first), and a failed statement fails exactly the
     deliveries it carried."""
-    import threading
-
     migrate(pg_url)
     engine = make_engine(pg_url)
-    inbox = inbox_for(engine)
-    assert isinstance(inbox, InboxPool)
+    inbox = AsyncInbox(_receiver(engine)._url, writers=1)
     real = inbox._execute
-    held = threading.Event()
 
-    def first_waits(rows: list[dict[str, object]]) -> list[str]:
-        if not held.is_set():  # the first statement waits until every other delivery queued
-            held.set()
-            deadline = time.monotonic() + 30
-            while len(inbox._queue) < 15 and time.monotonic() < deadline:
-                time.sleep(0.01)
-        return real(rows)
+    async def scenario() -> None:
+        release = asyncio.Event()
+        first = True
 
-    inbox._execute = first_waits  # type: ignore[method-assign]
-    results: dict[int, tuple[int, int]] = {}
-    start = threading.Barrier(16)
+        async def first_waits(rows: list[dict[str, object]], link: Any) -> list[str]:
+            nonlocal first
+            if first:  # the first statement waits until every other delivery queued
+                first = False
+                await release.wait()
+            return await real(rows, link)
 
-    def deliver(n: int) -> None:
-        start.wait()
-        if n:
-            held.wait(10)  # the leader is writing: the others queue behind it
+        inbox._execute = first_waits  # type: ignore[method-assign]
+        leader = asyncio.create_task(inbox.store([event("0")], source="webhook"))
+        await asyncio.sleep(0.05)  # the writer holds the first statement
         # Deliveries 1..15 each carry a new event and event "0", which delivery 0 also sends.
-        batch = [event("0")] if n == 0 else [event(str(n)), event("0")]
-        results[n] = inbox.store(batch, source="webhook")
-
-    try:
-        threads = [threading.Thread(target=deliver, args=(n,)) for n in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert results[0] == (1, 0)
-        assert all(results[n] == (1, 1) for n in range(1, 16)), results
+        others = [
+            asyncio.create_task(inbox.store([event(str(n)), event("0")], source="webhook"))
+            for n in range(1, 16)
+        ]
+        await asyncio.sleep(0.05)
+        assert len(inbox._queue) == 15
+        release.set()
+        assert await leader == (1, 0)
+        assert [await o for o in others] == [(1, 1)] * 15
         assert (inbox.statements, inbox.deliveries) == (2, 16)
-        assert _counts(engine) == (16, 16)
 
-        def broken(rows: list[dict[str, object]]) -> list[str]:
+        async def broken(rows: list[dict[str, object]], link: Any) -> list[str]:
             raise psycopg.errors.UndefinedTable("outbox is gone")
 
         inbox._execute = broken  # type: ignore[method-assign]
-        with pytest.raises(psycopg.errors.UndefinedTable):
-            inbox.store([event("99")], source="webhook")
+        failing = [asyncio.create_task(inbox.store([event(str(n))], source="webhook")) for n in (98, 99)]
+        for task in failing:
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                await task
         inbox._execute = real  # type: ignore[method-assign]
-        assert inbox.store([event("99")], source="webhook") == (1, 0)  # nothing was half-written
+        assert await inbox.store([event("99")], source="webhook") == (1, 0)  # nothing half-written
+        await inbox.aclose()
+
+    try:
+        asyncio.run(scenario())
         assert _counts(engine) == (17, 17)
     finally:
-        inbox.close()
+        engine.dispose()
+
+
+def test_a_new_event_loop_gets_a_new_connection(pg_url: str) -> None:
+    """A test client started again runs a new loop: the connection of the old one is closed, not
+    awaited from the wrong loop, and deliveries go on."""
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    inbox = _receiver(engine)
+    try:
+        assert asyncio.run(inbox.store([event("1")], source="webhook")) == (1, 0)
+        [old] = inbox._idle
+        assert not old.closed
+        assert asyncio.run(inbox.store([event("2")], source="webhook")) == (1, 0)
+        assert old.closed and inbox._idle[0] is not old
+        asyncio.run(inbox.aclose())  # from yet another loop: closed without awaiting
+        assert inbox._idle == []
+        assert _counts(engine) == (2, 2)
+    finally:
+        engine.dispose()
+
+
+def test_a_slow_commit_does_not_hold_every_other_delivery_back(pg_url: str) -> None:
+    """Two writers: while one statement waits for its commit, the next delivery is written on
+    the other connection and answered first."""
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    inbox = AsyncInbox(_receiver(engine)._url, writers=2)
+    real = inbox._execute
+    release = asyncio.Event()
+
+    async def slow_first(rows: list[dict[str, object]], link: Any) -> list[str]:
+        if any(r["resource_gid"] == "1" for r in rows):
+            await release.wait()
+        return await real(rows, link)
+
+    inbox._execute = slow_first  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        held = asyncio.create_task(inbox.store([event("1")], source="webhook"))
+        await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(inbox.store([event("2")], source="webhook"), 10) == (1, 0)
+        assert not held.done()
+        release.set()
+        assert await held == (1, 0)
+        assert len(inbox._idle) == 2
+        await inbox.aclose()
+
+    try:
+        asyncio.run(scenario())
+        assert _counts(engine) == (2, 2)
+    finally:
         engine.dispose()

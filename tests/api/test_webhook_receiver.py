@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.db.events import InboxEvent, OutboxMessage, WebhookSubscription
 from service.db.models import AuditRow
@@ -193,8 +193,17 @@ def test_handshake_cannot_replace_a_bound_secret(api: Api) -> None:
     assert api.deliver(nonce, body, sign(SECRET, body)).status_code == 200
 
 
-def test_storage_outage_is_not_acknowledged(api: Api) -> None:
+@pytest.mark.parametrize("warm", [False, True], ids=["secret-read", "secret-kept"])
+def test_storage_outage_is_not_acknowledged(api: Api, warm: bool) -> None:
+    """Whether the delivery goes through the app (its secret read from the database) or is
+    stored from the event loop (its secret already kept), a failed insert is a 503 and nothing
+    is half-written."""
     nonce, _ = api.subscribe(SECRET)
+    before = (0, 0)
+    if warm:
+        first = body_of(event("1000"))
+        assert api.deliver(nonce, first, sign(SECRET, first)).status_code == 200
+        before = (1, 1)
     body = body_of(event("1001"))
     with api.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE outbox RENAME TO outbox_gone")
@@ -206,6 +215,64 @@ def test_storage_outage_is_not_acknowledged(api: Api) -> None:
         with api.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE outbox_gone RENAME TO outbox")
     # The inbox insert rolled back with the failed outbox insert: Asana's retry stores it fully.
-    assert api.counts() == (0, 0)
+    assert api.counts() == before
+    assert api.deliver(nonce, body, sign(SECRET, body)).json() == {"stored": 1, "duplicates": 0}
+    assert api.counts() == (before[0] + 1, before[1] + 1)
+
+
+def test_deliveries_after_the_first_are_stored_from_the_event_loop(api: Api) -> None:
+    """Issue 23: once a webhook's secret is kept in memory, a delivery is verified, parsed and
+    stored in the event loop (the receiver's own async connection, `application_name`
+    sprintpilot); the rows, counts, duplicates and metrics are those of the first path, and a
+    tampered delivery is still refused by the path that audits refusals."""
+    nonce, sub = api.subscribe(SECRET)
+    first = body_of(event("1001"))
+    assert api.deliver(nonce, first, sign(SECRET, first)).json() == {"stored": 1, "duplicates": 0}
+    second = body_of(event("1002"), event("1001"), event("1002"))
+    reply = api.deliver(nonce, second, sign(SECRET, second))
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"stored": 1, "duplicates": 2}
+    assert api.counts() == (2, 2)
+    with api.engine.connect() as conn:
+        stored_by = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sprintpilot' "
+            "AND datname = current_database()"
+        ).scalar_one()
+        webhooks = conn.execute(select(InboxEvent.webhook_gid).distinct()).scalars().all()
+    assert stored_by >= 1  # the loop path's connection exists: the second delivery used it
+    assert webhooks == [sub.webhook_gid]
+    assert api.metric("events_received_total", source="webhook") == 4
+    assert api.metric("events_deduplicated_total") == 2
+    assert api.deliver(nonce, second, sign("attacker", second)).status_code == 401
+    assert api.deliver(nonce, b"{not json", sign(SECRET, b"{not json")).status_code == 400
+    assert len(_audit(api, "webhook.rejected")) == 2
+
+
+def test_a_delivery_notes_the_webhooks_last_delivery_time(api: Api) -> None:
+    """The first delivery of an interval records when the webhook last delivered (what `webhooks
+    status` shows), also when it took the event loop's path; the others in the interval do not
+    write it."""
+    nonce, sub = api.subscribe(SECRET)
+
+    def last_delivery() -> object:
+        with api.engine.connect() as conn:
+            return conn.execute(
+                select(WebhookSubscription.last_delivery_at).where(
+                    WebhookSubscription.webhook_gid == sub.webhook_gid
+                )
+            ).scalar_one()
+
+    assert last_delivery() is None
+    refused = body_of(event("99"))  # read and keeps the secret: the next delivery takes the loop path
+    assert api.deliver(nonce, refused, sign("attacker", refused)).status_code == 401
+    for n in range(3):
+        body = body_of(event(f"10{n}"))
+        assert api.deliver(nonce, body, sign(SECRET, body)).status_code == 200
+    noted = last_delivery()
+    assert noted is not None
+    with api.engine.begin() as conn:
+        conn.execute(update(WebhookSubscription).values(last_delivery_at=None))
+    body = body_of(event("200"))
     assert api.deliver(nonce, body, sign(SECRET, body)).status_code == 200
-    assert api.counts() == (1, 1)
+    assert last_delivery() is None  # within the interval: this process does not write it again
+    assert api.counts() == (4, 4)

@@ -47,7 +47,7 @@ def test_neighbours_need_embeddings() -> None:
 
 
 def test_make_model_uses_the_selected_settings_per_task() -> None:
-    assert make_model("polarity", SELECTED["polarity"]).name == "tfidf+lexicon+style+minilm+knn"
+    assert make_model("polarity", SELECTED["polarity"]).name == "tfidf+lexicon+style+minilm+knn+mid+lr"
     deva = make_model("deva", SELECTED["deva"])
     assert deva.name == "tfidf+lexicon" and deva.lexicon_weight == LEXICON_WEIGHT["deva"] != 0.35
     with pytest.raises(ValueError, match="unknown sentiment variant"):

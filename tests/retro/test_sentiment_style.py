@@ -68,7 +68,7 @@ def test_an_engine_saved_before_the_style_setting_still_predicts() -> None:
 
 def test_make_model_reads_the_variant_name() -> None:
     polarity = make_model("polarity", SELECTED["polarity"])
-    assert polarity.name == "tfidf+lexicon+style+minilm+knn" and polarity.style == STYLE_WEIGHT
+    assert polarity.name == "tfidf+lexicon+style+minilm+knn+mid+lr" and polarity.style == STYLE_WEIGHT
     assert polarity.neighbours > 0 and polarity.embeddings
     assert make_model("deva", "tfidf+lexicon+style").style == STYLE_WEIGHT
     for bad in ("tfidf+lexicon+minilm+style", "tfidf+style", "bert"):
@@ -79,7 +79,7 @@ def test_make_model_reads_the_variant_name() -> None:
 def test_the_eval_runs_the_selected_variant_only_where_it_can() -> None:
     assert variants_to_run("polarity", embeddings=False) == ["tfidf+lexicon"]
     with_vectors = variants_to_run("polarity", embeddings=True)
-    assert with_vectors[-1] == SELECTED["polarity"] and len(with_vectors) == len(set(with_vectors)) == 4
+    assert with_vectors[-1] == SELECTED["polarity"] and len(with_vectors) == len(set(with_vectors)) == 6
     assert variants_to_run("deva", embeddings=True)[0] == "tfidf+lexicon"
 
 

@@ -288,9 +288,28 @@ class EmbeddingCache:
         self._vectors: dict[str, F32] = {}
         self._dirty = False
         self._saved_at: float | None = None
-        if self.path.is_file():
+        self._file_stamp: tuple[int, int] | None = None  # (mtime ns, size) as last read or written
+        self._merge_file()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _merge_file(self) -> None:
+        """Take in the vectors on disk that this cache does not hold (its own are kept)."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._file_stamp:
+            return
+        try:
             with np.load(self.path) as data:
-                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+                stored = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+        except (OSError, ValueError, KeyError):
+            return  # a damaged or foreign file: it is replaced by the next save
+        self._vectors = stored | self._vectors
+        self._file_stamp = stamp
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -314,11 +333,15 @@ class EmbeddingCache:
         if not force and self._saved_at is not None and now - self._saved_at < SAVE_INTERVAL_S:
             return
         self._saved_at = now
+        # Another process (a second eval, the service) may have saved vectors since this one read the
+        # file: they are merged in first, so that a save never drops vectors someone else paid for.
+        self._merge_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self._vectors), dtype="<U32")
-        tmp = self.path.with_suffix(".tmp.npz")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp.npz")  # per process: two savers never share it
         np.savez(tmp, keys=keys, vectors=np.stack(list(self._vectors.values())))
         tmp.replace(self.path)  # atomic: a concurrent reader never sees half a file
+        self._file_stamp = self._stamp()
         self._dirty = False
 
 

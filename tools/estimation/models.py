@@ -115,12 +115,23 @@ EMBEDDINGS = BEST.model_copy(update={"name": "embeddings", "embeddings": True})
 # project where the neighbours lose to the median there is estimated with the median.
 BEST_CHECKED = BEST.model_copy(update={"name": "best-checked", "history_check": True})
 EMBEDDINGS_CHECKED = EMBEDDINGS.model_copy(update={"name": "embeddings-checked", "history_check": True})
+# Recent neighbours count more (issue 22), opt-in: the decay was chosen on the rolling-origin history folds
+# of all 24 projects (eval storypoints --select; 0.5, 1, 2, 3 and 5 tried), never on a test split. With the
+# history check it had the best history folds (mean ratio 0.945 vs 0.963 for embeddings) but a worse test
+# split (5/12 Deep-SE projects beat the goal bar vs 9/12), so it is not the default (README, eval table).
+RECENT_DECAY = 2.0
+EMBEDDINGS_RECENT = EMBEDDINGS.model_copy(update={"name": "embeddings-recent", "recency_decay": RECENT_DECAY})
+EMBEDDINGS_RECENT_CHECKED = EMBEDDINGS_RECENT.model_copy(
+    update={"name": "embeddings-recent-checked", "history_check": True}
+)
 CONFIGS: dict[str, EstimatorConfig] = {
     "light": LIGHT,
     "best": BEST,
     "embeddings": EMBEDDINGS,
     "best-checked": BEST_CHECKED,
     "embeddings-checked": EMBEDDINGS_CHECKED,
+    "embeddings-recent": EMBEDDINGS_RECENT,
+    "embeddings-recent-checked": EMBEDDINGS_RECENT_CHECKED,
 }
 # configurations that need nothing beyond the default install
 LIGHT_CONFIGS = ("light", "best")

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.forecast.delivery_boards import BoardStats
 from tools.forecast.delivery_history import HISTORY_FIELDS, SEQUENCE_FIELDS, board_history, committed_points
+from tools.forecast.delivery_hurdle import Combine, HurdleModel
 from tools.forecast.delivery_issues import (
     ISSUE_NUMERIC,
     BoardCalibration,
@@ -126,17 +127,20 @@ class Variant(BaseModel):
     calibration factors (tools/forecast/delivery_issues.py); `issue_share` adds that estimate (out of
     fold for training sprints) as a feature instead. `issue_counts` keeps the count-dependent issue
     aggregates, which leak the outcome (COUNT_FIELDS): only to compare with the models before.
+    "hurdle" is the two-part model of tools/forecast/delivery_hurdle.py (P(delivers nothing), then
+    quantiles of a positive delivery), its point forecast chosen by `combine`.
     """
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(pattern=r"^[^,]+$")  # no comma: names are given as a comma-separated list
     sequence: bool = True
-    target: Literal["diff", "delivered", "ratio", "issues"] = "diff"
+    target: Literal["diff", "delivered", "ratio", "issues", "hurdle"] = "diff"
     boards: bool = False  # add each board's training-sprint statistics (tools/forecast/delivery_boards)
     learner: Literal["hgb", "gbr"] = "hgb"
     issue_share: bool = False
     issue_counts: bool = False
+    combine: Combine = "mixture"  # hurdle only: the mixture's median, or 0 when P(nothing) > 0.5
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -156,7 +160,14 @@ ISSUE_STACK_VARIANT = Variant(name="ratio target issue probabilities", target="r
 COUNTS_VARIANT = Variant(name="ratio target with issue counts", target="ratio", issue_counts=True)
 # The model before issue 22 (kept to compare against; slower, so not among the candidates).
 LEGACY_VARIANT = Variant(name="legacy GBR", sequence=False, learner="gbr", issue_counts=True)
+# The two-part model (issue 22): "delivers nothing?" then how much (tools/forecast/delivery_hurdle.py).
+HURDLE_VARIANTS = (
+    Variant(name="hurdle threshold", target="hurdle", combine="threshold"),
+    Variant(name="hurdle mixture", target="hurdle"),
+    Variant(name="hurdle mixture issue probabilities", target="hurdle", issue_share=True),
+)
 EXTRA_VARIANTS = (
+    *HURDLE_VARIANTS,
     LEVEL_VARIANT,
     DELIVERED_VARIANT,
     ISSUE_VARIANT,
@@ -220,6 +231,7 @@ class DeliveryModel:
         self._issues: IssueShareModel | None = None
         self._calibration = BoardCalibration()
         self._share_calibration = ShareCalibration()
+        self._hurdle: HurdleModel | None = None
 
     @property
     def _uses_issues(self) -> bool:
@@ -282,6 +294,8 @@ class DeliveryModel:
             b = boards if boards is not None else np.zeros(len(y), dtype=int)
             self._calibration = BoardCalibration().fit(b, y + committed, expected)
             self._uncommitted = self._fit_one(d, y)  # sprints without an estimate
+        elif self.variant.target == "hurdle":
+            self._hurdle = HurdleModel(self.seed, self.variant.combine).fit(d, y, committed)
         elif self.variant.target == "ratio":
             pos = committed > 0
             self._model = self._fit_one(d[pos], (y[pos] + committed[pos]) / committed[pos], committed[pos])
@@ -292,18 +306,21 @@ class DeliveryModel:
         return self
 
     def predict(
-        self, x: np.ndarray, boards: np.ndarray | None = None, issues: IssueTable | None = None
+        self,
+        x: np.ndarray,
+        boards: np.ndarray | None = None,
+        issues: IssueTable | None = None,
+        *,
+        combine: Combine | None = None,
     ) -> np.ndarray:
-        if self._model is None and self._uncommitted is None:
+        """vel_diff per sprint. `combine` (hurdle variants only) overrides the variant's way to turn
+        the mixture into a point forecast: an eval can score both from one fit."""
+        if self._model is None and self._uncommitted is None and self._hurdle is None:
             raise RuntimeError("fit the model first")
         committed = x[:, self._committed]
-        stats = None
-        if self.variant.boards:
-            if boards is None:
-                raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
-            stats = self._board_stats.transform(boards)
-        share = self._share(x, issues) if self._uses_issues else None
-        d = self._design(x, stats, share)
+        d, share = self._predict_design(x, boards, issues)
+        if self._hurdle is not None:
+            return self._hurdle.predict(d, committed, combine)
         if self.variant.target == "issues" and share is not None:
             b = boards if boards is not None else np.zeros(len(x), dtype=int)
             pred = np.asarray(self._uncommitted.predict(d), dtype=float)
@@ -322,6 +339,35 @@ class DeliveryModel:
             return pred
         pred = np.asarray(self._model.predict(d), dtype=float)
         return pred - committed if self.variant.target == "delivered" else pred
+
+    def _predict_design(
+        self, x: np.ndarray, boards: np.ndarray | None, issues: IssueTable | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The design matrix of sprints to predict, and their issue estimate (None: not used)."""
+        stats = None
+        if self.variant.boards:
+            if boards is None:
+                raise ValueError(f"variant {self.variant.name!r} needs each sprint's board")
+            stats = self._board_stats.transform(boards)
+        share = self._share(x, issues) if self._uses_issues else None
+        return self._design(x, stats, share), share
+
+    def predict_quantiles(
+        self,
+        x: np.ndarray,
+        taus: Sequence[float],
+        boards: np.ndarray | None = None,
+        issues: IssueTable | None = None,
+    ) -> np.ndarray:
+        """vel_diff quantiles at `taus`, (rows, taus): only the hurdle variants model a distribution."""
+        if self._hurdle is None:
+            raise ValueError(
+                f"variant {self.variant.name!r} gives point forecasts only (fit a hurdle variant)"
+            )
+        committed = x[:, self._committed]
+        d, _ = self._predict_design(x, boards, issues)
+        out = self._hurdle.delivered_quantiles(d, committed, taus) - committed[:, None]
+        return np.asarray(out, dtype=float)
 
 
 def _committed_index(names: Sequence[str] | None) -> int:

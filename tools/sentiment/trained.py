@@ -13,16 +13,22 @@ with that label.
 
 With ``style=w`` six typographic cues (tools/sentiment/style.py), weighted w, are added.
 
+With ``middle=w`` (needs `embeddings`) also the MiniLM vector of the first three layers
+(tools/sentiment/layers.py), weighted w: earlier layers keep more of the wording that marks a mood.
+
+With ``classifier="logreg"`` a multinomial logistic regression (balanced class weights) replaces the
+one-vs-rest SVM on the same features: one model that weighs the three classes against each other.
+
 With ``stacked=True`` the SVM's decision values are turned into the label by a multinomial logistic
 regression (balanced class weights) fitted on out-of-fold decision values of the training texts
 (5 inner folds, Wolpert 1992 stacking; Platt-style calibration of all classes jointly): it learns
 how far apart the one-vs-rest scores of the classes are, which the arg-max of the raw scores
 ignores. It costs six SVM fits instead of one and nothing at prediction time.
 
-Hyper-parameters (C=0.8, balanced class weights, lexicon weight 0.35 — 0.6 for DEVA, embedding
-weight 1.0, 5 neighbours, style weight 0.5 for polarity) were chosen by 5-fold cross-validation
-with seeds 1 and 2 on the shared training files (evals/sentiment.py `make_model`); the eval reports
-seed 20240601.
+Hyper-parameters (C=0.8 for the SVM and 8 for the logistic regression, balanced class weights,
+lexicon weight 0.35 — 0.6 for DEVA, embedding weight 1.0, 5 neighbours, style weight 0.5 and
+middle-layer weight 1.5 for polarity) were chosen by 5-fold cross-validation with seeds 1 and 2 on
+the shared training files (evals/sentiment.py `make_model`); the eval reports seed 20240601.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ LEXICON_WEIGHT = 0.35
 _EMBEDDING_WEIGHT = 1.0
 _SAVE_BATCH = 64
 _INNER_FOLDS = 5
+_LOGREG_ITERATIONS = 3000
+CLASSIFIERS = ("svm", "logreg")
 
 
 def lexicon_features(
@@ -79,6 +87,12 @@ def _embed(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
     return vectors
 
 
+def _middle_embed(texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    from tools.sentiment.layers import middle_vectors  # here: the weights load only when used
+
+    return middle_vectors(texts, _SAVE_BATCH)
+
+
 class TrainedSentiment:
     """fit(texts, labels) → predict(texts); labels are whatever strings the team uses."""
 
@@ -91,12 +105,18 @@ class TrainedSentiment:
         neighbours: int = 0,
         stacked: bool = False,
         style: float = 0.0,
+        middle: float = 0.0,
+        classifier: str = "svm",
     ) -> None:
         """`neighbours` > 0 (needs `embeddings`): also, per label, the mean cosine of the text's
         `neighbours` nearest training texts with that label (a training text is not its own
         neighbour): local structure of the sentence space that one linear boundary misses."""
         if neighbours and not embeddings:
             raise ValueError("neighbour features need the sentence embeddings")
+        if middle and not embeddings:
+            raise ValueError("the middle-layer vector needs the sentence embeddings")
+        if classifier not in CLASSIFIERS:
+            raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {classifier!r}")
         self.c = c
         self.seed = seed
         self.embeddings = embeddings
@@ -104,6 +124,8 @@ class TrainedSentiment:
         self.neighbours = neighbours
         self.stacked = stacked
         self.style = style
+        self.middle = middle
+        self.classifier = classifier
         self.meta: LogisticRegression | None = None
         self._train_vectors: np.ndarray[Any, np.dtype[np.float32]] | None = None
         self._train_labels: np.ndarray[Any, np.dtype[np.str_]] | None = None
@@ -113,7 +135,11 @@ class TrainedSentiment:
         )
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
         # Balanced class weights: macro-F1 weighs the rare classes (DEVA's Stress, Relax) as much as the rest.
-        self.clf = LinearSVC(C=c, class_weight="balanced", random_state=seed)
+        self.clf: LinearSVC | LogisticRegression = (
+            LinearSVC(C=c, class_weight="balanced", random_state=seed)
+            if classifier == "svm"
+            else LogisticRegression(C=c, class_weight="balanced", max_iter=_LOGREG_ITERATIONS)
+        )
         self.fitted = False
 
     @property
@@ -121,12 +147,21 @@ class TrainedSentiment:
         name = "tfidf+lexicon+style" if getattr(self, "style", 0.0) else "tfidf+lexicon"
         if self.embeddings:
             name += "+minilm+knn" if getattr(self, "neighbours", 0) else "+minilm"
+            name += "+mid" if getattr(self, "middle", 0.0) else ""
+        name += "+lr" if getattr(self, "classifier", "svm") == "logreg" else ""
         return name + "+stack" if getattr(self, "stacked", False) else name
 
     def _plain(self) -> TrainedSentiment:
         """An unfitted copy with the same settings and no stacking (one inner-fold model)."""
         return TrainedSentiment(
-            self.c, self.seed, self.embeddings, self.lexicon_weight, self.neighbours, style=self.style
+            self.c,
+            self.seed,
+            self.embeddings,
+            self.lexicon_weight,
+            self.neighbours,
+            style=self.style,
+            middle=getattr(self, "middle", 0.0),
+            classifier=getattr(self, "classifier", "svm"),
         )
 
     def _neighbour_features(
@@ -164,6 +199,9 @@ class TrainedSentiment:
                 if fit:
                     self._train_vectors = vectors
                 parts.append(sparse.csr_matrix(self._neighbour_features(vectors, fit)))
+            middle = getattr(self, "middle", 0.0)  # engines saved before it existed have none
+            if middle:
+                parts.append(sparse.csr_matrix(_middle_embed(texts) * middle))
         return sparse.hstack(parts).tocsr()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TrainedSentiment:
@@ -190,8 +228,8 @@ class TrainedSentiment:
         return LogisticRegression(class_weight="balanced", max_iter=2000).fit(scores, labels)
 
     def decision(self, texts: Sequence[str], lexicon: Sequence[SentimentScore] | None = None) -> Any:
-        """The SVM's one-vs-rest decision values, one column per label in sorted order (two labels:
-        a column for each, the second the SVM's value and the first its negation)."""
+        """The classifier's decision values (the SVM's are one-vs-rest), one column per label in sorted
+        order (two labels: a column for each, the second the model's value and the first its negation)."""
         values = self.clf.decision_function(self._features(list(texts), fit=False, lexicon=lexicon))
         return np.column_stack([-values, values]) if values.ndim == 1 else values
 
