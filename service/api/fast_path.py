@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import error_response
@@ -92,13 +93,16 @@ async def serve_delivery(state: ApiState, scope: Scope, receive: Receive, send: 
         if not message.get("more_body", False):
             break
 
+    response: Response | None = None
     try:
         accepted = accepted_from_cache(state, nonce, b"".join(chunks), signature)
-        if accepted is None:
-            await app(scope, _replaying(taken, receive), send)
-            return
-        response = await store_accepted(state, *accepted)
+        if accepted is not None:
+            response = await store_accepted(state, *accepted)
     except Exception as err:  # noqa: BLE001 - the app's own answer to an unexpected error
         log.error("unhandled error on POST %s: %s", scope["path"], type(err).__name__)
         response = error_response(500, "internal error")
+    if response is None:
+        # Outside the try: the app answers its own errors (and re-raises them to the server).
+        await app(scope, _replaying(taken, receive), send)
+        return
     await response(scope, receive, send)

@@ -74,3 +74,26 @@ def test_what_the_fast_path_declines_reaches_the_app_with_its_body(served: tuple
     assert api.deliver("not a nonce!", warm, sign(SECRET, warm)).status_code == 404
     assert httpx.post(f"{api.url}/webhooks/asanaX", content=warm, timeout=10).status_code == 404
     assert api.counts() == (3, 3)
+
+
+def test_an_error_on_the_apps_path_is_answered_once_by_the_app(
+    served: tuple[Api, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery the fast path hands on and the app then fails: one JSON 500 (the app's), and the
+    next delivery is served as usual."""
+    import service.api.webhooks as webhooks
+
+    api, _ = served
+    nonce, _ = api.subscribe(SECRET)
+    real = webhooks._deliver
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(webhooks, "_deliver", failing)
+    body = body_of(event("1"))
+    reply = api.deliver(nonce, body, sign(SECRET, body))  # no secret kept yet: the app's path
+    assert reply.status_code == 500
+    assert reply.json() == {"error": "internal error"}
+    monkeypatch.setattr(webhooks, "_deliver", real)
+    assert api.deliver(nonce, body, sign(SECRET, body)).json() == {"stored": 1, "duplicates": 0}
