@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The shared research data (its README per folder); `make bench DATA=DIR` for another copy.
+DATA ?= ../shared/datasets
 
 .PHONY: install install-embeddings demo test test-fast soak lint bench clean
 
@@ -27,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/sprintpilot demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=20
 
 # The long versions of checks whose short versions `make test` runs (marker `soak`).
 soak: $(STAMP)
@@ -55,6 +57,10 @@ bench: $(STAMP)
 	$(BIN)/python -m evals.bench_model_usage
 	$(BIN)/python -m evals.soak_approvals --proposals 200
 	$(BIN)/sprintpilot eval life --sprints 3 --quiet
+	$(BIN)/python -m evals.bench_startup
+	$(BIN)/python -m evals.bench_estimation --configs light
+	-$(BIN)/python -m evals.bench_replay_memory --data $(DATA)/sprints --sprints 1-20
+	-$(BIN)/python -m evals.bench_replay_memory --data $(DATA)/sprints --sprints 1-20 --former
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

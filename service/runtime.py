@@ -34,6 +34,7 @@ from service.db.migrate import ensure_schema
 from service.db.model_calls import SqlModelCalls
 from service.db.proposals import SqlProposalRepository
 from service.embedded import DEFAULT_SEED, EmbeddedSandbox
+from service.events.index_feed import INBOX_FEED
 from service.identity import Directory
 from service.settings import Settings
 from service.tracing import configure_tracing
@@ -290,6 +291,7 @@ def open_runtime(
         if sandbox is not None:
             # A later embedded sandbox may get this address back with other data.
             stack.callback(forget_asana, asana.base_url)
+        stack.callback(INBOX_FEED.forget, asana.base_url)  # the next runtime's database starts afresh
         reg = registry or default_registry()
         language = _language(settings)
         saver = stack.enter_context(open_checkpointer(settings))

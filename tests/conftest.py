@@ -6,6 +6,7 @@ always means the integration tier really ran.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,7 +15,27 @@ import psycopg
 import pytest
 
 PG_ADMIN_URL = os.environ.get("SPRINTPILOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("SPRINTPILOT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+_REDIS = os.environ.get("SPRINTPILOT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+# `make test` runs two pytest-xdist workers: each its own Redis DB (15, 14), so tests that count or
+# delete shared keys do not see the other worker's (tests/worker/test_shared_limits.py has DB 12).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+REDIS_URL = f"{_REDIS.rsplit('/', 1)[0]}/{int(_REDIS.rsplit('/', 1)[1]) - _WORKER}" if _WORKER < 3 else _REDIS
+_COLUMNS_KEY = "SPRINTPILOT_TEST_COLUMNS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """xdist starts its workers with COLUMNS=80 and LINES=24; a test of output width needs the
+    terminal settings `make test` was started with, so the controller hands them on."""
+    if not hasattr(config, "workerinput"):
+        os.environ[_COLUMNS_KEY] = json.dumps([os.environ.get("COLUMNS"), os.environ.get("LINES")])
+        return
+    handed = os.environ.get(_COLUMNS_KEY)
+    if handed:
+        for name, value in zip(("COLUMNS", "LINES"), json.loads(handed), strict=True):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _missing(service: str, err: Exception) -> None:
@@ -46,6 +67,12 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_db_url() -> str:
+    """This worker's Redis DB (not checked: for settings that only name it)."""
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Read what the dependency manager needs: the tasks of a project (or every project of a
 portfolio) with their dependency links, plus the team's pace from past sprint projects.
 
-Cost: one call per 100 tasks per project read, one per past sprint project (velocity), plus the
+Cost: one call per 100 tasks per project read (an event run: one call per project while fewer
+than 100 of its tasks changed, from the kept copies), one per past sprint project (velocity), plus the
 project/portfolio lookups. Prerequisites outside the projects read stay unknown nodes (gid only).
 The tasks of past sprint projects are kept: they are the delay-risk model's training history (no
 extra call). Stories are never read here.
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.asana.field_names import RISK_SCORE, STATUS, STORY_POINTS
 from tools.asana.fields import TaskView
+from tools.asana.kept_reads import kept_project_tasks
 from tools.asana.models import Project, Task
 from tools.asana.process_cache import ProcessCache
 from tools.dependencies.calendar import working_days_inclusive
@@ -142,15 +144,28 @@ PAST_SPRINTS: ProcessCache[list[SprintRead]] = ProcessCache(ttl_s=600.0)
 
 
 def read_dependency_inputs(
-    asana: DependencyReader, workspace_gid: str, project_refs: list[str], *, use_history: bool = True
+    asana: DependencyReader,
+    workspace_gid: str,
+    project_refs: list[str],
+    *,
+    use_history: bool = True,
+    kept: bool = False,
 ) -> DependencyInputs:
+    """`kept`: the projects' task lists from the process's kept copies (tools/asana/task_index.py),
+    for event runs, which a worker process keeps current from the inbox; else read whole."""
     projects = [asana.find_project(workspace_gid, ref) for ref in project_refs]
     tasks: dict[str, Task] = {}
     home: dict[str, str] = {}
     sprint_due: dict[str, date] = {}
     for project in projects:
-        # The stand-up's view: the Blockers portfolio step reads the same sprints that way.
-        for t in asana.project_tasks(project.gid, TaskView.STANDUP):
+        # The stand-up's view: the Blockers portfolio step reads the same sprints that way (and
+        # within one handling gets this same list back).
+        listed = (
+            kept_project_tasks(asana, project.gid, TaskView.STANDUP)
+            if kept
+            else asana.project_tasks(project.gid, TaskView.STANDUP)
+        )
+        for t in listed:
             if t.parent or t.resource_subtype == "approval":
                 continue
             tasks.setdefault(t.gid, t)

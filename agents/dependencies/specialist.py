@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from graphs.context import RunContext
 
 UTC_ZONE = ZoneInfo("UTC")
+# Runs started by an event (service/events/routes_dependencies.py): the worker keeps its copies of
+# the projects' task lists current from the inbox, so these read only what changed.
+EVENT_TRIGGERS = frozenset({"due_date_changed", "blocked"})
 DEPENDENCIES_NAME = "dependencies"
 SUMMARY_PROMPT = "dependencies_summary"
 ALERT_PROMPT = "dependencies_alert"
@@ -88,7 +91,13 @@ def run_dependencies(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
 
     args = DependencyArgs.model_validate(raw_args)
     workspace = ctx.resolve_workspace(args.workspace)
-    inputs = read_dependency_inputs(ctx.asana, workspace, args.projects, use_history=args.use_history)  # type: ignore[arg-type]
+    inputs = read_dependency_inputs(
+        ctx.asana,  # type: ignore[arg-type]
+        workspace,
+        args.projects,
+        use_history=args.use_history,
+        kept=args.trigger in EVENT_TRIGGERS,
+    )
     today = ctx.now().date()
     if args.trigger != "scan":
         model = None  # a reported slip is about the cascade; the model runs in scans

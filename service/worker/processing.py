@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 
 from service.db.engine import read_session, write_session
 from service.db.events import InboxEvent, InboxStatus
+from service.events.index_feed import INBOX_FEED
 from service.events.router import EventFacts, Route, match_route
 from service.events.routes_qa import forget_section
 from service.events.wiring import install_routes
@@ -56,6 +57,9 @@ def process_inbox_event(
         forget_section(rt.asana.base_url, facts.resource_gid)  # renamed or deleted: read it again
     if facts.resource_type == "project":
         forget_lasting(rt.asana.base_url)  # a project changed: its kept record is read again
+    # What every receiver stored since the last look, this event included: the kept task lists
+    # learn of membership and link changes their modified_since reads cannot see.
+    INBOX_FEED.catch_up(rt.engine, rt.asana.base_url)
     route = match_route(facts)
     if route is None:
         mark_inbox(rt.engine, inbox_id, InboxStatus.SKIPPED, "no route")

@@ -104,14 +104,14 @@ APPROVER = "priya.brooks@acme.example"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, pg_url: str) -> Settings:
+def settings(tmp_path: Path, pg_url: str, redis_db_url: str) -> Settings:
     return load_settings(
         data_dir=tmp_path,
         database_url=pg_url,
         asana_base_url=None,
         model="offline",
         api_token=API_TOKEN,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=redis_db_url,
         approvers=[APPROVER],
     )
 

@@ -32,7 +32,7 @@ from tools.asana.models import (
     User,
     Workspace,
 )
-from tools.asana.snapshot import snapshot_read
+from tools.asana.snapshot import project_tasks_key, snapshot_read
 from tools.names import did_you_mean
 
 
@@ -252,7 +252,7 @@ class ReadOps(ClientCore):
             return [Task.model_validate(r) for r in rows]
 
         # One handling is one moment: "now" means the same time for every read in it.
-        return list(snapshot_read(self, ("project_tasks", project_gid, view, since), read))
+        return list(snapshot_read(self, project_tasks_key(project_gid, view, since), read))
 
     def project_tasks_modified_since(
         self, project_gid: str, since: dt.datetime, view: TaskView = TaskView.PLANNING

@@ -109,6 +109,11 @@ def snapshot_read(owner: object, key: Hashable, make: Callable[[], T], *, lastin
     return snapshot.read(owner, key, make)
 
 
+def project_tasks_key(project_gid: str, view: Hashable, since: str | None = None) -> tuple[Hashable, ...]:
+    """The key of a project's task list read (the client's `project_tasks`, the kept lists)."""
+    return ("project_tasks", project_gid, view, since)
+
+
 def forget_lasting(base_url: str) -> None:
     """Drop what lasting reads kept for this Asana (an event changed a project)."""
     _LASTING.forget(base_url)
