@@ -34,6 +34,9 @@ MODEL = "openai-compatible:test-model"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PLAN_REQUEST = "Plan the next sprint from the Product Backlog with a capacity of 20 points."
 QUESTION = "What can you help me with?"
+# The chat's person: the seeded workspace's product manager, who may approve (a chat speaks as an
+# Asana user of the workspace, never as a role name).
+PM = "priya.brooks@acme.example"
 
 
 @dataclass
@@ -137,7 +140,7 @@ def _agent_runs(rt: Runtime, server: Any, server_mod: Any) -> list[Row]:
 
 
 def _chat_turns(rt: Runtime, server: Any, server_mod: Any) -> list[Row]:
-    session = chat_session(rt, "bench-chat", "pm")
+    session = chat_session(rt, "bench-chat", PM)
     rows = []
     stored_before = 0
     for name, text in (
@@ -179,7 +182,11 @@ def run() -> list[Row]:
         server.default = _script(server_mod)
         for part, measure in (("agents", _agent_runs), ("chat", _chat_turns)):
             settings = load_settings(
-                data_dir=Path(tmp) / part, asana_base_url=None, model=MODEL, model_base_url=server.base_url
+                data_dir=Path(tmp) / part,
+                asana_base_url=None,
+                model=MODEL,
+                model_base_url=server.base_url,
+                approvers=[PM],
             )
             with open_runtime(settings) as rt:
                 rows += measure(_pinned(rt), server, server_mod)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -26,13 +25,24 @@ R = TypeVar("R")
 
 err_console = Console(stderr=True)
 
+# pydantic's ValidationError is expected too (`_expected`); pydantic is imported only when an
+# error is being reported, so `--help` does not pay for it.
 EXPECTED: tuple[type[BaseException], ...] = (
     SprintpilotError,
-    ValidationError,
     FileNotFoundError,
     PermissionError,
     IsADirectoryError,
 )
+
+
+def _validation_error() -> type[BaseException]:
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
+def is_expected(err: BaseException) -> bool:
+    return isinstance(err, (*EXPECTED, _validation_error()))
 
 
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
@@ -42,9 +52,6 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except EXPECTED as err:
-            report(err)
-            raise typer.Exit(exit_code(err)) from None
         except KeyboardInterrupt:
             # Every write is ledgered before it is made, so stopping here loses nothing.
             err_console.print(
@@ -53,6 +60,11 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
                 soft_wrap=True,
             )
             raise typer.Exit(130) from None
+        except Exception as err:
+            if not is_expected(err):
+                raise
+            report(err)
+            raise typer.Exit(exit_code(err)) from None
 
     return wrapper
 
@@ -74,10 +86,14 @@ def exit_code(err: BaseException) -> int:
 
 def _is_settings_error(err: BaseException) -> bool:
     """Settings that fail validation (SPRINTPILOT_* variables, `.env`) are configuration: exit 2."""
+    from pydantic import ValidationError
+
     return isinstance(err, ValidationError) and err.title == "Settings"
 
 
 def describe(err: BaseException) -> str:
+    from pydantic import ValidationError
+
     if isinstance(err, ValidationError):
         settings = _is_settings_error(err)
         parts = []

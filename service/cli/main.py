@@ -18,7 +18,6 @@ from service.cli import render
 from service.cli.errors import friendly
 from service.cli.lazy import LazyCommand, LazyGroup
 from service.cli.render import console
-from service.cli.run_agent import run_specialist_command
 from service.logsafe import SafeFormatter
 from tools.errors import UserError
 
@@ -128,6 +127,8 @@ def plan(
             workspace=workspace,
             availability=_availability(rt, ws, availability),
         )
+
+    from service.cli.run_agent import run_specialist_command  # pydantic and the runtime: not for --help
 
     run_specialist_command(
         PLANNER_NAME,
