@@ -48,7 +48,7 @@ class _Entry:
     whole_at: float = 0.0
     # Tasks an event was noted about since the last read (see the module docstring).
     pending: set[str] = field(default_factory=set)
-    # Tasks the members link to (dependencies, dependents) that are not members themselves.
+    # Prerequisites of members that are not members themselves.
     linked: frozenset[str] = frozenset()
 
 
@@ -70,26 +70,35 @@ def _newest(tasks: list[Task], current: datetime | None) -> datetime | None:
 
 
 def _linked(tasks: dict[str, Task]) -> frozenset[str]:
-    return frozenset(
-        r.gid for t in tasks.values() for r in (*t.dependencies, *t.dependents) if r.gid not in tasks
-    )
+    """Prerequisites that are not members: a member's copy carries their completion."""
+    return frozenset(d.gid for t in tasks.values() for d in t.dependencies if d.gid not in tasks)
 
 
 def _with_member_links(tasks: dict[str, Task], outside: dict[str, Task] | None = None) -> None:
     """A dependent's copy carries its prerequisite's completion and name as of its own last read;
     a prerequisite that is a member (or was just read, `outside`) has a newer copy, which counts."""
     known = {**(outside or {}), **tasks}
+
+    def stale(d: Ref) -> bool:
+        extra = d.model_extra or {}
+        newer = known.get(d.gid)
+        return (
+            newer is not None
+            and "completed" in extra
+            and (extra["completed"] != bool(newer.completed) or d.name != newer.name)
+        )
+
     for gid, task in list(tasks.items()):
-        if not any("completed" in (d.model_extra or {}) and d.gid in known for d in task.dependencies):
+        if not any(stale(d) for d in task.dependencies):
             continue
-        links = []
-        for d in task.dependencies:
-            member = known.get(d.gid)
-            if member is not None and "completed" in (d.model_extra or {}):
-                d = Ref.model_validate(
-                    {**d.model_dump(), "completed": bool(member.completed), "name": member.name}
-                )
-            links.append(d)
+        links = [
+            Ref.model_validate(
+                {**d.model_dump(), "completed": bool(known[d.gid].completed), "name": known[d.gid].name}
+            )
+            if stale(d)
+            else d
+            for d in task.dependencies
+        ]
         tasks[gid] = task.model_copy(update={"dependencies": links})
 
 
