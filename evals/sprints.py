@@ -236,6 +236,19 @@ def discover(data: Path, projects: Sequence[str] | None = None) -> tuple[list[Ts
     return tse, koralage
 
 
+def data_arguments(ap: argparse.ArgumentParser, *, times: bool = True) -> None:
+    """The options the sprint side-evals share: `--data`, `--projects` (and `--times`)."""
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--projects", default="")
+    if times:
+        ap.add_argument("--times", default=",".join(str(t) for t in TIMES))
+
+
+def listed(text: str) -> list[str]:
+    """A comma-separated option's items, blanks dropped."""
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def pick_variants(text: str) -> tuple[Variant, ...]:
     """Variants named in a comma-separated list (case-insensitive); empty: all of them."""
     wanted = [w.strip() for w in text.split(",") if w.strip()]

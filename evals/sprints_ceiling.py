@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from evals.datasets.sprints import TseSource, read_tse_issues, read_tse_iterations
-from evals.sprints import GOAL_RATIO, PROTOCOLS, TIMES, discover, pick_variants
+from evals.sprints import GOAL_RATIO, PROTOCOLS, TIMES, data_arguments, discover, listed, pick_variants
 from tools.errors import UserError
 from tools.forecast.delivery import DEFAULT_VARIANT, ITERATION_FIELDS, Variant, build_features
 from tools.forecast.delivery_backtest import backtest
@@ -173,14 +173,13 @@ def format_table(summary: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--projects", default="")
+    data_arguments(ap, times=False)
     ap.add_argument(
         "--variant", default=DEFAULT_VARIANT.name, help="the variant to fit (eval sprints --variants)"
     )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    chosen = [p.strip() for p in args.projects.split(",") if p.strip()] or None
+    chosen = listed(args.projects) or None
     try:
         (variant,) = pick_variants(args.variant)[:1]
         summary = run(args.data, chosen, variant=variant)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from evals.datasets.sprints import read_tse_issues, read_tse_iterations
-from evals.sprints import PROTOCOLS, TIMES, discover
+from evals.sprints import PROTOCOLS, TIMES, data_arguments, discover, listed
 from tools.forecast.delivery import (
     DEFAULT_VARIANT,
     HURDLE_VARIANTS,
@@ -282,14 +282,12 @@ def format_table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--projects", default="")
-    ap.add_argument("--times", default=",".join(str(t) for t in TIMES))
+    data_arguments(ap)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--issue-hurdle", action="store_true", help="also the hurdle with issue estimates")
     args = ap.parse_args(argv)
-    chosen = [p.strip() for p in args.projects.split(",") if p.strip()] or None
-    times = [int(t) for t in args.times.split(",") if t.strip()]
+    chosen = listed(args.projects) or None
+    times = [int(t) for t in listed(args.times)]
     variants = (*VARIANTS, *HURDLE_VARIANTS) if args.issue_hurdle else DEFAULT_CANDIDATES
     result = run(args.data, chosen, times, variants=variants)
     print(format_table(result))

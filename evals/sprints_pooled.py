@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from evals.datasets.sprints import read_tse_issues, read_tse_iterations
-from evals.sprints import PROTOCOLS, TIMES, discover
+from evals.sprints import PROTOCOLS, data_arguments, discover, listed
 from tools.forecast.delivery import (
     ITERATION_FIELDS,
     DeliveryModel,
@@ -178,12 +178,10 @@ def format_table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--projects", default="")
-    ap.add_argument("--times", default=",".join(str(t) for t in TIMES))
+    data_arguments(ap)
     args = ap.parse_args(argv)
-    chosen = [p.strip() for p in args.projects.split(",") if p.strip()] or None
-    times = [int(t) for t in args.times.split(",") if t.strip()]
+    chosen = listed(args.projects) or None
+    times = [int(t) for t in listed(args.times)]
     print(format_table(run(args.data, chosen, times)))
 
 
