@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m evals.bench_calls_per_event
 	-$(BIN)/python -m evals.bench_triage_throughput --tasks 60
 	-$(BIN)/python -m evals.bench_sandbox
-	-$(BIN)/python -m evals.bench_webhook_ingest --events 1000
+	-$(BIN)/python -m evals.bench_webhook_ingest --events 4000
 	$(BIN)/python -m evals.bench_planner
 	$(BIN)/python -m evals.bench_cascade
 	$(BIN)/python -m evals.bench_standup

@@ -82,10 +82,7 @@ def sprint_mood(comments: list[Comment], window: SprintWindow, model: LexiconSen
 
     def quote(i: int) -> ScoredComment:
         c = comments[i]
-        # From validated values: constructed without validating them again.
-        return ScoredComment.model_construct(
-            day=days[i], score=scores[i], label=labels[i], text=c.text, author=c.author
-        )
+        return ScoredComment(day=days[i], score=scores[i], label=labels[i], text=c.text, author=c.author)
 
     return Mood(
         comments=len(comments),
