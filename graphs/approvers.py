@@ -96,7 +96,7 @@ class Approvers:
         if self.names is not None and not self.names:
             return NONE_CONFIGURED
         name = bare_identity(who) if who else "an anonymous user"
-        return f"{name} may not approve proposals (approvers: {self.describe()})"
+        return f"{name} may not approve or reject proposals (approvers: {self.describe()})"
 
     def describe(self) -> str:
         if self.names is None:

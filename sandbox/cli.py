@@ -70,6 +70,8 @@ def port_problem(host: str, port: int) -> str | None:
     """Why the sandbox cannot listen on `host:port` (the one-line answer), or None (0: any port).
 
     Checked before the server starts: uvicorn's own bind failure logs and exits its thread."""
+    if not 0 <= port <= 65535:  # bind() raises OverflowError, not OSError, past the range
+        return f"--port must be a TCP port from 0 to 65535, got {port}"
     if port == 0:
         return None
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -55,6 +55,9 @@ ASANA_STATUS_DECISION = {
 }
 
 
+MIN_ID_PREFIX = 6
+
+
 @dataclass
 class PendingApproval:
     proposal: ProposalRecord
@@ -66,6 +69,12 @@ def find_proposal(rt: Runtime, ref: str) -> ProposalRecord:
     exact = rt.repo.get_proposal(ref)
     if exact is not None:
         return exact
+    if len(ref) < MIN_ID_PREFIX:
+        # A slip of the keyboard ("9") must not pick, and approve, whichever proposal it matches.
+        raise ApprovalError(
+            f"give at least {MIN_ID_PREFIX} characters of the proposal id, not {ref!r} "
+            "(`sprintpilot approvals list` shows 12)"
+        )
     matches = rt.repo.find_by_prefix(ref, limit=2)
     if len(matches) == 1:
         return matches[0]

@@ -7,6 +7,7 @@ environment. Secrets are `SecretStr`, and URLs that may carry passwords are kept
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -14,10 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from agents.proposal import ActionKind, ApprovalClass
 from tools.asana.field_names import HEALTH
+from tools.errors import ConfigError
 from tools.paths import system_directory_problem
 
 if TYPE_CHECKING:
@@ -224,6 +226,39 @@ class Settings(BaseSettings):
     def _blockers_name(cls, value: Any) -> Any:
         return blockers_portfolio_name(value)
 
+    @field_validator("asana_base_url", "model_base_url", "public_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        # Refused here: a bare host name failed each request later, after a urllib3 warning.
+        if not value:
+            return value  # unset (an empty variable reads as unset, as before)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"needs an http:// or https:// URL, got {redact_url(value)!r}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        # A bad entry would fail every API request that reads the client's address.
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        # Checked here, not at the worker's first connection minutes later.
+        scheme = urlsplit(value).scheme
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"needs a redis://, rediss:// or unix:// URL, got {redact_url(value)!r}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -300,8 +335,20 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment (and `.env`), with keyword overrides taking precedence."""
-    return Settings(**overrides)
+    """Build settings from the environment (and `.env`), with keyword overrides taking precedence.
+    A structured setting (JSON) that does not parse is a ConfigError naming its variable:
+    pydantic-settings raises it before validation, as a SettingsError the CLI would not recognise."""
+    try:
+        return Settings(**overrides)
+    except SettingsError as err:
+        raise ConfigError(_unparsable(err)) from None
+
+
+def _unparsable(err: SettingsError) -> str:
+    found = re.search(r'field "([a-z0-9_]+)"', str(err))
+    variable = f"SPRINTPILOT_{found.group(1).upper()}" if found else "a SPRINTPILOT_* setting"
+    cause = f" ({' '.join(str(err.__cause__).split())})" if err.__cause__ else ""
+    return f"{variable} is not valid JSON{cause}"
 
 
 def redact_url(url: str) -> str:

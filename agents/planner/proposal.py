@@ -117,6 +117,20 @@ def _forecast_line(plan: SprintPlan) -> str:
     return line + (f" _{fc.caveat}_" if fc.caveat else "")
 
 
+def _ahead_lines(inputs: PlanningInputs, today: date | None) -> list[str]:
+    """A plan made while the latest sprint has not started plans the one after it: said, so a
+    second `plan` is not mistaken for a re-plan of the sprint that is already planned."""
+    if today is None or not inputs.sprints:
+        return []
+    last = inputs.sprints[-1].project
+    if last.start_on is None or last.start_on <= today:
+        return []
+    return [
+        f"- Ahead: {last.name} is already planned and starts {last.start_on.isoformat()}; "
+        "this plans the sprint after it."
+    ]
+
+
 def summary_markdown(
     plan: SprintPlan,
     inputs: PlanningInputs,
@@ -127,6 +141,8 @@ def summary_markdown(
     names: dict[str, str],
     board: SprintBoard | None = None,
     goal: Goal | None = None,
+    *,
+    today: date | None = None,
 ) -> str:
     v, cap, sel = plan.velocity, plan.capacity, plan.selection
     by_gid = {it.gid: it for it in inputs.items}
@@ -141,6 +157,7 @@ def summary_markdown(
         "",
         narrative.narrative,
         "",
+        *_ahead_lines(inputs, today),
         f"- Scope: {len(sel.chosen)} items, {sel.total_points:g} points (capacity {cap.capacity:g}, "
         f"source: {cap.source}).",
         f"- Velocity of the last {len(v.completed)} sprints: "
@@ -321,8 +338,11 @@ def make_proposal(
     prompts: list[Any],
     board: SprintBoard | None = None,
     goal: Goal | None = None,
+    today: date | None = None,
 ) -> Proposal:
-    summary = summary_markdown(plan, inputs, sprint_name, window, narrative, engine, names, board, goal)
+    summary = summary_markdown(
+        plan, inputs, sprint_name, window, narrative, engine, names, board, goal, today=today
+    )
     facts = evidence(plan, inputs, board)
     if goal is not None:
         progress = goal.metric.progress if goal.metric else None

@@ -94,7 +94,7 @@ def run_planner(raw_args: dict[str, Any], ctx: RunContext) -> Proposal:
     narrative, engine, prompts = _narrate(ctx, variables)
     board = read_board(ctx.asana, inputs, ctx.approver_gid)
     return make_proposal(
-        plan, inputs, sprint_name, window, narrative, engine, names, prompts, board, goal=goal
+        plan, inputs, sprint_name, window, narrative, engine, names, prompts, board, goal=goal, today=today
     )
 
 

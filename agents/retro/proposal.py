@@ -20,6 +20,7 @@ from agents.proposal import Action, ActionKind, Proposal, Scope
 from agents.retro.analysis import ProposedAction, RetroAnalysis
 from agents.retro.inputs import RETRO_TASK_PREFIX, RetroInputs
 from tools.llm.labels import with_footer, written_by
+from tools.llm.offline import plural
 from tools.retro.dedupe import normalize_title
 
 
@@ -79,7 +80,7 @@ def numbers_markdown(a: RetroAnalysis) -> list[str]:
     )
     if a.blockers:
         total = sum(b.days for b in a.blockers)
-        lines.append(f"- Blockers: {len(a.blockers)} blocked periods, {total:.1f} days in total.")
+        lines.append(f"- Blockers: {plural(len(a.blockers), 'blocked period')}, {total:.1f} days in total.")
         lines += [
             f"  - {b.name}: {b.days:g} days" + (" (still blocked)" if b.until is None else "")
             for b in a.blockers[:3]

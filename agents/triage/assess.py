@@ -45,6 +45,7 @@ class EstimateView(BaseModel):
     method: str
     confidence: float
     similar: list[SimilarTask] = Field(default_factory=list)
+    fallback: str | None = None  # why the product's default configuration was not used
 
 
 class TaskAssessment(BaseModel):
@@ -83,6 +84,7 @@ def _estimate(
         method=est.method,
         confidence=round(est.confidence, 3),
         similar=similar,
+        fallback=est.fallback,
     )
 
 

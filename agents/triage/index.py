@@ -4,10 +4,12 @@ One index per (Asana base URL, project): building it vectorises every completed 
 only adds the tasks completed since the last one. Each cached entry remembers what it indexed
 (gid → name and points); if anything it indexed changed (renamed, re-estimated, or a different
 workspace reusing the gids, as a fresh sandbox does) the index is rebuilt from scratch, so a stale
-index can never leak into an estimate. The cache lives as long as the process (a CLI run, a
-worker, an eval); nothing is written to disk. An add does not invalidate an index (issue 23:
-tools/estimation/termindex.py), and an index holds memory in proportion to its tasks, so the cache
-is bounded by bytes as well as by projects, least recently used first out.
+index can never leak into an estimate; so it is when the product's configuration changed (weights
+installed or removed while a worker runs, another SPRINTPILOT_EMBEDDING_MODEL). The cache lives
+as long as the process (a CLI run, a worker, an eval); nothing is written to disk. An add does
+not invalidate an index (issue 23: tools/estimation/termindex.py), and an index holds memory in
+proportion to its tasks, so the cache is bounded by bytes as well as by projects, least recently
+used first out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agents.triage.inputs import TriageInputs
 from tools.asana.models import Task
 from tools.asana.process_cache import on_forget
 from tools.estimation import StoryPointEstimator
+from tools.estimation.default import ConfigChoice, product_config
 from tools.estimation.models import PastTask
 from tools.feedback.corrections import corrected_points
 from tools.feedback.models import FeedbackKind, FeedbackSource
@@ -34,6 +37,7 @@ MAX_CACHED_BYTES = 512 * 2**20
 @dataclass
 class _Entry:
     estimator: StoryPointEstimator
+    choice: ConfigChoice  # the product's configuration when it was built
     seen: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
@@ -51,11 +55,14 @@ class EstimatorCache:
     def index_for(self, key: tuple[str, str], history: list[tuple[Task, float]]) -> StoryPointEstimator:
         with self._lock:
             current = {t.gid: (t.name or "", p) for t, p in history}
+            choice = product_config()
             entry = self._entries.pop(key, None)  # re-inserted below: the most recently used is last
             if entry is not None and any(current.get(g) != v for g, v in entry.seen.items()):
                 entry = None  # something it indexed changed: rebuild
+            if entry is not None and entry.choice != choice:
+                entry = None  # weights installed or removed since, or another model folder named
             if entry is None:
-                entry = _Entry(StoryPointEstimator())
+                entry = _Entry(StoryPointEstimator(), choice)
                 self.rebuilds += 1
             self._entries[key] = entry
             new = [(t, p) for t, p in history if t.gid not in entry.seen]

@@ -114,6 +114,8 @@ def summary_markdown(inputs: TriageInputs, rows: list[Row]) -> str:
         "|------|---------:|------:|---------:|---------:|-----:|",
     ]
     lines += [summary_row(a) for a, _, _ in rows]
+    fallbacks = sorted({a.estimate.fallback for a, _, _ in rows if a.estimate and a.estimate.fallback})
+    lines += [f"\n_Story points: {note}._" for note in fallbacks]
     if inputs.truncated:
         lines += ["", f"_{inputs.truncated} more task(s) not refined in this run (limit); run again._"]
     engines = written_by_all(label for _, _, label in rows)

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from service.cli.errors import friendly
+from service.cli.options import ensure_port_free
 from service.cli.render import console
 from service.oauth.login import DEFAULT_PORT, LoopbackReceiver, open_browser, parse_callback
 from service.settings import Settings, load_settings
@@ -92,6 +93,7 @@ def login(
             )
             answer = parse_callback(typer.prompt("Paste the URL you were redirected to (or the code)"))
         else:
+            ensure_port_free("127.0.0.1", port)
             with LoopbackReceiver(port) as receiver:
                 uri = receiver.redirect_uri
                 url = client.authorize_url(

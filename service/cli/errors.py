@@ -104,4 +104,6 @@ def describe(err: BaseException) -> str:
             msg = str(e.get("msg")).removeprefix("Value error, ")
             parts.append(f"{loc}: {msg}" if loc else msg)
         return ("invalid settings — " if settings else "invalid input — ") + "; ".join(parts)
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        return f"{err.filename}: {err.strerror}"  # not Python's "[Errno 2] ... : '/path'"
     return " ".join(str(err).split()) or err.__class__.__name__

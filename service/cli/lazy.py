@@ -9,11 +9,32 @@ tests/cli/test_lazy_commands.py checks that the line matches the command's own h
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+
+def _base(name: str) -> Any:
+    """click's exception class `name`, as typer raises it: newer typer vendors its own click, so
+    the classes are found from typer's public `BadParameter`, not imported from `click`."""
+    return next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == name)
+
+
+_USAGE_ERROR = _base("UsageError")
+
+
+@contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except _USAGE_ERROR as err:
+        where = f" (see `{err.ctx.command_path} --help`)" if err.ctx is not None else ""
+        typer.echo(f"error: {err.format_message().rstrip('.')}{where}", err=True)
+        raise typer.Exit(1) from None
 
 
 @dataclass(frozen=True)
@@ -30,7 +51,7 @@ class LazyCommand:
         if isinstance(obj, typer.Typer):
             command = typer.main.get_group(obj)
         else:
-            single = typer.Typer()
+            single = typer.Typer(add_completion=False)  # completion belongs to the root command
             single.command(name, hidden=self.hidden, help=self.help)(obj)
             command = typer.main.get_command(single)
         command.name = name
@@ -54,6 +75,18 @@ class LazyGroup(TyperGroup):
                 return TyperCommand(name=cmd_name, help=entry.summary, hidden=entry.hidden)
             self.commands[cmd_name] = entry.load(cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    # A usage error (unknown option or command, a value of the wrong type) is one line on stderr,
+    # like every other error, and exits 1, the code of bad arguments (README "CLI"); typer's
+    # default was a boxed panel and exit 2, the code this CLI keeps for configuration. Caught where
+    # click raises them: parsing the root's arguments, and invoking (which parses subcommands).
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _usage_errors_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True

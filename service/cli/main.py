@@ -304,8 +304,10 @@ def approvals_reject(
 
 def _after_decision(outcome: Any) -> None:
     if outcome.status == "awaiting_approval":
-        console.print(f"[yellow]decision refused:[/] {outcome.invalid_decision}")
-        raise SystemExit(1)
+        from service.cli.errors import report_message
+
+        report_message(f"decision refused: {outcome.invalid_decision}")  # on stderr, like every error
+        raise typer.Exit(1)
     render.show_report(outcome.report)
 
 
@@ -339,8 +341,9 @@ def approvals_resume(
 @approvals_app.command("sync")
 @friendly
 def approvals_sync(data_dir: DataDir = None) -> None:
-    """Read approval tasks in Asana; resume every proposal approved, rejected or sent back there,
-    and finish approved work that stopped part-way."""
+    """Resume what was decided in Asana's approval tasks, and finish approved work that stopped.
+
+    Every proposal approved, rejected or sent back in its Asana approval task is resumed."""
     from service.approvals import close_stale, resume_interrupted, sync_from_asana
     from service.runtime import open_runtime
 

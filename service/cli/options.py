@@ -17,6 +17,9 @@ def date_option(value: str | None, flag: str) -> date | None:
         raise UserError(f"{flag} must be a date like 2026-12-31, got {value!r}") from None
 
 
+MAX_PORT = 65535
+
+
 def ensure_port_free(host: str, port: int, flag: str = "--port") -> None:
     """Refuse, as one line, a TCP port that cannot be listened on (checked before anything starts,
     so the server's own bind error, with its log lines, never shows); 0 means any free port."""
@@ -30,6 +33,9 @@ def port_problem(host: str, port: int, flag: str = "--port") -> str | None:
     import errno
     import socket
 
+    if not 0 <= port <= MAX_PORT:
+        # Checked here: getaddrinfo wraps a larger number silently (99999 listened on 34463).
+        return f"{flag} must be a TCP port from 0 to {MAX_PORT}, got {port}"
     if port == 0:
         return None
     try:

@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import Markdown, MarkdownElement, TableElement
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from service.db.proposals import ProposalRecord
@@ -33,7 +34,48 @@ _PROSE_PARAMS = {"text", "html_text", "html_notes", "content"}
 # When the longest words of a table do not fit side by side, longer ones fold (`fit_columns`).
 _FOLD_AT = 12
 
-console = Console()
+
+class CliConsole(Console):
+    """The CLI's console: a table built without `add_column` (the evals' wide tables) is printed
+    readable at any width: cells fold instead of being cut with "…", and a table whose longest
+    words cannot sit side by side is printed as one block of `header: value` lines per row."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(readable(o, self.width) if isinstance(o, Table) else o for o in objects), **kwargs)
+
+
+def readable(table: Table, width: int) -> RenderableType:
+    """`table` with folding cells sized for `width`, or its rows as records when even its words
+    do not fit. A table whose columns already choose their overflow (`add_column`, sized by
+    `fit_columns` or `wide_or_narrow`) is left as it is."""
+    if not table.columns or any(column.overflow != "ellipsis" for column in table.columns):
+        return table
+    for column in table.columns:
+        column.overflow = "fold"
+    if fit_columns(table, width):
+        return table
+    return as_records(table)
+
+
+def as_records(table: Table) -> RenderableType:
+    """One `header: value` line per cell, rows apart (like psql's expanded display)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    headers = [" ".join(str(column.header).split()) for column in table.columns]
+    cells = [list(column.cells) for column in table.columns]
+    for row in range(table.row_count):
+        if row:
+            grid.add_row("", "")
+        for header, column_cells in zip(headers, cells, strict=True):
+            grid.add_row(f"{header}:", column_cells[row] if row < len(column_cells) else "")
+    if table.title is None:
+        return grid
+    title = table.title if isinstance(table.title, Text) else Text(str(table.title))
+    return Group(Text(title.plain, style="italic"), grid)
+
+
+console = CliConsole()
 
 
 def output_width(stream: Any = None) -> int:
@@ -58,7 +100,7 @@ def fit_width(target: Console | None = None) -> None:
 
 def make_console(*, stderr: bool = False) -> Console:
     """A console for a command's own output, sized like the shared one."""
-    con = Console(stderr=stderr)
+    con = CliConsole(stderr=stderr)
     fit_width(con)
     return con
 
@@ -134,9 +176,19 @@ class _FoldingTable(TableElement):
 
 
 class CliMarkdown(Markdown):
-    """Markdown as the CLI prints it (agents' summaries, apply reports): tables never cut cells."""
+    """Markdown as the CLI prints it (agents' summaries, apply reports): tables never cut cells,
+    and text in angle brackets is shown, not dropped as HTML ("openai:<model>", "List<String>")."""
 
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {**Markdown.elements, "table_open": _FoldingTable}
+
+    def __init__(self, markup: str, **kwargs: Any) -> None:
+        super().__init__(markup, **kwargs)
+        for token in self.parsed:
+            if token.type == "html_block":
+                token.type = "code_block"  # shown as written
+            for child in token.children or ():
+                if child.type == "html_inline":
+                    child.type = "text"
 
 
 def _value(value: Any) -> str:

@@ -90,7 +90,7 @@ def test_an_api_decision_answers_409_while_another_holds_the_thread(api: Api) ->
 
 def test_prefix_lookup_is_answered_by_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_runtime(load_settings(data_dir=tmp_path, asana_base_url=None, model="offline")) as rt:
-        for pid in ("abc111", "abc222", "abd333", "a%c444"):
+        for pid in ("abcdef111", "abcdef222", "abcdeg333", "abcd%f444"):
             rt.repo.save_proposal(
                 f"t-{pid}",
                 Proposal(id=pid, agent="x", scope=Scope(workspace_gid="1"), title="t", summary_markdown="s"),
@@ -101,16 +101,20 @@ def test_prefix_lookup_is_answered_by_the_database(tmp_path: Path, monkeypatch: 
             raise AssertionError("prefix lookup must not list proposals into Python")
 
         monkeypatch.setattr(rt.repo, "list_proposals", no_scan)
-        assert find_proposal(rt, "abd").id == "abd333"
-        assert find_proposal(rt, "abc1").id == "abc111"
+        assert find_proposal(rt, "abcdeg").id == "abcdeg333"
+        assert find_proposal(rt, "abcdef1").id == "abcdef111"
         with pytest.raises(ApprovalError, match="2 proposals start with"):
-            find_proposal(rt, "abc")
+            find_proposal(rt, "abcdef")
         with pytest.raises(ApprovalError, match="no proposal"):
-            find_proposal(rt, "zzz")
+            find_proposal(rt, "zzzzzz")
         # LIKE wildcards in what a user types are literal characters.
         with pytest.raises(ApprovalError, match="no proposal"):
-            find_proposal(rt, "a_c")
-        assert find_proposal(rt, "a%").id == "a%c444"
+            find_proposal(rt, "abcd_f")
+        assert find_proposal(rt, "abcd%f").id == "abcd%f444"
+        # A prefix shorter than 6 never picks a proposal, even a unique one ("9" approved a plan).
+        with pytest.raises(ApprovalError, match="give at least 6 characters"):
+            find_proposal(rt, "abcd%")
+        assert find_proposal(rt, "abcdeg333").id == "abcdeg333"  # a whole id of any length is fine
 
 
 def test_two_deciders_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path, pg_url: str) -> None:

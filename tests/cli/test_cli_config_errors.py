@@ -62,3 +62,33 @@ def test_an_unknown_time_zone_is_configuration(tmp_path: Path) -> None:
 )
 def test_bad_agent_arguments_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
     assert expected in _one_line([*args, "--data-dir", str(tmp_path)], 1)
+
+
+@pytest.mark.parametrize("variable", ["SPRINTPILOT_APPROVAL_POLICY", "SPRINTPILOT_CEREMONY_TIMES"])
+def test_a_json_setting_that_does_not_parse_is_configuration(variable: str) -> None:
+    # pydantic-settings decodes JSON settings before validating them, with an error of its own.
+    line = _one_line(["config"], 2, env={variable: "{bad json"})
+    assert line.startswith(f"error: {variable} is not valid JSON ("), line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SPRINTPILOT_REDIS_URL", "garbage", "needs a redis://, rediss:// or unix:// URL, got 'garbage'"),
+        ("SPRINTPILOT_TRUSTED_PROXIES", "10.0.0.1,garbage", "'garbage' is not an IP address or CIDR network"),
+    ],
+)
+def test_settings_that_fail_later_are_refused_up_front(variable: str, value: str, expected: str) -> None:
+    # Before: accepted, then the worker's first connection (Redis) or every API request (proxies) failed.
+    line = _one_line(["config"], 2, env={variable: value})
+    assert line == f"error: invalid settings — {variable}: {expected}"
+
+
+def test_a_base_url_without_a_scheme_is_refused_and_an_empty_one_is_unset() -> None:
+    line = _one_line(["config"], 2, env={"SPRINTPILOT_ASANA_BASE_URL": "notaurl"})
+    assert line == (
+        "error: invalid settings — SPRINTPILOT_ASANA_BASE_URL: "
+        "needs an http:// or https:// URL, got 'notaurl'"
+    )
+    result = runner.invoke(app, ["config"], env={"SPRINTPILOT_ASANA_BASE_URL": ""})
+    assert result.exit_code == 0, result.output

@@ -51,7 +51,8 @@ def test_expected_errors_are_one_line_with_their_exit_code(error: Exception, cod
     exit_code, out = _run(fail)
     assert exit_code == code
     assert "Traceback" not in out
-    assert _lines(out) == [f"error: {' '.join(str(error).split())}"]
+    expected = "missing.yaml: No such file or directory" if isinstance(error, OSError) else str(error)
+    assert _lines(out) == [f"error: {' '.join(expected.split())}"]
 
 
 def test_asana_errors_are_one_line() -> None:

@@ -106,11 +106,23 @@ def test_edit_that_leaves_scope_is_refused(tmp_path: Path) -> None:
     request = plan_json(tmp_path)["approval_request"]
     n = next(i for i, r in enumerate(request["action_requests"], 1) if r["name"] == "add_to_project")
     edit = json.dumps({"target": "999999999999"})
-    code, out = cli(
-        "approvals", "approve", request["proposal_id"], "--edit", f"{n}={edit}", data_dir=tmp_path
+    result = runner.invoke(
+        app,
+        [
+            "approvals",
+            "approve",
+            request["proposal_id"],
+            "--edit",
+            f"{n}={edit}",
+            "--data-dir",
+            str(tmp_path),
+        ],
     )
-    assert code != 0
-    assert "refused" in out or "denied" in out
+    assert result.exit_code == 1
+    # One error line on stderr (it was printed on stdout, where a script reads results).
+    assert "refused" not in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: decision refused: "), result.stderr
     code, out = cli("approvals", "list", data_dir=tmp_path)
     assert request["proposal_id"][:12] in out  # still waiting, nothing applied
 

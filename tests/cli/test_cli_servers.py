@@ -56,6 +56,15 @@ def test_a_taken_port_is_one_line(tmp_path: Path, taken_port: int, command: str)
     )
 
 
+@pytest.mark.parametrize("command", ["serve", "sandbox"])
+def test_a_port_out_of_range_is_one_line(tmp_path: Path, command: str) -> None:
+    # Before: `serve --port 99999` said it was running and listened elsewhere (the number wrapped);
+    # `sandbox` died with an OverflowError traceback.
+    result = _run(tmp_path, command, "--port", "99999")
+    assert result.returncode == 1
+    assert _one_error_line(result) == "error: --port must be a TCP port from 0 to 65535, got 99999"
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -79,3 +79,38 @@ def test_piped_output_is_100_columns_wide(tmp_path: Path) -> None:
     assert " why " in header  # wide enough for every column
     wide = cli(tmp_path, "approvals", "show", pid.group(1), columns=130)
     assert max(len(line) for line in wide.splitlines()) == 130  # $COLUMNS wins
+
+
+def _printed(table: object, width: int) -> str:
+    import io
+
+    from service.cli.render import CliConsole
+
+    out = io.StringIO()
+    CliConsole(file=out, width=width, color_system=None).print(table)
+    return out.getvalue()
+
+
+def _eval_like_table(columns: int) -> object:
+    from rich.table import Table
+
+    table = Table(title="Deep-SE projects — test-split MAE")
+    for i in range(columns):
+        table.add_column(f"configuration {i}\nMAE", justify="right")
+    table.add_row(*[f"{1 + i / 100:.2f}" for i in range(columns)])
+    table.add_row(*[f"project-name-{i}" for i in range(columns)])
+    return table
+
+
+def test_a_wide_eval_table_is_never_cut() -> None:
+    # Before: the evals' 13-column tables printed "me…", "1.…" at 80 (and 100) columns.
+    text = _printed(_eval_like_table(13), 80)
+    assert "…" not in text
+    assert "configuration 12 MAE:" in text and "project-name-12" in text and "1.12" in text
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+
+
+def test_a_table_that_fits_keeps_its_grid_and_folds_long_cells() -> None:
+    text = _printed(_eval_like_table(3), 80)
+    assert table_rows(text) and "…" not in text
+    assert "project-name-2" in text

@@ -60,4 +60,33 @@ def test_a_lazy_group_and_a_hidden_alias_still_run() -> None:
     alias = runner.invoke(app, ["deps", "--help"], terminal_width=200)
     assert alias.exit_code == 0 and "--project" in alias.output
     unknown = runner.invoke(app, ["nope"])
-    assert unknown.exit_code == 2 and "No such command" in unknown.output
+    assert unknown.exit_code == 1 and "No such command" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--bogus"], "error: No such option: --bogus (see `sprintpilot --help`)"),
+        (["plan", "--bogus"], "error: No such option: --bogus (see `sprintpilot plan --help`)"),
+        (["nosuchcmd"], "error: No such command 'nosuchcmd' (see `sprintpilot --help`)"),
+        (
+            ["forecast", "--method", "magic"],
+            "error: Invalid value for --method: use auto, points or throughput "
+            "(see `sprintpilot forecast --help`)",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_1(args: list[str], line: str) -> None:
+    # Before: typer's boxed panel over several lines, and exit 2, the code kept for configuration.
+    result = CliRunner().invoke(app, args, terminal_width=200)
+    assert result.exit_code == 1
+    assert [x for x in result.output.splitlines() if x.strip()] == [line]
+
+
+def test_shell_completion_is_offered_by_the_root_command_only() -> None:
+    # Before: eleven lazily loaded commands listed --install-completion in their own help.
+    runner = CliRunner()
+    assert "--install-completion" in runner.invoke(app, ["--help"], terminal_width=200).output
+    for name in ("standup", "retro", "triage", "doctor", "sandbox", "plan"):
+        shown = runner.invoke(app, [name, "--help"], terminal_width=200)
+        assert shown.exit_code == 0 and "--install-completion" not in shown.output, name

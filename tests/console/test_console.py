@@ -102,7 +102,7 @@ def test_a_non_approver_is_refused(console: Console) -> None:
     page = console.client.get(f"/proposals/{console.proposal_id}")
     data = {"csrf": console.csrf(page), "digest": console.plan["digest"], "all": "approve"}
     refused = console.client.post(f"/proposals/{console.proposal_id}/decide", data=data)
-    assert refused.status_code == 403 and "may not approve proposals" in refused.text
+    assert refused.status_code == 403 and "may not approve or reject proposals" in refused.text
 
 
 def test_a_person_who_cannot_see_the_project_sees_nothing(console: Console) -> None:

@@ -19,7 +19,7 @@ from tests.estimation.test_embeddings import FakeEncoder
 from tools.estimation import PastTask, StoryPointEstimator
 from tools.estimation.backtest import time_ordered_backtest
 from tools.estimation.default import DEFAULT_CONFIG, FALLBACK_NOTE, product_config
-from tools.estimation.embeddings import MODEL_ENV, EmbeddingCache
+from tools.estimation.embeddings import MODEL_ENV, MODEL_PACKAGE, EmbeddingCache
 from tools.estimation.fewshot import (
     FewShotAnswer,
     combine,
@@ -33,8 +33,15 @@ from tools.llm.cache import ResponseCache
 
 
 @pytest.fixture
-def no_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "no-model"))
+def no_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weights' package is not installed and no folder is named."""
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == MODEL_PACKAGE else find_spec(name, *a)
+    )
 
 
 @pytest.fixture
@@ -81,6 +88,21 @@ def test_light_fallback_says_so(no_weights: None, history: list[PastTask]) -> No
     tiny = StoryPointEstimator()
     tiny.add(history[:2])
     assert FALLBACK_NOTE in tiny.estimate("anything").method
+
+
+def test_a_named_model_folder_without_the_files_is_the_reason_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, history: list[PastTask]
+) -> None:
+    # Before: "not installed (make install …)" although the weights were installed and the
+    # variable pointed at a wrong folder, where installing would change nothing.
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "no-model"))
+    est = StoryPointEstimator()
+    est.add(history)
+    e = est.estimate("crash null exception", "stacktrace regression")
+    assert e.config == "light" and e.fallback is not None
+    assert e.fallback.startswith(f"light fallback: {MODEL_ENV}={tmp_path / 'no-model'} has no usable model (")
+    assert "missing config.json" in e.fallback and "make install" not in e.fallback
+    assert e.method.endswith(e.fallback)
 
 
 def test_weights_that_fail_to_load_fall_back_too(

@@ -61,3 +61,23 @@ def test_an_asana_that_goes_away_takes_its_indexes_with_it() -> None:
     held = {k[0] for k in ESTIMATOR_CACHE._entries}
     assert "http://sprint-1" not in held and "http://sprint-2" in held
     forget_asana("http://sprint-2")
+
+
+def test_a_changed_product_configuration_rebuilds_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: a long-lived worker kept estimating with the configuration it first built with,
+    # after the weights were installed or removed or SPRINTPILOT_EMBEDDING_MODEL changed.
+    from tools.estimation.default import ConfigChoice
+
+    choices = iter(
+        [
+            ConfigChoice(config=CONFIGS["embeddings"]),
+            ConfigChoice(config=CONFIGS["embeddings"]),
+            ConfigChoice(config=CONFIGS["light"], fallback="light fallback: not installed"),
+        ]
+    )
+    monkeypatch.setattr(index_module, "product_config", lambda: next(choices))
+    cache = EstimatorCache()
+    history = _history(40, seed=1)
+    first = cache.index_for(("u", "p"), history)
+    assert cache.index_for(("u", "p"), history) is first  # same configuration: kept
+    assert cache.index_for(("u", "p"), history) is not first and cache.rebuilds == 2

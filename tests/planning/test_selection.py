@@ -234,3 +234,18 @@ def test_large_backlog_is_deterministic_and_optimal() -> None:
     assert first.status == "optimal" and first.total_points <= 50
     done = {it.gid for it in items if it.is_done}
     assert_feasible(items, first, done)
+
+
+def test_exclusion_reasons_name_the_tasks_a_pm_knows() -> None:
+    # Before: "depends on 1200000000000233, which cannot be planned" (a gid where the name is known).
+    items = [
+        BacklogItem(gid="1201", name="Load test payments", points=3, depends_on=["1202"]),
+        BacklogItem(gid="1202", name="Payments API v2", points=None),
+        BacklogItem(gid="1203", name="Loop A", points=1, depends_on=["1204"]),
+        BacklogItem(gid="1204", name="Loop B", points=1, depends_on=["1203"]),
+    ]
+    sel = select(items, 100, scores={it.gid: 1.0 for it in items}, time_limit_s=1.0)
+    assert sel.excluded["1201"] == (
+        "depends on 'Payments API v2' (1202), which cannot be planned (no Story Points; estimate it first)"
+    )
+    assert "'Loop A' (1203) -> 'Loop B' (1204) -> 'Loop A' (1203)" in sel.excluded["1203"]

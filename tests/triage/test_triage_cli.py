@@ -46,3 +46,27 @@ def test_project_unestimated_json(tmp_path: Path) -> None:
 def test_needs_a_target(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["triage", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and "give --task GID or --project" in result.output
+
+
+def test_the_summary_says_when_estimates_come_from_the_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: only `--json`'s method field said so, and it blamed a missing install.
+    monkeypatch.setenv("SPRINTPILOT_EMBEDDING_MODEL", str(tmp_path / "nowhere"))
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "triage",
+            "--project",
+            "Product Backlog",
+            "--unestimated",
+            "--limit",
+            "1",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    variable = f"SPRINTPILOT_EMBEDDING_MODEL={tmp_path / 'nowhere'}"
+    shown = "".join(result.output.split())  # wrapped at the console's width, long paths folded
+    assert "".join(f"Story points: light fallback: {variable} has no usable model".split()) in shown

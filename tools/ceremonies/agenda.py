@@ -52,6 +52,11 @@ class Agenda(BaseModel):
         return hashlib.sha256(self.text.encode()).hexdigest()[:10]
 
 
+# Lines under a numbered section are indented to its text: read as markdown (the CLI, the console)
+# they nest under it, so a numbered candidate list no longer renumbers the sections after it.
+_SUB = "   "
+
+
 def _pts(x: float | None) -> str:
     return "unestimated" if x is None else f"{x:g} pts"
 
@@ -66,14 +71,14 @@ def _when(start: datetime, end: datetime, timezone: str) -> str:
 
 def _actions(items: list[ActionLine]) -> list[str]:
     if not items:
-        return ["- No open action items from earlier retros."]
+        return [_SUB + "- No open action items from earlier retros."]
     out = []
     for a in items:
         bits = [
             b for b in (f"owner {a.owner}" if a.owner else "", f"due {a.due_on}" if a.due_on else "") if b
         ]
         src = f" (from the {a.from_sprint} retro)" if a.from_sprint else ""
-        out.append(f"- {a.name}{src}" + (f" — {', '.join(bits)}" if bits else ""))
+        out.append(f"{_SUB}- {a.name}{src}" + (f" — {', '.join(bits)}" if bits else ""))
     return out
 
 
@@ -97,26 +102,27 @@ def planning_agenda(
     lines.append("1. Where we stand")
     if forecast.history:
         lines.append(
-            "- Completed points, last sprints (oldest first): "
+            _SUB
+            + "- Completed points, last sprints (oldest first): "
             + ", ".join(f"{x:g}" for x in forecast.history)
         )
     if forecast.p50 is not None:
         p85 = f", P85 {forecast.p85:g}" if forecast.p85 is not None else ""
-        lines.append(f"- Velocity forecast for {sprint}: P50 {forecast.p50:g} points{p85}")
+        lines.append(f"{_SUB}- Velocity forecast for {sprint}: P50 {forecast.p50:g} points{p85}")
     if forecast.items_p50 is not None:
-        lines.append(f"- Throughput forecast: P50 {forecast.items_p50:g} items")
+        lines.append(f"{_SUB}- Throughput forecast: P50 {forecast.items_p50:g} items")
     if forecast.capacity is not None:
-        lines.append(f"- Team capacity: {forecast.capacity:g} points")
+        lines.append(f"{_SUB}- Team capacity: {forecast.capacity:g} points")
     if len(lines) == 3:
-        lines.append("- No ended sprint yet: no velocity to plan against.")
+        lines.append(_SUB + "- No ended sprint yet: no velocity to plan against.")
     lines += ["", f"2. Candidates from the groomed backlog (top {len(backlog)}, in the backlog's order)"]
     lines += [
-        f"{i}. {b.name} — {_pts(b.points)}" + (f", {b.priority}" if b.priority else "")
+        f"{_SUB}{i}. {b.name} — {_pts(b.points)}" + (f", {b.priority}" if b.priority else "")
         for i, b in enumerate(backlog, 1)
-    ] or ["- The groomed backlog is empty: refine items first."]
+    ] or [_SUB + "- The groomed backlog is empty: refine items first."]
     unest = sum(1 for b in backlog if b.points is None)
     if unest:
-        lines.append(f"- {unest} of them still need an estimate.")
+        lines.append(f"{_SUB}- {unest} of them still need an estimate.")
     lines += ["", "3. Open action items from earlier retros", *_actions(actions)]
     lines += ["", "4. Agree the sprint goal and the commitment"]
     return Agenda(ceremony="planning", sprint=sprint, title=title, text="\n".join(lines))
@@ -131,12 +137,14 @@ def review_agenda(sprint: str, start: datetime, end: datetime, timezone: str, re
     )
     lines += ["", "2. Demos, by epic"]
     if not review.delivered:
-        lines.append("- Nothing is done yet.")
+        lines.append(_SUB + "- Nothing is done yet.")
     for g in review.delivered:
-        lines.append(f"- {g.name} ({items(len(g.tasks))}, {g.points:g} pts)")
-        lines += [f"  - {t.name}" + (f" — {t.assignee}" if t.assignee else "") for t in g.tasks]
+        lines.append(f"{_SUB}- {g.name} ({items(len(g.tasks))}, {g.points:g} pts)")
+        lines += [f"{_SUB}  - {t.name}" + (f" — {t.assignee}" if t.assignee else "") for t in g.tasks]
     lines += ["", "3. Not done yet"]
-    lines += [f"- {s.task.name}: {s.reasons[0]}" for s in review.slipped] or ["- Everything is done."]
+    lines += [f"{_SUB}- {s.task.name}: {s.reasons[0]}" for s in review.slipped] or [
+        _SUB + "- Everything is done."
+    ]
     lines += ["", "4. Feedback from the stakeholders and next steps for the backlog"]
     return Agenda(ceremony="review", sprint=sprint, title=title, text="\n".join(lines))
 
@@ -152,11 +160,11 @@ def retro_agenda(
     title, lines = _head("retro", sprint, start, end, timezone)
     n = review.numbers
     lines.append("1. The sprint in numbers")
-    lines.append(f"- Done: {n['done_items']:g} items, {n['done_points']:g} points")
-    lines.append(f"- Not done: {n['slipped_items']:g} items, {n['slipped_points']:g} points")
+    lines.append(f"{_SUB}- Done: {n['done_items']:g} items, {n['done_points']:g} points")
+    lines.append(f"{_SUB}- Not done: {n['slipped_items']:g} items, {n['slipped_points']:g} points")
     blocked = [s.task.name for s in review.slipped if s.task.still_blocked or s.task.blocked_days]
     if blocked:
-        lines.append("- Blocked during the sprint: " + ", ".join(blocked[:5]))
+        lines.append(_SUB + "- Blocked during the sprint: " + ", ".join(blocked[:5]))
     lines += ["", "2. Action items from earlier retros: done, or still open?", *_actions(actions)]
     lines += ["", "3. What went well", "", "4. What did not go well", "", "5. Actions for the next sprint"]
     return Agenda(ceremony="retro", sprint=sprint, title=title, text="\n".join(lines))

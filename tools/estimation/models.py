@@ -36,6 +36,9 @@ class Estimate(BaseModel):
     confidence: float = Field(ge=0, le=1)
     raw: float = Field(description="the estimate before snapping to the team's scale")
     config: str = Field(default="", description="the estimator configuration that produced it")
+    fallback: str | None = Field(
+        default=None, description="why the product's default configuration was not used (None: it was)"
+    )
 
 
 class EstimatorConfig(BaseModel):

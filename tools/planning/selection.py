@@ -75,6 +75,12 @@ def _exclusions(
     """Open candidates in dependency order, exclusions with reasons, cycles, dependency graph."""
     order = {it.gid: k for k, it in enumerate(items)}
     by_gid = {it.gid: it for it in items}
+
+    def named(gid: str) -> str:
+        """How a reason names a backlog task: its name (what a PM recognises) and gid."""
+        name = by_gid[gid].name if gid in by_gid else ""
+        return f"'{name}' ({gid})" if name else gid
+
     open_items = [it for it in items if it.gid not in done]
     # edges prerequisite -> dependent, among open items only (done prerequisites are satisfied)
     graph: nx.DiGraph = nx.DiGraph()
@@ -92,7 +98,7 @@ def _exclusions(
     for comp in components:
         cycle = _cycle_of(graph, comp, order)
         cycles.append(cycle)
-        text = " -> ".join([*cycle, cycle[0]])
+        text = " -> ".join(named(g) for g in [*cycle, cycle[0]])
         for gid in sorted(comp, key=order.__getitem__):
             excluded[gid] = f"in a dependency cycle ({text}, each waits for the next); fix the dependencies"
 
@@ -126,7 +132,7 @@ def _exclusions(
             continue
         bad = sorted((p for p in graph.predecessors(gid) if p in excluded), key=order.__getitem__)
         if bad:
-            excluded[gid] = f"depends on {bad[0]}, which cannot be planned ({excluded[bad[0]]})"
+            excluded[gid] = f"depends on {named(bad[0])}, which cannot be planned ({excluded[bad[0]]})"
     candidates = [g for g in topo if g not in excluded]
     return candidates, excluded, cycles, graph
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.llm.offline import clean, join_names, number, register
+from tools.llm.offline import clean, join_names, number, plural, register
 
 
 class _RetroText(BaseModel):
@@ -46,7 +46,8 @@ def write_retro_notes(v: dict[str, Any]) -> _RetroText:
     if blockers:
         worst = blockers[0]
         bad.append(
-            f"{len(blockers)} blocked periods, longest: {clean(worst['task'], 60)} ({worst['days']} days)."
+            f"{plural(len(blockers), 'blocked period')}, longest: "
+            f"{clean(worst['task'], 60)} ({worst['days']} days)."
         )
     if mood.get("trend") == "declining":
         bad.append("Comment sentiment declined over the sprint.")
