@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REF_PREFIX = "ref:"
 
@@ -141,10 +142,22 @@ class EditedAction(BaseModel):
     args: dict[str, Any]
 
 
+# A reviewer's reason, as the console's field allows: it is stored with every action decided and
+# audited twice per action, so a 900 KB reason on the API became 60 MB of rows.
+MAX_DECISION_MESSAGE = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Decision(BaseModel):
     type: DecisionType
     edited_action: EditedAction | None = None
-    message: str | None = None
+    message: str | None = Field(default=None, max_length=MAX_DECISION_MESSAGE)
+
+    @field_validator("message")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # Terminal escapes and NULs from an API client never reach the CLI, the console or Asana.
+        return None if value is None else _CONTROL.sub("", value)
 
 
 def action_args(action: Action) -> dict[str, Any]:

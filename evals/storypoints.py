@@ -469,7 +469,7 @@ def tuning_table(report: EvalReport) -> Table:
     for name in report.configs:
         table.add_column(f"{name} k", justify="right")
         table.add_column(f"{name} shrink", justify="right")
-        table.add_column(f"{name} s", justify="right")
+        table.add_column(f"{name} run s", justify="right")  # the configuration's run time
     for r in report.projects:
         cells = [r.project]
         for name in report.configs:
@@ -491,7 +491,8 @@ def render(report: EvalReport, console: Console, *, details: bool = True) -> Non
     console.print(summary_table(report))
     if details:
         console.print(tuning_table(report))
-    console.print(f"{len(report.projects)} projects in {report.seconds:.1f} s (seed {report.seed})")
+    n = len(report.projects)
+    console.print(f"{n} {'project' if n == 1 else 'projects'} in {report.seconds:.1f} s (seed {report.seed})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from agents.proposal import ApprovalClass, Proposal, action_args
+from agents.proposal import ApprovalClass, DecisionType, Proposal, action_args
 from graphs.context import RunContext, current_thread_id
 from graphs.decisions import AcceptedDecisions, InvalidDecision, validate_resume
 from graphs.policy import annotate, evaluate, with_tagged_comments
@@ -172,18 +172,10 @@ def settle_answer(
             answer, proposal=proposal, verdicts=verdicts, digest=payload["digest"], reevaluate=reevaluate
         )
     except InvalidDecision as err:
-        who = answer.get("decided_by") if isinstance(answer, dict) else None
-        ctx.audit.append(
-            AuditRecord(
-                actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
-                event="decision.invalid",
-                outcome="denied",
-                thread_id=thread_id,
-                proposal_id=proposal.id,
-                reason=str(err),
-            )
-        )
-        return Command(goto="gate", update={"invalid_decisions": [str(err)]})
+        return _refuse(ctx, thread_id, proposal, answer, str(err))
+    stale = _superseded(ctx, proposal, accepted)
+    if stale is not None:
+        return _refuse(ctx, thread_id, proposal, answer, stale)
     _record(ctx, thread_id, proposal, accepted, state.get("approval_task_gid"))
     return Command(
         goto="apply",
@@ -193,6 +185,41 @@ def settle_answer(
             "decisions": {str(i): d.model_dump(mode="json") for i, d in accepted.by_index.items()},
             "decided_by": accepted.decided_by,
         },
+    )
+
+
+def _refuse(
+    ctx: RunContext, thread_id: str, proposal: Proposal, answer: Any, reason: str
+) -> Command[GateNext]:
+    """Back to the gate with the refusal audited; the thread keeps waiting unchanged."""
+    who = answer.get("decided_by") if isinstance(answer, dict) else None
+    ctx.audit.append(
+        AuditRecord(
+            actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
+            event="decision.invalid",
+            outcome="denied",
+            thread_id=thread_id,
+            proposal_id=proposal.id,
+            reason=reason,
+        )
+    )
+    return Command(goto="gate", update={"invalid_decisions": [reason]})
+
+
+def _superseded(ctx: RunContext, proposal: Proposal, accepted: AcceptedDecisions) -> str | None:
+    """Why approving `proposal` would apply a stale plan: a newer proposal about the same subject
+    (the next sprint of one backlog) waits or was applied, whichever surface made it. Checked at
+    the decision, the one place every surface passes (a chat plan did not close the CLI's older
+    one, and approving both made two "Sprint 24" projects). Rejecting it stays possible."""
+    if not proposal.subject or all(d.type == DecisionType.REJECT for d in accepted.by_index.values()):
+        return None
+    newer = ctx.repo.newer_about(proposal)
+    if not newer:
+        return None
+    pid, status = newer[-1]
+    return (
+        f"superseded: the newer proposal {pid[:12]} ({status}) is about the same thing "
+        f"({proposal.subject}); decide that one, this one can only be rejected"
     )
 
 

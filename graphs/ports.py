@@ -97,6 +97,13 @@ class AuditLog(Protocol):
         ...
 
 
+# Proposal statuses that still stand (waiting, approved, applying, applied): a newer proposal in
+# one of them makes an older one about the same subject stale (graphs/gate.py).
+STILL_COUNTING = frozenset(
+    {"pending", "approved", "partially_approved", "applying", "applied", "partially_applied", "conflict"}
+)
+
+
 class ProposalRepository(Protocol):
     """Runs, proposals and decisions as the CLI/API list them."""
 
@@ -114,4 +121,9 @@ class ProposalRepository(Protocol):
 
     def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
         """Proposals of `agent` about `subject` still waiting for a decision, oldest first."""
+        ...
+
+    def newer_about(self, proposal: Proposal) -> list[tuple[str, str]]:
+        """(id, status) of the proposals about `proposal`'s subject made after it that still count:
+        waiting, approved, being applied or applied (not rejected, closed or failed)."""
         ...

@@ -24,7 +24,7 @@ from graphs.project_kind import check_project_kind
 from graphs.registry import Specialist, SpecialistRegistry
 from graphs.state import RunState, request_of
 from tools.asana.errors import AsanaError, is_transient
-from tools.errors import SprintpilotError
+from tools.errors import SprintpilotError, UserError
 from tools.feedback.suppression import apply_suppression
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,17 @@ def _make_route(registry: SpecialistRegistry) -> Callable[..., Command[Any]]:
 
 
 def failure_text(err: BaseException) -> str:
-    """What went wrong, for people: Asana's own message for a 4xx, without the request line."""
+    """What went wrong, for people: Asana's own message for a 4xx, without the request line; each
+    invalid argument as `name: problem`, without pydantic's model name and documentation link."""
     if isinstance(err, AsanaError) and 400 <= err.status < 500:
         return err.message
+    if isinstance(err, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
+            if e["loc"]
+            else str(e["msg"])
+            for e in err.errors()
+        )
     return str(err)
 
 
@@ -90,7 +98,11 @@ def _make_specialist_node(spec: Specialist) -> Callable[..., Command[SpecialistN
                 log.info("specialist %s refused the request: %s", spec.name, err)
             else:
                 log.exception("specialist %s failed", spec.name)
-            error = f"agent {spec.name!r} failed: {failure_text(err)}"
+            # The user's to fix: the reason alone; a crash: which agent failed.
+            refused = isinstance(err, UserError | LookupError | ValueError) or (
+                isinstance(err, AsanaError) and 400 <= err.status < 500
+            )
+            error = failure_text(err) if refused else f"agent {spec.name!r} failed: {failure_text(err)}"
             return Command(goto="report", update={"error": error})
         return Command(goto="policy", update={"proposal": proposal.model_dump(mode="json")})
 

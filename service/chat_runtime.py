@@ -118,8 +118,18 @@ def chat_session(
         approver = rt.approver_for(ws, None) if ws else None
         return rt.context(actor=f"chat:{person.label}", approver_gid=approver, viewer=rt.viewer(person))
 
+    def supersede(thread: str) -> None:
+        from service.approvals import supersede_older
+
+        supersede_older(rt, thread)
+
     return ChatSession(
-        graph, context, thread_id, person.label, approvers=cfg.approver_set(rt.settings, people_of(rt))
+        graph,
+        context,
+        thread_id,
+        person.label,
+        approvers=cfg.approver_set(rt.settings, people_of(rt)),
+        on_new_approval=supersede,
     )
 
 

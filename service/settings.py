@@ -117,6 +117,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        # `SPRINTPILOT_X=` (an .env template's blank line) reads as unset, for every setting.
+        env_ignore_empty=True,
     )
 
     # Asana: no base URL means "use the in-process sandbox".

@@ -105,12 +105,13 @@ def select_scope(inputs: PlanningInputs, scope: str | None) -> tuple[str, list[B
         t = inputs.tasks.get(it.gid)
         return bool(t and t.parent and (t.parent.name or "").strip().lower() == want)
 
-    if kind == "section":
-        return f"section {value.strip()}", [it for it in open_items if in_section(it)]
-    if kind == "tag":
-        return f"tag {value.strip()}", [it for it in open_items if has_tag(it)]
-    if kind == "epic":
-        return f"epic {value.strip()}", [it for it in open_items if in_epic(it)]
+    tests = {"section": in_section, "tag": has_tag, "epic": in_epic}
+    if kind in tests:
+        matches = tests[kind]
+        if not any(matches(it) for it in inputs.items):
+            # A name that nothing carries is a typo, not a finished scope ("likely done" was said).
+            raise ValueError(f"no backlog item, open or done, is in the {kind} {value.strip()!r}")
+        return f"{kind} {value.strip()}", [it for it in open_items if matches(it)]
     if kind:
         raise ValueError(f"unknown scope kind {kind!r}: use section:, tag:, epic: or all")
     by_section = [it for it in open_items if in_section(it)]

@@ -16,6 +16,7 @@ from agents.planner.inputs import past_sprint_projects, sprint_record
 from tools.asana.field_names import STATUS
 from tools.asana.models import CustomField, Project, Story, Task
 from tools.health.score import SprintFacts
+from tools.names import did_you_mean
 from tools.sentiment import LexiconSentiment
 from tools.sentiment.engine import EngineChoice, engine_choice
 
@@ -42,11 +43,14 @@ def find_portfolio(asana: Any, workspace_gid: str, ref: str) -> tuple[str, str]:
         p = asana.portfolio(ref)
         return p.gid, p.name or ref
     owners = ["me", *(u.gid for u in asana.users(workspace_gid))]
+    seen: list[str] = []
     for owner in owners:
         for p in asana.portfolios(workspace_gid, owner):
             if (p.name or "").strip().lower() == ref.strip().lower():
                 return p.gid, p.name or ref
-    raise ValueError(f"no portfolio named {ref!r} is visible in this workspace")
+            seen.append(p.name or "")
+    # Close names, as project look-ups give ("Mobile" → "Mobile Portfolio").
+    raise ValueError(f"no portfolio named {ref!r} is visible in this workspace{did_you_mean(ref, seen)}")
 
 
 def _status_of(story: Story) -> str | None:

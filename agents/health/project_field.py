@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agents.proposal import Action, ActionKind
+from graphs.stale import normalize
 from tools.asana.models import CustomField, Project
 from tools.health.score import HEALTHY, WATCH, HealthTrend
 
@@ -105,6 +106,8 @@ def field_actions(
         if project.gid not in plan.values:
             continue
         value = plan.values[project.gid]
+        if normalize(project.field(plan.field)) == normalize(value):
+            continue  # already shows it: a re-run proposes nothing (it read, applied, audited each)
         basis = (
             "the score of the sprints up to this one"
             if project.gid in read_sprints

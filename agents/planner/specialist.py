@@ -28,13 +28,31 @@ class PlannerArgs(BaseModel):
 
     project: str = Field(default="Product Backlog", description="backlog project gid or name")
     workspace: str | None = Field(default=None, description="workspace gid (default: the first allowed)")
-    capacity: float | None = Field(default=None, ge=0, description="points; overrides historical velocity")
+    capacity: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="points; overrides historical velocity"
+    )
     availability: dict[str, float] = Field(default_factory=dict, description="person gid → points")
     sprint_name: str | None = Field(default=None, description='the new sprint\'s name, "Sprint <N>"')
     formula: str | None = None
     include_blocked: bool = False
     # An Asana goal (gid or name) the new sprint supports: the plan proposes linking them.
     goal: str | None = Field(default=None, min_length=1, max_length=255, description="Asana goal gid or name")
+
+    @field_validator("formula")
+    @classmethod
+    def _a_formula(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("the formula is empty (leave --formula out for the default)")
+        return value
+
+    @field_validator("availability")
+    @classmethod
+    def _no_negative_points(cls, value: dict[str, float]) -> dict[str, float]:
+        # Refused like a negative --capacity (it was clamped to 0 without a word).
+        bad = [who for who, points in value.items() if not points >= 0 or points == float("inf")]
+        if bad:
+            raise ValueError(f"each person's points must be a finite number ≥ 0, got {value[bad[0]]:g}")
+        return value
 
     @field_validator("sprint_name")
     @classmethod

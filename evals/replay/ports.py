@@ -107,6 +107,16 @@ class ReplayRepo:
             and (p.agent, p.scope.workspace_gid, p.subject) == (agent, workspace_gid, subject)
         ]
 
+    def newer_about(self, proposal: Proposal) -> list[tuple[str, str]]:
+        key = (proposal.agent, proposal.scope.workspace_gid, proposal.subject)
+        return [
+            (pid, self.statuses.get(pid, ""))
+            for pid, p in self.proposals.items()
+            if self.statuses.get(pid) in ("pending", "approved", "partially_approved")
+            and (p.agent, p.scope.workspace_gid, p.subject) == key
+            and p.created_at > proposal.created_at
+        ]
+
     def proposal_of(self, thread_id: str) -> Proposal | None:
         pid = self.by_thread.get(thread_id)
         return self.proposals.get(pid) if pid else None

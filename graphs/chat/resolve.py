@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from tools.asana.models import Task
 
 
+QUOTE_CHARS = 80  # what an answer repeats of a name the user typed (a 20 KB name came back whole)
+
+
+def quoted(ref: str) -> str:
+    """`ref` as an answer quotes it: repr, shortened past QUOTE_CHARS."""
+    return repr(ref if len(ref) <= QUOTE_CHARS else ref[: QUOTE_CHARS - 1] + "…")
+
+
 class ChatError(UserError, ValueError):
     """Something the user (or the model) asked for that cannot be done; the message says why."""
 
@@ -53,12 +61,13 @@ class Resolver:
             project = self.ctx.asana.find_project(self.workspace, ref)
         except NotFound as err:
             if ref.isdigit():
-                raise ChatError(_asana_message(err) or f"no project {ref!r}") from None
+                raise ChatError(_asana_message(err) or f"no project {quoted(ref)}") from None
             # Suggest only what this chat may use (the reader's own hint names every project).
             names = [name for _, name in self.scoped_projects()]
-            raise ChatError(f"no project named {ref!r} in your scope{did_you_mean(ref, names)}") from None
+            hint = did_you_mean(ref, names)
+            raise ChatError(f"no project named {quoted(ref)} in your scope{hint}") from None
         except AsanaError as err:
-            raise ChatError(f"project {ref!r}: {_asana_message(err)}") from None
+            raise ChatError(f"project {quoted(ref)}: {_asana_message(err)}") from None
         try:
             self.scope.project(project.gid)
         except OutOfScope:
@@ -75,7 +84,7 @@ class Resolver:
         try:
             self.scope.task(gid)
         except OutOfScope as err:
-            raise ChatError(f"task {ref!r} cannot be used here: {err}") from None
+            raise ChatError(f"task {quoted(ref)} cannot be used here: {err}") from None
         return gid
 
     def task_projects(self, gid: str) -> list[str]:
@@ -96,9 +105,9 @@ class Resolver:
             return hits[0]
         if len(hits) > 1:
             shown = "; ".join(f"{t.name} ({t.gid})" for t in hits[:5])
-            raise ChatError(f"{len(hits)} tasks match {ref!r}: {shown}; use the gid")
+            raise ChatError(f"{len(hits)} tasks match {quoted(ref)}: {shown}; use the gid")
         hint = did_you_mean(ref, [t.name or "" for t in tasks.values()])
-        raise ChatError(f"no task named {ref!r} in the allowed projects{hint}")
+        raise ChatError(f"no task named {quoted(ref)} in the allowed projects{hint}")
 
 
 def _asana_message(err: AsanaError) -> str:

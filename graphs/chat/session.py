@@ -86,12 +86,16 @@ class ChatSession:
         user: str,
         *,
         approvers: Approvers | None = None,
+        on_new_approval: Callable[[str], None] | None = None,
     ) -> None:
         self.graph = graph
         self._context = context
         self.thread_id = thread_id
         self.user = user
         self.approvers = approvers or Approvers.anyone()
+        # Called with the thread id when a turn leaves a new proposal waiting: the service closes
+        # older waiting proposals about the same subject, as after a CLI or worker run.
+        self._on_new_approval = on_new_approval
         self._run_failed = False
 
     @property
@@ -213,13 +217,14 @@ class ChatSession:
             )
         )
         yield ChatEvent(
-            "error", {"message": f"You are not allowed to approve: {reason}. Nothing was changed."}
+            "error", {"message": f"You may not decide on this proposal: {reason}. Nothing was changed."}
         )
 
     # --- running the graph ---------------------------------------------------------------------
 
     def _run(self, value: Any) -> Iterator[ChatEvent]:
         self._run_failed = False
+        waiting_before = (self.pending() or {}).get("proposal_id")
         before = {m.id for m in self.messages()}
         streamed: set[str] = set()
         shown: set[str | None] = set()
@@ -279,4 +284,6 @@ class ChatSession:
             )
         request = self.pending()
         if request is not None:
+            if self._on_new_approval is not None and request.get("proposal_id") != waiting_before:
+                self._on_new_approval(self.thread_id)
             yield ChatEvent("approval", {"request": request})

@@ -50,6 +50,9 @@ class ChatBody(BaseModel):
     def _one(self) -> ChatBody:
         if (self.message is None) == (self.decisions is None):
             raise ValueError("send either a message or decisions")
+        if self.message is not None and not self.message.strip():
+            # Refused here, before a thread is made for it (it was 200 and a new empty thread).
+            raise ValueError("the message is empty")
         return self
 
 

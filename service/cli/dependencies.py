@@ -60,5 +60,5 @@ def deps(
         as_json=as_json,
         approver_project=args.projects[0],
         status_text="dependencies: reading the graph, cascading…",
-        approve_hint="Due-date shifts wait for approval: [bold]sprintpilot approvals approve {pid}[/]",
+        approve_hint="Changes wait for approval: [bold]sprintpilot approvals show {pid}[/], then approve",
     )

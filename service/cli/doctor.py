@@ -42,8 +42,15 @@ def run_checks(
     from service.db.engine import make_engine
     from service.runtime import _asana_target
     from tools.asana import AsanaClient, RetryPolicy
+    from tools.errors import ConfigError
+    from tools.paths import writable_dir_problem
 
     settings = load_settings(data_dir)
+    # As every command refuses it (service/runtime.open_runtime): the embedded sandbox saves its
+    # state on exit, which died with a traceback on a read-only data directory.
+    problem = writable_dir_problem(settings.data_dir)
+    if problem is not None:
+        raise ConfigError(f"data directory {problem} (--data-dir or SPRINTPILOT_DATA_DIR)")
     with ExitStack() as stack:
         engine = make_engine(settings)  # OAuth: the service token is stored in the database
         stack.callback(engine.dispose)

@@ -45,7 +45,24 @@ def is_expected(err: BaseException) -> bool:
     return isinstance(err, (*EXPECTED, _validation_error()))
 
 
+INTERRUPTED = (
+    "[bold red]interrupted:[/] what was applied is kept; "
+    "`sprintpilot approvals resume` finishes approved work that stopped part-way"
+)
+# An eval writes nothing that needs resuming (its sandboxes are its own).
+INTERRUPTED_READ_ONLY = "[bold red]interrupted:[/] nothing was written; run it again to start over"
+
+
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:
+    return _friendly(fn, INTERRUPTED)
+
+
+def friendly_read_only(fn: Callable[P, R]) -> Callable[P, R]:
+    """`friendly` for commands that write nothing to resume (the evals)."""
+    return _friendly(fn, INTERRUPTED_READ_ONLY)
+
+
+def _friendly(fn: Callable[P, R], interrupted: str) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -54,11 +71,7 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
             raise
         except KeyboardInterrupt:
             # Every write is ledgered before it is made, so stopping here loses nothing.
-            err_console.print(
-                "[bold red]interrupted:[/] what was applied is kept; "
-                "`sprintpilot approvals resume` finishes approved work that stopped part-way",
-                soft_wrap=True,
-            )
+            err_console.print(interrupted, soft_wrap=True)
             raise typer.Exit(130) from None
         except Exception as err:
             if not is_expected(err):

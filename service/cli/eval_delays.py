@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 
 
-@friendly
+@friendly_read_only
 def delays(
     data: Annotated[Path, typer.Option(help="Datasets root (or the delays/emse2017 folder).")],
     projects: Annotated[

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 
 
-@friendly
+@friendly_read_only
 def life(
     sprints: Annotated[
         int, typer.Option(min=1, max=12, help="How many two-week sprints to live through.")

@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 from service.cli.render import make_console
 
 
-@friendly
+@friendly_read_only
 def replay(
     data: Annotated[
         Path,

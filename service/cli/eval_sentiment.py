@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 from service.cli.render import add_column, console, fit_columns
 
 
@@ -24,7 +24,7 @@ def _embeddings_wanted(mode: str) -> bool:
     return available()
 
 
-@friendly
+@friendly_read_only
 def sentiment(
     data: Path = typer.Option(..., "--data", help="folder searched for jira_*_*.csv"),
     train: Path | None = typer.Option(None, "--train", help="fit on this folder's files, report on --data"),

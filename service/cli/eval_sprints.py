@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 
 
-@friendly
+@friendly_read_only
 def sprints(
     data: Annotated[Path, typer.Option(help="Datasets root (or the sprints folder).")],
     projects: Annotated[

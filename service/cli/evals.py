@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.errors import friendly
+from service.cli.errors import friendly_read_only
 from service.cli.render import make_console
 from tools.errors import UserError
 
@@ -15,7 +15,7 @@ eval_app = typer.Typer(help="Offline evaluations on public datasets.", no_args_i
 
 
 @eval_app.command("storypoints")
-@friendly
+@friendly_read_only
 def storypoints(
     data: Annotated[Path, typer.Option("--data", help="the storypoints folder or the datasets root")],
     projects: Annotated[

@@ -445,7 +445,9 @@ def _audit_engine(data_dir: Path | None) -> Iterator[Any]:
 @audit_app.command("show")
 @friendly
 def audit_show(
-    limit: Annotated[int, typer.Option(min=1, help="How many rows, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="How many rows, newest first (at most 100,000).")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     data_dir: DataDir = None,
 ) -> None:

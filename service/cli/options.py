@@ -28,6 +28,15 @@ def ensure_port_free(host: str, port: int, flag: str = "--port") -> None:
         raise UserError(problem)
 
 
+def free_port(host: str) -> int:
+    """A port the system has free on `host` now (`--port 0`: any free port)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def port_problem(host: str, port: int, flag: str = "--port") -> str | None:
     """Why `host:port` cannot be listened on (in use, not allowed, unknown host), or None."""
     import errno

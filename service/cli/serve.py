@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from service.cli.errors import friendly
-from service.cli.options import ensure_port_free
+from service.cli.options import ensure_port_free, free_port
 from service.cli.render import add_column, console, wide_or_narrow
 from service.settings import Settings, load_settings
 from tools.asana.client import AsanaClient
@@ -43,6 +43,8 @@ def serve(
     from service.db.migrate import migrate
 
     ensure_port_free(host, port)
+    if port == 0:
+        port = free_port(host)  # the banner names the port it serves on, not "0"
     settings = load_settings()
     migrate(settings)
     app = create_api(settings)

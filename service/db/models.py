@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from graphs.ports import LedgerStatus
+from graphs.ports import STILL_COUNTING, LedgerStatus
 
 # Deterministic constraint names, so migrations and models agree on every backend.
 NAMING_CONVENTION = {
@@ -60,6 +60,9 @@ class ProposalStatus(StrEnum):
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
 
+
+# Statuses that still stand (graphs.ports.STILL_COUNTING, where the gate's rule lives).
+STILL_COUNTS = frozenset(ProposalStatus(s) for s in STILL_COUNTING)
 
 # A human decision has been made once a proposal reaches one of these.
 DECIDED_STATUSES = frozenset(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from agents.proposal import Decision, Proposal
@@ -15,6 +15,7 @@ from service.db.engine import dialect_insert, read_session, write_session
 from service.db.journal import ledger_entry
 from service.db.models import (
     DECIDED_STATUSES,
+    STILL_COUNTS,
     DecisionRow,
     LedgerRow,
     ProposalRow,
@@ -251,6 +252,30 @@ class SqlProposalRepository:
         with read_session(self.engine) as session:
             bodies = [Proposal.model_validate(r.body) for r in session.scalars(stmt)]
         return [b for b in bodies if b.subject == subject and b.scope.workspace_gid == workspace_gid]
+
+    def newer_about(self, proposal: Proposal) -> list[tuple[str, str]]:
+        stmt = (
+            select(ProposalRow)
+            .where(
+                ProposalRow.agent == proposal.agent,
+                ProposalRow.status.in_([s.value for s in STILL_COUNTS]),
+                # Waiting, or decided by a person: a newer run applied without approval does not
+                # replace a plan that waits (its approval-needing changes were not in it).
+                or_(ProposalRow.status == ProposalStatus.PENDING.value, ProposalRow.decided_at.is_not(None)),
+                ProposalRow.created_at >= proposal.created_at,
+                ProposalRow.id != proposal.id,
+            )
+            .order_by(ProposalRow.created_at, ProposalRow.id)
+        )
+        with read_session(self.engine) as session:
+            rows = [(r.id, r.status, Proposal.model_validate(r.body)) for r in session.scalars(stmt)]
+        return [
+            (pid, status)
+            for pid, status, body in rows
+            if body.subject == proposal.subject
+            and body.scope.workspace_gid == proposal.scope.workspace_gid
+            and body.created_at > proposal.created_at
+        ]
 
     def get_proposal(self, proposal_id: str) -> ProposalDetail | None:
         with read_session(self.engine) as session:

@@ -78,6 +78,16 @@ def test_list_show_approve_then_conflict(api: Api) -> None:
         httpx.post(f"{api.url}/approvals/{pid}", json=bad_schema, headers=AUTH, timeout=60).status_code == 422
     )
 
+    # A reason longer than the console allows (500) is refused before anything is stored: it was
+    # copied into every action's decision and audit rows (a 900 KB reason made 60 MB of rows).
+    long_reason = {
+        "decisions": [{"type": "reject", "message": "x" * 501}],
+        "decided_by": APPROVER,
+        "digest": request["digest"],
+    }
+    too_long = httpx.post(f"{api.url}/approvals/{pid}", json=long_reason, headers=AUTH, timeout=60)
+    assert too_long.status_code == 422 and "500" in too_long.text, too_long.text
+
     # Issue 18: deciders are Asana identities on the approver list; anyone else is refused (403)
     # and audited, a free-text name as much as a real user who is not an approver.
     for who in ("mallory", "ravi.rossi@acme.example"):

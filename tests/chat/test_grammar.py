@@ -179,3 +179,9 @@ def test_clear_errors_for_unknown_projects_tasks_commands_and_free_text(rt: Runt
     assert "Free-text questions need a model" in _answer(rt, "forecast Sprint 23")
     assert "Nothing is waiting for approval" in _answer(rt, "approve")
     assert "plan <project>" in _answer(rt, "help")
+
+
+def test_a_huge_name_is_not_repeated_back_whole(rt: Runtime) -> None:
+    # A 20 KB project name came back in full in "no project named '…'".
+    answer = _answer(rt, "plan " + "x" * 20_000)
+    assert "no project named 'xxxx" in answer and len(answer) < 500

@@ -144,8 +144,12 @@ def test_non_approver_cannot_approve_and_is_audited(rt: Runtime) -> None:
     # Approvers are Asana identities (the fixture's SPRINTPILOT_APPROVERS names Priya's email).
     session, request, _ = _plan_until_approval(rt, "t-rights", user=RAVI)
     events = list(session.send("approve"))
-    assert kinds(events) == ["error"] and "not allowed" in events[0].data["message"]
+    assert kinds(events) == ["error"] and "You may not decide on this proposal" in events[0].data["message"]
     assert session.pending() is not None  # still waiting
+    # A reject is refused in the same words (it said "not allowed to approve").
+    events = list(session.send("reject all too big"))
+    assert kinds(events) == ["error"] and "may not approve or reject" in events[0].data["message"]
+    assert "allowed to approve" not in events[0].data["message"]
     rows = rt.audit.rows(limit=1000, thread_id="t-rights")
     assert any(r.event == "decision.unauthorized" and r.actor == f"human:chat:{RAVI}" for r in rows)
     # Bypassing the session (e.g. a raw resume) is refused by the graph's gate as well.

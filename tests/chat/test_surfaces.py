@@ -109,6 +109,9 @@ def test_http_chat_needs_the_token_and_a_valid_body(client: TestClient) -> None:
         == 401
     )
     assert client.post("/chat", json={"user": "a"}).status_code == 422
+    # An empty message is refused before a thread is made for it (it was 200 and a new thread).
+    empty = client.post("/chat", json={"user": "priya.brooks@acme.example", "message": "  "})
+    assert empty.status_code == 422 and "the message is empty" in empty.text
 
 
 def test_langgraph_json_names_a_factory_that_runs_without_a_context(

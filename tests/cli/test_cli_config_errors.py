@@ -92,3 +92,22 @@ def test_a_base_url_without_a_scheme_is_refused_and_an_empty_one_is_unset() -> N
     )
     result = runner.invoke(app, ["config"], env={"SPRINTPILOT_ASANA_BASE_URL": ""})
     assert result.exit_code == 0, result.output
+
+
+def test_an_openai_model_without_a_key_is_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: openai's own "Missing credentials" error, a 65-line traceback in every agent command.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("SPRINTPILOT_MODEL_API_KEY", raising=False)
+    line = _one_line(["forecast", "--data-dir", str(tmp_path)], 2, env={"SPRINTPILOT_MODEL": "openai:gpt-4o"})
+    assert line == (
+        "error: SPRINTPILOT_MODEL=openai:gpt-4o needs an API key: set SPRINTPILOT_MODEL_API_KEY "
+        "(or OPENAI_API_KEY)"
+    )
+
+
+@pytest.mark.parametrize("variable", ["SPRINTPILOT_REDIS_URL", "SPRINTPILOT_MODEL", "SPRINTPILOT_TIMEZONE"])
+def test_an_empty_variable_reads_as_unset(variable: str) -> None:
+    result = runner.invoke(app, ["config"], env={variable: ""})
+    assert result.exit_code == 0, result.output

@@ -136,3 +136,21 @@ def test_markup_in_a_message_is_printed_as_is() -> None:
 
     _, out = _run(fail)
     assert _lines(out) == ["error: [AI Proposal] comment [bold]x[/] is invalid"]
+
+
+def test_ctrl_c_says_what_is_kept_and_an_eval_says_nothing_was_written() -> None:
+    from service.cli.errors import friendly_read_only
+
+    @friendly
+    def apply() -> None:
+        raise KeyboardInterrupt
+
+    @friendly_read_only
+    def evaluate() -> None:
+        raise KeyboardInterrupt
+
+    code, out = _run(apply)
+    assert code == 130 and "approvals resume" in out
+    # An eval pointed at `approvals resume`, though it applies nothing.
+    code, out = _run(evaluate)
+    assert code == 130 and _lines(out) == ["interrupted: nothing was written; run it again to start over"]

@@ -135,6 +135,13 @@ def test_edit_that_leaves_scope_is_refused(tmp_path: Path) -> None:
         (("plan", "--capacity", "-3"), "error"),
         (("approvals", "approve", "deadbeef"), "no proposal"),
         (("approvals", "approve", "1", "--edit", "x=1"), "error"),
+        # Walkthrough: these gave an empty plan up for approval, were ignored, clamped, or crashed.
+        (("plan", "--formula", "1/0"), r"^error: the formula '1/0' divides by zero whatever the values"),
+        (("plan", "--formula", " "), r"^error: invalid input — formula: the formula is empty"),
+        (("plan", "--capacity", "inf"), r"^error: invalid input — capacity: Input should be a finite number"),
+        (("plan", "--availability", "Priya Brooks=-3"), r"points must be a finite number ≥ 0, got -3"),
+        (("audit", "show", "--limit", "99999999999999999999"), r"less than or equal to 100000"),
+        (("ceremony", "planning", "--top", "0"), r"^error: top: Input should be greater than or equal to 1"),
     ],
 )
 def test_bad_input_gets_a_clear_error_not_a_traceback(

@@ -4,10 +4,12 @@ overwrites state: a corrupt file is refused untouched, a missing folder is creat
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +126,33 @@ def test_a_state_in_a_missing_folder_is_saved_at_shutdown_and_loads_again(tmp_pa
 
     store, reloaded_token = build_store(7, state)
     assert reloaded_token == token and store.tasks[task_gid].name == "renamed before shutdown"
+
+
+def test_serve_on_port_0_names_the_port_it_serves_on(tmp_path: Path) -> None:
+    # Before: "sprintpilot API on http://127.0.0.1:0".
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=_env(tmp_path),
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", banner)
+        assert found and found.group(1) != "0", banner
+        url = f"http://127.0.0.1:{found.group(1)}/healthz"
+        for _ in range(100):
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise AssertionError("serve did not answer on the port it named")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)  # waits and closes both pipes

@@ -79,3 +79,11 @@ def test_sandbox_state_in_a_system_directory_is_refused(tmp_path: Path, state: s
     assert len(lines) == 1 and lines[0].startswith(f"error: --state {state}: "), result.stderr
     assert "is a system directory" in lines[0]
     assert not Path(state).exists()
+
+
+def test_doctor_refuses_a_data_dir_as_every_command_does(tmp_path: Path) -> None:
+    # Before: doctor ran, then its embedded sandbox died saving state there, with a traceback.
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert f"{f} is not a directory" in _one_line(["doctor", "--data-dir", str(f)])
+    assert "/etc is a system directory" in _one_line(["doctor", "--data-dir", "/etc"])

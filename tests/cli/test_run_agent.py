@@ -135,8 +135,10 @@ def test_a_failed_agent_run_is_one_line_and_exit_1(args: list[str], tmp_path: Pa
     result = runner.invoke(main.app, [*args, "--data-dir", str(tmp_path)])
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: agent "), result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "GET /" not in lines[0] and "Traceback" not in result.output
+    # The user's to fix: the reason alone, not "agent 'plan' failed: …" (that is for crashes).
+    assert not lines[0].startswith("error: agent "), lines[0]
 
 
 def test_forecast_health_and_risk_print_their_answer_before_the_actions(tmp_path: Path) -> None:

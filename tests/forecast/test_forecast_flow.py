@@ -55,6 +55,16 @@ def test_forecast_posts_status_update_and_fan_chart(rt: Runtime) -> None:
     assert len(pngs) == 1
 
 
+def test_a_scope_nothing_carries_is_refused_not_forecast_as_done(rt: Runtime) -> None:
+    # Before: "Tag nosuch (0 points) is likely done by …", exit 0, and a status update posted.
+    for scope in ("tag:nosuch", "section:Nope", "epic:Nope"):
+        out = _run(rt, "forecast", {"scope": scope}, f"fc-{scope}")
+        assert out.report is not None and out.report["status"] == "error"
+        kind, _, name = scope.partition(":")
+        assert out.report["error"] == f"no backlog item, open or done, is in the {kind} {name!r}"
+    assert _mutations(rt)["POST /status_updates"] == 0
+
+
 def test_health_scores_the_portfolio_and_shows_each_component(rt: Runtime) -> None:
     out = _run(rt, "health", {"portfolio": "Mobile Portfolio"}, "health-1")
     assert out.status == "done", out.report

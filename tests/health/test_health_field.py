@@ -77,9 +77,10 @@ def test_rerun_writes_no_value_twice_and_a_human_edit_is_a_conflict(rt: Runtime)
     assert _run(rt, "hf-a").status == "done"
     first = _health_values(rt)
     puts = _mutations(rt)["PUT /projects/{project_gid}"]
-    # Nothing changed in the sprints: the second run reads every value back as already set.
+    # Nothing changed in the sprints: the second run proposes no value (it applied, read back and
+    # audited each one as "already up to date", and reported "applied": noise).
     out = _run(rt, "hf-b")
-    assert out.report["status"] == "applied"
+    assert out.report["status"] == "empty", out.report
     assert _mutations(rt)["PUT /projects/{project_gid}"] == puts
     assert _health_values(rt) == first
 
@@ -102,7 +103,8 @@ def test_rerun_writes_no_value_twice_and_a_human_edit_is_a_conflict(rt: Runtime)
         out = _run(rt, "hf-c")
     finally:
         rt.asana.project_with_fields = original  # type: ignore[method-assign]
-    assert out.report["status"] == "partially_applied", out.report
+    # Only the value that differs is proposed now, and it conflicts: nothing else to apply.
+    assert out.report["status"] == "failed", out.report
     conflicts = out.report["conflicts"]
     assert [c["field"] for c in conflicts] == ["Health"] and conflicts[0]["now"] == 12
     assert store.projects[backlog.gid].custom_fields[health_gid] == 12.0  # not overwritten
@@ -119,3 +121,10 @@ def test_missing_field_is_reported_not_a_crash(rt: Runtime) -> None:
     assert "no custom field named 'Health'" in markdown  # the run's own output says why
     assert _mutations(rt)["PUT /projects/{project_gid}"] == 0
     assert _mutations(rt)["POST /status_updates"] == 2  # the report itself is still posted
+
+
+def test_an_unknown_portfolio_name_suggests_close_ones(rt: Runtime) -> None:
+    from agents.health.inputs import find_portfolio
+
+    with pytest.raises(ValueError, match="close names: 'Mobile Portfolio'"):
+        find_portfolio(rt.asana, rt.resolve_workspace(), "Mobile")

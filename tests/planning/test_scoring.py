@@ -96,3 +96,11 @@ def test_unknown_priority_is_missing_rank() -> None:
     assert s.flags == ["missing priority_rank"]
     [s] = score_items([item(priority=" high ")], "priority_rank * 10")
     assert s.score == 30.0
+
+
+@pytest.mark.parametrize("formula", ["1/0", "9**9**9", "business_value / (effort - effort)"])
+def test_a_formula_that_fails_whatever_the_values_is_refused(formula: str) -> None:
+    # Before: every item scored 0 and the plan was silently empty, then put up for approval.
+    with pytest.raises(FormulaError, match="whatever the values|cannot be computed"):
+        score_items([item(business_value=5, effort=2)], formula)
+    score_items([item(business_value=5, effort=2)], "log(effort - 1)")  # fails for some data only

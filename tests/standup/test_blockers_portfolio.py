@@ -279,6 +279,8 @@ def test_a_blocker_of_another_team_lands_in_the_same_portfolio(rt: Runtime) -> N
     # The portfolio exists: only the team's project, its place in the portfolio and the task.
     assert kinds == [ActionKind.CREATE_PROJECT, ActionKind.ADD_TO_PORTFOLIO, ActionKind.CREATE_TASK]
     assert _blocker_actions(proposal)[1].params["portfolio"] == portfolio
+    # The title an approver sees first names these changes (it named only the stand-up's own).
+    assert proposal.title.endswith("; Blockers portfolio: 3 change(s)"), proposal.title
     assert _approve(rt, out).status == "done"
 
     assert _mutations(rt)["POST /portfolios"] == before["POST /portfolios"]

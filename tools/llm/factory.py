@@ -81,6 +81,12 @@ def make_chat_model(
         raise ConfigError(
             "an 'openai-compatible:<model>' setting needs a base_url (e.g. http://localhost:8000/v1)"
         )
+    if provider == "openai" and not api_key and not os.environ.get("OPENAI_API_KEY"):
+        # The client would raise its own error on construction, a traceback in every command.
+        raise ConfigError(
+            f"SPRINTPILOT_MODEL=openai:{name} needs an API key: set SPRINTPILOT_MODEL_API_KEY "
+            "(or OPENAI_API_KEY)"
+        )
     from langchain_openai import ChatOpenAI
 
     kwargs: dict[str, Any] = {

@@ -70,6 +70,21 @@ def clean(text: Any, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+def shorten(text: Any, limit: int = 80) -> str:
+    """`clean` for a clause in parentheses (a left-out task's reason): the cut falls between words
+    where it can and never leaves a parenthesis open (it read "(120000000000023…)")."""
+    line = " ".join(str(text or "").split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    while cut.count("(") > cut.count(")"):
+        cut = cut[: cut.rfind("(")]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def number(value: Any) -> str:
     try:
         x = float(value)

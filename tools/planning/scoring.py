@@ -232,4 +232,21 @@ def score_items(
 ) -> list[ItemScore]:
     """Score every item; raises FormulaError only when the formula itself is not allowed."""
     f = formula if isinstance(formula, Formula) else Formula(formula)
+    _probe(f)
     return [score_item(item, f, missing=missing, today=today) for item in items]
+
+
+def _probe(formula: Formula) -> None:
+    """Refuse a formula that fails whatever the values ("1/0", "9**9**9", "x / (x - x)"): each item
+    would score 0 and the plan would be silently empty. An item's own values (effort 0) only
+    flag that item."""
+    problem: BaseException | None = None
+    for value in (1.0, 7.3):  # two probes: "log(effort - 1)" fails at 1 only, for some data only
+        try:
+            formula.evaluate(dict.fromkeys(formula.fields, value))
+            return
+        except (ArithmeticError, ValueError) as exc:
+            problem = exc
+    if isinstance(problem, ZeroDivisionError):
+        raise FormulaError(f"the formula {formula.text!r} divides by zero whatever the values")
+    raise FormulaError(f"the formula {formula.text!r} cannot be computed: {problem}")

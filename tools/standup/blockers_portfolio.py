@@ -429,8 +429,13 @@ def keep_blockers_portfolio(
     if not plan.rows and not plan.actions:
         return proposal
     summary = proposal.summary_markdown.rstrip() + "\n\n" + "\n".join(plan.summary_lines())
+    # The title is what an approver sees first (inbox, Asana task): it names these changes too.
+    title = proposal.title
+    if plan.actions:
+        title = f"{title}; {portfolio} portfolio: {len(plan.actions)} change(s)"
     return proposal.model_copy(
         update={
+            "title": title,
             "actions": [*proposal.actions, *plan.actions],
             "evidence": {**proposal.evidence, "blockers_portfolio": plan.evidence()},
             "summary_markdown": summary,

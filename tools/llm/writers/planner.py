@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.llm.offline import clean, join_names, number, plural, register, themes
+from tools.llm.offline import clean, join_names, number, plural, register, shorten, themes
 from tools.llm.schemas import PlanNarrative
 
 
@@ -56,7 +56,7 @@ def plan_narrative(v: dict[str, Any]) -> PlanNarrative:
         )
     if left_out:
         shown = [
-            f"{clean(t.get('name'), 50)} ({clean(t.get('reason'), 60) or 'no reason given'})"
+            f"{clean(t.get('name'), 50)} ({shorten(t.get('reason'), 60) or 'no reason given'})"
             for t in left_out[:3]
         ]
         extra = f", plus {len(left_out) - 3} more" if len(left_out) > 3 else ""
