@@ -172,10 +172,10 @@ def settle_answer(
             answer, proposal=proposal, verdicts=verdicts, digest=payload["digest"], reevaluate=reevaluate
         )
     except InvalidDecision as err:
-        return _refuse(ctx, thread_id, proposal, answer, str(err))
+        return refuse(ctx, thread_id, proposal, answer, str(err))
     stale = _superseded(ctx, proposal, accepted)
     if stale is not None:
-        return _refuse(ctx, thread_id, proposal, answer, stale)
+        return refuse(ctx, thread_id, proposal, answer, stale)
     _record(ctx, thread_id, proposal, accepted, state.get("approval_task_gid"))
     return Command(
         goto="apply",
@@ -188,15 +188,20 @@ def settle_answer(
     )
 
 
-def _refuse(
-    ctx: RunContext, thread_id: str, proposal: Proposal, answer: Any, reason: str
+def refuse(
+    ctx: RunContext,
+    thread_id: str,
+    proposal: Proposal,
+    answer: Any,
+    reason: str,
+    event: str = "decision.invalid",
 ) -> Command[GateNext]:
-    """Back to the gate with the refusal audited; the thread keeps waiting unchanged."""
+    """Back to the gate with the refusal audited (`event`); the thread keeps waiting unchanged."""
     who = answer.get("decided_by") if isinstance(answer, dict) else None
     ctx.audit.append(
         AuditRecord(
             actor=f"human:{who}" if isinstance(who, str) and who else "unknown",
-            event="decision.invalid",
+            event=event,
             outcome="denied",
             thread_id=thread_id,
             proposal_id=proposal.id,

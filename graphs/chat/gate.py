@@ -23,8 +23,7 @@ from agents.proposal import ApprovalClass
 from graphs.approvers import Approvers, from_chat
 from graphs.chat.history import queued_inputs
 from graphs.context import RunContext, current_thread_id
-from graphs.gate import GateNext, approval_request, settle_answer
-from graphs.ports import AuditRecord
+from graphs.gate import GateNext, approval_request, refuse, settle_answer
 from graphs.state import proposal_of, verdicts_of
 
 ContextOf = Callable[[Runtime[Any]], RunContext]
@@ -70,17 +69,8 @@ def make_chat_gate(approvers: Approvers, default_decider: str | None, context_of
         who = from_chat(who) if isinstance(who, str) and who else None
         reason = approvers.refusal(who)
         if reason is not None:
-            ctx.audit.append(
-                AuditRecord(
-                    actor=f"human:{who}" if who else "unknown",
-                    event="decision.unauthorized",
-                    outcome="denied",
-                    thread_id=thread_id,
-                    proposal_id=proposal.id,
-                    reason=reason,
-                )
-            )
-            return Command(goto="gate", update={"invalid_decisions": [reason]})
+            answered = {"decided_by": who} if who else None
+            return refuse(ctx, thread_id, proposal, answered, reason, "decision.unauthorized")
 
         answer = {**answer, "decided_by": who} if isinstance(answer, dict) else answer
         return settle_answer(ctx, state, proposal, verdicts, payload, answer)  # type: ignore[arg-type]

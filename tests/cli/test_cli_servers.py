@@ -35,6 +35,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**env, "SPRINTPILOT_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "80"}
 
 
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """A server command in the background, its output piped (close with `communicate`)."""
+    return subprocess.Popen(
+        [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env(tmp_path)
+    )
+
+
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env(tmp_path)
@@ -91,14 +98,7 @@ def test_a_corrupt_state_file_is_refused_and_left_untouched(
 
 def test_a_state_in_a_missing_folder_is_saved_at_shutdown_and_loads_again(tmp_path: Path) -> None:
     state = tmp_path / "not" / "there" / "state.json"
-    proc = subprocess.Popen(
-        [*CLI, "sandbox", "--port", "0", "--state", str(state)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=_env(tmp_path),
-    )
+    proc = _start(tmp_path, "sandbox", "--port", "0", "--state", str(state))
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
@@ -130,14 +130,7 @@ def test_a_state_in_a_missing_folder_is_saved_at_shutdown_and_loads_again(tmp_pa
 
 def test_serve_on_port_0_names_the_port_it_serves_on(tmp_path: Path) -> None:
     # Before: "sprintpilot API on http://127.0.0.1:0".
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=_env(tmp_path),
-    )
+    proc = _start(tmp_path, "serve", "--port", "0")
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
