@@ -104,6 +104,13 @@ STILL_COUNTING = frozenset(
 )
 
 
+def replaces(status: str, decided_by_a_person: bool) -> bool:
+    """Whether a newer proposal in `status` replaces an older one about the same subject: it
+    waits, or a person decided it and it still stands (a newer run applied without approval
+    did not hold the waiting one's approval-needing changes)."""
+    return status in STILL_COUNTING and (status == "pending" or decided_by_a_person)
+
+
 class ProposalRepository(Protocol):
     """Runs, proposals and decisions as the CLI/API list them."""
 

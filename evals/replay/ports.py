@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.proposal import Decision, Proposal
-from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus, wrote_to_asana
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus, replaces, wrote_to_asana
 
 
 class ReplayAudit:
@@ -79,6 +79,7 @@ class ReplayRepo:
         self.proposals: dict[str, Proposal] = {}
         self.by_thread: dict[str, str] = {}
         self.statuses: dict[str, str] = {}
+        self.decided: set[str] = set()  # proposals a person decided (save_decisions)
 
     def record_run(self, thread_id: str, agent: str, trigger: str, request: dict[str, Any]) -> None:
         self.runs[thread_id] = {"agent": agent, "trigger": trigger, "status": "started"}
@@ -97,7 +98,7 @@ class ReplayRepo:
         self.statuses[proposal_id] = status
 
     def save_decisions(self, proposal_id: str, decisions: list[Decision], decided_by: str) -> None:
-        return None
+        self.decided.add(proposal_id)
 
     def waiting_about(self, agent: str, workspace_gid: str, subject: str) -> list[Proposal]:
         return [
@@ -112,7 +113,7 @@ class ReplayRepo:
         return [
             (pid, self.statuses.get(pid, ""))
             for pid, p in self.proposals.items()
-            if self.statuses.get(pid) in ("pending", "approved", "partially_approved")
+            if replaces(self.statuses.get(pid, ""), pid in self.decided)
             and (p.agent, p.scope.workspace_gid, p.subject) == key
             and p.created_at > proposal.created_at
         ]

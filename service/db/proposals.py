@@ -259,8 +259,7 @@ class SqlProposalRepository:
             .where(
                 ProposalRow.agent == proposal.agent,
                 ProposalRow.status.in_([s.value for s in STILL_COUNTS]),
-                # Waiting, or decided by a person: a newer run applied without approval does not
-                # replace a plan that waits (its approval-needing changes were not in it).
+                # graphs.ports.replaces, in SQL: waiting, or decided by a person.
                 or_(ProposalRow.status == ProposalStatus.PENDING.value, ProposalRow.decided_at.is_not(None)),
                 ProposalRow.created_at >= proposal.created_at,
                 ProposalRow.id != proposal.id,

@@ -33,17 +33,19 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 secret = self.headers.get("X-Hook-Secret")
-                self.send_response(200)
-                if secret:
-                    self.send_header("X-Hook-Secret", secret)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                # Recorded before answering: the caller may check the moment the answer arrives
+                # (recorded after, a loaded machine showed no handshake yet).
                 with receiver._cond:
                     if secret:
                         receiver.handshake_secrets.append(secret)
                     else:
                         receiver.deliveries.append(Delivery(raw, self.headers.get("X-Hook-Signature")))
                     receiver._cond.notify_all()
+                self.send_response(200)
+                if secret:
+                    self.send_header("X-Hook-Secret", secret)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self._server.daemon_threads = True

@@ -14,7 +14,7 @@ from typing import Any
 
 from agents.proposal import Decision, Proposal
 from evals.replay.ports import ReplayAudit, ReplayJournal
-from graphs.ports import STILL_COUNTING, AuditRecord, LedgerEntry, LedgerStatus
+from graphs.ports import AuditRecord, LedgerEntry, LedgerStatus, replaces
 from tools.asana.errors import BadRequest, NotFound
 from tools.asana.field_map import FieldMap
 from tools.asana.models import (
@@ -484,8 +484,7 @@ class MemoryRepo:
         return [
             (pid, r["status"])
             for pid, r in self.proposals.items()
-            if r["status"] in STILL_COUNTING
-            and (r["status"] == "pending" or pid in self.decisions)
+            if replaces(r["status"], pid in self.decisions)
             and (r["proposal"].agent, r["proposal"].scope.workspace_gid, r["proposal"].subject) == key
             and r["proposal"].created_at > proposal.created_at
         ]

@@ -23,18 +23,14 @@ FALLBACK_NOTE = (
 )
 
 
-def fallback_note() -> str:
+def fallback_note(missing: embeddings.EmbeddingsUnavailable) -> str:
     """Why the weights were not found, in a user's terms: not installed, or the folder that
     SPRINTPILOT_EMBEDDING_MODEL names lacks them (then installing would not help)."""
     named = os.environ.get(embeddings.MODEL_ENV)
     if not named:
         return FALLBACK_NOTE
-    try:
-        embeddings.find_model_dir()
-    except embeddings.EmbeddingsUnavailable as err:
-        detail = str(err).split(";", 1)[0]
-        return f"light fallback: {embeddings.MODEL_ENV}={named} has no usable model ({detail})"
-    return FALLBACK_NOTE
+    detail = str(missing).split(";", 1)[0]
+    return f"light fallback: {embeddings.MODEL_ENV}={named} has no usable model ({detail})"
 
 
 LOAD_FAILED = "the sentence-embedding weights of the default configuration could not be loaded"
@@ -53,6 +49,10 @@ def product_config() -> ConfigChoice:
     """``embeddings`` when its weights are found, else ``light`` with the reason (checked per call: cheap,
     it only looks for the files, and an install during a long-lived process is picked up)."""
     config = CONFIGS[DEFAULT_CONFIG]
-    if not config.embeddings or embeddings.available():
+    if not config.embeddings:
         return ConfigChoice(config=config)
-    return ConfigChoice(config=CONFIGS[FALLBACK_CONFIG], fallback=fallback_note())
+    try:
+        embeddings.find_model_dir()
+    except embeddings.EmbeddingsUnavailable as missing:
+        return ConfigChoice(config=CONFIGS[FALLBACK_CONFIG], fallback=fallback_note(missing))
+    return ConfigChoice(config=config)

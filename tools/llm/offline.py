@@ -64,16 +64,20 @@ def write_offline(prompt_id: str, variables: dict[str, Any], schema: type[BaseMo
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _one_line(text: Any) -> str:
+    return " ".join(str(text or "").split())
+
+
 def clean(text: Any, limit: int = 80) -> str:
     """One line of task text, shortened: safe to drop into a sentence."""
-    line = " ".join(str(text or "").split())
+    line = _one_line(text)
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def shorten(text: Any, limit: int = 80) -> str:
     """`clean` for a clause in parentheses (a left-out task's reason): the cut falls between words
     where it can and never leaves a parenthesis open (it read "(120000000000023…)")."""
-    line = " ".join(str(text or "").split())
+    line = _one_line(text)
     if len(line) <= limit:
         return line
     cut = line[: limit - 1]
